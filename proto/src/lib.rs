@@ -1,0 +1,54 @@
+//! Wire types shared by the Atrium server, the desktop shell and the Yew UI.
+//!
+//! This crate is the only code the three share. It holds plain serde types and no I/O, so it
+//! builds for `wasm32-unknown-unknown` as well as for the host.
+
+use serde::{Deserialize, Serialize};
+
+/// Answer of `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `"ok"` when the server can reach its database.
+    pub status: String,
+    /// The server's version (its crate version).
+    pub version: String,
+}
+
+/// What the desktop shell knows about the server it is configured with, as shown by the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerStatus {
+    /// Base URL of the server, e.g. `http://127.0.0.1:8000`.
+    pub url: String,
+    /// The health check's outcome.
+    pub health: HealthState,
+}
+
+/// Outcome of a health check made by the shell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HealthState {
+    /// The server answered `GET /healthz` with status `ok`.
+    Healthy { version: String },
+    /// The server could not be reached or answered something else; `reason` is for people.
+    Unreachable { reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_state_is_tagged_so_the_ui_can_match_on_it() {
+        let s = ServerStatus {
+            url: "http://127.0.0.1:8000".into(),
+            health: HealthState::Unreachable {
+                reason: "connection refused".into(),
+            },
+        };
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["health"]["state"], "unreachable");
+        assert_eq!(json["health"]["reason"], "connection refused");
+        let back: ServerStatus = serde_json::from_value(json).unwrap();
+        assert_eq!(back, s);
+    }
+}

@@ -1,0 +1,351 @@
+//! The `atrium-server` command line.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{default_db_path, FileConfig, Settings};
+use crate::db::Db;
+use crate::domain::password;
+use crate::domain::redirect::RedirectUri;
+use crate::domain::scope::ScopeSet;
+use crate::domain::secret::{self, Kind, Secret};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{NewApp, NewUser, Store, StoreError};
+
+/// The Atrium platform server: OAuth 2.0 provider, app registry and resource API.
+#[derive(Debug, Parser)]
+#[command(name = "atrium-server", version, about, long_about = None)]
+pub struct Cli {
+    /// SQLite database file [default: $XDG_DATA_HOME/atrium/atrium.db]
+    #[arg(long, global = true, env = "ATRIUM_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
+    /// refresh_token_ttl_secs); flags and environment variables take precedence.
+    #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Create the database or bring its schema up to date, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage companies.
+    #[command(subcommand)]
+    Company(CompanyCmd),
+    /// Manage apps (OAuth clients).
+    #[command(subcommand)]
+    App(AppCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8000]
+    #[arg(long, env = "ATRIUM_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Public base URL, used as the OAuth issuer [default: http://ADDR]
+    #[arg(long, env = "ATRIUM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Access-token lifetime in seconds [default: 3600]
+    #[arg(long, env = "ATRIUM_ACCESS_TOKEN_TTL")]
+    pub access_token_ttl: Option<i64>,
+    /// Refresh-token lifetime in seconds [default: 2592000, 30 days]
+    #[arg(long, env = "ATRIUM_REFRESH_TOKEN_TTL")]
+    pub refresh_token_ttl: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add a user; the password is read from standard input.
+    Add {
+        /// Username (letters, digits, '.', '_' and '-').
+        name: String,
+        /// Email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name [default: the username]
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (required: passwords never go in argv).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CompanyCmd {
+    /// Add a company owned by a user; prints its id.
+    Add {
+        name: String,
+        /// Username of the owner.
+        #[arg(long)]
+        owner: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Method {
+    Code,
+    Token,
+    Both,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCmd {
+    /// Register an app; prints {"client_id", "client_secret"} as JSON (no secret for --public).
+    Add {
+        /// Username of the developer who owns the app.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Redirect URI (repeatable): https, or http on loopback.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        #[arg(long)]
+        iframe_url: Option<String>,
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Scopes the app may ask for, space-separated.
+        #[arg(long, default_value = "profile")]
+        scopes: String,
+        #[arg(long, value_enum, default_value = "code")]
+        method: Method,
+        /// A public client (no secret; PKCE required).
+        #[arg(long)]
+        public: bool,
+    },
+}
+
+/// Runs one command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::telemetry::init("info,warp=warn");
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let db_path = cli.db.or(file.db.clone()).unwrap_or_else(default_db_path);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args, file, db_path)),
+        Command::Migrate => {
+            Db::open(&db_path)?;
+            println!("database {} is up to date", db_path.display());
+            Ok(())
+        }
+        Command::User(cmd) => runtime.block_on(user(cmd, &db_path)),
+        Command::Company(cmd) => runtime.block_on(company(cmd, &db_path)),
+        Command::App(cmd) => runtime.block_on(app(cmd, &db_path)),
+    }
+}
+
+async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::Result<()> {
+    let mut settings = Settings::new(db_path);
+    if let Some(addr) = args.addr.or(file.addr) {
+        settings.addr = addr;
+    }
+    settings.public_url = args.public_url.or(file.public_url);
+    if let Some(ttl) = args.access_token_ttl.or(file.access_token_ttl_secs) {
+        settings.access_ttl = positive(ttl, "access token lifetime")?;
+    }
+    if let Some(ttl) = args.refresh_token_ttl.or(file.refresh_token_ttl_secs) {
+        settings.refresh_ttl = positive(ttl, "refresh token lifetime")?;
+    }
+    let app = crate::startup::Application::build(&settings).await?;
+    tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
+    app.run_until(crate::startup::shutdown_signal()).await;
+    Ok(())
+}
+
+fn positive(v: i64, what: &str) -> anyhow::Result<i64> {
+    if v <= 0 {
+        bail!("the {what} must be a positive number of seconds");
+    }
+    Ok(v)
+}
+
+fn open_store(db_path: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::new(Db::open(db_path)?)))
+}
+
+fn valid_username(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+async fn user(cmd: UserCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
+    let UserCmd::Add {
+        name,
+        email,
+        display_name,
+        password_stdin: _,
+    } = cmd;
+    if !valid_username(&name) {
+        bail!("invalid username {name:?}: use 1-64 letters, digits, '.', '_' or '-'");
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the password from standard input")?;
+    let pw = input.trim_end_matches(['\r', '\n']);
+    if pw.len() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    let store = open_store(db_path)?;
+    let hash = password::hash(pw);
+    let id = store
+        .create_user(NewUser {
+            display_name: display_name.unwrap_or_else(|| name.clone()),
+            username: name.clone(),
+            email,
+            password_hash: hash,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => anyhow::anyhow!("user {name:?} already exists"),
+            e => e.into(),
+        })?;
+    println!("{}", serde_json::json!({ "id": id, "username": name }));
+    Ok(())
+}
+
+async fn find_user(store: &Arc<dyn Store>, name: &str) -> anyhow::Result<i64> {
+    Ok(store
+        .user_by_username(name)
+        .await?
+        .with_context(|| format!("no user named {name:?}"))?
+        .0
+        .id)
+}
+
+async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
+    let CompanyCmd::Add { name, owner } = cmd;
+    if name.trim().is_empty() {
+        bail!("the company name must not be empty");
+    }
+    let store = open_store(db_path)?;
+    let owner = find_user(&store, &owner).await?;
+    let id = store.create_company(name.trim(), owner).await?;
+    println!("{}", serde_json::json!({ "id": id, "name": name.trim() }));
+    Ok(())
+}
+
+/// Validated registration of an app, shared by the CLI and (later) the developer API.
+pub struct Registration {
+    pub app: NewApp,
+    pub client_secret: Option<Secret>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn register(
+    developer_id: i64,
+    name: &str,
+    description: &str,
+    redirect_uris: &[String],
+    iframe_url: Option<&str>,
+    webhook_url: Option<&str>,
+    scopes: &str,
+    allow_code: bool,
+    allow_token: bool,
+    public: bool,
+) -> anyhow::Result<Registration> {
+    if name.trim().is_empty() {
+        bail!("the app name must not be empty");
+    }
+    let mut uris = Vec::new();
+    for raw in redirect_uris {
+        uris.push(RedirectUri::parse(raw)?.as_str().to_string());
+    }
+    for (what, url) in [("iframe URL", iframe_url), ("webhook URL", webhook_url)] {
+        if let Some(u) = url {
+            let parsed =
+                url::Url::parse(u).with_context(|| format!("the {what} {u:?} is not a URL"))?;
+            let ok = parsed.scheme() == "https"
+                || (parsed.scheme() == "http"
+                    && crate::domain::redirect::is_loopback_host(&parsed));
+            if !ok {
+                bail!("the {what} {u:?} must use https (http only on loopback)");
+            }
+        }
+    }
+    let scopes = ScopeSet::parse(scopes)?;
+    if scopes.has_first_party() {
+        bail!("the dashboard scope is reserved for Atrium");
+    }
+    let client_secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
+    Ok(Registration {
+        app: NewApp {
+            client_id: secret::public_id("atr_ci_"),
+            secret_digest: client_secret.as_ref().map(Secret::digest),
+            name: name.trim().to_string(),
+            description: description.trim().to_string(),
+            developer_id: Some(developer_id),
+            redirect_uris: uris,
+            iframe_url: iframe_url.map(str::to_string),
+            webhook_url: webhook_url.map(str::to_string),
+            scopes,
+            allow_code,
+            allow_token,
+        },
+        client_secret,
+    })
+}
+
+async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
+    let AppCmd::Add {
+        owner,
+        name,
+        description,
+        redirect_uris,
+        iframe_url,
+        webhook_url,
+        scopes,
+        method,
+        public,
+    } = cmd;
+    let store = open_store(db_path)?;
+    let developer = find_user(&store, &owner).await?;
+    let (code, token) = match method {
+        Method::Code => (true, false),
+        Method::Token => (false, true),
+        Method::Both => (true, true),
+    };
+    let reg = register(
+        developer,
+        &name,
+        &description,
+        &redirect_uris,
+        iframe_url.as_deref(),
+        webhook_url.as_deref(),
+        &scopes,
+        code,
+        token,
+        public,
+    )?;
+    let client_id = reg.app.client_id.clone();
+    store.create_app(reg.app).await?;
+    let mut out = serde_json::json!({ "client_id": client_id });
+    if let Some(s) = &reg.client_secret {
+        out["client_secret"] = s.expose().into();
+    }
+    println!("{out}");
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Server configuration, from (in order of precedence) flags, `ATRIUM_*` environment variables,
+//! a TOML file (`--config`), and defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Everything `Application::build` needs to start a server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub addr: SocketAddr,
+    /// SQLite database file; created with its parent directory if missing.
+    pub db_path: PathBuf,
+    /// Public base URL (the OAuth issuer); defaults to `http://{addr}`.
+    pub public_url: Option<String>,
+    /// Access-token lifetime in seconds.
+    pub access_ttl: i64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl: i64,
+}
+
+impl Settings {
+    /// Defaults for a database path: loopback port 8000, one-hour access tokens, 30-day
+    /// refresh tokens.
+    pub fn new(db_path: PathBuf) -> Settings {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            db_path,
+            public_url: None,
+            access_ttl: crate::oauth::OAuthConfig::DEFAULT_ACCESS_TTL,
+            refresh_ttl: crate::oauth::OAuthConfig::DEFAULT_REFRESH_TTL,
+        }
+    }
+}
+
+/// The optional TOML file. Every key is optional; flags and environment variables win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub addr: Option<SocketAddr>,
+    pub db: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub access_token_ttl_secs: Option<i64>,
+    pub refresh_token_ttl_secs: Option<i64>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// The default database path: `$XDG_DATA_HOME/atrium/atrium.db`, else
+/// `~/.local/share/atrium/atrium.db`, else `./atrium.db`.
+pub fn default_db_path() -> PathBuf {
+    data_dir()
+        .map(|d| d.join("atrium.db"))
+        .unwrap_or_else(|| PathBuf::from("atrium.db"))
+}
+
+fn data_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Some(Path::new(&x).join("atrium"));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| Path::new(&h).join(".local/share/atrium"))
+}

@@ -1,0 +1,207 @@
+//! SQLite storage: one place that opens connections, sets pragmas and runs migrations.
+//!
+//! SQLite calls block, so [`Db::call`] runs them on tokio's blocking pool with a connection
+//! taken from a small pool. WAL lets readers proceed while one writer writes; the busy timeout
+//! makes concurrent writers wait for each other instead of failing.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use tokio::sync::Semaphore;
+
+/// Versioned schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+/// Never edit a released migration: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: bookkeeping.
+    "CREATE TABLE server_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    // 2: the authorization server.
+    include_str!("../migrations/002_oauth.sql"),
+];
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the database {path} has schema version {found}, newer than this server knows ({known}); upgrade atrium-server")]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("a database task panicked or was cancelled")]
+    TaskFailed,
+}
+
+/// A cheap-to-clone handle to the database.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let mut conn = open_connection(path)?;
+        migrate(&mut conn, path)?;
+        let size = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+        Ok(Db {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                idle: Mutex::new(vec![conn]),
+                permits: Semaphore::new(size),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` with a connection on the blocking pool.
+    pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DbError::TaskFailed)?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => open_connection(&inner.path)?,
+            };
+            let out = f(&mut conn);
+            inner
+                .idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+            out
+        })
+        .await
+        .map_err(|_| DbError::TaskFailed)?
+    }
+}
+
+/// Opens one connection with Atrium's pragmas. Every connection goes through here.
+fn open_connection(path: &Path) -> Result<Connection, DbError> {
+    let open_err = |source| DbError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = Connection::open(path).map_err(open_err)?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(open_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+    .map_err(open_err)?;
+    Ok(conn)
+}
+
+/// Applies the migrations this database has not seen yet, each in its own transaction.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), DbError> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let applied = usize::try_from(applied).unwrap_or(usize::MAX);
+    if applied > MIGRATIONS.len() {
+        return Err(DbError::TooNew {
+            path: path.to_owned(),
+            found: applied,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied database migration");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opening_twice_keeps_the_schema_version_and_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/atrium.db");
+        let db = Db::open(&path).unwrap();
+        db.call(|c| {
+            c.execute("INSERT INTO server_meta VALUES ('k', 'v')", [])?;
+            Ok::<_, DbError>(())
+        })
+        .await
+        .unwrap();
+        drop(db);
+        let db = Db::open(&path).unwrap();
+        let (version, value): (i64, String) = db
+            .call(|c| {
+                let v = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+                let s = c.query_row("SELECT value FROM server_meta WHERE key='k'", [], |r| {
+                    r.get(0)
+                })?;
+                Ok::<_, DbError>((v, s))
+            })
+            .await
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        assert_eq!(value, "v");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_server_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("atrium.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        drop(conn);
+        let err = Db::open(&path).unwrap_err();
+        assert!(matches!(err, DbError::TooNew { found: 999, .. }), "{err}");
+    }
+}

@@ -1,0 +1,26 @@
+//! # atrium-server
+//!
+//! The Atrium platform server: user accounts and companies, the app registry, an OAuth 2.0
+//! authorization server, and the resource API that installed apps call with their tokens.
+//!
+//! - [`domain`]: validated types (scopes, redirect URIs, secrets, passwords);
+//! - [`store`]: storage behind the [`store::Store`] trait, implemented over SQLite ([`db`]);
+//! - [`oauth`]: the protocol logic, callable without HTTP;
+//! - [`routes`]: warp filters and thin handlers;
+//! - [`startup`]: binding and serving; [`cli`]: the `atrium-server` command line.
+//!
+//! `main.rs` only parses the command line, so tests and `xtask` can start a real server on a
+//! port with [`startup::Application`].
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod oauth;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+
+/// The server's version, as reported by `GET /healthz`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

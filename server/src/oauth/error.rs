@@ -1,0 +1,95 @@
+//! OAuth error responses (RFC 6749 §4.1.2.1, §4.2.2.1, §5.2; RFC 7009; RFC 7662).
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// The error codes of RFC 6749.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    AccessDenied,
+    UnsupportedResponseType,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+/// An OAuth error: a code and a description for developers (never containing a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{}: {description}", error.as_str())]
+pub struct OAuthError {
+    pub error: ErrorCode,
+    #[serde(rename = "error_description")]
+    pub description: Cow<'static, str>,
+}
+
+impl OAuthError {
+    pub fn new(error: ErrorCode, description: impl Into<Cow<'static, str>>) -> OAuthError {
+        OAuthError {
+            error,
+            description: description.into(),
+        }
+    }
+
+    pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> OAuthError {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_client(d: impl Into<Cow<'static, str>>) -> OAuthError {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn invalid_grant(d: impl Into<Cow<'static, str>>) -> OAuthError {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+    pub fn invalid_scope(d: impl Into<Cow<'static, str>>) -> OAuthError {
+        Self::new(ErrorCode::InvalidScope, d)
+    }
+    pub fn unauthorized_client(d: impl Into<Cow<'static, str>>) -> OAuthError {
+        Self::new(ErrorCode::UnauthorizedClient, d)
+    }
+    pub fn server_error() -> OAuthError {
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
+    }
+
+    /// The HTTP status of this error at the token endpoint (RFC 6749 §5.2).
+    pub fn status(&self) -> u16 {
+        match self.error {
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "storage failure");
+        OAuthError::server_error()
+    }
+}

@@ -1,0 +1,60 @@
+//! The OAuth 2.0 protocol logic, independent of the web framework: validating authorization
+//! requests and issuing codes or tokens ([`authorize`]), the token endpoint's grants, client
+//! authentication, revocation and introspection ([`token`]), PKCE ([`pkce`]).
+//!
+//! Handlers in `routes/` are thin: they parse HTTP and call these functions.
+
+pub mod authorize;
+pub mod error;
+pub mod params;
+pub mod pkce;
+pub mod token;
+
+use std::sync::Arc;
+
+use crate::store::Store;
+
+pub use error::{ErrorCode, OAuthError};
+
+/// Lifetimes and identity of the authorization server.
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// The issuer identifier (RFC 8414), the server's public base URL without a trailing slash.
+    pub issuer: String,
+    /// Access-token lifetime in seconds (default one hour).
+    pub access_ttl: i64,
+    /// Refresh-token lifetime in seconds (default 30 days).
+    pub refresh_ttl: i64,
+    /// Authorization-code lifetime in seconds (at most 60).
+    pub code_ttl: i64,
+}
+
+impl OAuthConfig {
+    pub const DEFAULT_ACCESS_TTL: i64 = 3600;
+    pub const DEFAULT_REFRESH_TTL: i64 = 30 * 24 * 3600;
+
+    pub fn new(issuer: &str) -> OAuthConfig {
+        OAuthConfig {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            access_ttl: Self::DEFAULT_ACCESS_TTL,
+            refresh_ttl: Self::DEFAULT_REFRESH_TTL,
+            code_ttl: 60,
+        }
+    }
+}
+
+/// The authorization server: its store and configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct OAuth {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<OAuthConfig>,
+}
+
+impl OAuth {
+    pub fn new(store: Arc<dyn Store>, config: OAuthConfig) -> OAuth {
+        OAuth {
+            store,
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The resource API that apps call with their access tokens (RFC 6750 bearer tokens).
+//! Each endpoint names the scope it requires; a token must have been granted that scope.
+
+use serde::Serialize;
+use warp::http::StatusCode;
+use warp::Filter;
+
+use super::respond::{self, Resp};
+use super::{with_state, AppState};
+use crate::domain::now;
+use crate::domain::secret::TokenDigest;
+use crate::store::AccessInfo;
+
+pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
+    let auth = || with_state(state.clone()).and(warp::header::optional::<String>("authorization"));
+    // GET /api/username
+    let username = warp::path!("api" / "username")
+        .and(warp::get())
+        .and(auth())
+        .then(username);
+    // GET /api/me
+    let me = warp::path!("api" / "me")
+        .and(warp::get())
+        .and(auth())
+        .then(me);
+    // GET /api/company
+    let company = warp::path!("api" / "company")
+        .and(warp::get())
+        .and(auth())
+        .then(company);
+    // GET /api/company/members
+    let members = warp::path!("api" / "company" / "members")
+        .and(warp::get())
+        .and(auth())
+        .then(members);
+    username
+        .or(me)
+        .unify()
+        .or(company)
+        .unify()
+        .or(members)
+        .unify()
+}
+
+/// Authenticates the bearer token and checks that it was granted `scope`.
+pub async fn bearer(
+    state: &AppState,
+    header: Option<&str>,
+    scope: &'static str,
+) -> Result<AccessInfo, Resp> {
+    let Some(header) = header else {
+        return Err(respond::bearer_error(
+            StatusCode::UNAUTHORIZED,
+            None,
+            "a bearer token is required",
+            None,
+        ));
+    };
+    let token = match header.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
+            t.trim()
+        }
+        _ => {
+            return Err(respond::bearer_error(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+                "the Authorization header must be: Bearer <token>",
+                None,
+            ))
+        }
+    };
+    let info = match state
+        .oauth
+        .store
+        .access_token(TokenDigest::of(token), now())
+        .await
+    {
+        Ok(Some(info)) => info,
+        Ok(None) => {
+            return Err(respond::bearer_error(
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_token"),
+                "the access token is unknown, expired or revoked",
+                None,
+            ))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "token lookup failed");
+            return Err(respond::api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the server could not check the token",
+            ));
+        }
+    };
+    if !info.scopes.contains(scope) {
+        return Err(respond::bearer_error(
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the access token was not granted the scope this endpoint requires",
+            Some(scope),
+        ));
+    }
+    Ok(info)
+}
+
+fn no_user() -> Resp {
+    respond::bearer_error(
+        StatusCode::FORBIDDEN,
+        Some("insufficient_scope"),
+        "this token acts for no user (client credentials)",
+        None,
+    )
+}
+
+fn no_company() -> Resp {
+    respond::api_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "this grant is not for a company",
+    )
+}
+
+fn server_error() -> Resp {
+    respond::api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "please try again",
+    )
+}
+
+#[derive(Serialize)]
+struct Username<'a> {
+    username: &'a str,
+}
+
+async fn username(state: AppState, header: Option<String>) -> Resp {
+    match bearer(&state, header.as_deref(), "profile").await {
+        Ok(AccessInfo {
+            username: Some(u), ..
+        }) => respond::json(StatusCode::OK, &Username { username: &u }),
+        Ok(_) => no_user(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Serialize)]
+struct Me {
+    username: String,
+    display_name: String,
+    date_joined: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+}
+
+async fn me(state: AppState, header: Option<String>) -> Resp {
+    let info = match bearer(&state, header.as_deref(), "profile").await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let Some(user_id) = info.user_id else {
+        return no_user();
+    };
+    match state.oauth.store.user(user_id).await {
+        Ok(Some(u)) => respond::json(
+            StatusCode::OK,
+            &Me {
+                username: u.username,
+                display_name: u.display_name,
+                date_joined: rfc3339(u.joined_at),
+                email: if info.scopes.contains("email") {
+                    u.email
+                } else {
+                    None
+                },
+            },
+        ),
+        Ok(None) => no_user(),
+        Err(_) => server_error(),
+    }
+}
+
+#[derive(Serialize)]
+struct CompanyView {
+    id: i64,
+    name: String,
+}
+
+async fn company(state: AppState, header: Option<String>) -> Resp {
+    let info = match bearer(&state, header.as_deref(), "company").await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let Some(id) = info.company_id else {
+        return no_company();
+    };
+    match state.oauth.store.company(id).await {
+        Ok(Some(c)) => respond::json(
+            StatusCode::OK,
+            &CompanyView {
+                id: c.id,
+                name: c.name,
+            },
+        ),
+        Ok(None) => no_company(),
+        Err(_) => server_error(),
+    }
+}
+
+#[derive(Serialize)]
+struct MemberView {
+    username: String,
+    display_name: String,
+    role: &'static str,
+}
+
+async fn members(state: AppState, header: Option<String>) -> Resp {
+    let info = match bearer(&state, header.as_deref(), "company.members").await {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let Some(id) = info.company_id else {
+        return no_company();
+    };
+    match state.oauth.store.company_members(id).await {
+        Ok(list) => {
+            let members: Vec<MemberView> = list
+                .into_iter()
+                .map(|(u, role)| MemberView {
+                    username: u.username,
+                    display_name: u.display_name,
+                    role: role.as_str(),
+                })
+                .collect();
+            respond::json(
+                StatusCode::OK,
+                &serde_json::json!({ "company_id": id, "members": members }),
+            )
+        }
+        Err(_) => server_error(),
+    }
+}
+
+/// Unix seconds as an RFC 3339 UTC timestamp (days-from-civil, proleptic Gregorian).
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn timestamps_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_876_627), "2026-11-28T14:37:07Z");
+    }
+}

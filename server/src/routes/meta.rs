@@ -1,0 +1,48 @@
+//! Discovery documents: RFC 8414 metadata and the OpenAPI description.
+
+use warp::http::StatusCode;
+use warp::Filter;
+
+use super::respond::{self, Resp};
+use super::AppState;
+use crate::domain::scope::CATALOGUE;
+
+/// The OpenAPI 3.1 description of every JSON endpoint (kept true by `tests/api/openapi.rs`).
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
+    let issuer = state.oauth.config.issuer.clone();
+    // GET /.well-known/oauth-authorization-server
+    let metadata = warp::path!(".well-known" / "oauth-authorization-server")
+        .and(warp::get())
+        .map(move || respond::json(StatusCode::OK, &metadata(&issuer)));
+    // GET /openapi.json
+    let openapi = warp::path!("openapi.json").and(warp::get()).map(|| {
+        let mut r = respond::json(StatusCode::OK, &());
+        *r.body_mut() = OPENAPI.into();
+        r
+    });
+    metadata.or(openapi).unify()
+}
+
+/// RFC 8414 §2.
+pub fn metadata(issuer: &str) -> serde_json::Value {
+    let scopes: Vec<&str> = CATALOGUE.iter().map(|s| s.name).collect();
+    serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "introspection_endpoint": format!("{issuer}/oauth2/introspect"),
+        "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": scopes,
+        "authorization_response_iss_parameter_supported": true,
+        "service_documentation": format!("{issuer}/openapi.json"),
+    })
+}

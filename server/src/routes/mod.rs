@@ -1,0 +1,131 @@
+//! HTTP routes, one module per resource; handlers are a few lines over the domain and the
+//! OAuth logic. Each filter is documented by its method and path.
+
+pub mod api;
+pub mod health;
+pub mod html;
+pub mod meta;
+pub mod oauth;
+pub mod respond;
+pub mod session;
+
+use std::convert::Infallible;
+
+use warp::http::StatusCode;
+use warp::hyper::body::Bytes;
+use warp::{Filter, Rejection, Reply};
+
+use crate::db::Db;
+use crate::oauth::params::Params;
+use crate::oauth::{OAuth, OAuthError};
+use respond::Resp;
+
+/// What handlers need.
+#[derive(Clone)]
+pub struct AppState {
+    pub oauth: OAuth,
+    pub db: Db,
+    /// Mark cookies `Secure` (when the issuer is https).
+    pub secure_cookies: bool,
+}
+
+/// Every JSON operation of the server, as `(method, path)`; `/openapi.json` must describe
+/// exactly these (checked by a test).
+pub const JSON_OPERATIONS: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/.well-known/oauth-authorization-server"),
+    ("post", "/oauth2/token"),
+    ("post", "/oauth2/revoke"),
+    ("post", "/oauth2/introspect"),
+    ("get", "/api/username"),
+    ("get", "/api/me"),
+    ("get", "/api/company"),
+    ("get", "/api/company/members"),
+];
+
+/// Injects the application state into a handler.
+pub fn with_state(
+    state: AppState,
+) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
+    warp::any().map(move || state.clone())
+}
+
+/// Injects the database handle into a handler.
+pub fn with_db(db: Db) -> impl Filter<Extract = (Db,), Error = Infallible> + Clone {
+    warp::any().map(move || db.clone())
+}
+
+/// Largest form body accepted (OAuth requests are small).
+const FORM_LIMIT: u64 = 16 * 1024;
+
+/// An `application/x-www-form-urlencoded` body, checked for its type, size and encoding.
+pub fn form() -> impl Filter<Extract = (Result<Params, OAuthError>,), Error = Rejection> + Clone {
+    warp::header::optional::<String>("content-type")
+        .and(warp::body::content_length_limit(FORM_LIMIT))
+        .and(warp::body::bytes())
+        .map(|content_type: Option<String>, body: Bytes| {
+            let is_form = content_type.as_deref().is_some_and(|ct| {
+                ct.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+            });
+            if !is_form {
+                return Err(OAuthError::invalid_request(
+                    "the body must be application/x-www-form-urlencoded",
+                ));
+            }
+            let text = std::str::from_utf8(&body)
+                .map_err(|_| OAuthError::invalid_request("the body is not UTF-8"))?;
+            Ok(Params::parse(text))
+        })
+}
+
+/// The raw query string, or an empty one.
+pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
+    warp::query::raw().or(warp::any().map(String::new)).unify()
+}
+
+/// Every route of the server.
+pub fn all(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    health::filter(state.db.clone())
+        .or(meta::filters(state.clone()))
+        .or(oauth::filters(state.clone()))
+        .or(api::filters(state))
+        .recover(handle_rejection)
+        .with(warp::trace::request())
+}
+
+/// Turns warp's rejections into JSON errors: never a 500 for bad input.
+async fn handle_rejection(r: Rejection) -> Result<Resp, Infallible> {
+    use warp::reject::{LengthRequired, MethodNotAllowed, PayloadTooLarge};
+    let resp = if r.is_not_found() {
+        respond::api_error(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    } else if r.find::<PayloadTooLarge>().is_some() {
+        respond::api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            "the body is too large",
+        )
+    } else if r.find::<LengthRequired>().is_some() {
+        respond::api_error(
+            StatusCode::LENGTH_REQUIRED,
+            "invalid_request",
+            "a Content-Length is required",
+        )
+    } else if r.find::<MethodNotAllowed>().is_some() {
+        respond::api_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            "method not allowed",
+        )
+    } else {
+        tracing::debug!(rejection = ?r, "request rejected");
+        respond::api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the request is malformed",
+        )
+    };
+    Ok(resp)
+}

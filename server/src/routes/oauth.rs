@@ -1,0 +1,261 @@
+//! The OAuth endpoints: `/oauth2/authorize` (GET and POST), `/oauth2/token`, `/oauth2/revoke`,
+//! `/oauth2/introspect`, plus the session pages they rely on.
+
+use warp::http::StatusCode;
+use warp::Filter;
+
+use super::respond::{self, Resp};
+use super::session::{self, csrf_ok, SESSION_COOKIE};
+use super::{form, html, raw_query, with_state, AppState};
+use crate::oauth::authorize::{self, AuthorizeError, ResponseType, ValidRequest};
+use crate::oauth::params::Params;
+use crate::oauth::{token, OAuthError};
+use crate::store::Role;
+
+pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
+    // GET /oauth2/authorize
+    let authorize_get = warp::path!("oauth2" / "authorize")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(raw_query())
+        .then(authorize_get);
+    // POST /oauth2/authorize
+    let authorize_post = warp::path!("oauth2" / "authorize")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(form())
+        .then(authorize_post);
+    // POST /oauth2/token
+    let token = warp::path!("oauth2" / "token")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(warp::header::optional::<String>("authorization"))
+        .and(form())
+        .then(token_endpoint);
+    // POST /oauth2/revoke
+    let revoke = warp::path!("oauth2" / "revoke")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(warp::header::optional::<String>("authorization"))
+        .and(form())
+        .then(revoke_endpoint);
+    // POST /oauth2/introspect
+    let introspect = warp::path!("oauth2" / "introspect")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(warp::header::optional::<String>("authorization"))
+        .and(form())
+        .then(introspect_endpoint);
+    authorize_get
+        .or(authorize_post)
+        .unify()
+        .or(token)
+        .unify()
+        .or(revoke)
+        .unify()
+        .or(introspect)
+        .unify()
+        .or(session::filters(state))
+        .unify()
+}
+
+fn error_page(message: &str) -> Resp {
+    respond::html(
+        StatusCode::BAD_REQUEST,
+        html::error("This app's request cannot be completed", message),
+    )
+}
+
+fn server_error_page() -> Resp {
+    respond::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        html::error(
+            "Server error",
+            "Something went wrong on our side; please try again.",
+        ),
+    )
+}
+
+fn authorize_failure(e: AuthorizeError) -> Resp {
+    match e {
+        AuthorizeError::Page(message) => error_page(&message),
+        AuthorizeError::Redirect(url) => respond::see_other(url.as_str()),
+    }
+}
+
+/// Companies the user may install into: the ones they own.
+async fn owned_companies(
+    state: &AppState,
+    user: i64,
+) -> Result<Vec<crate::store::Membership>, OAuthError> {
+    Ok(state
+        .oauth
+        .store
+        .memberships(user)
+        .await?
+        .into_iter()
+        .filter(|m| m.role == Role::Owner)
+        .collect())
+}
+
+fn needs_company(req: &ValidRequest) -> bool {
+    req.scopes.contains("company") || req.scopes.contains("company.members")
+}
+
+async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> Resp {
+    let p = Params::parse(&query);
+    let req = match authorize::validate(&state.oauth, &p).await {
+        Ok(r) => r,
+        Err(e) => return authorize_failure(e),
+    };
+    let signed_in = match session::current(&state, sid.as_deref()).await {
+        Ok(s) => s,
+        Err(_) => return server_error_page(),
+    };
+    let Some(signed_in) = signed_in else {
+        let next = format!("/oauth2/authorize?{query}");
+        return session::login_page(&state, &next, None, StatusCode::OK);
+    };
+    // Atrium's own client: consent is implied (first party).
+    if req.client.first_party {
+        return match authorize::approve(&state.oauth, &req, signed_in.user.id, None).await {
+            Ok(url) => respond::see_other(url.as_str()),
+            Err(_) => server_error_page(),
+        };
+    }
+    let companies = match owned_companies(&state, signed_in.user.id).await {
+        Ok(c) => c,
+        Err(_) => return server_error_page(),
+    };
+    if needs_company(&req) && companies.is_empty() {
+        return error_page(&format!(
+            "{} needs a company to be installed in, and you own none.",
+            req.client.name
+        ));
+    }
+    let mut hidden: Vec<(&str, &str)> = p
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "csrf" | "decision" | "company_id"))
+        .collect();
+    hidden.sort();
+    respond::html(
+        StatusCode::OK,
+        html::consent(
+            &req.client,
+            &req.scopes,
+            &companies,
+            &hidden,
+            &signed_in.session.csrf,
+            &signed_in.user.username,
+        ),
+    )
+}
+
+async fn authorize_post(
+    state: AppState,
+    sid: Option<String>,
+    form: Result<Params, OAuthError>,
+) -> Resp {
+    let p = match form {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.description),
+    };
+    let signed_in = match session::current(&state, sid.as_deref()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return error_page("Your session has ended. Start again from the app."),
+        Err(_) => return server_error_page(),
+    };
+    if !csrf_ok(&signed_in.session.csrf, p.get("csrf").ok().flatten()) {
+        return error_page("This consent form is not valid any more. Start again from the app.");
+    }
+    let req = match authorize::validate(&state.oauth, &p).await {
+        Ok(r) => r,
+        Err(e) => return authorize_failure(e),
+    };
+    match p.get("decision").ok().flatten() {
+        Some("allow") => {}
+        Some("deny") => return respond::see_other(authorize::deny(&state.oauth, &req).as_str()),
+        _ => return error_page("The consent form must say allow or deny."),
+    }
+    let company = match p.get("company_id").ok().flatten() {
+        None => None,
+        Some(raw) => {
+            let owned = match owned_companies(&state, signed_in.user.id).await {
+                Ok(c) => c,
+                Err(_) => return server_error_page(),
+            };
+            match raw
+                .parse::<i64>()
+                .ok()
+                .filter(|id| owned.iter().any(|m| m.company.id == *id))
+            {
+                Some(id) => Some(id),
+                None => return error_page("You can only install apps in companies you own."),
+            }
+        }
+    };
+    if needs_company(&req) && company.is_none() {
+        return error_page("Choose the company to install the app in.");
+    }
+    match authorize::approve(&state.oauth, &req, signed_in.user.id, company).await {
+        Ok(url) => {
+            tracing::info!(
+                client_id = %req.client.client_id,
+                method = if req.response_type == ResponseType::Code { "code" } else { "token" },
+                "authorization approved"
+            );
+            respond::see_other(url.as_str())
+        }
+        Err(_) => server_error_page(),
+    }
+}
+
+async fn token_endpoint(
+    state: AppState,
+    authorization: Option<String>,
+    form: Result<Params, OAuthError>,
+) -> Resp {
+    let used_basic = authorization.is_some();
+    let result = match form {
+        Ok(p) => token::exchange(&state.oauth, &p, authorization.as_deref()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(t) => respond::no_store(respond::json(StatusCode::OK, &t)),
+        Err(e) => respond::oauth_error(&e, used_basic),
+    }
+}
+
+async fn revoke_endpoint(
+    state: AppState,
+    authorization: Option<String>,
+    form: Result<Params, OAuthError>,
+) -> Resp {
+    let used_basic = authorization.is_some();
+    let result = match form {
+        Ok(p) => token::revoke(&state.oauth, &p, authorization.as_deref()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => respond::no_store(respond::json(StatusCode::OK, &serde_json::json!({}))),
+        Err(e) => respond::oauth_error(&e, used_basic),
+    }
+}
+
+async fn introspect_endpoint(
+    state: AppState,
+    authorization: Option<String>,
+    form: Result<Params, OAuthError>,
+) -> Resp {
+    let used_basic = authorization.is_some();
+    let result = match form {
+        Ok(p) => token::introspect(&state.oauth, &p, authorization.as_deref()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(i) => respond::no_store(respond::json(StatusCode::OK, &i)),
+        Err(e) => respond::oauth_error(&e, used_basic),
+    }
+}

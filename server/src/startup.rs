@@ -1,0 +1,99 @@
+//! Building and running the server: bind first (so tests can ask for port 0 and learn the port),
+//! then serve until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::oauth::{OAuth, OAuthConfig};
+use crate::routes::AppState;
+use crate::store::sqlite::SqliteStore;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (running migrations) and binds the listening socket.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
+        let path = settings.db_path.clone();
+        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.addr))?;
+        let addr = listener.local_addr()?;
+        let issuer = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let mut config = OAuthConfig::new(&issuer);
+        config.access_ttl = settings.access_ttl;
+        config.refresh_ttl = settings.refresh_ttl;
+        let state = AppState {
+            oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config),
+            secure_cookies: issuer.starts_with("https://"),
+            db,
+        };
+        Ok(Application {
+            listener,
+            addr,
+            state,
+        })
+    }
+
+    /// The address actually bound (with the real port when port 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The issuer identifier (public base URL).
+    pub fn issuer(&self) -> &str {
+        &self.state.oauth.config.issuer
+    }
+
+    /// The database handle the server uses.
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Serves requests until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let routes = crate::routes::all(self.state);
+        warp::serve(routes)
+            .incoming(self.listener)
+            .graceful(shutdown)
+            .run()
+            .await;
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

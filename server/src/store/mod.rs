@@ -1,0 +1,249 @@
+//! Storage behind a trait, so that the grant logic does not know SQLite.
+//!
+//! [`sqlite::SqliteStore`] is the implementation shipped today; a PostgreSQL one can implement
+//! the same trait and run through the same conformance tests (`tests` below are written against
+//! `dyn Store`).
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::domain::scope::ScopeSet;
+use crate::domain::secret::TokenDigest;
+
+/// Storage failures. `Conflict` is the only one a caller is expected to handle.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+    pub fn parse(s: &str) -> Role {
+        if s == "owner" {
+            Role::Owner
+        } else {
+            Role::Member
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub company: Company,
+    pub role: Role,
+}
+
+/// An app as an OAuth client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub app_id: i64,
+    pub client_id: String,
+    /// `None` for public clients (PKCE only).
+    pub secret_digest: Option<TokenDigest>,
+    pub name: String,
+    pub description: String,
+    pub developer: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub iframe_url: Option<String>,
+    pub webhook_url: Option<String>,
+    pub scopes: ScopeSet,
+    pub allow_code: bool,
+    pub allow_token: bool,
+    pub first_party: bool,
+    pub loopback_any_port: bool,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_digest.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub client_id: String,
+    pub secret_digest: Option<TokenDigest>,
+    pub name: String,
+    pub description: String,
+    pub developer_id: Option<i64>,
+    pub redirect_uris: Vec<String>,
+    pub iframe_url: Option<String>,
+    pub webhook_url: Option<String>,
+    pub scopes: ScopeSet,
+    pub allow_code: bool,
+    pub allow_token: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub csrf: String,
+    pub expires_at: i64,
+}
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    pub app_id: i64,
+    pub user_id: i64,
+    pub company_id: Option<i64>,
+    pub redirect_uri: String,
+    pub scopes: ScopeSet,
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+}
+
+/// Outcome of redeeming a code (which marks it used, atomically).
+#[derive(Debug, Clone)]
+pub enum Redeemed {
+    /// First use: the code's grant.
+    Fresh(CodeGrant),
+    /// Already used: the tokens it issued have been revoked (RFC 9700 §4.5 / RFC 6749 §4.1.2).
+    Replayed,
+    Unknown,
+}
+
+/// The subject of a token family.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub app_id: i64,
+    pub user_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub scopes: ScopeSet,
+}
+
+/// A token to store: its digest and lifetime.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken {
+    pub digest: TokenDigest,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// A live access token, as the resource API sees it.
+#[derive(Debug, Clone)]
+pub struct AccessInfo {
+    pub family_id: i64,
+    pub app_id: i64,
+    pub client_id: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub company_id: Option<i64>,
+    pub scopes: ScopeSet,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// A refresh token's state.
+#[derive(Debug, Clone)]
+pub struct RefreshInfo {
+    pub family_id: i64,
+    pub app_id: i64,
+    pub scopes: ScopeSet,
+    pub expires_at: i64,
+    pub rotated: bool,
+    pub revoked: bool,
+}
+
+/// Outcome of rotating a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    Rotated,
+    /// The token had been rotated already: its whole family is now revoked.
+    Reused,
+    Invalid,
+}
+
+/// Everything the server stores.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_user(&self, user: NewUser) -> StoreResult<i64>;
+    /// The user and their password hash.
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+
+    async fn create_company(&self, name: &str, owner: i64) -> StoreResult<i64>;
+    async fn add_member(&self, company: i64, user: i64, role: Role) -> StoreResult<()>;
+    async fn memberships(&self, user: i64) -> StoreResult<Vec<Membership>>;
+    async fn company(&self, id: i64) -> StoreResult<Option<Company>>;
+    async fn company_members(&self, id: i64) -> StoreResult<Vec<(User, Role)>>;
+
+    async fn create_app(&self, app: NewApp) -> StoreResult<i64>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+
+    async fn create_session(&self, digest: TokenDigest, session: Session) -> StoreResult<()>;
+    async fn session(&self, digest: TokenDigest, now: i64) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, digest: TokenDigest) -> StoreResult<()>;
+
+    async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()>;
+    async fn redeem_code(&self, digest: TokenDigest, now: i64) -> StoreResult<Redeemed>;
+
+    /// Creates a token family with its first tokens; `code` links it to the code it came from,
+    /// so a replay of that code revokes it.
+    async fn issue(
+        &self,
+        grant: Grant,
+        code: Option<TokenDigest>,
+        access: NewToken,
+        refresh: Option<NewToken>,
+    ) -> StoreResult<i64>;
+    /// The hot path of the resource API: a live (unexpired, unrevoked) access token.
+    async fn access_token(&self, digest: TokenDigest, now: i64) -> StoreResult<Option<AccessInfo>>;
+    async fn refresh_token(&self, digest: TokenDigest) -> StoreResult<Option<RefreshInfo>>;
+    async fn rotate_refresh(
+        &self,
+        old: TokenDigest,
+        access: NewToken,
+        refresh: NewToken,
+    ) -> StoreResult<Rotation>;
+    async fn revoke_family(&self, family: i64, now: i64) -> StoreResult<()>;
+    async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()>;
+}

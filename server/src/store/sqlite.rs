@@ -1,0 +1,541 @@
+//! The SQLite implementation of [`Store`].
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::*;
+use crate::db::Db;
+use crate::domain::now;
+
+/// [`Store`] over the embedded SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    db: Db,
+}
+
+impl SqliteStore {
+    pub fn new(db: Db) -> SqliteStore {
+        SqliteStore { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.db.call(f).await
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+fn digest_col(row: &Row, idx: usize) -> rusqlite::Result<Option<TokenDigest>> {
+    let bytes: Option<Vec<u8>> = row.get(idx)?;
+    Ok(bytes.and_then(|b| TokenDigest::from_slice(&b)))
+}
+
+fn user_from(row: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        email: row.get(2)?,
+        display_name: row.get(3)?,
+        joined_at: row.get(4)?,
+    })
+}
+
+const USER_COLS: &str = "u.id, u.username, u.email, u.display_name, u.joined_at";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> StoreResult<i64> {
+        self.run(move |c| {
+            match c.execute(
+                "INSERT INTO users (username, email, display_name, password_hash, joined_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    user.username,
+                    user.email,
+                    user.display_name,
+                    user.password_hash,
+                    now()
+                ],
+            ) {
+                Ok(_) => Ok(c.last_insert_rowid()),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(StoreError::Conflict(format!("user {:?}", user.username)))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, String)>> {
+        let username = username.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.username = ?1"),
+                [username],
+                |r| Ok((user_from(r)?, r.get(5)?)),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"),
+                [id],
+                user_from,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn create_company(&self, name: &str, owner: i64) -> StoreResult<i64> {
+        let name = name.to_string();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO companies (name, created_at) VALUES (?1, ?2)",
+                params![name, now()],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, 'owner')",
+                params![id, owner],
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn add_member(&self, company: i64, user: i64, role: Role) -> StoreResult<()> {
+        self.run(move |c| {
+            match c.execute(
+                "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, ?3)",
+                params![company, user, role.as_str()],
+            ) {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership".into())),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    async fn memberships(&self, user: i64) -> StoreResult<Vec<Membership>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT c.id, c.name, m.role FROM memberships m JOIN companies c ON c.id = m.company_id
+                 WHERE m.user_id = ?1 ORDER BY c.name, c.id",
+            )?;
+            let rows = st.query_map([user], |r| {
+                Ok(Membership {
+                    company: Company {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    },
+                    role: Role::parse(&r.get::<_, String>(2)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn company(&self, id: i64) -> StoreResult<Option<Company>> {
+        self.run(move |c| {
+            Ok(
+                c.query_row("SELECT id, name FROM companies WHERE id = ?1", [id], |r| {
+                    Ok(Company {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    })
+                })
+                .optional()?,
+            )
+        })
+        .await
+    }
+
+    async fn company_members(&self, id: i64) -> StoreResult<Vec<(User, Role)>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {USER_COLS}, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE m.company_id = ?1 ORDER BY u.username"
+            ))?;
+            let rows = st.query_map([id], |r| {
+                Ok((user_from(r)?, Role::parse(&r.get::<_, String>(5)?)))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn create_app(&self, app: NewApp) -> StoreResult<i64> {
+        self.run(move |c| {
+            let uris = serde_json::to_string(&app.redirect_uris).expect("strings serialize");
+            match c.execute(
+                "INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
+                    redirect_uris, iframe_url, webhook_url, scopes, allow_code, allow_token, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    app.client_id,
+                    app.secret_digest.map(|d| d.0.to_vec()),
+                    app.name,
+                    app.description,
+                    app.developer_id,
+                    uris,
+                    app.iframe_url,
+                    app.webhook_url,
+                    app.scopes.to_string(),
+                    app.allow_code,
+                    app.allow_token,
+                    now()
+                ],
+            ) {
+                Ok(_) => Ok(c.last_insert_rowid()),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(StoreError::Conflict(format!("client {:?}", app.client_id)))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
+        let client_id = client_id.to_string();
+        self.run(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT a.id, a.client_id, a.secret_digest, a.name, a.description, u.username,
+                        a.redirect_uris, a.iframe_url, a.webhook_url, a.scopes, a.allow_code,
+                        a.allow_token, a.first_party, a.loopback_any_port
+                 FROM apps a LEFT JOIN users u ON u.id = a.developer_id WHERE a.client_id = ?1",
+            )?;
+            Ok(st
+                .query_row([client_id], |r| {
+                    let uris: String = r.get(6)?;
+                    Ok(Client {
+                        app_id: r.get(0)?,
+                        client_id: r.get(1)?,
+                        secret_digest: digest_col(r, 2)?,
+                        name: r.get(3)?,
+                        description: r.get(4)?,
+                        developer: r.get(5)?,
+                        redirect_uris: serde_json::from_str(&uris).unwrap_or_default(),
+                        iframe_url: r.get(7)?,
+                        webhook_url: r.get(8)?,
+                        scopes: ScopeSet::from_stored(&r.get::<_, String>(9)?),
+                        allow_code: r.get(10)?,
+                        allow_token: r.get(11)?,
+                        first_party: r.get(12)?,
+                        loopback_any_port: r.get(13)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn create_session(&self, digest: TokenDigest, s: Session) -> StoreResult<()> {
+        self.run(move |c| {
+            // Expired sessions are swept whenever a new one starts.
+            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?;
+            c.execute(
+                "INSERT INTO sessions (digest, user_id, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![digest.0.to_vec(), s.user_id, s.csrf, s.expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, digest: TokenDigest, at: i64) -> StoreResult<Option<Session>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT user_id, csrf, expires_at FROM sessions WHERE digest = ?1 AND expires_at > ?2",
+                params![digest.0.to_vec(), at],
+                |r| {
+                    Ok(Session {
+                        user_id: r.get(0)?,
+                        csrf: r.get(1)?,
+                        expires_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, digest: TokenDigest) -> StoreResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM sessions WHERE digest = ?1",
+                [digest.0.to_vec()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
+                    scopes, code_challenge, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    digest.0.to_vec(),
+                    code.app_id,
+                    code.user_id,
+                    code.company_id,
+                    code.redirect_uri,
+                    code.scopes.to_string(),
+                    code.code_challenge,
+                    code.expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn redeem_code(&self, digest: TokenDigest, at: i64) -> StoreResult<Redeemed> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    "SELECT app_id, user_id, company_id, redirect_uri, scopes, code_challenge,
+                            expires_at, used_at, family_id
+                     FROM authorization_codes WHERE digest = ?1",
+                    [digest.0.to_vec()],
+                    |r| {
+                        Ok((
+                            CodeGrant {
+                                app_id: r.get(0)?,
+                                user_id: r.get(1)?,
+                                company_id: r.get(2)?,
+                                redirect_uri: r.get(3)?,
+                                scopes: ScopeSet::from_stored(&r.get::<_, String>(4)?),
+                                code_challenge: r.get(5)?,
+                                expires_at: r.get(6)?,
+                            },
+                            r.get::<_, Option<i64>>(7)?,
+                            r.get::<_, Option<i64>>(8)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let outcome = match row {
+                None => Redeemed::Unknown,
+                Some((_, Some(_used), family)) => {
+                    if let Some(family) = family {
+                        tx.execute(
+                            "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                            params![family, at],
+                        )?;
+                    }
+                    Redeemed::Replayed
+                }
+                Some((grant, None, _)) => {
+                    tx.execute(
+                        "UPDATE authorization_codes SET used_at = ?2 WHERE digest = ?1",
+                        params![digest.0.to_vec(), at],
+                    )?;
+                    Redeemed::Fresh(grant)
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn issue(
+        &self,
+        grant: Grant,
+        code: Option<TokenDigest>,
+        access: NewToken,
+        refresh: Option<NewToken>,
+    ) -> StoreResult<i64> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO token_families (app_id, user_id, company_id, scopes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    grant.app_id,
+                    grant.user_id,
+                    grant.company_id,
+                    grant.scopes.to_string(),
+                    access.issued_at
+                ],
+            )?;
+            let family = tx.last_insert_rowid();
+            insert_access(&tx, family, access)?;
+            if let Some(r) = refresh {
+                insert_refresh(&tx, family, r)?;
+            }
+            if let Some(code) = code {
+                tx.execute(
+                    "UPDATE authorization_codes SET family_id = ?2 WHERE digest = ?1",
+                    params![code.0.to_vec(), family],
+                )?;
+            }
+            tx.commit()?;
+            Ok(family)
+        })
+        .await
+    }
+
+    async fn access_token(&self, digest: TokenDigest, at: i64) -> StoreResult<Option<AccessInfo>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(
+                "SELECT f.id, f.app_id, a.client_id, f.user_id, u.username, f.company_id, f.scopes,
+                        t.issued_at, t.expires_at
+                 FROM access_tokens t
+                 JOIN token_families f ON f.id = t.family_id
+                 JOIN apps a ON a.id = f.app_id
+                 LEFT JOIN users u ON u.id = f.user_id
+                 WHERE t.digest = ?1 AND t.expires_at > ?2 AND f.revoked_at IS NULL",
+            )?;
+            Ok(st
+                .query_row(params![digest.0.as_slice(), at], |r| {
+                    Ok(AccessInfo {
+                        family_id: r.get(0)?,
+                        app_id: r.get(1)?,
+                        client_id: r.get(2)?,
+                        user_id: r.get(3)?,
+                        username: r.get(4)?,
+                        company_id: r.get(5)?,
+                        scopes: ScopeSet::from_stored(&r.get::<_, String>(6)?),
+                        issued_at: r.get(7)?,
+                        expires_at: r.get(8)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn refresh_token(&self, digest: TokenDigest) -> StoreResult<Option<RefreshInfo>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT f.id, f.app_id, f.scopes, t.expires_at, t.rotated_at IS NOT NULL,
+                        f.revoked_at IS NOT NULL
+                 FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+                 WHERE t.digest = ?1",
+                [digest.0.to_vec()],
+                |r| {
+                    Ok(RefreshInfo {
+                        family_id: r.get(0)?,
+                        app_id: r.get(1)?,
+                        scopes: ScopeSet::from_stored(&r.get::<_, String>(2)?),
+                        expires_at: r.get(3)?,
+                        rotated: r.get(4)?,
+                        revoked: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        old: TokenDigest,
+        access: NewToken,
+        refresh: NewToken,
+    ) -> StoreResult<Rotation> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let row: Option<(i64, bool, bool, i64)> = tx
+                .query_row(
+                    "SELECT t.family_id, t.rotated_at IS NOT NULL, f.revoked_at IS NOT NULL, t.expires_at
+                     FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+                     WHERE t.digest = ?1",
+                    [old.0.to_vec()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let outcome = match row {
+                None => Rotation::Invalid,
+                Some((family, true, _, _)) => {
+                    tx.execute(
+                        "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                        params![family, access.issued_at],
+                    )?;
+                    Rotation::Reused
+                }
+                Some((_, _, true, _)) => Rotation::Invalid,
+                Some((_, _, _, exp)) if exp <= access.issued_at => Rotation::Invalid,
+                Some((family, false, false, _)) => {
+                    tx.execute(
+                        "UPDATE refresh_tokens SET rotated_at = ?2 WHERE digest = ?1",
+                        params![old.0.to_vec(), access.issued_at],
+                    )?;
+                    insert_access(&tx, family, access)?;
+                    insert_refresh(&tx, family, refresh)?;
+                    Rotation::Rotated
+                }
+            };
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn revoke_family(&self, family: i64, at: i64) -> StoreResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![family, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM access_tokens WHERE digest = ?1",
+                [digest.0.to_vec()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn insert_access(tx: &rusqlite::Transaction, family: i64, t: NewToken) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO access_tokens (digest, family_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![t.digest.0.to_vec(), family, t.issued_at, t.expires_at],
+    )?;
+    Ok(())
+}
+
+fn insert_refresh(tx: &rusqlite::Transaction, family: i64, t: NewToken) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![t.digest.0.to_vec(), family, t.issued_at, t.expires_at],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on 127.0.0.1:0 with a fresh temporary SQLite file,
+//! spoken to over HTTP.
+
+mod helpers;
+
+mod api;
+mod authorize;
+mod bad_input;
+mod health;
+mod interop;
+mod openapi;
+mod security;
+mod token;

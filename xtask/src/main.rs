@@ -1,0 +1,212 @@
+//! `cargo xtask`: Atrium's build, demo and test runner.
+//!
+//! - `cargo xtask ui`    builds the Yew dashboard into `ui/dist/` (wasm32 + wasm-bindgen, no
+//!   downloads, no trunk, no Tauri CLI);
+//! - `cargo xtask demo`  builds what is needed and runs the server and the desktop app;
+//! - `cargo xtask test`  builds the UI and runs every test, formatting and lint check.
+//!
+//! Each starts by checking the system packages and the wasm32 target ([`preflight`]).
+
+mod preflight;
+mod ui;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Build, demo and test Atrium")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the Yew dashboard into ui/dist.
+    Ui {
+        /// Optimised wasm (smaller, slower to build).
+        #[arg(long)]
+        release: bool,
+    },
+    /// Run the demo: atrium-server on a local database, then the desktop app.
+    Demo {
+        /// Address for the server.
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        addr: String,
+        /// Where the demo keeps its database.
+        #[arg(long, default_value = ".atrium-data")]
+        data_dir: PathBuf,
+    },
+    /// Build the UI and run every test, then the format and lint checks.
+    Test {
+        /// Skip `cargo fmt --check` and `cargo clippy`.
+        #[arg(long)]
+        no_lint: bool,
+    },
+    /// Check (and where possible install) the system packages and the wasm32 target.
+    Setup,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    std::env::set_current_dir(&root)?;
+    match cli.command {
+        Cmd::Ui { release } => ui::build(&root, release),
+        Cmd::Setup => preflight::ensure(),
+        Cmd::Demo { addr, data_dir } => demo(&root, &addr, &data_dir),
+        Cmd::Test { no_lint } => test(&root, no_lint),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("xtask: running {shown}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed with {status}");
+    }
+    Ok(())
+}
+
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// The packages built for the host (everything but the wasm-only UI).
+const HOST_PACKAGES: &[&str] = &["--workspace", "--exclude", "atrium-ui"];
+
+fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
+    preflight::ensure()?;
+    ui::build(root, false)?;
+    run(cargo().args(["build", "-p", "atrium-server", "-p", "atrium-desktop"]))?;
+    std::fs::create_dir_all(data_dir)?;
+    let db = data_dir.join("atrium.db");
+    let bin = root.join("target/debug");
+    let mut server = Command::new(bin.join("atrium-server"))
+        .args(["serve", "--addr", addr])
+        .arg("--db")
+        .arg(&db)
+        .spawn()
+        .context("cannot start atrium-server")?;
+    let url = format!("http://{addr}");
+    let guard = KillOnDrop(&mut server);
+    wait_healthy(&url, Duration::from_secs(20))?;
+    eprintln!(
+        "xtask: atrium-server is up at {url} (database {})",
+        db.display()
+    );
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!("no display: run the demo in a desktop session, or under `xvfb-run -a cargo xtask demo`");
+    }
+    eprintln!(
+        "xtask: starting the desktop app; close its window (or press Ctrl-C) to stop the demo"
+    );
+    let status = Command::new(bin.join("atrium"))
+        .env("ATRIUM_SERVER_URL", &url)
+        .status()
+        .context("cannot start the desktop app")?;
+    drop(guard);
+    if !status.success() {
+        bail!("the desktop app exited with {status}");
+    }
+    Ok(())
+}
+
+/// Stops a child process when dropped (SIGTERM first so it can shut down cleanly).
+struct KillOnDrop<'a>(&'a mut Child);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let pid = self.0.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `GET {url}/healthz` with curl-free plain TCP until it answers 200.
+fn wait_healthy(url: &str, timeout: Duration) -> Result<()> {
+    use std::io::{Read, Write};
+    let hostport = url.trim_start_matches("http://");
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(hostport) {
+            let req =
+                format!("GET /healthz HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n");
+            let mut answer = String::new();
+            if s.write_all(req.as_bytes()).is_ok()
+                && s.read_to_string(&mut answer).is_ok()
+                && answer.starts_with("HTTP/1.1 200")
+            {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("atrium-server did not become healthy at {url} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn test(root: &Path, no_lint: bool) -> Result<()> {
+    let started = Instant::now();
+    preflight::ensure()?;
+    preflight::ensure_tauri_driver()?;
+    if !no_lint {
+        run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    }
+    ui::build(root, false)?;
+    // The end-to-end tests drive the real binaries: build them with the same package selection
+    // as the test run below, so cargo reuses one set of artifacts.
+    run(cargo().arg("build").args(HOST_PACKAGES).arg("--bins"))?;
+    let mut test = if has_display() {
+        cargo()
+    } else {
+        // A virtual X server and a session bus (deep links travel over D-Bus between instances).
+        let mut c = Command::new("dbus-run-session");
+        c.args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"]);
+        c.arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        c
+    };
+    test.arg("test").args(HOST_PACKAGES);
+    test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
+    run(&mut test)?;
+    if !no_lint {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    eprintln!("xtask: every test passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}
