@@ -49,6 +49,18 @@ pub enum Command {
     /// Manage apps (OAuth clients).
     #[command(subcommand)]
     App(AppCmd),
+    /// Seed demo data (idempotent): user `demo`, company "Demo Company", App1 (TOKEN) and App2
+    /// (CODE) pointing at the sample app. Prints the credentials as JSON; client secrets are
+    /// rotated on every run, since only digests are stored.
+    Demo {
+        /// Base URL of the sample app.
+        #[arg(
+            long,
+            env = "ATRIUM_SAMPLE_APP_URL",
+            default_value = "http://127.0.0.1:8010"
+        )]
+        sample_app_url: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +163,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => runtime.block_on(user(cmd, &db_path)),
         Command::Company(cmd) => runtime.block_on(company(cmd, &db_path)),
         Command::App(cmd) => runtime.block_on(app(cmd, &db_path)),
+        Command::Demo { sample_app_url } => runtime.block_on(demo(&sample_app_url, &db_path)),
     }
 }
 
@@ -347,5 +360,79 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
         out["client_secret"] = s.expose().into();
     }
     println!("{out}");
+    Ok(())
+}
+
+/// The demo user's password (demo data for a loopback demo, printed by `demo`).
+pub const DEMO_PASSWORD: &str = "atrium-demo";
+
+async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result<()> {
+    let base = sample_app_url.trim_end_matches('/');
+    let store = open_store(db_path)?;
+    let user_id = match store.user_by_username("demo").await? {
+        Some((u, _)) => u.id,
+        None => {
+            store
+                .create_user(NewUser {
+                    username: "demo".into(),
+                    email: Some("demo@atrium.invalid".into()),
+                    display_name: "Demo User".into(),
+                    password_hash: password::hash(DEMO_PASSWORD),
+                })
+                .await?
+        }
+    };
+    let memberships = store.memberships(user_id).await?;
+    let company_id = match memberships
+        .iter()
+        .find(|m| m.company.name == "Demo Company")
+    {
+        Some(m) => m.company.id,
+        None => store.create_company("Demo Company", user_id).await?,
+    };
+    let mut apps = serde_json::Map::new();
+    for (label, method, public) in [("App1", "token", true), ("App2", "code", false)] {
+        let client_id = format!("demo-{}", label.to_lowercase());
+        let path = label.to_lowercase();
+        let secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
+        if store.client(&client_id).await?.is_some() {
+            store
+                .set_client_secret(&client_id, secret.as_ref().map(Secret::digest))
+                .await?;
+        } else {
+            let mut reg = register(
+                user_id,
+                label,
+                &format!(
+                    "The sample app's {label}, using the {} method",
+                    method.to_uppercase()
+                ),
+                &[format!("{base}/{path}/callback")],
+                Some(&format!("{base}/{path}/")),
+                Some(&format!("{base}/webhook")),
+                "profile email company company.members",
+                method == "code",
+                method == "token",
+                public,
+            )?;
+            reg.app.client_id = client_id.clone();
+            reg.app.secret_digest = secret.as_ref().map(Secret::digest);
+            store.create_app(reg.app).await?;
+        }
+        let mut entry = serde_json::json!({ "client_id": client_id, "method": method });
+        if let Some(s) = &secret {
+            entry["client_secret"] = s.expose().into();
+        }
+        apps.insert(label.to_string(), entry);
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "username": "demo",
+            "password": DEMO_PASSWORD,
+            "company_id": company_id,
+            "apps": apps,
+        })
+    );
     Ok(())
 }

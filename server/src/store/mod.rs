@@ -218,6 +218,12 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_app(&self, app: NewApp) -> StoreResult<i64>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
+    /// Replaces a client's secret digest; the old secret stops working at once.
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        digest: Option<TokenDigest>,
+    ) -> StoreResult<()>;
 
     async fn create_session(&self, digest: TokenDigest, session: Session) -> StoreResult<()>;
     async fn session(&self, digest: TokenDigest, now: i64) -> StoreResult<Option<Session>>;

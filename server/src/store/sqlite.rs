@@ -252,6 +252,25 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_client_secret(
+        &self,
+        client_id: &str,
+        digest: Option<TokenDigest>,
+    ) -> StoreResult<()> {
+        let client_id = client_id.to_string();
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1",
+                params![client_id, digest.map(|d| d.0.to_vec())],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("client {client_id:?}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_session(&self, digest: TokenDigest, s: Session) -> StoreResult<()> {
         self.run(move |c| {
             // Expired sessions are swept whenever a new one starts.

@@ -9,10 +9,10 @@
 //! 5. §2.1.1 / §4.8.2 — PKCE downgrade: `a_code_verifier_without_a_challenge_is_refused`.
 //! 6. §2.1.1 — the verifier must match: `a_wrong_code_verifier_is_refused`.
 //! 7. §4.5 / RFC 6749 §4.1.2 — codes are single-use and a replay revokes what they issued:
-//!     `a_replayed_code_revokes_the_tokens_it_issued`.
+//!    `a_replayed_code_revokes_the_tokens_it_issued`.
 //! 8. §2.1 — codes are bound to their client: `a_code_cannot_be_redeemed_by_another_client`.
 //! 9. §2.2.2 / §4.14.2 — refresh tokens are rotated with reuse detection:
-//!     `reusing_a_rotated_refresh_token_revokes_the_whole_grant`.
+//!    `reusing_a_rotated_refresh_token_revokes_the_whole_grant`.
 //! 10. §2.3 — access tokens are restricted to their scopes:
 //!     `tokens_only_reach_endpoints_of_their_scopes`.
 //! 11. §4.3.2 / §2.5 — no tokens in URLs of the resource API:

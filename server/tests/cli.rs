@@ -1,0 +1,177 @@
+//! The `atrium-server` binary's command line, run for real on a temporary database.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atrium-server"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn users_companies_and_apps_are_created_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    assert!(run(&db, &["migrate"], None).status.success());
+    let user = json(&run(
+        &db,
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            "ada@example.com",
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+    ));
+    assert_eq!(user["username"], "ada");
+    let company = json(&run(
+        &db,
+        &["company", "add", "Analytical Engines", "--owner", "ada"],
+        None,
+    ));
+    assert_eq!(company["name"], "Analytical Engines");
+    let app = json(&run(
+        &db,
+        &[
+            "app",
+            "add",
+            "--owner",
+            "ada",
+            "--name",
+            "Notes",
+            "--redirect-uri",
+            "https://notes.example/cb",
+            "--scopes",
+            "profile email",
+            "--method",
+            "both",
+        ],
+        None,
+    ));
+    assert!(app["client_id"].as_str().unwrap().starts_with("atr_ci_"));
+    assert!(app["client_secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("atr_cs_"));
+    let public = json(&run(
+        &db,
+        &[
+            "app",
+            "add",
+            "--owner",
+            "ada",
+            "--name",
+            "Cli",
+            "--redirect-uri",
+            "http://127.0.0.1:9000/cb",
+            "--public",
+        ],
+        None,
+    ));
+    assert!(public.get("client_secret").is_none());
+}
+
+#[test]
+fn bad_input_fails_with_one_line_and_a_non_zero_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (&["user", "add", "ada", "--password-stdin"], Some("short")),
+        (
+            &["user", "add", "not a name", "--password-stdin"],
+            Some("a long password"),
+        ),
+        (&["company", "add", "X", "--owner", "nobody"], None),
+        (
+            &[
+                "app",
+                "add",
+                "--owner",
+                "nobody",
+                "--name",
+                "N",
+                "--redirect-uri",
+                "https://x.example/cb",
+            ],
+            None,
+        ),
+    ];
+    for (args, stdin) in cases {
+        let out = run(&db, args, *stdin);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or_default();
+        assert!(last.starts_with("atrium-server: "), "{args:?}: {err}");
+    }
+    json(&run(
+        &db,
+        &["user", "add", "ada", "--password-stdin"],
+        Some("a long password"),
+    ));
+    let out = run(
+        &db,
+        &[
+            "app",
+            "add",
+            "--owner",
+            "ada",
+            "--name",
+            "N",
+            "--redirect-uri",
+            "http://x.example/cb",
+        ],
+        None,
+    );
+    assert!(
+        !out.status.success(),
+        "plain http redirect URIs are refused"
+    );
+    let out = run(
+        &db,
+        &["user", "add", "ada", "--password-stdin"],
+        Some("a long password"),
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn demo_is_idempotent_and_rotates_the_secret_it_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    let first = json(&run(&db, &["demo"], None));
+    let second = json(&run(&db, &["demo"], None));
+    assert_eq!(first["username"], "demo");
+    assert_eq!(first["company_id"], second["company_id"]);
+    assert_eq!(first["apps"]["App1"]["method"], "token");
+    assert_eq!(first["apps"]["App2"]["method"], "code");
+    assert!(first["apps"]["App1"].get("client_secret").is_none());
+    assert_ne!(
+        first["apps"]["App2"]["client_secret"],
+        second["apps"]["App2"]["client_secret"]
+    );
+}
