@@ -33,6 +33,8 @@ pub enum HealthState {
     Unreachable { reason: String },
 }
 
+pub mod dashboard;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::apps::register;
 use crate::config::{default_db_path, FileConfig, Settings};
 use crate::db::Db;
 use crate::domain::password;
-use crate::domain::redirect::RedirectUri;
-use crate::domain::scope::ScopeSet;
-use crate::domain::secret::{self, Kind, Secret};
+use crate::domain::secret::{Kind, Secret};
+use crate::keys::{key_path_for, ServerKeys};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{NewApp, NewUser, Store, StoreError};
+use crate::store::{NewUser, Store, StoreError};
 
 /// The Atrium platform server: OAuth 2.0 provider, app registry and resource API.
 #[derive(Debug, Parser)]
@@ -117,7 +117,8 @@ pub enum Method {
 
 #[derive(Debug, Subcommand)]
 pub enum AppCmd {
-    /// Register an app; prints {"client_id", "client_secret"} as JSON (no secret for --public).
+    /// Register an app; prints {"client_id", "client_secret", "webhook_secret"} as JSON
+    /// (no client secret for --public).
     Add {
         /// Username of the developer who owns the app.
         #[arg(long)]
@@ -196,6 +197,10 @@ fn open_store(db_path: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::new(Db::open(db_path)?)))
 }
 
+fn open_keys(db_path: &std::path::Path) -> anyhow::Result<ServerKeys> {
+    Ok(ServerKeys::load_or_create(&key_path_for(db_path))?)
+}
+
 fn valid_username(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -261,67 +266,6 @@ async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<(
     Ok(())
 }
 
-/// Validated registration of an app, shared by the CLI and (later) the developer API.
-pub struct Registration {
-    pub app: NewApp,
-    pub client_secret: Option<Secret>,
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn register(
-    developer_id: i64,
-    name: &str,
-    description: &str,
-    redirect_uris: &[String],
-    iframe_url: Option<&str>,
-    webhook_url: Option<&str>,
-    scopes: &str,
-    allow_code: bool,
-    allow_token: bool,
-    public: bool,
-) -> anyhow::Result<Registration> {
-    if name.trim().is_empty() {
-        bail!("the app name must not be empty");
-    }
-    let mut uris = Vec::new();
-    for raw in redirect_uris {
-        uris.push(RedirectUri::parse(raw)?.as_str().to_string());
-    }
-    for (what, url) in [("iframe URL", iframe_url), ("webhook URL", webhook_url)] {
-        if let Some(u) = url {
-            let parsed =
-                url::Url::parse(u).with_context(|| format!("the {what} {u:?} is not a URL"))?;
-            let ok = parsed.scheme() == "https"
-                || (parsed.scheme() == "http"
-                    && crate::domain::redirect::is_loopback_host(&parsed));
-            if !ok {
-                bail!("the {what} {u:?} must use https (http only on loopback)");
-            }
-        }
-    }
-    let scopes = ScopeSet::parse(scopes)?;
-    if scopes.has_first_party() {
-        bail!("the dashboard scope is reserved for Atrium");
-    }
-    let client_secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
-    Ok(Registration {
-        app: NewApp {
-            client_id: secret::public_id("atr_ci_"),
-            secret_digest: client_secret.as_ref().map(Secret::digest),
-            name: name.trim().to_string(),
-            description: description.trim().to_string(),
-            developer_id: Some(developer_id),
-            redirect_uris: uris,
-            iframe_url: iframe_url.map(str::to_string),
-            webhook_url: webhook_url.map(str::to_string),
-            scopes,
-            allow_code,
-            allow_token,
-        },
-        client_secret,
-    })
-}
-
 async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
     let AppCmd::Add {
         owner,
@@ -359,6 +303,7 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
     if let Some(s) = &reg.client_secret {
         out["client_secret"] = s.expose().into();
     }
+    out["webhook_secret"] = open_keys(db_path)?.webhook_secret(&client_id, 1).into();
     println!("{out}");
     Ok(())
 }
@@ -369,6 +314,7 @@ pub const DEMO_PASSWORD: &str = "atrium-demo";
 async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result<()> {
     let base = sample_app_url.trim_end_matches('/');
     let store = open_store(db_path)?;
+    let keys = open_keys(db_path)?;
     let user_id = match store.user_by_username("demo").await? {
         Some((u, _)) => u.id,
         None => {
@@ -419,7 +365,15 @@ async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result
             reg.app.secret_digest = secret.as_ref().map(Secret::digest);
             store.create_app(reg.app).await?;
         }
-        let mut entry = serde_json::json!({ "client_id": client_id, "method": method });
+        let version = store
+            .client(&client_id)
+            .await?
+            .map_or(1, |c| c.webhook_version);
+        let mut entry = serde_json::json!({
+            "client_id": client_id,
+            "method": method,
+            "webhook_secret": keys.webhook_secret(&client_id, version),
+        });
         if let Some(s) = &secret {
             entry["client_secret"] = s.expose().into();
         }

@@ -20,6 +20,8 @@ pub struct Settings {
     pub access_ttl: i64,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl: i64,
+    /// Retry policy of install notifications.
+    pub webhook_policy: crate::webhooks::Policy,
 }
 
 impl Settings {
@@ -32,6 +34,7 @@ impl Settings {
             public_url: None,
             access_ttl: crate::oauth::OAuthConfig::DEFAULT_ACCESS_TTL,
             refresh_ttl: crate::oauth::OAuthConfig::DEFAULT_REFRESH_TTL,
+            webhook_policy: crate::webhooks::Policy::default(),
         }
     }
 }

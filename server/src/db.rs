@@ -18,6 +18,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE server_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
     // 2: the authorization server.
     include_str!("../migrations/002_oauth.sql"),
+    // 3: installs and the notification outbox.
+    include_str!("../migrations/003_installs.sql"),
 ];
 
 /// Storage errors.

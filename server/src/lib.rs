@@ -12,15 +12,19 @@
 //! `main.rs` only parses the command line, so tests and `xtask` can start a real server on a
 //! port with [`startup::Application`].
 
+pub mod apps;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod events;
+pub mod keys;
 pub mod oauth;
 pub mod routes;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 /// The server's version, as reported by `GET /healthz`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::keys::{key_path_for, ServerKeys};
 use crate::oauth::{OAuth, OAuthConfig};
 use crate::routes::AppState;
 use crate::store::sqlite::SqliteStore;
@@ -19,6 +20,7 @@ pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     state: AppState,
+    webhook_policy: crate::webhooks::Policy,
 }
 
 impl Application {
@@ -37,8 +39,11 @@ impl Application {
         let mut config = OAuthConfig::new(&issuer);
         config.access_ttl = settings.access_ttl;
         config.refresh_ttl = settings.refresh_ttl;
+        let keys = Arc::new(ServerKeys::load_or_create(&key_path_for(
+            &settings.db_path,
+        ))?);
         let state = AppState {
-            oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config),
+            oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             secure_cookies: issuer.starts_with("https://"),
             db,
         };
@@ -46,6 +51,7 @@ impl Application {
             listener,
             addr,
             state,
+            webhook_policy: settings.webhook_policy.clone(),
         })
     }
 
@@ -66,12 +72,20 @@ impl Application {
 
     /// Serves requests until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
+        let oauth = &self.state.oauth;
+        let worker = crate::webhooks::spawn(
+            oauth.store.clone(),
+            oauth.keys.clone(),
+            oauth.outbox.clone(),
+            self.webhook_policy.clone(),
+        );
         let routes = crate::routes::all(self.state);
         warp::serve(routes)
             .incoming(self.listener)
             .graceful(shutdown)
             .run()
             .await;
+        worker.abort();
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::now;
 use crate::domain::redirect;
 use crate::domain::scope::{ScopeError, ScopeSet};
 use crate::domain::secret::{Kind, Secret};
-use crate::store::{Client, CodeGrant, Grant, NewToken};
+use crate::store::{Client, CodeGrant, Grant, Install, NewToken};
 
 /// CODE (`response_type=code`) or TOKEN (`response_type=token`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,16 +168,39 @@ pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, Authori
     })
 }
 
-/// The user allowed the request: issue a code or a token and answer where to send the user.
+/// What an approval produced.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    /// Where to send the user: the redirect URI with the code, or with the token in the fragment.
+    pub redirect: Url,
+    /// The install recorded, when the app was approved for a company.
+    pub install: Option<Install>,
+}
+
+/// The user allowed the request: record the install (when it is for a company, which the caller
+/// checked the user owns), issue a code or a token, and answer where to send the user. The
+/// dashboard's install API and the HTML consent page both come here.
 pub async fn approve(
     oauth: &OAuth,
     req: &ValidRequest,
     user_id: i64,
     company_id: Option<i64>,
-) -> Result<Url, OAuthError> {
+) -> Result<Approval, OAuthError> {
     let at = now();
     let mut url = Url::parse(&req.redirect_uri)
         .map_err(|_| OAuthError::invalid_request("redirect_uri is not a URL"))?;
+    let install = match company_id {
+        Some(company) => {
+            let install = oauth
+                .store
+                .record_install(req.client.app_id, company, user_id, req.scopes.clone())
+                .await?;
+            oauth.outbox.notify_one();
+            Some(install)
+        }
+        None => None,
+    };
+    let install_id = install.as_ref().map(|i| i.id);
     match req.response_type {
         ResponseType::Code => {
             let code = Secret::generate(Kind::AuthorizationCode);
@@ -193,6 +216,7 @@ pub async fn approve(
                         scopes: req.scopes.clone(),
                         code_challenge: req.code_challenge.clone(),
                         expires_at: at + oauth.config.code_ttl,
+                        install_id,
                     },
                 )
                 .await?;
@@ -216,6 +240,7 @@ pub async fn approve(
                         user_id: Some(user_id),
                         company_id,
                         scopes: req.scopes.clone(),
+                        install_id,
                     },
                     None,
                     NewToken {
@@ -238,7 +263,10 @@ pub async fn approve(
             url.set_fragment(Some(&f.finish()));
         }
     }
-    Ok(url)
+    Ok(Approval {
+        redirect: url,
+        install,
+    })
 }
 
 /// The user refused: `access_denied` back to the client.

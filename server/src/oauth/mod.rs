@@ -12,6 +12,9 @@ pub mod token;
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
+use crate::keys::ServerKeys;
 use crate::store::Store;
 
 pub use error::{ErrorCode, OAuthError};
@@ -48,13 +51,18 @@ impl OAuthConfig {
 pub struct OAuth {
     pub store: Arc<dyn Store>,
     pub config: Arc<OAuthConfig>,
+    pub keys: Arc<ServerKeys>,
+    /// Wakes the notification worker when an install change queued an event.
+    pub outbox: Arc<Notify>,
 }
 
 impl OAuth {
-    pub fn new(store: Arc<dyn Store>, config: OAuthConfig) -> OAuth {
+    pub fn new(store: Arc<dyn Store>, config: OAuthConfig, keys: Arc<ServerKeys>) -> OAuth {
         OAuth {
             store,
             config: Arc::new(config),
+            keys,
+            outbox: Arc::new(Notify::new()),
         }
     }
 }

@@ -104,6 +104,23 @@ pub async fn bearer(
     Ok(info)
 }
 
+/// The user behind a first-party (desktop) token: scope `dashboard`, which only Atrium's own
+/// client can be granted.
+pub async fn dashboard_user(
+    state: &AppState,
+    header: Option<&str>,
+) -> Result<crate::store::User, Resp> {
+    let info = bearer(state, header, "dashboard").await?;
+    let Some(user_id) = info.user_id else {
+        return Err(no_user());
+    };
+    match state.oauth.store.user(user_id).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(no_user()),
+        Err(_) => Err(server_error()),
+    }
+}
+
 fn no_user() -> Resp {
     respond::bearer_error(
         StatusCode::FORBIDDEN,

@@ -22,7 +22,12 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         *r.body_mut() = OPENAPI.into();
         r
     });
-    metadata.or(openapi).unify()
+    // GET /.well-known/jwks.json
+    let keys = state.oauth.keys.clone();
+    let jwks = warp::path!(".well-known" / "jwks.json")
+        .and(warp::get())
+        .map(move || respond::json(StatusCode::OK, &keys.jwks()));
+    metadata.or(openapi).unify().or(jwks).unify()
 }
 
 /// RFC 8414 §2.
@@ -44,5 +49,6 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "scopes_supported": scopes,
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": format!("{issuer}/openapi.json"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
     })
 }

@@ -2,6 +2,8 @@
 //! OAuth logic. Each filter is documented by its method and path.
 
 pub mod api;
+pub mod dashboard;
+pub mod developer;
 pub mod health;
 pub mod html;
 pub mod meta;
@@ -41,6 +43,26 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/me"),
     ("get", "/api/company"),
     ("get", "/api/company/members"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/api/dashboard/me"),
+    ("get", "/api/dashboard/catalog"),
+    ("get", "/api/dashboard/companies"),
+    ("post", "/api/dashboard/companies"),
+    ("get", "/api/dashboard/companies/{company_id}/members"),
+    ("post", "/api/dashboard/companies/{company_id}/members"),
+    ("get", "/api/dashboard/companies/{company_id}/installs"),
+    ("get", "/api/dashboard/apps/{client_id}/consent"),
+    ("post", "/api/dashboard/installs"),
+    ("get", "/api/dashboard/installs/{install_id}"),
+    ("delete", "/api/dashboard/installs/{install_id}"),
+    ("post", "/api/dashboard/installs/{install_id}/launch"),
+    ("get", "/api/developer/apps"),
+    ("post", "/api/developer/apps"),
+    ("get", "/api/developer/apps/{client_id}"),
+    ("patch", "/api/developer/apps/{client_id}"),
+    ("delete", "/api/developer/apps/{client_id}"),
+    ("post", "/api/developer/apps/{client_id}/secret"),
+    ("get", "/api/developer/apps/{client_id}/deliveries"),
 ];
 
 /// Injects the application state into a handler.
@@ -81,6 +103,25 @@ pub fn form() -> impl Filter<Extract = (Result<Params, OAuthError>,), Error = Re
         })
 }
 
+/// Largest JSON body accepted by the first-party API.
+const JSON_LIMIT: u64 = 64 * 1024;
+
+/// A JSON body decoded as `T`, or the 400 answer explaining why not.
+pub fn json_body<T: serde::de::DeserializeOwned + Send>(
+) -> impl Filter<Extract = (Result<T, Resp>,), Error = Rejection> + Clone {
+    warp::body::content_length_limit(JSON_LIMIT)
+        .and(warp::body::bytes())
+        .map(|body: Bytes| {
+            serde_json::from_slice::<T>(&body).map_err(|e| {
+                respond::api_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    &format!("the JSON body is not valid: {e}"),
+                )
+            })
+        })
+}
+
 /// The raw query string, or an empty one.
 pub fn raw_query() -> impl Filter<Extract = (String,), Error = Infallible> + Clone {
     warp::query::raw().or(warp::any().map(String::new)).unify()
@@ -91,7 +132,9 @@ pub fn all(state: AppState) -> impl Filter<Extract = (impl Reply,), Error = Infa
     health::filter(state.db.clone())
         .or(meta::filters(state.clone()))
         .or(oauth::filters(state.clone()))
-        .or(api::filters(state))
+        .or(api::filters(state.clone()))
+        .or(dashboard::filters(state.clone()))
+        .or(developer::filters(state))
         .recover(handle_rejection)
         .with(warp::trace::request())
 }

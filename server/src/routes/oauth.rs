@@ -121,7 +121,7 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
     // Atrium's own client: consent is implied (first party).
     if req.client.first_party {
         return match authorize::approve(&state.oauth, &req, signed_in.user.id, None).await {
-            Ok(url) => respond::see_other(url.as_str()),
+            Ok(a) => respond::see_other(a.redirect.as_str()),
             Err(_) => server_error_page(),
         };
     }
@@ -200,13 +200,13 @@ async fn authorize_post(
         return error_page("Choose the company to install the app in.");
     }
     match authorize::approve(&state.oauth, &req, signed_in.user.id, company).await {
-        Ok(url) => {
+        Ok(approval) => {
             tracing::info!(
                 client_id = %req.client.client_id,
                 method = if req.response_type == ResponseType::Code { "code" } else { "token" },
                 "authorization approved"
             );
-            respond::see_other(url.as_str())
+            respond::see_other(approval.redirect.as_str())
         }
         Err(_) => server_error_page(),
     }

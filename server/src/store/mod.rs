@@ -91,6 +91,7 @@ pub struct Client {
     pub name: String,
     pub description: String,
     pub developer: Option<String>,
+    pub developer_id: Option<i64>,
     pub redirect_uris: Vec<String>,
     pub iframe_url: Option<String>,
     pub webhook_url: Option<String>,
@@ -99,6 +100,8 @@ pub struct Client {
     pub allow_token: bool,
     pub first_party: bool,
     pub loopback_any_port: bool,
+    pub webhook_version: i64,
+    pub created_at: i64,
 }
 
 impl Client {
@@ -139,6 +142,7 @@ pub struct CodeGrant {
     pub scopes: ScopeSet,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
+    pub install_id: Option<i64>,
 }
 
 /// Outcome of redeeming a code (which marks it used, atomically).
@@ -158,6 +162,53 @@ pub struct Grant {
     pub user_id: Option<i64>,
     pub company_id: Option<i64>,
     pub scopes: ScopeSet,
+    /// The install this grant belongs to; uninstalling revokes it.
+    pub install_id: Option<i64>,
+}
+
+/// An app installed in a company.
+#[derive(Debug, Clone)]
+pub struct Install {
+    pub id: i64,
+    pub app_id: i64,
+    pub client_id: String,
+    pub app_name: String,
+    pub iframe_url: Option<String>,
+    pub company_id: i64,
+    pub installed_by: Option<String>,
+    pub scopes: ScopeSet,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Changes a developer makes to an app; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AppUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub iframe_url: Option<Option<String>>,
+    pub webhook_url: Option<Option<String>>,
+    pub scopes: Option<ScopeSet>,
+    pub allow_code: Option<bool>,
+    pub allow_token: Option<bool>,
+}
+
+/// A notification waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub client_id: String,
+    pub webhook_version: i64,
+    pub url: String,
+    pub body: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub failed: bool,
+    pub last_error: Option<String>,
 }
 
 /// A token to store: its digest and lifetime.
@@ -252,4 +303,39 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Rotation>;
     async fn revoke_family(&self, family: i64, now: i64) -> StoreResult<()>;
     async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()>;
+
+    /// The role of `user` in `company`, if a member.
+    async fn role(&self, company: i64, user: i64) -> StoreResult<Option<Role>>;
+    /// Records (or widens) the active install of an app in a company, and in the same
+    /// transaction queues `app.installed` when the install is new.
+    async fn record_install(
+        &self,
+        app_id: i64,
+        company_id: i64,
+        user_id: i64,
+        scopes: ScopeSet,
+    ) -> StoreResult<Install>;
+    async fn install(&self, id: i64) -> StoreResult<Option<Install>>;
+    async fn installs_of_company(&self, company: i64) -> StoreResult<Vec<Install>>;
+    /// Revokes every token of the install, marks it uninstalled and queues `app.uninstalled`,
+    /// in one transaction. False when it was not active.
+    async fn uninstall(&self, id: i64, by_user: i64) -> StoreResult<bool>;
+
+    /// Registered third-party apps (not deleted, not first-party).
+    async fn catalog(&self) -> StoreResult<Vec<Client>>;
+    async fn apps_of_developer(&self, developer: i64) -> StoreResult<Vec<Client>>;
+    async fn update_app(&self, client_id: &str, update: AppUpdate) -> StoreResult<()>;
+    /// Uninstalls the app everywhere (notifying each install) and deletes it.
+    async fn delete_app(&self, client_id: &str, by_user: i64) -> StoreResult<()>;
+
+    async fn due_deliveries(&self, now: i64, limit: usize) -> StoreResult<Vec<Delivery>>;
+    async fn delivery_done(&self, id: i64) -> StoreResult<()>;
+    /// Records a failed attempt; `retry_at` None gives up on the delivery.
+    async fn delivery_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> StoreResult<()>;
+    async fn failed_deliveries(&self, app_id: i64) -> StoreResult<Vec<Delivery>>;
 }

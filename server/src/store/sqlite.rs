@@ -6,6 +6,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::*;
 use crate::db::Db;
 use crate::domain::now;
+use crate::events;
 
 /// [`Store`] over the embedded SQLite database.
 #[derive(Debug, Clone)]
@@ -49,6 +50,35 @@ fn user_from(row: &Row) -> rusqlite::Result<User> {
         email: row.get(2)?,
         display_name: row.get(3)?,
         joined_at: row.get(4)?,
+    })
+}
+
+const CLIENT_SELECT: &str = "SELECT a.id, a.client_id, a.secret_digest, a.name, a.description,
+        u.username, a.redirect_uris, a.iframe_url, a.webhook_url, a.scopes, a.allow_code,
+        a.allow_token, a.first_party, a.loopback_any_port, a.developer_id, a.webhook_version,
+        a.created_at
+    FROM apps a LEFT JOIN users u ON u.id = a.developer_id";
+
+fn client_from(r: &Row) -> rusqlite::Result<Client> {
+    let uris: String = r.get(6)?;
+    Ok(Client {
+        app_id: r.get(0)?,
+        client_id: r.get(1)?,
+        secret_digest: digest_col(r, 2)?,
+        name: r.get(3)?,
+        description: r.get(4)?,
+        developer: r.get(5)?,
+        redirect_uris: serde_json::from_str(&uris).unwrap_or_default(),
+        iframe_url: r.get(7)?,
+        webhook_url: r.get(8)?,
+        scopes: ScopeSet::from_stored(&r.get::<_, String>(9)?),
+        allow_code: r.get(10)?,
+        allow_token: r.get(11)?,
+        first_party: r.get(12)?,
+        loopback_any_port: r.get(13)?,
+        developer_id: r.get(14)?,
+        webhook_version: r.get(15)?,
+        created_at: r.get(16)?,
     })
 }
 
@@ -221,33 +251,10 @@ impl Store for SqliteStore {
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
         let client_id = client_id.to_string();
         self.run(move |c| {
-            let mut st = c.prepare_cached(
-                "SELECT a.id, a.client_id, a.secret_digest, a.name, a.description, u.username,
-                        a.redirect_uris, a.iframe_url, a.webhook_url, a.scopes, a.allow_code,
-                        a.allow_token, a.first_party, a.loopback_any_port
-                 FROM apps a LEFT JOIN users u ON u.id = a.developer_id WHERE a.client_id = ?1",
-            )?;
-            Ok(st
-                .query_row([client_id], |r| {
-                    let uris: String = r.get(6)?;
-                    Ok(Client {
-                        app_id: r.get(0)?,
-                        client_id: r.get(1)?,
-                        secret_digest: digest_col(r, 2)?,
-                        name: r.get(3)?,
-                        description: r.get(4)?,
-                        developer: r.get(5)?,
-                        redirect_uris: serde_json::from_str(&uris).unwrap_or_default(),
-                        iframe_url: r.get(7)?,
-                        webhook_url: r.get(8)?,
-                        scopes: ScopeSet::from_stored(&r.get::<_, String>(9)?),
-                        allow_code: r.get(10)?,
-                        allow_token: r.get(11)?,
-                        first_party: r.get(12)?,
-                        loopback_any_port: r.get(13)?,
-                    })
-                })
-                .optional()?)
+            let mut st = c.prepare_cached(&format!(
+                "{CLIENT_SELECT} WHERE a.client_id = ?1 AND a.deleted_at IS NULL"
+            ))?;
+            Ok(st.query_row([client_id], client_from).optional()?)
         })
         .await
     }
@@ -317,7 +324,8 @@ impl Store for SqliteStore {
         self.run(move |c| {
             c.execute(
                 "INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
-                    scopes, code_challenge, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    scopes, code_challenge, expires_at, install_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     digest.0.to_vec(),
                     code.app_id,
@@ -326,7 +334,8 @@ impl Store for SqliteStore {
                     code.redirect_uri,
                     code.scopes.to_string(),
                     code.code_challenge,
-                    code.expires_at
+                    code.expires_at,
+                    code.install_id
                 ],
             )?;
             Ok(())
@@ -340,7 +349,7 @@ impl Store for SqliteStore {
             let row = tx
                 .query_row(
                     "SELECT app_id, user_id, company_id, redirect_uri, scopes, code_challenge,
-                            expires_at, used_at, family_id
+                            expires_at, used_at, family_id, install_id
                      FROM authorization_codes WHERE digest = ?1",
                     [digest.0.to_vec()],
                     |r| {
@@ -353,6 +362,7 @@ impl Store for SqliteStore {
                                 scopes: ScopeSet::from_stored(&r.get::<_, String>(4)?),
                                 code_challenge: r.get(5)?,
                                 expires_at: r.get(6)?,
+                                install_id: r.get(9)?,
                             },
                             r.get::<_, Option<i64>>(7)?,
                             r.get::<_, Option<i64>>(8)?,
@@ -395,14 +405,15 @@ impl Store for SqliteStore {
         self.run(move |c| {
             let tx = c.transaction()?;
             tx.execute(
-                "INSERT INTO token_families (app_id, user_id, company_id, scopes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO token_families (app_id, user_id, company_id, scopes, created_at, install_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     grant.app_id,
                     grant.user_id,
                     grant.company_id,
                     grant.scopes.to_string(),
-                    access.issued_at
+                    access.issued_at,
+                    grant.install_id
                 ],
             )?;
             let family = tx.last_insert_rowid();
@@ -541,6 +552,390 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn role(&self, company: i64, user: i64) -> StoreResult<Option<Role>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT role FROM memberships WHERE company_id = ?1 AND user_id = ?2",
+                [company, user],
+                |r| Ok(Role::parse(&r.get::<_, String>(0)?)),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn record_install(
+        &self,
+        app_id: i64,
+        company_id: i64,
+        user_id: i64,
+        scopes: ScopeSet,
+    ) -> StoreResult<Install> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let at = now();
+            let existing: Option<(i64, String)> = tx
+                .query_row(
+                    "SELECT id, scopes FROM installs WHERE app_id = ?1 AND company_id = ?2 AND state = 'active'",
+                    [app_id, company_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let id = match existing {
+                Some((id, old)) => {
+                    // A new consent that asks for more widens the install.
+                    let widened = ScopeSet::from_stored(&format!("{old} {scopes}"));
+                    tx.execute(
+                        "UPDATE installs SET scopes = ?2, updated_at = ?3 WHERE id = ?1",
+                        params![id, widened.to_string(), at],
+                    )?;
+                    id
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO installs (app_id, company_id, installed_by, scopes, state, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
+                        params![app_id, company_id, user_id, scopes.to_string(), at],
+                    )?;
+                    let id = tx.last_insert_rowid();
+                    enqueue(&tx, id, user_id, events::INSTALLED, at)?;
+                    id
+                }
+            };
+            let install =
+                load_install(&tx, id)?.ok_or_else(|| StoreError::NotFound("install".into()))?;
+            tx.commit()?;
+            Ok(install)
+        })
+        .await
+    }
+
+    async fn install(&self, id: i64) -> StoreResult<Option<Install>> {
+        self.run(move |c| Ok(load_install(c, id)?)).await
+    }
+
+    async fn installs_of_company(&self, company: i64) -> StoreResult<Vec<Install>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "{INSTALL_SELECT} WHERE i.company_id = ?1 AND i.state = 'active' ORDER BY a.name, i.id"
+            ))?;
+            let rows = st.query_map([company], install_from)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn uninstall(&self, id: i64, by_user: i64) -> StoreResult<bool> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let done = uninstall_in(&tx, id, by_user, now())?;
+            tx.commit()?;
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn catalog(&self) -> StoreResult<Vec<Client>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "{CLIENT_SELECT} WHERE a.deleted_at IS NULL AND a.first_party = 0 ORDER BY a.name, a.id"
+            ))?;
+            let rows = st.query_map([], client_from)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn apps_of_developer(&self, developer: i64) -> StoreResult<Vec<Client>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "{CLIENT_SELECT} WHERE a.deleted_at IS NULL AND a.developer_id = ?1 ORDER BY a.name, a.id"
+            ))?;
+            let rows = st.query_map([developer], client_from)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn update_app(&self, client_id: &str, u: AppUpdate) -> StoreResult<()> {
+        let client_id = client_id.to_string();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let id = live_app_id(&tx, &client_id)?;
+            let set = |column: &str, value: &dyn rusqlite::ToSql| {
+                tx.execute(
+                    &format!("UPDATE apps SET {column} = ?2 WHERE id = ?1"),
+                    params![id, value],
+                )
+            };
+            if let Some(v) = &u.name {
+                set("name", v)?;
+            }
+            if let Some(v) = &u.description {
+                set("description", v)?;
+            }
+            if let Some(v) = &u.redirect_uris {
+                set(
+                    "redirect_uris",
+                    &serde_json::to_string(v).expect("strings serialize"),
+                )?;
+            }
+            if let Some(v) = &u.iframe_url {
+                set("iframe_url", v)?;
+            }
+            if let Some(v) = &u.webhook_url {
+                set("webhook_url", v)?;
+            }
+            if let Some(v) = &u.scopes {
+                set("scopes", &v.to_string())?;
+            }
+            if let Some(v) = &u.allow_code {
+                set("allow_code", v)?;
+            }
+            if let Some(v) = &u.allow_token {
+                set("allow_token", v)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_app(&self, client_id: &str, by_user: i64) -> StoreResult<()> {
+        let client_id = client_id.to_string();
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let at = now();
+            let app_id = live_app_id(&tx, &client_id)?;
+            let installs: Vec<i64> = tx
+                .prepare("SELECT id FROM installs WHERE app_id = ?1 AND state = 'active'")?
+                .query_map([app_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for id in installs {
+                uninstall_in(&tx, id, by_user, at)?;
+            }
+            tx.execute(
+                "UPDATE token_families SET revoked_at = ?2 WHERE app_id = ?1 AND revoked_at IS NULL",
+                params![app_id, at],
+            )?;
+            tx.execute("DELETE FROM authorization_codes WHERE app_id = ?1", [app_id])?;
+            tx.execute(
+                "UPDATE apps SET deleted_at = ?2, secret_digest = NULL WHERE id = ?1",
+                params![app_id, at],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn due_deliveries(&self, at: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "{DELIVERY_SELECT} WHERE o.delivered_at IS NULL AND o.failed_at IS NULL
+                   AND o.next_attempt_at <= ?1 ORDER BY o.next_attempt_at, o.id LIMIT ?2"
+            ))?;
+            let rows = st.query_map(params![at, limit as i64], delivery_from)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn delivery_done(&self, id: i64) -> StoreResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                params![id, now()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delivery_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> StoreResult<()> {
+        let error = error.to_string();
+        self.run(move |c| {
+            match retry_at {
+                Some(next) => c.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    params![id, error, next],
+                )?,
+                None => c.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, failed_at = ?3 WHERE id = ?1",
+                    params![id, error, now()],
+                )?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn failed_deliveries(&self, app_id: i64) -> StoreResult<Vec<Delivery>> {
+        self.run(move |c| {
+            let mut st = c.prepare_cached(&format!(
+                "{DELIVERY_SELECT} WHERE o.app_id = ?1 AND o.failed_at IS NOT NULL ORDER BY o.id DESC LIMIT 100"
+            ))?;
+            let rows = st.query_map([app_id], delivery_from)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+}
+
+fn live_app_id(tx: &rusqlite::Transaction, client_id: &str) -> StoreResult<i64> {
+    tx.query_row(
+        "SELECT id FROM apps WHERE client_id = ?1 AND deleted_at IS NULL",
+        [client_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("app {client_id:?}")))
+}
+
+const INSTALL_SELECT: &str =
+    "SELECT i.id, i.app_id, a.client_id, a.name, a.iframe_url, i.company_id,
+        u.username, i.scopes, i.state = 'active', i.created_at, i.updated_at
+    FROM installs i JOIN apps a ON a.id = i.app_id LEFT JOIN users u ON u.id = i.installed_by";
+
+fn install_from(r: &Row) -> rusqlite::Result<Install> {
+    Ok(Install {
+        id: r.get(0)?,
+        app_id: r.get(1)?,
+        client_id: r.get(2)?,
+        app_name: r.get(3)?,
+        iframe_url: r.get(4)?,
+        company_id: r.get(5)?,
+        installed_by: r.get(6)?,
+        scopes: ScopeSet::from_stored(&r.get::<_, String>(7)?),
+        active: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
+}
+
+fn load_install(c: &rusqlite::Connection, id: i64) -> rusqlite::Result<Option<Install>> {
+    c.query_row(
+        &format!("{INSTALL_SELECT} WHERE i.id = ?1"),
+        [id],
+        install_from,
+    )
+    .optional()
+}
+
+const DELIVERY_SELECT: &str =
+    "SELECT o.id, o.event_id, o.event_type, a.client_id, a.webhook_version,
+        o.url, o.body, o.attempts, o.created_at, o.failed_at IS NOT NULL, o.last_error
+    FROM outbox o JOIN apps a ON a.id = o.app_id";
+
+fn delivery_from(r: &Row) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        id: r.get(0)?,
+        event_id: r.get(1)?,
+        event_type: r.get(2)?,
+        client_id: r.get(3)?,
+        webhook_version: r.get(4)?,
+        url: r.get(5)?,
+        body: r.get(6)?,
+        attempts: r.get(7)?,
+        created_at: r.get(8)?,
+        failed: r.get(9)?,
+        last_error: r.get(10)?,
+    })
+}
+
+/// Queues an install notification for the install's app, if it has a webhook URL.
+fn enqueue(
+    tx: &rusqlite::Transaction,
+    install_id: i64,
+    user_id: i64,
+    kind: &str,
+    at: i64,
+) -> rusqlite::Result<()> {
+    type Row6 = (i64, String, Option<String>, i64, String, String);
+    let row: Option<Row6> = tx
+        .query_row(
+            "SELECT a.id, a.client_id, a.webhook_url, c.id, c.name, i.scopes
+             FROM installs i JOIN apps a ON a.id = i.app_id JOIN companies c ON c.id = i.company_id
+             WHERE i.id = ?1",
+            [install_id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((app_id, client_id, Some(url), company_id, company_name, scopes)) = row else {
+        return Ok(());
+    };
+    let username: String = tx
+        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or_default();
+    let event = events::Event {
+        id: events::new_id(),
+        kind,
+        created_at: at,
+        app: events::AppRef {
+            client_id: &client_id,
+        },
+        company: events::CompanyRef {
+            id: company_id,
+            name: &company_name,
+        },
+        user: events::UserRef {
+            username: &username,
+        },
+        install_id,
+        scopes: &scopes,
+    };
+    let body = serde_json::to_string(&event).expect("events serialize");
+    tx.execute(
+        "INSERT INTO outbox (event_id, app_id, event_type, url, body, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![event.id, app_id, kind, url, body, at],
+    )?;
+    Ok(())
+}
+
+/// Uninstalls inside a transaction: revokes the install's tokens and pending codes, marks it,
+/// queues `app.uninstalled`. False when the install was not active.
+fn uninstall_in(
+    tx: &rusqlite::Transaction,
+    id: i64,
+    by_user: i64,
+    at: i64,
+) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "UPDATE installs SET state = 'uninstalled', updated_at = ?2 WHERE id = ?1 AND state = 'active'",
+        params![id, at],
+    )?;
+    if n == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE token_families SET revoked_at = ?2 WHERE install_id = ?1 AND revoked_at IS NULL",
+        params![id, at],
+    )?;
+    tx.execute(
+        "DELETE FROM authorization_codes WHERE install_id = ?1",
+        [id],
+    )?;
+    enqueue(tx, id, by_user, events::UNINSTALLED, at)?;
+    Ok(true)
 }
 
 fn insert_access(tx: &rusqlite::Transaction, family: i64, t: NewToken) -> rusqlite::Result<()> {

@@ -86,7 +86,7 @@ impl TestApp {
         token: bool,
         public: bool,
     ) -> TestClient {
-        let reg = atrium_server::cli::register(
+        let reg = atrium_server::apps::register(
             developer,
             "Test App",
             "An app for tests",

@@ -1,0 +1,206 @@
+//! Wire types of the first-party API (`/api/dashboard/...`, `/api/developer/...`), used by the
+//! server and by the desktop shell. Times are Unix seconds.
+
+use serde::{Deserialize, Serialize};
+
+/// A scope with the words shown on consent screens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeView {
+    pub name: String,
+    pub description: String,
+}
+
+/// An app as the catalog shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogApp {
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub developer: Option<String>,
+    pub scopes: Vec<ScopeView>,
+    /// `code`, `token` or both.
+    pub methods: Vec<String>,
+    pub has_ui: bool,
+}
+
+/// The signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+}
+
+/// A company and the user's role in it (`owner` or `member`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyView {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCompany {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMember {
+    pub username: String,
+    /// `member` (default) or `owner`.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// An app installed in a company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallView {
+    pub id: i64,
+    pub client_id: String,
+    pub app_name: String,
+    pub company_id: i64,
+    pub scopes: Vec<String>,
+    /// `active` or `uninstalled`.
+    pub state: String,
+    pub installed_by: Option<String>,
+    pub has_ui: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What the consent screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentView {
+    pub app: CatalogApp,
+    pub company: CompanyView,
+    /// The scopes that will be asked for, in plain words.
+    pub scopes: Vec<ScopeView>,
+    /// Already installed in this company (a new consent widens it).
+    pub installed: bool,
+}
+
+/// The user allowed an install. Fields after `company_id` are the authorization request's,
+/// all optional (defaults: the app's method — CODE when it has it —, its only redirect URI, and
+/// every scope it registered).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallRequest {
+    pub client_id: String,
+    pub company_id: i64,
+    #[serde(default)]
+    pub response_type: Option<String>,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub code_challenge: Option<String>,
+    #[serde(default)]
+    pub code_challenge_method: Option<String>,
+}
+
+/// Where to send the user after an approved install.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallAnswer {
+    pub install: InstallView,
+    /// The app's redirect URI with the code (CODE) or the token in the fragment (TOKEN).
+    pub redirect_to: String,
+    pub method: String,
+}
+
+/// An app to open: its UI URL carrying a short-lived signed launch token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchView {
+    pub url: String,
+    pub expires_at: i64,
+}
+
+/// A developer registers an app.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApp {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub iframe_url: Option<String>,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// Space-separated scopes the app may ask for.
+    pub scopes: String,
+    /// `code`, `token` or `both`.
+    pub method: String,
+    /// A public client (no secret, PKCE required).
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// Changes to an app; absent fields stay as they are (`""` clears an optional URL).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default)]
+    pub iframe_url: Option<String>,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<String>,
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+/// A developer's app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppView {
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub redirect_uris: Vec<String>,
+    pub iframe_url: Option<String>,
+    pub webhook_url: Option<String>,
+    pub scopes: String,
+    pub method: String,
+    pub public: bool,
+    pub created_at: i64,
+}
+
+/// Answer of registering an app: the secrets are shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppCreated {
+    pub app: AppView,
+    pub client_secret: Option<String>,
+    pub webhook_secret: String,
+}
+
+/// Answer of rotating a client secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRotated {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Always true: the previous secret stopped working when this one was made.
+    pub previous_secret_revoked: bool,
+}
+
+/// A notification that could not be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub event_id: String,
+    pub event_type: String,
+    pub url: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}

@@ -1,0 +1,223 @@
+//! The server's secret key material, derived from one master key.
+//!
+//! The master key (32 random bytes) lives in a file beside the database, created with mode 0600
+//! on first start and read on every later start. From it the server derives, without storing
+//! them anywhere:
+//! - each app's webhook signing secret: `HMAC-SHA256(master, "webhook:<client_id>:<version>")`,
+//!   so the database holds no secret in plain text and rotating is bumping the version;
+//! - the Ed25519 key that signs launch tokens (seed `HMAC-SHA256(master, "launch-key:v1")`),
+//!   published at `/.well-known/jwks.json`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Key material errors.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read the key file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot create the key file {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the key file {0} is not 32 bytes; restore it from a backup or remove it (every webhook secret and launch key changes)")]
+    Corrupt(PathBuf),
+}
+
+/// The master key and what derives from it. Never printed.
+#[derive(Clone)]
+pub struct ServerKeys {
+    master: [u8; 32],
+    signing: SigningKey,
+    kid: String,
+}
+
+impl std::fmt::Debug for ServerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerKeys")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the key file of a database lives: `atrium.db` → `atrium.key`.
+pub fn key_path_for(db_path: &Path) -> PathBuf {
+    db_path.with_extension("key")
+}
+
+impl ServerKeys {
+    /// Reads the key file, or creates it (0600) with fresh random bytes.
+    pub fn load_or_create(path: &Path) -> Result<ServerKeys, KeyError> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let master: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| KeyError::Corrupt(path.to_owned()))?;
+                Ok(Self::from_master(master))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut master = [0u8; 32];
+                getrandom::fill(&mut master).expect("the OS random source is available");
+                write_new(path, &master).map_err(|source| KeyError::Create {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                tracing::info!(path = %path.display(), "created the server key file");
+                Ok(Self::from_master(master))
+            }
+            Err(source) => Err(KeyError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    pub fn from_master(master: [u8; 32]) -> ServerKeys {
+        let seed = derive(&master, b"launch-key:v1");
+        let signing = SigningKey::from_bytes(&seed);
+        let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(signing.verifying_key().as_bytes())[..12]);
+        ServerKeys {
+            master,
+            signing,
+            kid,
+        }
+    }
+
+    /// The webhook signing secret of an app (version bumps on rotation).
+    pub fn webhook_secret(&self, client_id: &str, version: i64) -> String {
+        let raw = derive(
+            &self.master,
+            format!("webhook:{client_id}:{version}").as_bytes(),
+        );
+        format!("atr_wh_{}", URL_SAFE_NO_PAD.encode(raw))
+    }
+
+    /// The JWKS document (RFC 7517) with the launch-token key (RFC 8037, OKP Ed25519).
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": URL_SAFE_NO_PAD.encode(self.signing.verifying_key().as_bytes()),
+                "kid": self.kid,
+                "alg": "EdDSA",
+                "use": "sig",
+            }]
+        })
+    }
+
+    /// Signs `claims` as a compact JWS (JWT) with EdDSA.
+    pub fn sign_jwt(&self, claims: &serde_json::Value) -> String {
+        let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": self.kid });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = self.signing.sign(signing_input.as_bytes());
+        format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        )
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+/// `Atrium-Signature` value for a webhook body: `t=<unix>,v1=<hex HMAC-SHA256("<t>.<body>")>`.
+pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+#[cfg(unix)]
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+
+    #[test]
+    fn the_key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("atrium.key");
+        let a = ServerKeys::load_or_create(&path).unwrap();
+        let b = ServerKeys::load_or_create(&path).unwrap();
+        assert_eq!(a.webhook_secret("c", 1), b.webhook_secret("c", 1));
+        assert_ne!(a.webhook_secret("c", 1), a.webhook_secret("c", 2));
+        assert_eq!(a.jwks(), b.jwks());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn jwts_verify_with_the_published_key() {
+        let keys = ServerKeys::from_master([7; 32]);
+        let jwt = keys.sign_jwt(&serde_json::json!({"sub": "1"}));
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let x = keys.jwks()["keys"][0]["x"].as_str().unwrap().to_string();
+        let key = VerifyingKey::from_bytes(&URL_SAFE_NO_PAD.decode(x).unwrap().try_into().unwrap())
+            .unwrap();
+        let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+        assert!(key
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+            .is_ok());
+    }
+
+    #[test]
+    fn webhook_signatures_follow_the_documented_format() {
+        let s = webhook_signature("secret", 1700000000, b"{}");
+        assert!(s.starts_with("t=1700000000,v1="));
+        assert_eq!(s.len(), "t=1700000000,v1=".len() + 64);
+    }
+}

@@ -1,0 +1,530 @@
+//! The first-party API of the desktop dashboard (`/api/dashboard/...`): the catalog, the user's
+//! companies, installs with consent, uninstall and launch. Every route needs a token of Atrium's
+//! own client with scope `dashboard` ([`super::api::dashboard_user`]).
+//!
+//! Access rules: a company's data is visible to its members only (others get 404, so ids don't
+//! leak); installing, uninstalling and adding members are for owners (403 for members).
+
+use atrium_proto::dashboard::{
+    CatalogApp, CompanyView, ConsentView, InstallAnswer, InstallRequest, InstallView, LaunchView,
+    Me, MemberView, NewCompany, NewMember, ScopeView,
+};
+use warp::http::StatusCode;
+use warp::Filter;
+
+use super::api::dashboard_user;
+use super::respond::{self, Resp};
+use super::{json_body, with_state, AppState};
+use crate::domain::now;
+use crate::domain::scope::ScopeSet;
+use crate::oauth::authorize::{self, AuthorizeError, ResponseType};
+use crate::oauth::params::Params;
+use crate::store::{Client, Install, Role, User};
+
+/// Launch tokens live this long (seconds).
+pub const LAUNCH_TTL: i64 = 300;
+
+type Auth = (AppState, Option<String>);
+
+pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
+    let auth = move || {
+        with_state(state.clone())
+            .and(warp::header::optional::<String>("authorization"))
+            .map(|s, h| (s, h))
+    };
+    // GET /api/dashboard/me
+    let me = warp::path!("api" / "dashboard" / "me")
+        .and(warp::get())
+        .and(auth())
+        .then(me);
+    // GET /api/dashboard/catalog
+    let catalog = warp::path!("api" / "dashboard" / "catalog")
+        .and(warp::get())
+        .and(auth())
+        .then(catalog);
+    // GET /api/dashboard/companies
+    let companies = warp::path!("api" / "dashboard" / "companies")
+        .and(warp::get())
+        .and(auth())
+        .then(companies);
+    // POST /api/dashboard/companies
+    let create_company = warp::path!("api" / "dashboard" / "companies")
+        .and(warp::post())
+        .and(auth())
+        .and(json_body::<NewCompany>())
+        .then(create_company);
+    // GET /api/dashboard/companies/{company_id}/members
+    let members = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
+        .and(warp::get())
+        .and(auth())
+        .then(members);
+    // POST /api/dashboard/companies/{company_id}/members
+    let add_member = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
+        .and(warp::post())
+        .and(auth())
+        .and(json_body::<NewMember>())
+        .then(add_member);
+    // GET /api/dashboard/companies/{company_id}/installs
+    let installs = warp::path!("api" / "dashboard" / "companies" / i64 / "installs")
+        .and(warp::get())
+        .and(auth())
+        .then(company_installs);
+    // GET /api/dashboard/apps/{client_id}/consent?company_id=N
+    let consent = warp::path!("api" / "dashboard" / "apps" / String / "consent")
+        .and(warp::get())
+        .and(auth())
+        .and(super::raw_query())
+        .then(consent);
+    // POST /api/dashboard/installs
+    let install = warp::path!("api" / "dashboard" / "installs")
+        .and(warp::post())
+        .and(auth())
+        .and(json_body::<InstallRequest>())
+        .then(install);
+    // GET /api/dashboard/installs/{install_id}
+    let get_install = warp::path!("api" / "dashboard" / "installs" / i64)
+        .and(warp::get())
+        .and(auth())
+        .then(get_install);
+    // DELETE /api/dashboard/installs/{install_id}
+    let uninstall = warp::path!("api" / "dashboard" / "installs" / i64)
+        .and(warp::delete())
+        .and(auth())
+        .then(uninstall);
+    // POST /api/dashboard/installs/{install_id}/launch
+    let launch = warp::path!("api" / "dashboard" / "installs" / i64 / "launch")
+        .and(warp::post())
+        .and(auth())
+        .then(launch);
+    me.or(catalog)
+        .unify()
+        .or(companies)
+        .unify()
+        .or(create_company)
+        .unify()
+        .or(members)
+        .unify()
+        .or(add_member)
+        .unify()
+        .or(installs)
+        .unify()
+        .or(consent)
+        .unify()
+        .or(install)
+        .unify()
+        .or(get_install)
+        .unify()
+        .or(uninstall)
+        .unify()
+        .or(launch)
+        .unify()
+}
+
+fn ok<T: serde::Serialize>(body: &T) -> Resp {
+    respond::no_store(respond::json(StatusCode::OK, body))
+}
+
+fn not_found(what: &str) -> Resp {
+    respond::api_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("no such {what}"),
+    )
+}
+
+fn forbidden(why: &str) -> Resp {
+    respond::api_error(StatusCode::FORBIDDEN, "forbidden", why)
+}
+
+fn bad_request(why: &str) -> Resp {
+    respond::api_error(StatusCode::BAD_REQUEST, "invalid_request", why)
+}
+
+fn server_error<E: std::fmt::Display>(e: E) -> Resp {
+    tracing::error!(error = %e, "dashboard request failed");
+    respond::api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "please try again",
+    )
+}
+
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+/// The user's role in a company; 404 for non-members.
+async fn member_role(state: &AppState, company: i64, user: &User) -> Result<Role, Resp> {
+    match state.oauth.store.role(company, user.id).await {
+        Ok(Some(role)) => Ok(role),
+        Ok(None) => Err(not_found("company")),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
+async fn owner_of(state: &AppState, company: i64, user: &User) -> Result<(), Resp> {
+    match member_role(state, company, user).await? {
+        Role::Owner => Ok(()),
+        Role::Member => Err(forbidden("only an owner of the company can do this")),
+    }
+}
+
+pub fn scope_views(scopes: &ScopeSet) -> Vec<ScopeView> {
+    scopes
+        .iter()
+        .map(|s| ScopeView {
+            name: s.name.into(),
+            description: s.description.into(),
+        })
+        .collect()
+}
+
+pub fn catalog_app(c: &Client) -> CatalogApp {
+    let mut methods = Vec::new();
+    if c.allow_code {
+        methods.push("code".to_string());
+    }
+    if c.allow_token {
+        methods.push("token".to_string());
+    }
+    CatalogApp {
+        client_id: c.client_id.clone(),
+        name: c.name.clone(),
+        description: c.description.clone(),
+        developer: c.developer.clone(),
+        scopes: scope_views(&c.scopes),
+        methods,
+        has_ui: c.iframe_url.is_some(),
+    }
+}
+
+fn install_view(i: &Install) -> InstallView {
+    InstallView {
+        id: i.id,
+        client_id: i.client_id.clone(),
+        app_name: i.app_name.clone(),
+        company_id: i.company_id,
+        scopes: i.scopes.iter().map(|s| s.name.to_string()).collect(),
+        state: if i.active { "active" } else { "uninstalled" }.into(),
+        installed_by: i.installed_by.clone(),
+        has_ui: i.iframe_url.is_some(),
+        created_at: i.created_at,
+        updated_at: i.updated_at,
+    }
+}
+
+async fn me((state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    ok(&Me {
+        username: user.username,
+        display_name: user.display_name,
+        email: user.email,
+    })
+}
+
+async fn catalog((state, h): Auth) -> Resp {
+    tri!(dashboard_user(&state, h.as_deref()).await);
+    match state.oauth.store.catalog().await {
+        Ok(apps) => ok(&apps.iter().map(catalog_app).collect::<Vec<_>>()),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn company_views(state: &AppState, user: &User) -> Result<Vec<CompanyView>, Resp> {
+    let list = state
+        .oauth
+        .store
+        .memberships(user.id)
+        .await
+        .map_err(server_error)?;
+    Ok(list
+        .into_iter()
+        .map(|m| CompanyView {
+            id: m.company.id,
+            name: m.company.name,
+            role: m.role.as_str().into(),
+        })
+        .collect())
+}
+
+async fn companies((state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    ok(&tri!(company_views(&state, &user).await))
+}
+
+async fn create_company((state, h): Auth, body: Result<NewCompany, Resp>) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let body = tri!(body);
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return bad_request("a company name has 1 to 100 characters");
+    }
+    match state.oauth.store.create_company(name, user.id).await {
+        Ok(id) => respond::json(
+            StatusCode::CREATED,
+            &CompanyView {
+                id,
+                name: name.into(),
+                role: "owner".into(),
+            },
+        ),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn members(company: i64, (state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    tri!(member_role(&state, company, &user).await);
+    match state.oauth.store.company_members(company).await {
+        Ok(list) => ok(&list
+            .into_iter()
+            .map(|(u, role)| MemberView {
+                username: u.username,
+                display_name: u.display_name,
+                role: role.as_str().into(),
+            })
+            .collect::<Vec<_>>()),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn add_member(company: i64, (state, h): Auth, body: Result<NewMember, Resp>) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let body = tri!(body);
+    tri!(owner_of(&state, company, &user).await);
+    let role = match body.role.as_deref() {
+        None | Some("member") => Role::Member,
+        Some("owner") => Role::Owner,
+        Some(_) => return bad_request("role must be member or owner"),
+    };
+    let target = match state.oauth.store.user_by_username(&body.username).await {
+        Ok(Some((u, _))) => u,
+        Ok(None) => return not_found("user"),
+        Err(e) => return server_error(e),
+    };
+    match state.oauth.store.add_member(company, target.id, role).await {
+        Ok(()) => respond::json(
+            StatusCode::CREATED,
+            &MemberView {
+                username: target.username,
+                display_name: target.display_name,
+                role: role.as_str().into(),
+            },
+        ),
+        Err(crate::store::StoreError::Conflict(_)) => respond::api_error(
+            StatusCode::CONFLICT,
+            "conflict",
+            "that user is already a member",
+        ),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn company_installs(company: i64, (state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    tri!(member_role(&state, company, &user).await);
+    match state.oauth.store.installs_of_company(company).await {
+        Ok(list) => ok(&list.iter().map(install_view).collect::<Vec<_>>()),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn live_app(state: &AppState, client_id: &str) -> Result<Client, Resp> {
+    match state.oauth.store.client(client_id).await {
+        Ok(Some(c)) if !c.first_party => Ok(c),
+        Ok(_) => Err(not_found("app")),
+        Err(e) => Err(server_error(e)),
+    }
+}
+
+async fn consent(client_id: String, (state, h): Auth, query: String) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let p = Params::parse(&query);
+    let Some(company) = p
+        .get("company_id")
+        .ok()
+        .flatten()
+        .and_then(|c| c.parse::<i64>().ok())
+    else {
+        return bad_request("company_id is required");
+    };
+    let role = tri!(member_role(&state, company, &user).await);
+    let app = tri!(live_app(&state, &client_id).await);
+    let company_name = match state.oauth.store.company(company).await {
+        Ok(Some(c)) => c.name,
+        Ok(None) => return not_found("company"),
+        Err(e) => return server_error(e),
+    };
+    let installed = match state.oauth.store.installs_of_company(company).await {
+        Ok(list) => list.iter().any(|i| i.app_id == app.app_id),
+        Err(e) => return server_error(e),
+    };
+    ok(&ConsentView {
+        scopes: scope_views(&app.scopes),
+        app: catalog_app(&app),
+        company: CompanyView {
+            id: company,
+            name: company_name,
+            role: role.as_str().into(),
+        },
+        installed,
+    })
+}
+
+async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let req = tri!(body);
+    tri!(owner_of(&state, req.company_id, &user).await);
+    let app = tri!(live_app(&state, &req.client_id).await);
+    // The same checks as /oauth2/authorize: build its parameters and validate them.
+    let response_type = req
+        .response_type
+        .clone()
+        .unwrap_or_else(|| if app.allow_code { "code" } else { "token" }.into());
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("client_id", req.client_id.clone()),
+        ("response_type", response_type),
+    ];
+    for (k, v) in [
+        ("redirect_uri", &req.redirect_uri),
+        ("scope", &req.scope),
+        ("state", &req.state),
+        ("code_challenge", &req.code_challenge),
+        ("code_challenge_method", &req.code_challenge_method),
+    ] {
+        if let Some(v) = v {
+            pairs.push((k, v.clone()));
+        }
+    }
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let valid = match authorize::validate(&state.oauth, &Params::parse(&encoded)).await {
+        Ok(v) => v,
+        Err(AuthorizeError::Page(msg)) => return bad_request(&msg),
+        Err(AuthorizeError::Redirect(url)) => {
+            let get = |name: &str| {
+                url.query_pairs()
+                    .chain(url::form_urlencoded::parse(
+                        url.fragment().unwrap_or("").as_bytes(),
+                    ))
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            return respond::api_error(
+                StatusCode::BAD_REQUEST,
+                &get("error"),
+                &get("error_description"),
+            );
+        }
+    };
+    match authorize::approve(&state.oauth, &valid, user.id, Some(req.company_id)).await {
+        Ok(approval) => {
+            let Some(install) = approval.install else {
+                return server_error("an install approval recorded no install");
+            };
+            tracing::info!(client_id = %req.client_id, install = install.id, "app installed");
+            ok(&InstallAnswer {
+                install: install_view(&install),
+                redirect_to: approval.redirect.to_string(),
+                method: match valid.response_type {
+                    ResponseType::Code => "code",
+                    ResponseType::Token => "token",
+                }
+                .into(),
+            })
+        }
+        Err(e) => server_error(e),
+    }
+}
+
+/// An install visible to the user (member of its company), else 404.
+async fn visible_install(state: &AppState, id: i64, user: &User) -> Result<(Install, Role), Resp> {
+    let install = match state.oauth.store.install(id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => return Err(not_found("install")),
+        Err(e) => return Err(server_error(e)),
+    };
+    let role = member_role(state, install.company_id, user)
+        .await
+        .map_err(|_| not_found("install"))?;
+    Ok((install, role))
+}
+
+async fn get_install(id: i64, (state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let (install, _) = tri!(visible_install(&state, id, &user).await);
+    ok(&install_view(&install))
+}
+
+async fn uninstall(id: i64, (state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let (install, role) = tri!(visible_install(&state, id, &user).await);
+    if role != Role::Owner {
+        return forbidden("only an owner of the company can uninstall apps");
+    }
+    match state.oauth.store.uninstall(install.id, user.id).await {
+        Ok(true) => {
+            state.oauth.outbox.notify_one();
+            tracing::info!(install = install.id, "app uninstalled");
+            match state.oauth.store.install(install.id).await {
+                Ok(Some(i)) => ok(&install_view(&i)),
+                Ok(None) => not_found("install"),
+                Err(e) => server_error(e),
+            }
+        }
+        Ok(false) => {
+            respond::api_error(StatusCode::CONFLICT, "conflict", "the app is not installed")
+        }
+        Err(e) => server_error(e),
+    }
+}
+
+async fn launch(id: i64, (state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let (install, _) = tri!(visible_install(&state, id, &user).await);
+    if !install.active {
+        return respond::api_error(StatusCode::CONFLICT, "conflict", "the app is not installed");
+    }
+    let Some(iframe_url) = &install.iframe_url else {
+        return respond::api_error(
+            StatusCode::CONFLICT,
+            "conflict",
+            "this app has no user interface",
+        );
+    };
+    let company_name = match state.oauth.store.company(install.company_id).await {
+        Ok(Some(c)) => c.name,
+        Ok(None) => return not_found("company"),
+        Err(e) => return server_error(e),
+    };
+    let iat = now();
+    let exp = iat + LAUNCH_TTL;
+    let jwt = state.oauth.keys.sign_jwt(&serde_json::json!({
+        "iss": state.oauth.config.issuer,
+        "aud": install.client_id,
+        "sub": user.id.to_string(),
+        "username": user.username,
+        "install": install.id,
+        "company": install.company_id,
+        "company_name": company_name,
+        "app": install.client_id,
+        "iat": iat,
+        "exp": exp,
+    }));
+    let mut url = match url::Url::parse(iframe_url) {
+        Ok(u) => u,
+        Err(e) => return server_error(e),
+    };
+    url.query_pairs_mut().append_pair("atrium_launch", &jwt);
+    ok(&LaunchView {
+        url: url.to_string(),
+        expires_at: exp,
+    })
+}
