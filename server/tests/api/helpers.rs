@@ -9,6 +9,7 @@ use atrium_server::domain::password;
 use atrium_server::startup::Application;
 use atrium_server::store::sqlite::SqliteStore;
 use atrium_server::store::{NewUser, Store};
+use atrium_server::webhooks::Policy;
 use base64::Engine;
 use reqwest::Response;
 use sha2::Digest;
@@ -21,8 +22,9 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub db: Db,
     pub db_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    dir: tempfile::TempDir,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<()>,
 }
 
 /// A registered app's credentials.
@@ -33,17 +35,27 @@ pub struct TestClient {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), Policy::default()).await
+}
+
+/// A server whose install notifications follow `policy`.
+pub async fn spawn_app_with(policy: Policy) -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), policy).await
+}
+
+/// A server on the database in `dir` (kept across [`TestApp::restart`]).
+async fn spawn_app_in(dir: tempfile::TempDir, policy: Policy) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         atrium_server::telemetry::init("debug");
     }
-    let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::new(dir.path().join("atrium.db"));
     settings.addr = "127.0.0.1:0".parse().unwrap();
+    settings.webhook_policy = policy;
     let app = Application::build(&settings).await.expect("server builds");
     let base = app.issuer().to_string();
     let db = app.db().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
+    let served = tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
     TestApp {
@@ -51,12 +63,75 @@ pub async fn spawn_app() -> TestApp {
         store: Arc::new(SqliteStore::new(db.clone())),
         db,
         db_path: settings.db_path,
-        _dir: dir,
-        _stop: tx,
+        dir,
+        stop: tx,
+        served,
     }
 }
 
 impl TestApp {
+    /// Stops the server (as SIGTERM would) and starts a new one on the same database and key
+    /// file, on a new port.
+    pub async fn restart(self) -> TestApp {
+        let _ = self.stop.send(());
+        let _ = self.served.await;
+        spawn_app_in(self.dir, Policy::default()).await
+    }
+
+    /// A first-party token (Atrium's desktop client, scope `dashboard`) for `username`, got the
+    /// way the desktop gets it: authorization code with PKCE and a deep-link redirect URI.
+    pub async fn dashboard_token(&self, username: &str) -> String {
+        let browser = self.browser(username).await;
+        let pkce = Pkce::new();
+        let res = browser
+            .authorize(&[
+                ("response_type", "code"),
+                ("client_id", "atrium-desktop"),
+                ("redirect_uri", "atrium://oauth/callback"),
+                ("scope", "dashboard profile"),
+                ("state", "desk"),
+                ("code_challenge", &pkce.challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .await;
+        assert_eq!(res.status(), 303, "first-party consent is implied");
+        let loc = location(&res);
+        assert!(loc.starts_with("atrium://oauth/callback?"), "{loc}");
+        let code = query_param(&loc, "code").unwrap();
+        let res = http()
+            .post(self.url("/oauth2/token"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "atrium://oauth/callback"),
+                ("client_id", "atrium-desktop"),
+                ("code_verifier", &pkce.verifier),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let t: serde_json::Value = res.json().await.unwrap();
+        t["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Calls the first-party API with a dashboard token.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let mut req = http()
+            .request(method.parse().unwrap(), self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -8,6 +8,7 @@ mod authorize;
 mod bad_input;
 mod health;
 mod interop;
+mod lifecycle;
 mod openapi;
 mod security;
 mod token;
