@@ -1,77 +1,308 @@
-//! Tauri commands: the UI's only way to reach the server.
+//! Tauri commands: the UI's only way to reach the server. Each is a few lines over [`Shell`].
 
-use std::time::Duration;
-
+use atrium_proto::dashboard::{
+    AppCreated, AppPatch, AppView, CatalogApp, CompanyView, ConsentView, DeliveryView,
+    InstallRequest, InstallView, LaunchView, Me, MemberView, NewApp, NewCompany, NewMember,
+    SecretRotated,
+};
 use atrium_proto::{Health, HealthState, ServerStatus};
-use tauri::State;
+use reqwest::Method;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime, State};
 
-use crate::config::ShellConfig;
-use crate::error::Error;
+use crate::error::{from_http, Error};
+use crate::shell::{Fetched, Shell};
 
-/// Shell state shared by the commands.
-pub struct Shell {
-    config: ShellConfig,
-    http: reqwest::Client,
-}
-
-impl Shell {
-    pub fn new(config: ShellConfig) -> Shell {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            // The shell follows no redirect: an OAuth server answer is read as it is.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("atrium-desktop/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
-        Shell { config, http }
-    }
-
-    /// Checks `GET /healthz` on the configured server.
-    pub async fn server_status(&self) -> ServerStatus {
-        let url = self.config.server_url.clone();
-        let health = match self.probe().await {
-            Ok(h) if h.status == "ok" => HealthState::Healthy { version: h.version },
-            Ok(h) => HealthState::Unreachable {
-                reason: format!("the server reports status {:?}", h.status),
-            },
-            Err(reason) => HealthState::Unreachable { reason },
-        };
-        ServerStatus {
-            url: url.as_str().trim_end_matches('/').to_string(),
-            health,
-        }
-    }
-
-    async fn probe(&self) -> Result<Health, String> {
-        let url = self
-            .config
-            .server_url
-            .join("healthz")
-            .map_err(|e| e.to_string())?;
-        let res = self.http.get(url).send().await.map_err(describe)?;
-        if !res.status().is_success() {
-            return Err(format!("the server answered {}", res.status()));
-        }
-        res.json::<Health>()
-            .await
-            .map_err(|_| "the server's answer is not an Atrium health report".to_string())
-    }
-}
-
-/// A reqwest error in words a user can act on.
-fn describe(err: reqwest::Error) -> String {
-    if err.is_connect() {
-        "connection refused or host not found".into()
-    } else if err.is_timeout() {
-        "the server did not answer in time".into()
-    } else {
-        err.to_string()
-    }
-}
+type Res<T> = Result<T, Error>;
 
 /// The configured server and whether it answers its health check.
 #[tauri::command]
-pub async fn server_status(shell: State<'_, Shell>) -> Result<ServerStatus, Error> {
-    Ok(shell.server_status().await)
+pub async fn server_status(shell: State<'_, Shell>) -> Res<ServerStatus> {
+    let url = shell.server_url();
+    let probe = async {
+        let res = shell
+            .http()
+            .get(
+                url.join("healthz")
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(from_http)?;
+        if !res.status().is_success() {
+            return Err(Error::Offline(format!(
+                "the server answered {}",
+                res.status()
+            )));
+        }
+        res.json::<Health>()
+            .await
+            .map_err(|_| Error::Offline("the answer is not an Atrium health report".into()))
+    };
+    let health = match probe.await {
+        Ok(h) if h.status == "ok" => HealthState::Healthy { version: h.version },
+        Ok(h) => HealthState::Unreachable {
+            reason: format!("the server reports status {:?}", h.status),
+        },
+        Err(Error::Offline(reason)) => HealthState::Unreachable { reason },
+        Err(e) => HealthState::Unreachable {
+            reason: e.to_string(),
+        },
+    };
+    Ok(ServerStatus {
+        url: url.as_str().trim_end_matches('/').to_string(),
+        health,
+    })
+}
+
+/// Whether a user is signed in, and to which server.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionState {
+    pub signed_in: bool,
+    pub server_url: String,
+}
+
+#[tauri::command]
+pub async fn session_state(shell: State<'_, Shell>) -> Res<SessionState> {
+    Ok(SessionState {
+        signed_in: shell.signed_in().await,
+        server_url: shell
+            .server_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_string(),
+    })
+}
+
+#[tauri::command]
+pub async fn set_server_url<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    url: String,
+) -> Res<String> {
+    let url = shell.set_server_url(&url).await?;
+    let _ = app.emit("session-changed", false);
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Opens the system browser at the server's sign-in page; the answer comes back as a deep
+/// link. Returns the URL, for the UI to show if no browser opens.
+#[tauri::command]
+pub async fn sign_in(shell: State<'_, Shell>) -> Res<String> {
+    let url = shell.begin_sign_in()?;
+    crate::browser::open(url.as_str())?;
+    Ok(url.to_string())
+}
+
+#[tauri::command]
+pub async fn sign_out<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> Res<()> {
+    shell.sign_out().await;
+    let _ = app.emit("session-changed", false);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn me(shell: State<'_, Shell>) -> Res<Fetched<Me>> {
+    shell.fetch("api/dashboard/me").await
+}
+
+#[tauri::command]
+pub async fn catalog(shell: State<'_, Shell>) -> Res<Fetched<Vec<CatalogApp>>> {
+    shell.fetch("api/dashboard/catalog").await
+}
+
+#[tauri::command]
+pub async fn companies(shell: State<'_, Shell>) -> Res<Fetched<Vec<CompanyView>>> {
+    shell.fetch("api/dashboard/companies").await
+}
+
+#[tauri::command]
+pub async fn create_company(shell: State<'_, Shell>, name: String) -> Res<CompanyView> {
+    shell
+        .call(
+            Method::POST,
+            "api/dashboard/companies",
+            Some(&NewCompany { name }),
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn company_members(
+    shell: State<'_, Shell>,
+    company_id: i64,
+) -> Res<Fetched<Vec<MemberView>>> {
+    shell
+        .fetch(&format!("api/dashboard/companies/{company_id}/members"))
+        .await
+}
+
+#[tauri::command]
+pub async fn add_member(
+    shell: State<'_, Shell>,
+    company_id: i64,
+    username: String,
+) -> Res<MemberView> {
+    shell
+        .call(
+            Method::POST,
+            &format!("api/dashboard/companies/{company_id}/members"),
+            Some(&NewMember {
+                username,
+                role: None,
+            }),
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn company_installs(
+    shell: State<'_, Shell>,
+    company_id: i64,
+) -> Res<Fetched<Vec<InstallView>>> {
+    shell
+        .fetch(&format!("api/dashboard/companies/{company_id}/installs"))
+        .await
+}
+
+#[tauri::command]
+pub async fn consent(
+    shell: State<'_, Shell>,
+    client_id: String,
+    company_id: i64,
+) -> Res<ConsentView> {
+    shell
+        .call::<(), _>(
+            Method::GET,
+            &format!(
+                "api/dashboard/apps/{}/consent?company_id={company_id}",
+                urlencode(&client_id)
+            ),
+            None,
+        )
+        .await
+}
+
+/// The user allowed the install: the server records it and answers the app's redirect, which
+/// runs in a window of its own (no IPC there); the app finishes at `atrium://install-complete`.
+#[tauri::command]
+pub async fn install_app<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    client_id: String,
+    company_id: i64,
+) -> Res<InstallView> {
+    let state = crate::browser::random_state();
+    let answer: atrium_proto::dashboard::InstallAnswer = shell
+        .call(
+            Method::POST,
+            "api/dashboard/installs",
+            Some(&InstallRequest {
+                client_id,
+                company_id,
+                state: Some(state.clone()),
+                ..InstallRequest::default()
+            }),
+        )
+        .await?;
+    crate::windows::open_redirect(&app, &answer.redirect_to, answer.install.id, state)?;
+    Ok(answer.install)
+}
+
+#[tauri::command]
+pub async fn get_install(shell: State<'_, Shell>, install_id: i64) -> Res<InstallView> {
+    shell
+        .call::<(), _>(
+            Method::GET,
+            &format!("api/dashboard/installs/{install_id}"),
+            None,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn uninstall(shell: State<'_, Shell>, install_id: i64) -> Res<InstallView> {
+    shell
+        .call::<(), _>(
+            Method::DELETE,
+            &format!("api/dashboard/installs/{install_id}"),
+            None,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn launch(shell: State<'_, Shell>, install_id: i64) -> Res<LaunchView> {
+    shell
+        .call::<(), _>(
+            Method::POST,
+            &format!("api/dashboard/installs/{install_id}/launch"),
+            None,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn dev_apps(shell: State<'_, Shell>) -> Res<Fetched<Vec<AppView>>> {
+    shell.fetch("api/developer/apps").await
+}
+
+#[tauri::command]
+pub async fn dev_register(shell: State<'_, Shell>, app: NewApp) -> Res<AppCreated> {
+    shell
+        .call(Method::POST, "api/developer/apps", Some(&app))
+        .await
+}
+
+#[tauri::command]
+pub async fn dev_update(
+    shell: State<'_, Shell>,
+    client_id: String,
+    patch: AppPatch,
+) -> Res<AppView> {
+    shell
+        .call(
+            Method::PATCH,
+            &format!("api/developer/apps/{}", urlencode(&client_id)),
+            Some(&patch),
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn dev_rotate_secret(shell: State<'_, Shell>, client_id: String) -> Res<SecretRotated> {
+    shell
+        .call::<(), _>(
+            Method::POST,
+            &format!("api/developer/apps/{}/secret", urlencode(&client_id)),
+            None,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn dev_delete(shell: State<'_, Shell>, client_id: String) -> Res<()> {
+    shell
+        .call::<(), serde_json::Value>(
+            Method::DELETE,
+            &format!("api/developer/apps/{}", urlencode(&client_id)),
+            None,
+        )
+        .await
+        .map(|_| ())
+}
+
+#[tauri::command]
+pub async fn dev_deliveries(shell: State<'_, Shell>, client_id: String) -> Res<Vec<DeliveryView>> {
+    shell
+        .call::<(), _>(
+            Method::GET,
+            &format!("api/developer/apps/{}/deliveries", urlencode(&client_id)),
+            None,
+        )
+        .await
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -10,6 +10,8 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8000";
 pub struct ShellConfig {
     /// Base URL of the Atrium server.
     pub server_url: Url,
+    /// True when `ATRIUM_SERVER_URL` set it (it then wins over the remembered choice).
+    pub from_env: bool,
 }
 
 impl ShellConfig {
@@ -17,7 +19,7 @@ impl ShellConfig {
     /// is unset or not an http(s) URL.
     pub fn from_env() -> ShellConfig {
         let configured = std::env::var("ATRIUM_SERVER_URL").ok();
-        let server_url = configured
+        let from_env = configured
             .as_deref()
             .and_then(|raw| match parse_server_url(raw) {
                 Ok(url) => Some(url),
@@ -25,9 +27,12 @@ impl ShellConfig {
                     tracing::warn!(%reason, "ignoring ATRIUM_SERVER_URL");
                     None
                 }
-            })
-            .unwrap_or_else(|| Url::parse(DEFAULT_SERVER_URL).expect("default URL parses"));
-        ShellConfig { server_url }
+            });
+        ShellConfig {
+            from_env: from_env.is_some(),
+            server_url: from_env
+                .unwrap_or_else(|| Url::parse(DEFAULT_SERVER_URL).expect("default URL parses")),
+        }
     }
 }
 

@@ -1,15 +1,21 @@
 //! # atrium-desktop
 //!
 //! The Tauri 2 shell of the Atrium dashboard. It owns everything that must not live in a webview:
-//! the server connection, and (later) the user's tokens. The Yew UI calls it through the commands
-//! in [`commands`]; `atrium://` deep links reach it through the single-instance and deep-link
-//! plugins and are passed to the UI as the `deep-link` event.
+//! the server connection and the user's tokens ([`shell`]), the files it keeps ([`store`]), the
+//! window where an app's install redirect runs ([`windows`]) and `atrium://` deep links
+//! ([`deep_link`]). The Yew UI calls it through the commands in [`commands`] and listens to the
+//! events `session-changed`, `sign-in-failed` and `install-complete`.
 
+pub mod browser;
 pub mod commands;
 pub mod config;
+pub mod deep_link;
 pub mod error;
+pub mod shell;
+pub mod store;
+pub mod windows;
 
-use tauri::{Emitter, Manager, Runtime};
+use tauri::{Manager, Runtime};
 
 pub use config::ShellConfig;
 
@@ -18,21 +24,23 @@ pub fn run() {
     init_logging();
     let config = ShellConfig::from_env();
     let context = tauri::generate_context!("../tauri.conf.json");
-    let app = build(tauri::Builder::default(), config)
+    let app = tauri::Builder::default()
         // Registered first, as the deep-link plugin requires: a second `atrium atrium://...`
         // process hands its URL to this one and exits.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-            tracing::debug!(?argv, "second instance started");
+            tracing::debug!(args = argv.len(), "second instance started");
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.set_focus();
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
-        .setup(|app| {
+        .setup(move |app| {
+            let dir = app.path().app_data_dir()?;
+            app.manage(shell::Shell::new(config, store::Disk::new(dir)));
             install_deep_link_handler(app.handle());
             Ok(())
-        })
-        .build(context);
+        });
+    let app = with_commands(app).build(context);
     match app {
         Ok(app) => app.run(|_, _| {}),
         Err(err) => {
@@ -42,34 +50,52 @@ pub fn run() {
     }
 }
 
-/// The parts of the app that tests can build on `tauri::test::mock_builder()`: state and
-/// commands, without plugins that need a desktop session.
-pub fn build<R: Runtime>(builder: tauri::Builder<R>, config: ShellConfig) -> tauri::Builder<R> {
+/// Atrium's commands and per-app state, shared by the real app and tests built on
+/// `tauri::test::mock_builder()` (which then manage a [`shell::Shell`] of their own).
+pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
-        .manage(commands::Shell::new(config))
-        .invoke_handler(tauri::generate_handler![commands::server_status])
+        .manage(windows::PendingInstall::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::server_status,
+            commands::session_state,
+            commands::set_server_url,
+            commands::sign_in,
+            commands::sign_out,
+            commands::me,
+            commands::catalog,
+            commands::companies,
+            commands::create_company,
+            commands::company_members,
+            commands::add_member,
+            commands::company_installs,
+            commands::consent,
+            commands::install_app,
+            commands::get_install,
+            commands::uninstall,
+            commands::launch,
+            commands::dev_apps,
+            commands::dev_register,
+            commands::dev_update,
+            commands::dev_rotate_secret,
+            commands::dev_delete,
+            commands::dev_deliveries,
+        ])
 }
 
-/// Deep links (cold start and while running) are forwarded to the UI as the `deep-link` event.
-/// They are hints only: the UI re-reads whatever they name from the server.
+/// Deep links (cold start and while running) go to [`deep_link::handle`].
 fn install_deep_link_handler<R: Runtime>(app: &tauri::AppHandle<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
-    let emit = {
-        let app = app.clone();
-        move |urls: Vec<url::Url>| {
-            for url in urls {
-                if url.scheme() != "atrium" {
-                    continue;
-                }
-                tracing::info!(kind = url.host_str().unwrap_or(""), "deep link received");
-                let _ = app.emit("deep-link", url.as_str());
-            }
-        }
-    };
     if let Ok(Some(urls)) = app.deep_link().get_current() {
-        emit(urls);
+        for url in urls {
+            deep_link::handle(app, url);
+        }
     }
-    app.deep_link().on_open_url(move |event| emit(event.urls()));
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        for url in event.urls() {
+            deep_link::handle(&handle, url);
+        }
+    });
 }
 
 fn init_logging() {

@@ -1,0 +1,69 @@
+//! `atrium://` deep links, from a second `atrium` process (forwarded by the single-instance
+//! plugin), a cold start, or a navigation intercepted in the redirect window.
+//!
+//! - `atrium://oauth/callback?code=...&state=...` finishes sign-in (state checked against the
+//!   pending request);
+//! - `atrium://install-complete?...&state=...` tells the UI that the pending install's app has
+//!   finished its side. It is a hint only — any local program can open such a link — so the UI
+//!   re-reads the install from the server before it shows or opens anything.
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use url::Url;
+
+use crate::shell::Shell;
+use crate::windows::PendingInstall;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallComplete {
+    pub install_id: i64,
+}
+
+pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
+    if url.scheme() != "atrium" {
+        return;
+    }
+    let kind = format!("{}{}", url.host_str().unwrap_or(""), url.path());
+    tracing::info!(%kind, "deep link received");
+    match kind.as_str() {
+        "oauth/callback" => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let shell = app.state::<Shell>();
+                match shell.complete_sign_in(&url).await {
+                    Ok(()) => {
+                        let _ = app.emit("session-changed", true);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sign-in failed");
+                        let _ = app.emit("sign-in-failed", e.to_string());
+                    }
+                }
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.set_focus();
+                }
+            });
+        }
+        "install-complete" | "install-complete/" => {
+            let state = url
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned());
+            let pending = app
+                .try_state::<PendingInstall>()
+                .and_then(|p| p.0.lock().unwrap_or_else(|e| e.into_inner()).clone());
+            match pending {
+                Some((install_id, expected)) if state.as_deref() == Some(expected.as_str()) => {
+                    let _ = app.emit("install-complete", InstallComplete { install_id });
+                }
+                _ => tracing::warn!(
+                    "ignoring an install-complete link that matches no pending install"
+                ),
+            }
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.set_focus();
+            }
+        }
+        _ => tracing::warn!(%kind, "unknown deep link"),
+    }
+}

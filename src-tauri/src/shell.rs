@@ -1,0 +1,394 @@
+//! The shell's state: the server it talks to, the user's session, and the HTTP calls made on
+//! the UI's behalf. Tokens live here (and in the owner-only session file), never in the webview.
+//!
+//! Sign-in follows RFC 8252 for native apps: the system browser opens `/oauth2/authorize` with
+//! PKCE (S256) and a random `state`; the code comes back as the deep link
+//! `atrium://oauth/callback?code=...&state=...` and is exchanged by the `oauth2` crate. Access
+//! tokens are refreshed silently shortly before they expire, and once more on a 401.
+
+use std::sync::{Mutex, RwLock};
+use std::time::Duration;
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
+};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+
+use crate::config::{parse_server_url, ShellConfig};
+use crate::error::{from_http, Error};
+use crate::store::{Disk, Session, Settings};
+
+/// Atrium's own OAuth client: public, PKCE, consent implied.
+pub const CLIENT_ID: &str = "atrium-desktop";
+/// Where the server sends the code: a deep link into this app.
+pub const REDIRECT_URI: &str = "atrium://oauth/callback";
+
+/// A sign-in in progress: what the callback must match.
+struct Pending {
+    state: String,
+    verifier: String,
+    server_url: Url,
+}
+
+/// The answer of a read, with `offline: true` when it comes from the cache.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fetched<T> {
+    pub data: T,
+    pub offline: bool,
+}
+
+pub struct Shell {
+    server_url: RwLock<Url>,
+    http: reqwest::Client,
+    disk: Disk,
+    session: tokio::sync::Mutex<Option<Session>>,
+    pending: Mutex<Option<Pending>>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Shell {
+    /// The environment's server URL wins over the remembered one (so the demo and tests can
+    /// point the app anywhere); otherwise the user's choice; otherwise the default.
+    pub fn new(config: ShellConfig, disk: Disk) -> Shell {
+        let remembered = disk
+            .load_settings()
+            .server_url
+            .and_then(|u| parse_server_url(&u).ok());
+        let server_url = if config.from_env {
+            config.server_url
+        } else {
+            remembered.unwrap_or(config.server_url)
+        };
+        let session = disk
+            .load_session()
+            .filter(|s| s.server_url == server_url.as_str());
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(15))
+            // OAuth answers are read as they are; a redirect is never followed.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("atrium-desktop/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Shell {
+            server_url: RwLock::new(server_url),
+            http,
+            disk,
+            session: tokio::sync::Mutex::new(session),
+            pending: Mutex::new(None),
+        }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn server_url(&self) -> Url {
+        self.server_url
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Switches servers (remembered); signs out of the previous one.
+    pub async fn set_server_url(&self, raw: &str) -> Result<Url, Error> {
+        let url = parse_server_url(raw).map_err(Error::Invalid)?;
+        if url != self.server_url() {
+            self.sign_out().await;
+        }
+        *self.server_url.write().unwrap_or_else(|e| e.into_inner()) = url.clone();
+        self.disk
+            .save_settings(&Settings {
+                server_url: Some(url.to_string()),
+            })
+            .map_err(|e| Error::Internal(format!("cannot save the settings: {e}")))?;
+        Ok(url)
+    }
+
+    fn endpoint(&self, path: &str) -> Result<Url, Error> {
+        self.server_url()
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| Error::Internal(e.to_string()))
+    }
+
+    fn oauth_client(
+        &self,
+        server: &Url,
+    ) -> Result<
+        BasicClient<
+            oauth2::EndpointSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointSet,
+        >,
+        Error,
+    > {
+        let join = |p: &str| server.join(p).map_err(|e| Error::Internal(e.to_string()));
+        Ok(BasicClient::new(ClientId::new(CLIENT_ID.into()))
+            .set_auth_uri(AuthUrl::from_url(join("oauth2/authorize")?))
+            .set_token_uri(TokenUrl::from_url(join("oauth2/token")?))
+            .set_redirect_uri(
+                RedirectUrl::new(REDIRECT_URI.into())
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            ))
+    }
+
+    /// Starts a sign-in: remembers PKCE and state, answers the URL to open in the browser.
+    pub fn begin_sign_in(&self) -> Result<Url, Error> {
+        let server = self.server_url();
+        let client = self.oauth_client(&server)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new("dashboard".into()))
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(Pending {
+            state: state.secret().clone(),
+            verifier: verifier.secret().clone(),
+            server_url: server,
+        });
+        Ok(url)
+    }
+
+    /// Finishes a sign-in from the callback deep link.
+    pub async fn complete_sign_in(&self, callback: &Url) -> Result<(), Error> {
+        let params: std::collections::HashMap<String, String> =
+            callback.query_pairs().into_owned().collect();
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| Error::Invalid("no sign-in was in progress".into()))?;
+        if params.get("state") != Some(&pending.state) {
+            return Err(Error::Invalid(
+                "the sign-in answer does not match the request (state)".into(),
+            ));
+        }
+        if let Some(err) = params.get("error") {
+            return Err(Error::Server(format!(
+                "the server refused the sign-in: {err}"
+            )));
+        }
+        // RFC 9207: the answer must come from the server we asked.
+        if let Some(iss) = params.get("iss") {
+            if iss.trim_end_matches('/') != pending.server_url.as_str().trim_end_matches('/') {
+                return Err(Error::Invalid(
+                    "the sign-in answer came from another server".into(),
+                ));
+            }
+        }
+        let code = params
+            .get("code")
+            .ok_or_else(|| Error::Invalid("the sign-in answer has no code".into()))?;
+        let client = self.oauth_client(&pending.server_url)?;
+        let http = self.http.clone();
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.clone()))
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
+            .request_async(&|req| transport(http.clone(), req))
+            .await
+            .map_err(|e| Error::Server(format!("the code exchange failed: {e}")))?;
+        let session = Session {
+            server_url: pending.server_url.to_string(),
+            access_token: tokens.access_token().secret().clone(),
+            refresh_token: tokens.refresh_token().map(|r| r.secret().clone()),
+            expires_at: now() + tokens.expires_in().map_or(3600, |d| d.as_secs() as i64),
+        };
+        self.disk
+            .save_session(&session)
+            .map_err(|e| Error::Internal(format!("cannot save the session: {e}")))?;
+        *self.session.lock().await = Some(session);
+        tracing::info!("signed in");
+        Ok(())
+    }
+
+    pub async fn signed_in(&self) -> bool {
+        self.session.lock().await.is_some()
+    }
+
+    /// Revokes the refresh token (best effort) and forgets the session.
+    pub async fn sign_out(&self) {
+        let old = self.session.lock().await.take();
+        self.disk.clear_session();
+        if let Some(s) = old {
+            if let (Some(rt), Ok(url)) = (s.refresh_token, self.endpoint("oauth2/revoke")) {
+                let _ = self
+                    .http
+                    .post(url)
+                    .form(&[
+                        ("token", rt.as_str()),
+                        ("token_type_hint", "refresh_token"),
+                        ("client_id", CLIENT_ID),
+                    ])
+                    .send()
+                    .await;
+            }
+            tracing::info!("signed out");
+        }
+    }
+
+    /// A live access token, refreshed first when it is about to expire.
+    async fn access_token(&self, force_refresh: bool) -> Result<String, Error> {
+        let mut guard = self.session.lock().await;
+        let session = guard.as_mut().ok_or(Error::NotSignedIn)?;
+        if !force_refresh && session.expires_at - now() > 30 {
+            return Ok(session.access_token.clone());
+        }
+        let Some(rt) = session.refresh_token.clone() else {
+            return Err(Error::SessionExpired);
+        };
+        let server = Url::parse(&session.server_url).map_err(|e| Error::Internal(e.to_string()))?;
+        let client = self.oauth_client(&server)?;
+        let http = self.http.clone();
+        match client
+            .exchange_refresh_token(&RefreshToken::new(rt))
+            .request_async(&|req| transport(http.clone(), req))
+            .await
+        {
+            Ok(t) => {
+                session.access_token = t.access_token().secret().clone();
+                if let Some(r) = t.refresh_token() {
+                    session.refresh_token = Some(r.secret().clone());
+                }
+                session.expires_at = now() + t.expires_in().map_or(3600, |d| d.as_secs() as i64);
+                let _ = self.disk.save_session(session);
+                Ok(session.access_token.clone())
+            }
+            Err(oauth2::RequestTokenError::ServerResponse(_)) => {
+                *guard = None;
+                self.disk.clear_session();
+                Err(Error::SessionExpired)
+            }
+            Err(e) => Err(Error::Offline(e.to_string())),
+        }
+    }
+
+    /// Calls the first-party API; one silent refresh and retry on 401.
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, Error> {
+        let url = self.endpoint(path)?;
+        for attempt in 0..2 {
+            let token = self.access_token(attempt > 0).await?;
+            let mut req = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(token);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let res = req.send().await.map_err(from_http)?;
+            let status = res.status();
+            if status == StatusCode::UNAUTHORIZED && attempt == 0 {
+                continue;
+            }
+            if status.is_success() {
+                return res
+                    .json::<T>()
+                    .await
+                    .map_err(|e| Error::Server(format!("unexpected answer from the server: {e}")));
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(Error::SessionExpired);
+            }
+            let message = res
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|v| v["error_description"].as_str().map(str::to_string))
+                .unwrap_or_else(|| format!("the server answered {status}"));
+            return Err(if status.is_client_error() {
+                Error::Invalid(message)
+            } else {
+                Error::Server(message)
+            });
+        }
+        Err(Error::SessionExpired)
+    }
+
+    /// A GET whose answer is cached; when the server is unreachable, the cached answer is
+    /// returned with `offline: true`.
+    pub async fn fetch<T: DeserializeOwned + Serialize>(
+        &self,
+        path: &str,
+    ) -> Result<Fetched<T>, Error> {
+        let key = format!("{}|{path}", self.server_url());
+        match self.call::<(), T>(Method::GET, path, None).await {
+            Ok(data) => {
+                if let Ok(json) = serde_json::to_string(&data) {
+                    self.disk.cache_put(&key, &json);
+                }
+                Ok(Fetched {
+                    data,
+                    offline: false,
+                })
+            }
+            Err(Error::Offline(reason)) => match self.disk.cache_get(&key) {
+                Some(json) => serde_json::from_str(&json)
+                    .map(|data| Fetched {
+                        data,
+                        offline: true,
+                    })
+                    .map_err(|_| Error::Offline(reason)),
+                None => Err(Error::Offline(reason)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The `oauth2` crate's HTTP transport over the shell's reqwest client.
+async fn transport(
+    http: reqwest::Client,
+    req: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TransportError> {
+    let (parts, body) = req.into_parts();
+    let res = http
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| TransportError(from_http(e).to_string()))?;
+    let mut builder = oauth2::http::Response::builder().status(res.status());
+    for (k, v) in res.headers() {
+        builder = builder.header(k, v);
+    }
+    let bytes = res
+        .bytes()
+        .await
+        .map_err(|e| TransportError(e.to_string()))?;
+    builder
+        .body(bytes.to_vec())
+        .map_err(|e| TransportError(e.to_string()))
+}
+
+#[derive(Debug)]
+pub struct TransportError(String);
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TransportError {}

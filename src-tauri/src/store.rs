@@ -1,0 +1,189 @@
+//! What the shell keeps on disk, in the app's data directory:
+//! - `session.json` — the user's tokens, readable by the owner only (0600), never sent to the
+//!   webview. (Where a desktop keyring runs it would be the better home; headless machines and
+//!   CI have none, so the owner-only file is what ships today.)
+//! - `settings.json` — the server URL the user chose.
+//! - `cache.db` — SQLite: the last answer of each dashboard read, so the dashboard opens at once
+//!   and still shows something when the server is unreachable.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in session. Its `Debug` hides the tokens.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub server_url: String,
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("server_url", &self.server_url)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Settings {
+    pub server_url: Option<String>,
+}
+
+/// Files of the shell, under one directory.
+pub struct Disk {
+    dir: PathBuf,
+    cache: Mutex<Option<rusqlite::Connection>>,
+}
+
+impl Disk {
+    pub fn new(dir: PathBuf) -> Disk {
+        let cache = std::fs::create_dir_all(&dir)
+            .ok()
+            .and_then(|_| open_cache(&dir.join("cache.db")).ok());
+        if cache.is_none() {
+            tracing::warn!(dir = %dir.display(), "the offline cache is unavailable");
+        }
+        Disk {
+            dir,
+            cache: Mutex::new(cache),
+        }
+    }
+
+    pub fn load_session(&self) -> Option<Session> {
+        let text = std::fs::read_to_string(self.dir.join("session.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    pub fn save_session(&self, s: &Session) -> std::io::Result<()> {
+        let json = serde_json::to_vec(s).map_err(std::io::Error::other)?;
+        write_private(&self.dir.join("session.json"), &json)
+    }
+
+    pub fn clear_session(&self) {
+        let _ = std::fs::remove_file(self.dir.join("session.json"));
+        if let Some(c) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            let _ = c.execute("DELETE FROM responses", []);
+        }
+    }
+
+    pub fn load_settings(&self) -> Settings {
+        std::fs::read_to_string(self.dir.join("settings.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn save_settings(&self, s: &Settings) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(s).map_err(std::io::Error::other)?;
+        write_private(&self.dir.join("settings.json"), &json)
+    }
+
+    /// Remembers the last answer for `key`.
+    pub fn cache_put(&self, key: &str, json: &str) {
+        if let Some(c) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            let _ = c.execute(
+                "INSERT INTO responses (key, body, saved_at) VALUES (?1, ?2, unixepoch())
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
+                [key, json],
+            );
+        }
+    }
+
+    /// The last answer for `key`, if any.
+    pub fn cache_get(&self, key: &str) -> Option<String> {
+        let guard = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()?
+            .query_row("SELECT body FROM responses WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .ok()
+    }
+}
+
+fn open_cache(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let c = rusqlite::Connection::open(path)?;
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL, saved_at INTEGER NOT NULL);",
+    )?;
+    Ok(c)
+}
+
+/// Writes a file readable by its owner only, atomically (write + rename), so a crash never
+/// leaves half a session behind.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_owner_only_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Disk::new(dir.path().to_path_buf());
+        let s = Session {
+            server_url: "http://127.0.0.1:8000".into(),
+            access_token: "atr_at_secret".into(),
+            refresh_token: Some("atr_rt_secret".into()),
+            expires_at: 42,
+        };
+        disk.save_session(&s).unwrap();
+        assert!(!format!("{s:?}").contains("atr_at_secret"));
+        let again = Disk::new(dir.path().to_path_buf()).load_session().unwrap();
+        assert_eq!(again.access_token, "atr_at_secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("session.json"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        disk.clear_session();
+        assert!(disk.load_session().is_none());
+    }
+
+    #[test]
+    fn the_cache_keeps_the_last_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Disk::new(dir.path().to_path_buf());
+        disk.cache_put("catalog", "[1]");
+        disk.cache_put("catalog", "[2]");
+        assert_eq!(disk.cache_get("catalog").as_deref(), Some("[2]"));
+        assert_eq!(disk.cache_get("other"), None);
+    }
+}

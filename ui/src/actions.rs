@@ -1,0 +1,245 @@
+//! What the UI does: each action calls the shell and dispatches what it learned. Pages call
+//! these; components stay pure views.
+
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, LaunchView, Me};
+use atrium_proto::ServerStatus;
+use serde::Serialize;
+use yew::UseReducerDispatcher;
+
+use crate::model::{Action, InstallStep, Installing, Model, OpenApp, SessionState, View};
+use crate::tauri::{invoke, Fetched, NoArgs, ShellError};
+
+pub type Dispatch = UseReducerDispatcher<Model>;
+
+pub fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(f);
+}
+
+/// Shows an error, or the sign-in screen when the session is gone.
+pub fn fail(d: &Dispatch, err: ShellError) {
+    if err.needs_sign_in() {
+        d.dispatch(Action::Session(SessionState::SignedOut));
+    }
+    d.dispatch(Action::Notice(Some(err.message)));
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompanyArg {
+    company_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InstallArg {
+    install_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InstallAppArgs<'a> {
+    client_id: &'a str,
+    company_id: i64,
+}
+
+#[derive(Serialize)]
+struct UrlArg<'a> {
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct NameArg<'a> {
+    name: &'a str,
+}
+
+#[derive(serde::Deserialize)]
+struct SessionInfo {
+    signed_in: bool,
+}
+
+pub async fn check_server(d: Dispatch) {
+    if let Ok(s) = invoke::<_, ServerStatus>("server_status", &NoArgs {}).await {
+        d.dispatch(Action::Server(s));
+    }
+}
+
+pub async fn check_session(d: Dispatch) {
+    match invoke::<_, SessionInfo>("session_state", &NoArgs {}).await {
+        Ok(s) if s.signed_in => load(d).await,
+        Ok(_) => d.dispatch(Action::Session(SessionState::SignedOut)),
+        Err(e) => {
+            d.dispatch(Action::Session(SessionState::SignedOut));
+            d.dispatch(Action::Notice(Some(e.message)));
+        }
+    }
+}
+
+/// Loads the user, their companies and the catalog, then the selected company's installs.
+pub async fn load(d: Dispatch) {
+    let me = invoke::<_, Fetched<Me>>("me", &NoArgs {}).await;
+    let companies = invoke::<_, Fetched<Vec<CompanyView>>>("companies", &NoArgs {}).await;
+    let catalog = invoke::<_, Fetched<Vec<CatalogApp>>>("catalog", &NoArgs {}).await;
+    match (me, companies, catalog) {
+        (Ok(me), Ok(companies), Ok(catalog)) => {
+            let first = companies.data.first().map(|c| c.id);
+            d.dispatch(Action::Loaded {
+                offline: me.offline || companies.offline || catalog.offline,
+                me: me.data,
+                companies: companies.data,
+                catalog: catalog.data,
+            });
+            if let Some(id) = first {
+                load_installs(d, id).await;
+            }
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => fail(&d, e),
+    }
+}
+
+pub async fn load_installs(d: Dispatch, company_id: i64) {
+    match invoke::<_, Fetched<Vec<InstallView>>>("company_installs", &CompanyArg { company_id })
+        .await
+    {
+        Ok(f) => d.dispatch(Action::Installs(company_id, f.data)),
+        Err(e) => fail(&d, e),
+    }
+}
+
+pub async fn select_company(d: Dispatch, company_id: i64) {
+    d.dispatch(Action::SelectCompany(company_id));
+    load_installs(d, company_id).await;
+}
+
+pub async fn set_server(d: Dispatch, url: String) {
+    match invoke::<_, String>("set_server_url", &UrlArg { url: &url }).await {
+        Ok(_) => {
+            d.dispatch(Action::Notice(None));
+            check_server(d).await;
+        }
+        Err(e) => d.dispatch(Action::Notice(Some(e.message))),
+    }
+}
+
+pub async fn sign_in(d: Dispatch) {
+    match invoke::<_, String>("sign_in", &NoArgs {}).await {
+        Ok(url) => d.dispatch(Action::SignInStarted(url)),
+        Err(e) => d.dispatch(Action::Notice(Some(e.message))),
+    }
+}
+
+pub async fn sign_out(d: Dispatch) {
+    let _ = invoke::<_, ()>("sign_out", &NoArgs {}).await;
+    d.dispatch(Action::Session(SessionState::SignedOut));
+}
+
+pub async fn create_company(d: Dispatch, name: String) {
+    match invoke::<_, CompanyView>("create_company", &NameArg { name: &name }).await {
+        Ok(c) => {
+            load(d.clone()).await;
+            select_company(d, c.id).await;
+        }
+        Err(e) => fail(&d, e),
+    }
+}
+
+/// Allow: the server records the install; the app's redirect runs in its own window; the
+/// `install-complete` deep link then calls [`finish_install`].
+pub async fn install(d: Dispatch, app: CatalogApp, company_id: i64) {
+    let mut progress = Installing {
+        app_name: app.name.clone(),
+        install_id: None,
+        step: InstallStep::Approving,
+    };
+    d.dispatch(Action::Installing(progress.clone()));
+    match invoke::<_, InstallView>(
+        "install_app",
+        &InstallAppArgs {
+            client_id: &app.client_id,
+            company_id,
+        },
+    )
+    .await
+    {
+        Ok(install) => {
+            progress.install_id = Some(install.id);
+            progress.step = InstallStep::WaitingForApp;
+            d.dispatch(Action::Installing(progress));
+            load_installs(d, company_id).await;
+        }
+        Err(e) => {
+            if e.needs_sign_in() {
+                return fail(&d, e);
+            }
+            progress.step = InstallStep::Failed(e.message);
+            d.dispatch(Action::Installing(progress));
+        }
+    }
+}
+
+/// The app said it is done (a hint): re-read the install from the server, then open it.
+pub async fn finish_install(d: Dispatch, install_id: i64) {
+    match invoke::<_, InstallView>("get_install", &InstallArg { install_id }).await {
+        Ok(install) if install.state == "active" => {
+            d.dispatch(Action::Installing(Installing {
+                app_name: install.app_name.clone(),
+                install_id: Some(install.id),
+                step: InstallStep::Opening,
+            }));
+            load_installs(d.clone(), install.company_id).await;
+            open(d, install).await;
+        }
+        Ok(install) => d.dispatch(Action::Installing(Installing {
+            app_name: install.app_name,
+            install_id: Some(install.id),
+            step: InstallStep::Failed("the install is not active any more".into()),
+        })),
+        Err(e) => fail(&d, e),
+    }
+}
+
+pub async fn open(d: Dispatch, install: InstallView) {
+    if !install.has_ui {
+        d.dispatch(Action::Show(View::Catalog));
+        d.dispatch(Action::Notice(Some(format!(
+            "{} is installed; it has no screen to open.",
+            install.app_name
+        ))));
+        return;
+    }
+    match invoke::<_, LaunchView>(
+        "launch",
+        &InstallArg {
+            install_id: install.id,
+        },
+    )
+    .await
+    {
+        Ok(l) => d.dispatch(Action::Opened(OpenApp {
+            install_id: install.id,
+            name: install.app_name,
+            url: l.url,
+        })),
+        Err(e) => fail(&d, e),
+    }
+}
+
+pub async fn uninstall(d: Dispatch, install: InstallView) {
+    match invoke::<_, InstallView>(
+        "uninstall",
+        &InstallArg {
+            install_id: install.id,
+        },
+    )
+    .await
+    {
+        Ok(_) => {
+            d.dispatch(Action::Closed(install.id));
+            d.dispatch(Action::Notice(Some(format!(
+                "{} was uninstalled.",
+                install.app_name
+            ))));
+            load_installs(d, install.company_id).await;
+        }
+        Err(e) => fail(&d, e),
+    }
+}

@@ -1,0 +1,260 @@
+//! The developer pane: register an app, see its secrets once (with copy buttons), rotate the
+//! client secret, delete the app, and see notifications that could not be delivered.
+
+use atrium_proto::dashboard::{AppCreated, AppView, DeliveryView, NewApp, SecretRotated};
+use serde::Serialize;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use crate::actions::spawn;
+use crate::tauri::{invoke, Fetched, NoArgs};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientArg<'a> {
+    client_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct RegisterArgs {
+    app: NewApp,
+}
+
+/// Secrets shown once, right after they were made.
+#[derive(Clone, PartialEq)]
+struct Revealed {
+    client_id: String,
+    client_secret: Option<String>,
+    webhook_secret: Option<String>,
+}
+
+fn copy(text: String) -> Callback<MouseEvent> {
+    Callback::from(move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&text);
+        }
+    })
+}
+
+#[function_component(DeveloperPane)]
+pub fn developer_pane() -> Html {
+    let apps = use_state(Vec::<AppView>::new);
+    let error = use_state(|| None::<String>);
+    let revealed = use_state(|| None::<Revealed>);
+    let deliveries = use_state(|| None::<(String, Vec<DeliveryView>)>);
+    let form = use_state(NewApp::default);
+    let scopes = use_state(|| vec!["profile".to_string()]);
+
+    let reload = {
+        let apps = apps.clone();
+        let error = error.clone();
+        Callback::from(move |_: ()| {
+            let apps = apps.clone();
+            let error = error.clone();
+            spawn(async move {
+                match invoke::<_, Fetched<Vec<AppView>>>("dev_apps", &NoArgs {}).await {
+                    Ok(f) => apps.set(f.data),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+    {
+        let reload = reload.clone();
+        use_effect_with((), move |_| reload.emit(()));
+    }
+
+    let register = {
+        let form = form.clone();
+        let scopes = scopes.clone();
+        let error = error.clone();
+        let revealed = revealed.clone();
+        let reload = reload.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut app = (*form).clone();
+            app.scopes = scopes.join(" ");
+            if app.method.is_empty() {
+                app.method = "code".into();
+            }
+            let error = error.clone();
+            let revealed = revealed.clone();
+            let reload = reload.clone();
+            let form = form.clone();
+            spawn(async move {
+                match invoke::<_, AppCreated>("dev_register", &RegisterArgs { app }).await {
+                    Ok(created) => {
+                        error.set(None);
+                        revealed.set(Some(Revealed {
+                            client_id: created.app.client_id,
+                            client_secret: created.client_secret,
+                            webhook_secret: Some(created.webhook_secret),
+                        }));
+                        form.set(NewApp::default());
+                        reload.emit(());
+                    }
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+
+    let text = |f: fn(&mut NewApp, String)| {
+        let form = form.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*form).clone();
+            f(
+                &mut next,
+                e.target_unchecked_into::<HtmlInputElement>().value(),
+            );
+            form.set(next);
+        })
+    };
+    let uris = {
+        let form = form.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*form).clone();
+            next.redirect_uris = e
+                .target_unchecked_into::<HtmlTextAreaElement>()
+                .value()
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
+            form.set(next);
+        })
+    };
+    let method = {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*form).clone();
+            next.method = e.target_unchecked_into::<HtmlSelectElement>().value();
+            form.set(next);
+        })
+    };
+    let scope_box = |name: &'static str, label: &'static str| {
+        let scopes = scopes.clone();
+        let checked = scopes.iter().any(|s| s == name);
+        html! {
+            <label class="check"><input type="checkbox" name="scope" value={name} {checked}
+                onchange={move |_| {
+                    let mut next = (*scopes).clone();
+                    if let Some(i) = next.iter().position(|s| s == name) { next.remove(i); } else { next.push(name.to_string()); }
+                    scopes.set(next);
+                }} />{ label }</label>
+        }
+    };
+
+    html! {
+        <section id="developer">
+            <header class="page-head"><h1>{ "Developer" }</h1>
+                <p class="lead">{ "Register apps that Atrium users can install." }</p></header>
+            if let Some(e) = &*error { <p class="error" role="alert">{ e }</p> }
+            if let Some(r) = &*revealed {
+                <div class="card reveal" id="secrets">
+                    <h2>{ "Keep these secrets now" }</h2>
+                    <p class="muted small">{ "They are shown once. Atrium stores only a digest of the client secret." }</p>
+                    <dl class="facts">
+                        <dt>{ "Client ID" }</dt><dd id="new-client-id">{ &r.client_id }</dd>
+                        if let Some(s) = &r.client_secret {
+                            <dt>{ "Client secret" }</dt><dd><span id="new-client-secret">{ s }</span>
+                                <button class="link" onclick={copy(s.clone())}>{ "Copy" }</button></dd>
+                        }
+                        if let Some(s) = &r.webhook_secret {
+                            <dt>{ "Webhook secret" }</dt><dd><span>{ s }</span>
+                                <button class="link" onclick={copy(s.clone())}>{ "Copy" }</button></dd>
+                        }
+                    </dl>
+                    <button class="button secondary" onclick={ { let r = revealed.clone(); move |_| r.set(None) } }>{ "I saved them" }</button>
+                </div>
+            }
+            <div class="card">
+                <h2>{ "Your apps" }</h2>
+                if apps.is_empty() { <p class="muted">{ "You have not registered an app yet." }</p> }
+                <ul class="plain" id="my-apps">
+                    { for apps.iter().map(|a| {
+                        let id = a.client_id.clone();
+                        let rotate = {
+                            let id = id.clone(); let revealed = revealed.clone(); let error = error.clone();
+                            Callback::from(move |_| {
+                                let id = id.clone(); let revealed = revealed.clone(); let error = error.clone();
+                                spawn(async move {
+                                    match invoke::<_, SecretRotated>("dev_rotate_secret", &ClientArg { client_id: &id }).await {
+                                        Ok(r) => revealed.set(Some(Revealed { client_id: r.client_id, client_secret: Some(r.client_secret), webhook_secret: None })),
+                                        Err(e) => error.set(Some(e.message)),
+                                    }
+                                });
+                            })
+                        };
+                        let delete = {
+                            let id = id.clone(); let reload = reload.clone(); let error = error.clone();
+                            Callback::from(move |_| {
+                                let id = id.clone(); let reload = reload.clone(); let error = error.clone();
+                                spawn(async move {
+                                    match invoke::<_, ()>("dev_delete", &ClientArg { client_id: &id }).await {
+                                        Ok(()) => reload.emit(()),
+                                        Err(e) => error.set(Some(e.message)),
+                                    }
+                                });
+                            })
+                        };
+                        let show_deliveries = {
+                            let id = id.clone(); let deliveries = deliveries.clone(); let error = error.clone();
+                            Callback::from(move |_| {
+                                let id = id.clone(); let deliveries = deliveries.clone(); let error = error.clone();
+                                spawn(async move {
+                                    match invoke::<_, Vec<DeliveryView>>("dev_deliveries", &ClientArg { client_id: &id }).await {
+                                        Ok(list) => deliveries.set(Some((id, list))),
+                                        Err(e) => error.set(Some(e.message)),
+                                    }
+                                });
+                            })
+                        };
+                        html! {
+                            <li class="dev-app" data-client-id={a.client_id.clone()}>
+                                { crate::app::mono(&a.name, "small") }
+                                <span class="grow"><strong>{ &a.name }</strong>
+                                    <span class="muted small">{ format!(" {} · {} · {}", a.client_id, a.method.to_uppercase(), a.scopes) }</span></span>
+                                if !a.public { <button class="link" onclick={rotate}>{ "Rotate secret" }</button> }
+                                <button class="link" onclick={show_deliveries}>{ "Failed deliveries" }</button>
+                                <button class="link danger" onclick={delete}>{ "Delete" }</button>
+                            </li>
+                        }
+                    }) }
+                </ul>
+                if let Some((id, list)) = &*deliveries {
+                    <div class="deliveries"><h3>{ format!("Failed deliveries of {id}") }</h3>
+                        if list.is_empty() { <p class="muted small">{ "None: every notification was delivered." }</p> }
+                        <ul class="plain">{ for list.iter().map(|d| html! {
+                            <li>{ format!("{} {} — {} attempts — {}", d.event_type, d.event_id, d.attempts, d.last_error.clone().unwrap_or_default()) }</li>
+                        }) }</ul></div>
+                }
+            </div>
+            <form class="card form" id="register-app" onsubmit={register}>
+                <h2>{ "Register an app" }</h2>
+                <label for="app-name">{ "Name" }</label>
+                <input id="app-name" required=true value={form.name.clone()} oninput={text(|a, v| a.name = v)} />
+                <label for="app-description">{ "Description" }</label>
+                <input id="app-description" value={form.description.clone()} oninput={text(|a, v| a.description = v)} />
+                <label for="app-redirects">{ "Redirect URIs (one per line; https, or http on 127.0.0.1)" }</label>
+                <textarea id="app-redirects" rows="2" required=true oninput={uris} value={form.redirect_uris.join("\n")} />
+                <label for="app-iframe">{ "App URL (shown inside Atrium)" }</label>
+                <input id="app-iframe" type="url" value={form.iframe_url.clone().unwrap_or_default()} oninput={text(|a, v| a.iframe_url = Some(v))} />
+                <label for="app-webhook">{ "Webhook URL (install notifications)" }</label>
+                <input id="app-webhook" type="url" value={form.webhook_url.clone().unwrap_or_default()} oninput={text(|a, v| a.webhook_url = Some(v))} />
+                <fieldset><legend>{ "Permissions it may ask for" }</legend>
+                    { scope_box("profile", "Profile") }{ scope_box("email", "Email") }
+                    { scope_box("company", "Company") }{ scope_box("company.members", "Company members") }
+                </fieldset>
+                <label for="app-method">{ "Method" }</label>
+                <select id="app-method" onchange={method}>
+                    <option value="code" selected={form.method != "token" && form.method != "both"}>{ "CODE — your server exchanges a code" }</option>
+                    <option value="token" selected={form.method == "token"}>{ "TOKEN — your page reads a token" }</option>
+                    <option value="both" selected={form.method == "both"}>{ "Both" }</option>
+                </select>
+                <div class="actions"><button class="button" type="submit" id="register-submit">{ "Register" }</button></div>
+            </form>
+        </section>
+    }
+}

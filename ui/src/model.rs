@@ -1,0 +1,195 @@
+//! The dashboard's state and the actions that change it (a `Reducible`, as in Yew's examples).
+
+use std::rc::Rc;
+
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, Me};
+use atrium_proto::ServerStatus;
+use yew::Reducible;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionState {
+    Checking,
+    SignedOut,
+    SignedIn,
+}
+
+/// What the main area shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    Catalog,
+    AppDetail(String),
+    Consent { client_id: String, company_id: i64 },
+    Installing(Installing),
+    Open(i64),
+    Developer,
+    Settings,
+}
+
+/// The steps of an install in progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Installing {
+    pub app_name: String,
+    pub install_id: Option<i64>,
+    pub step: InstallStep,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InstallStep {
+    Approving,
+    WaitingForApp,
+    Opening,
+    Failed(String),
+}
+
+/// An app open in the dashboard (kept alive while the user switches).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenApp {
+    pub install_id: i64,
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub session: SessionState,
+    pub server: Option<ServerStatus>,
+    pub me: Option<Me>,
+    pub companies: Vec<CompanyView>,
+    pub company: Option<i64>,
+    pub installs: Vec<InstallView>,
+    pub catalog: Vec<CatalogApp>,
+    pub offline: bool,
+    pub view: View,
+    pub open: Vec<OpenApp>,
+    pub notice: Option<String>,
+    pub sign_in_url: Option<String>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            session: SessionState::Checking,
+            server: None,
+            me: None,
+            companies: Vec::new(),
+            company: None,
+            installs: Vec::new(),
+            catalog: Vec::new(),
+            offline: false,
+            view: View::Catalog,
+            open: Vec::new(),
+            notice: None,
+            sign_in_url: None,
+        }
+    }
+}
+
+impl Model {
+    pub fn current_company(&self) -> Option<&CompanyView> {
+        self.companies.iter().find(|c| Some(c.id) == self.company)
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.current_company().is_some_and(|c| c.role == "owner")
+    }
+
+    pub fn installed(&self, client_id: &str) -> Option<&InstallView> {
+        self.installs.iter().find(|i| i.client_id == client_id)
+    }
+}
+
+pub enum Action {
+    Server(ServerStatus),
+    Session(SessionState),
+    SignInStarted(String),
+    Loaded {
+        me: Me,
+        companies: Vec<CompanyView>,
+        catalog: Vec<CatalogApp>,
+        offline: bool,
+    },
+    SelectCompany(i64),
+    Installs(i64, Vec<InstallView>),
+    Show(View),
+    Installing(Installing),
+    Opened(OpenApp),
+    Closed(i64),
+    Notice(Option<String>),
+}
+
+impl Reducible for Model {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut m = (*self).clone();
+        match action {
+            Action::Server(s) => m.server = Some(s),
+            Action::Session(s) => {
+                if s == SessionState::SignedOut {
+                    let server = m.server.take();
+                    m = Model {
+                        server,
+                        ..Model::default()
+                    };
+                }
+                m.session = s;
+            }
+            Action::SignInStarted(url) => m.sign_in_url = Some(url),
+            Action::Loaded {
+                me,
+                companies,
+                catalog,
+                offline,
+            } => {
+                if !companies.iter().any(|c| Some(c.id) == m.company) {
+                    m.company = companies.first().map(|c| c.id);
+                }
+                m.me = Some(me);
+                m.companies = companies;
+                m.catalog = catalog;
+                m.offline = offline;
+                m.session = SessionState::SignedIn;
+            }
+            Action::SelectCompany(id) => {
+                if m.company != Some(id) {
+                    m.company = Some(id);
+                    m.installs.clear();
+                    m.open.clear();
+                    m.view = View::Catalog;
+                }
+            }
+            Action::Installs(company, list) => {
+                if m.company == Some(company) {
+                    m.open.retain(|o| list.iter().any(|i| i.id == o.install_id));
+                    if let View::Open(id) = m.view {
+                        if !list.iter().any(|i| i.id == id) {
+                            m.view = View::Catalog;
+                        }
+                    }
+                    m.installs = list;
+                }
+            }
+            Action::Show(v) => {
+                m.notice = None;
+                m.view = v;
+            }
+            Action::Installing(i) => m.view = View::Installing(i),
+            Action::Opened(app) => {
+                let id = app.install_id;
+                match m.open.iter_mut().find(|o| o.install_id == id) {
+                    Some(existing) => *existing = app,
+                    None => m.open.push(app),
+                }
+                m.view = View::Open(id);
+            }
+            Action::Closed(id) => {
+                m.open.retain(|o| o.install_id != id);
+                if m.view == View::Open(id) {
+                    m.view = View::Catalog;
+                }
+            }
+            Action::Notice(n) => m.notice = n,
+        }
+        Rc::new(m)
+    }
+}
