@@ -1,6 +1,8 @@
 //! The dashboard: the sign-in screen, or a sidebar (companies and installed apps) beside a main
 //! area (catalog, app page, consent, install progress, open apps, developer and settings panes).
 
+use std::rc::Rc;
+
 use atrium_proto::dashboard::CatalogApp;
 use atrium_proto::HealthState;
 use wasm_bindgen::JsCast;
@@ -112,6 +114,8 @@ pub fn app() -> Html {
         });
     }
 
+    let snapshot = Rc::new((*model).clone());
+    let model = snapshot;
     match model.session {
         SessionState::Checking => {
             html! { <div class="splash"><img class="splash-mark" src="icon.svg" alt="" /><p>{ "Opening Atrium…" }</p></div> }
@@ -134,9 +138,11 @@ pub fn app() -> Html {
     }
 }
 
+/// Components get a snapshot of the model (a reducer handle would compare equal to itself
+/// across renders, and children would never update).
 #[derive(Properties, Clone)]
 pub struct Props {
-    pub model: UseReducerHandle<Model>,
+    pub model: Rc<Model>,
     pub dispatch: Dispatch,
 }
 
@@ -371,7 +377,7 @@ fn main_area(p: &Props) -> Html {
 
 #[derive(Properties, Clone)]
 struct AppHeaderProps {
-    model: UseReducerHandle<Model>,
+    model: Rc<Model>,
     dispatch: Dispatch,
     install_id: i64,
 }
