@@ -54,3 +54,175 @@ async fn the_dashboard_says_so_when_the_server_is_down() -> anyhow::Result<()> {
     desktop.screenshot("dashboard-unreachable").await?;
     desktop.close().await
 }
+
+/// The whole story in the real desktop app: sign in through the system browser (scripted)
+/// whose answer comes back as a deep link through a second `atrium` process; install App2
+/// (CODE) and App1 (TOKEN) with consent; each app's redirect completes at
+/// `atrium://install-complete`; open both, switch between them; check an embedded app cannot
+/// reach the shell; uninstall; register an app from the developer pane.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() -> anyhow::Result<()>
+{
+    let sample_port = free_port();
+    let sample_url = format!("http://127.0.0.1:{sample_port}");
+    let (server, demo) = Server::start_with_demo(&sample_url).await?;
+    let _sample = atrium_tests::SampleApp::start(&server.url, sample_port, &demo).await?;
+    let desktop = Desktop::launch_with(
+        &server.url,
+        &[
+            (
+                "ATRIUM_BROWSER",
+                atrium_tests::binary("atrium-scripted-browser")?
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "ATRIUM_DESKTOP_BIN",
+                atrium_tests::binary("atrium")?.display().to_string(),
+            ),
+            ("SCRIPTED_USER", "demo".into()),
+            ("SCRIPTED_PASSWORD", "atrium-demo".into()),
+        ],
+    )
+    .await?;
+    let long = Duration::from_secs(60);
+
+    // Sign in.
+    desktop
+        .wait_for("#server-health[data-state='healthy']", long)
+        .await?;
+    desktop.screenshot("01-sign-in").await?;
+    desktop.click("#sign-in").await?;
+    let who = desktop.wait_for("#signed-in-as", long).await?;
+    assert_eq!(who.text().await?, "Signed in as demo");
+    desktop
+        .wait_for(".app-card[data-client-id='demo-app2']", long)
+        .await?;
+    desktop.screenshot("02-catalog").await?;
+
+    // Install App2 (CODE) and App1 (TOKEN).
+    for (client_id, frame_text) in [("demo-app2", "CODE"), ("demo-app1", "TOKEN")] {
+        desktop.click("#nav-catalog").await?;
+        desktop
+            .click(&format!(".app-card[data-client-id='{client_id}']"))
+            .await?;
+        desktop.click("#install").await?;
+        let consent = desktop.wait_for("#consent", long).await?;
+        let text = consent.text().await?;
+        assert!(text.contains("Made by demo"), "{text}");
+        assert!(text.contains("See your username"), "{text}");
+        desktop
+            .screenshot(&format!("03-consent-{client_id}"))
+            .await?;
+        desktop.click("#consent-allow").await?;
+        // The app's redirect runs, then `atrium://install-complete` brings us back and opens it.
+        desktop
+            .wait_for(
+                &format!("#installed-apps .app-item[data-client-id='{client_id}']"),
+                long,
+            )
+            .await?;
+        let frame = desktop
+            .wait_for(".app-frame:not(.hidden) iframe", long)
+            .await?;
+        frame.enter_frame().await?;
+        let body = desktop.wait_for("body", long).await?;
+        let mut seen = String::new();
+        for _ in 0..100 {
+            seen = body.text().await?;
+            if seen.contains("Hello, demo") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert!(
+            seen.contains("Hello, demo") && seen.contains(frame_text),
+            "{client_id}: {seen}"
+        );
+        desktop.client.enter_parent_frame().await?;
+        desktop.screenshot(&format!("04-open-{client_id}")).await?;
+    }
+
+    // The embedded app (App1 is shown now) cannot reach the shell.
+    let frame = desktop
+        .wait_for(".app-frame:not(.hidden) iframe", long)
+        .await?;
+    frame.enter_frame().await?;
+    let probe = desktop
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const out = [typeof window.__TAURI__, typeof window.__TAURI_INTERNALS__];
+               try { out.push(typeof window.top.__TAURI__); } catch (e) { out.push('top:' + e.name); }
+               fetch('ipc://localhost/server_status', { method: 'POST', body: '{}' })
+                 .then(r => out.push('ipc:' + r.status), e => out.push('ipc:blocked'))
+                 .finally(() => done(out.join(',')));"#,
+            vec![],
+        )
+        .await?;
+    desktop.client.enter_parent_frame().await?;
+    let probe = probe.as_str().unwrap_or_default().to_string();
+    assert!(
+        probe.starts_with("undefined,undefined,top:"),
+        "the app saw the shell: {probe}"
+    );
+    assert!(
+        probe.ends_with("ipc:blocked"),
+        "the app reached IPC: {probe}"
+    );
+
+    // Switch back to App2: its page is still alive.
+    desktop
+        .click("#installed-apps .app-item[data-client-id='demo-app2']")
+        .await?;
+    let shown = desktop
+        .wait_for(".app-frame:not(.hidden) iframe", long)
+        .await?;
+    assert_eq!(shown.attr("title").await?.as_deref(), Some("App2"));
+    assert_eq!(
+        desktop
+            .client
+            .find_all(fantoccini::Locator::Css(".app-frame"))
+            .await?
+            .len(),
+        2
+    );
+
+    // Uninstall App2.
+    desktop.click("#uninstall").await?;
+    desktop.click("#confirm-uninstall").await?;
+    desktop
+        .wait_gone(
+            "#installed-apps .app-item[data-client-id='demo-app2']",
+            long,
+        )
+        .await?;
+    desktop.screenshot("05-uninstalled").await?;
+
+    // Register an app from the developer pane.
+    desktop.click("#nav-developer").await?;
+    desktop.type_into("#app-name", "Timesheets").await?;
+    desktop
+        .type_into("#app-description", "Hours per project")
+        .await?;
+    desktop
+        .type_into("#app-redirects", "https://timesheets.example/callback")
+        .await?;
+    desktop.click("#register-submit").await?;
+    let id = desktop
+        .wait_for("#new-client-id", long)
+        .await?
+        .text()
+        .await?;
+    assert!(id.starts_with("atr_ci_"), "{id}");
+    let secret = desktop
+        .wait_for("#new-client-secret", long)
+        .await?
+        .text()
+        .await?;
+    assert!(secret.starts_with("atr_cs_"));
+    let mine = desktop.wait_for("#my-apps", long).await?.text().await?;
+    assert!(mine.contains("Timesheets"), "{mine}");
+    desktop.screenshot("06-developer").await?;
+    desktop.close().await
+}

@@ -1,6 +1,10 @@
 //! Helpers for the end-to-end tests: real programs on real ports.
 //!
-//! - [`Server`]: the `atrium-server` binary on a free loopback port with a fresh SQLite file;
+//! - [`Server`]: the `atrium-server` binary on a free loopback port with a fresh SQLite file
+//!   (optionally seeded with `atrium-server demo` first: [`Server::start_with_demo`]);
+//! - [`SampleApp`]: the `atrium-sample-app` binary, configured with the demo's credentials;
+//! - [`Browser`]: a scripted user agent (cookies on, redirects off) for the server's HTML
+//!   login and consent pages;
 //! - [`Desktop`]: the real `atrium` binary, started by `tauri-driver` (which drives
 //!   WebKitWebDriver) inside its own D-Bus session, so several tests can each run an instance
 //!   without the single-instance plugin merging them.
@@ -122,7 +126,40 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Result<Server> {
+        Server::serve(tempfile::tempdir()?).await
+    }
+
+    /// Seeds a fresh database with `atrium-server demo --sample-app-url SAMPLE_APP_URL` (user
+    /// `demo`, "Demo Company", App1 and App2 pointing at the sample app), then serves it.
+    /// Returns the JSON the demo printed (credentials, see [`SampleApp::start`]).
+    pub async fn start_with_demo(sample_app_url: &str) -> Result<(Server, serde_json::Value)> {
         let dir = tempfile::tempdir()?;
+        let out = Command::new(binary("atrium-server")?)
+            .arg("--db")
+            .arg(dir.path().join("atrium.db"))
+            .args(["demo", "--sample-app-url", sample_app_url])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run atrium-server demo")?;
+        if !out.status.success() {
+            bail!(
+                "atrium-server demo failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let demo: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+            format!(
+                "atrium-server demo printed no JSON: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })?;
+        Ok((Server::serve(dir).await?, demo))
+    }
+
+    /// Serves the database in `dir` on a free port.
+    async fn serve(dir: tempfile::TempDir) -> Result<Server> {
         let port = free_port();
         let mut process = Process::spawn(
             "atrium-server",
@@ -141,6 +178,187 @@ impl Server {
     }
 }
 
+/// The real `atrium-sample-app` on a given port, with the credentials `atrium-server demo`
+/// printed.
+pub struct SampleApp {
+    pub url: String,
+    _process: Process,
+    _dir: tempfile::TempDir,
+}
+
+impl SampleApp {
+    /// Starts the sample app on `port` (the one its URL was registered with) against
+    /// `server_url`, with `demo` (the JSON of [`Server::start_with_demo`]) as its `--config`.
+    pub async fn start(server_url: &str, port: u16, demo: &serde_json::Value) -> Result<SampleApp> {
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join("demo.json");
+        std::fs::write(&config, demo.to_string())?;
+        let mut process = Process::spawn(
+            "atrium-sample-app",
+            Command::new(binary("atrium-sample-app")?)
+                .args(["--server", server_url])
+                .args(["--addr", &format!("127.0.0.1:{port}")])
+                .arg("--config")
+                .arg(&config)
+                // warp logs every 4xx at warn; the tests cause many on purpose.
+                .env("RUST_LOG", "warn,warp=error"),
+        )?;
+        wait_for_port(&mut process, port, Duration::from_secs(20)).await?;
+        Ok(SampleApp {
+            url: format!("http://127.0.0.1:{port}"),
+            _process: process,
+            _dir: dir,
+        })
+    }
+}
+
+/// A scripted user agent for the server's HTML pages: keeps cookies, follows no redirect (the
+/// caller looks at each `Location`, as a test must).
+pub struct Browser {
+    pub client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    /// A browser for the server at `base`.
+    pub fn new(base: &str) -> Result<Browser> {
+        Ok(Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            base: base.to_string(),
+        })
+    }
+
+    /// Signs in on the HTML login page (`GET /login`, then the form with its hidden fields).
+    pub async fn login(&self, username: &str, password: &str) -> Result<()> {
+        let page = self
+            .client
+            .get(format!("{}/login", self.base))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let mut fields = hidden_inputs(&page);
+        fields.push(("username".into(), username.into()));
+        fields.push(("password".into(), password.into()));
+        let res = self
+            .client
+            .post(format!("{}/login", self.base))
+            .form(&fields)
+            .send()
+            .await?;
+        if res.status() != reqwest::StatusCode::SEE_OTHER {
+            bail!("signing in as {username} answered {}", res.status());
+        }
+        Ok(())
+    }
+
+    /// `GET /oauth2/authorize?...`; returns the consent page.
+    pub async fn consent_page(&self, query: &[(&str, &str)]) -> Result<String> {
+        let res = self
+            .client
+            .get(format!("{}/oauth2/authorize", self.base))
+            .query(query)
+            .send()
+            .await?;
+        let status = res.status();
+        let page = res.text().await?;
+        if status != reqwest::StatusCode::OK || !page.contains("name=\"decision\"") {
+            bail!("expected the consent page, got {status}: {page}");
+        }
+        Ok(page)
+    }
+
+    /// Submits the consent form of `page` (its hidden inputs, among them `company_id` when the
+    /// user owns one company, plus `extra`) with `decision`; returns the 303's `Location`.
+    pub async fn decide(
+        &self,
+        page: &str,
+        decision: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<String> {
+        let mut fields = hidden_inputs(page);
+        for (k, v) in extra {
+            fields.retain(|(name, _)| name != k);
+            fields.push((k.to_string(), v.to_string()));
+        }
+        fields.push(("decision".into(), decision.into()));
+        let res = self
+            .client
+            .post(format!("{}/oauth2/authorize", self.base))
+            .form(&fields)
+            .send()
+            .await?;
+        if res.status() != reqwest::StatusCode::SEE_OTHER {
+            bail!(
+                "the consent form answered {}: {}",
+                res.status(),
+                res.text().await.unwrap_or_default()
+            );
+        }
+        location(&res)
+    }
+
+    /// `GET /oauth2/authorize?...`, then allows; returns where the server sends the user.
+    pub async fn authorize_and_allow(&self, query: &[(&str, &str)]) -> Result<String> {
+        let page = self.consent_page(query).await?;
+        self.decide(&page, "allow", &[]).await
+    }
+}
+
+/// The `Location` header of a response.
+pub fn location(res: &reqwest::Response) -> Result<String> {
+    Ok(res
+        .headers()
+        .get("location")
+        .context("no Location header")?
+        .to_str()?
+        .to_string())
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A parameter of a URL's fragment.
+pub fn fragment_param(url: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    url::form_urlencoded::parse(url.fragment()?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `<input type="hidden">` fields of a page, unescaped.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
+        let attr = |name: &str| -> Option<String> {
+            let start = chunk.find(&format!("{name}=\""))? + name.len() + 2;
+            let end = chunk[start..].find('"')? + start;
+            Some(unescape(&chunk[start..end]))
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+            out.push((n, v));
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// The real desktop app under WebDriver.
 pub struct Desktop {
     pub client: Client,
@@ -152,6 +370,11 @@ impl Desktop {
     /// Launches `atrium` configured to use `server_url`, with a private home (data, config and
     /// WebKit caches) and its own D-Bus session.
     pub async fn launch(server_url: &str) -> Result<Desktop> {
+        Self::launch_with(server_url, &[]).await
+    }
+
+    /// Like [`Desktop::launch`], with extra environment for the app (e.g. a scripted browser).
+    pub async fn launch_with(server_url: &str, env: &[(&str, String)]) -> Result<Desktop> {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no X display: run the tests with `cargo xtask test` (it starts Xvfb)");
         }
@@ -169,7 +392,8 @@ impl Desktop {
                 .env("XDG_DATA_HOME", home.path().join("data"))
                 .env("XDG_CONFIG_HOME", home.path().join("config"))
                 .env("XDG_CACHE_HOME", home.path().join("cache"))
-                .env("RUST_LOG", "warn"),
+                .env("RUST_LOG", "warn")
+                .envs(env.iter().map(|(k, v)| (*k, v.as_str()))),
         )?;
         wait_for_port(&mut driver, port, Duration::from_secs(20)).await?;
         let mut caps = serde_json::Map::new();
@@ -217,6 +441,38 @@ impl Desktop {
             .status()
             .is_ok_and(|s| s.success());
         Ok(taken.then_some(path))
+    }
+
+    /// Clicks the first element matching `css` once it is there.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait_for(css, Duration::from_secs(30))
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("cannot click {css:?}"))
+    }
+
+    /// Types into the first element matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        self.wait_for(css, Duration::from_secs(30))
+            .await?
+            .send_keys(text)
+            .await
+            .with_context(|| format!("cannot type into {css:?}"))
+    }
+
+    /// Waits until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str, timeout: Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if self.client.find_all(Locator::Css(css)).await?.is_empty() {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("{css:?} is still there after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Ends the WebDriver session (closing the app).

@@ -197,7 +197,7 @@ fn input_value(e: &Event) -> String {
 #[function_component(SignIn)]
 fn sign_in(p: &Props) -> Html {
     let m = &p.model;
-    let url = use_state(|| String::new());
+    let url = use_state(String::new);
     {
         let url = url.clone();
         let current = m.server.as_ref().map(|s| s.url.clone()).unwrap_or_default();
@@ -341,7 +341,7 @@ fn main_area(p: &Props) -> Html {
         { for m.open.iter().map(|o| {
             let shown = m.view == View::Open(o.install_id);
             html! {
-                <div class={classes!("app-frame", (!shown).then_some("hidden"))} data-install={o.install_id.to_string()}>
+                <div key={o.install_id} class={classes!("app-frame", (!shown).then_some("hidden"))} data-install={o.install_id.to_string()}>
                     <AppHeader model={p.model.clone()} dispatch={p.dispatch.clone()} install_id={o.install_id} />
                     <iframe title={o.name.clone()} src={o.url.clone()}
                         sandbox="allow-scripts allow-forms allow-same-origin allow-popups"

@@ -32,7 +32,7 @@ enum Cmd {
         #[arg(long)]
         release: bool,
     },
-    /// Run the demo: atrium-server on a local database, then the desktop app.
+    /// Run the demo: atrium-server with demo data, the sample app, then the desktop app.
     Demo {
         /// Address for the server.
         #[arg(long, default_value = "127.0.0.1:8000")]
@@ -93,23 +93,54 @@ const HOST_PACKAGES: &[&str] = &["--workspace", "--exclude", "atrium-ui"];
 fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     preflight::ensure()?;
     ui::build(root, false)?;
-    run(cargo().args(["build", "-p", "atrium-server", "-p", "atrium-desktop"]))?;
+    // The same package selection as `test`, so both share one set of artifacts.
+    run(cargo().arg("build").args(HOST_PACKAGES).arg("--bins"))?;
     std::fs::create_dir_all(data_dir)?;
     let db = data_dir.join("atrium.db");
     let bin = root.join("target/debug");
+    let sample_addr = "127.0.0.1:8010";
+    let sample_url = format!("http://{sample_addr}");
+    let url = format!("http://{addr}");
+
+    // Demo data (idempotent): user `demo`, a company, App1 (TOKEN) and App2 (CODE).
+    let out = Command::new(bin.join("atrium-server"))
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--sample-app-url", &sample_url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .context("cannot run atrium-server demo")?;
+    if !out.status.success() {
+        bail!(
+            "atrium-server demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let demo_json = data_dir.join("demo.json");
+    std::fs::write(&demo_json, &out.stdout)?;
+
     let mut server = Command::new(bin.join("atrium-server"))
         .args(["serve", "--addr", addr])
         .arg("--db")
         .arg(&db)
         .spawn()
         .context("cannot start atrium-server")?;
-    let url = format!("http://{addr}");
-    let guard = KillOnDrop(&mut server);
+    let _server = KillOnDrop(&mut server);
     wait_healthy(&url, Duration::from_secs(20))?;
-    eprintln!(
-        "xtask: atrium-server is up at {url} (database {})",
-        db.display()
-    );
+    let mut sample = Command::new(bin.join("atrium-sample-app"))
+        .args(["--server", &url, "--addr", sample_addr])
+        .arg("--config")
+        .arg(&demo_json)
+        .spawn()
+        .context("cannot start the sample app")?;
+    let _sample = KillOnDrop(&mut sample);
+    wait_port(sample_addr, Duration::from_secs(20))?;
+
+    eprintln!();
+    eprintln!("  Atrium server   {url}   (database {})", db.display());
+    eprintln!("  Sample app      {sample_url}   (webhook events: {sample_url}/webhook/events)");
+    eprintln!("  Demo login      user demo, password {}", DEMO_PASSWORD);
+    eprintln!();
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         bail!("no display: run the demo in a desktop session, or under `xvfb-run -a cargo xtask demo`");
     }
@@ -120,9 +151,23 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
         .env("ATRIUM_SERVER_URL", &url)
         .status()
         .context("cannot start the desktop app")?;
-    drop(guard);
     if !status.success() {
         bail!("the desktop app exited with {status}");
+    }
+    Ok(())
+}
+
+/// The demo user's password, as `atrium-server demo` sets it.
+const DEMO_PASSWORD: &str = "atrium-demo";
+
+/// Waits until something accepts connections on `addr`.
+fn wait_port(addr: &str, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while std::net::TcpStream::connect(addr).is_err() {
+        if Instant::now() > deadline {
+            bail!("nothing listened on {addr} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
 }

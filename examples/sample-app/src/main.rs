@@ -1,32 +1,37 @@
-//! `atrium-sample-app`: a third-party app for the Atrium platform, as a stranger to Atrium's
-//! code would write it (it speaks to the server over HTTP only).
-//!
-//! App1 uses the TOKEN method and App2 the CODE method. This first version only parses its
-//! configuration; the redirect, iframe and webhook pages come with the sample-app issue.
+//! `atrium-sample-app`: parses the command line and runs the app (see the library's docs).
 
+use anyhow::Context;
 use clap::Parser;
 
-/// A third-party app for Atrium (App1: TOKEN method, App2: CODE method).
-#[derive(Parser, Debug)]
-#[command(name = "atrium-sample-app", version, about)]
-struct Args {
-    /// Base URL of the Atrium server.
-    #[arg(
-        long,
-        env = "ATRIUM_SERVER_URL",
-        default_value = "http://127.0.0.1:8000"
-    )]
-    server: String,
-    /// Address the sample app listens on.
-    #[arg(long, env = "SAMPLE_APP_ADDR", default_value = "127.0.0.1:8010")]
-    addr: String,
-}
+use atrium_sample_app::config::{AppId, Args, Config};
+use atrium_sample_app::{shutdown_signal, SampleApp};
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::bail!(
-        "the sample app is not implemented yet (server {}, address {})",
-        args.server,
-        args.addr
-    )
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,warp=error"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config::from_args(args)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let app = SampleApp::bind(config).await?;
+        let state = app.state();
+        for id in AppId::ALL {
+            let creds = state.config.app(id);
+            tracing::info!(
+                app = id.label(),
+                client_id = %creds.client_id,
+                client_secret = creds.client_secret.is_some(),
+                webhook_secret = creds.webhook_secret.is_some(),
+                redirect_uri = %format!("{}/{}/callback", state.base_url, id.path()),
+                "serving"
+            );
+        }
+        tracing::info!(addr = %app.addr(), server = %state.config.server, "atrium-sample-app listening");
+        app.run_until(shutdown_signal()).await;
+        Ok(())
+    })
 }

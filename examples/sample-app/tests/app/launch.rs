@@ -1,0 +1,196 @@
+//! The apps' pages, opened by the dashboard with `?atrium_launch=<JWT>`.
+
+use crate::helpers::*;
+
+fn launch_path(app: &str, token: &str) -> String {
+    format!("/{app}/?atrium_launch={token}")
+}
+
+#[tokio::test]
+async fn a_page_opened_without_a_launch_token_asks_to_be_opened_from_atrium() {
+    let app = spawn().await;
+    for path in ["/app1/", "/app2/", "/app2"] {
+        let (status, _, page) = app.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(page.contains("Open this app from Atrium"), "{path}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn a_valid_launch_shows_who_where_and_the_data_read_with_the_stored_token() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    app.install_app2(demo_user(true)).await;
+
+    let token = key.sign(&app.atrium.claims(APP2, 300));
+    let (status, headers, page) = app.get(&launch_path("app2", &token)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("running for <strong>demo</strong> in <strong>Demo Company</strong>"),
+        "{page}"
+    );
+    assert!(page.contains("What App2 read with its token"), "{page}");
+    assert!(page.contains("Demo User"), "{page}");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn a_valid_launch_without_a_stored_token_says_so() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    let token = key.sign(&app.atrium.claims(APP1, 300));
+    let (status, _, page) = app.get(&launch_path("app1", &token)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("No token yet"), "{page}");
+}
+
+#[tokio::test]
+async fn bad_launch_tokens_are_answered_401_with_the_reason() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    let stranger = Key::new(9, "k1");
+    let mut wrong_issuer = app.atrium.claims(APP1, 300);
+    wrong_issuer["iss"] = "http://evil.example".into();
+    let cases = [
+        ("garbage", "not a well-formed JWT".to_string()),
+        ("for App2", key.sign(&app.atrium.claims(APP2, 300))),
+        ("expired", key.sign(&app.atrium.claims(APP1, -120))),
+        ("another key", stranger.sign(&app.atrium.claims(APP1, 300))),
+        ("another issuer", key.sign(&wrong_issuer)),
+    ];
+    for (what, token) in cases {
+        let token = if what == "garbage" {
+            "abc.def.ghi".to_string()
+        } else {
+            token
+        };
+        let (status, _, page) = app.get(&launch_path("app1", &token)).await;
+        assert_eq!(status, 401, "{what}: {page}");
+        assert!(
+            page.contains("This launch link is not valid"),
+            "{what}: {page}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn keys_are_fetched_again_when_a_token_names_an_unknown_key() {
+    let app = spawn().await;
+    let old = Key::new(1, "old");
+    app.atrium.publish(&[&old]);
+    let (status, _, _) = app
+        .get(&launch_path(
+            "app1",
+            &old.sign(&app.atrium.claims(APP1, 300)),
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.atrium.jwks_fetches(), 1);
+
+    // Cached: no new fetch for a known key.
+    let (status, _, _) = app
+        .get(&launch_path(
+            "app1",
+            &old.sign(&app.atrium.claims(APP1, 300)),
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.atrium.jwks_fetches(), 1);
+
+    // The server rotates its key; the cache must learn the new one (after the minimum
+    // interval between fetches).
+    let new = Key::new(2, "new");
+    app.atrium.publish(&[&new, &old]);
+    tokio::time::sleep(std::time::Duration::from_millis(5100)).await;
+    let (status, _, page) = app
+        .get(&launch_path(
+            "app1",
+            &new.sign(&app.atrium.claims(APP1, 300)),
+        ))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(app.atrium.jwks_fetches(), 2);
+}
+
+#[tokio::test]
+async fn forged_key_ids_do_not_make_the_app_hammer_the_server() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    for i in 0..5 {
+        let forged = Key::new(3, &format!("random-{i}"));
+        let (status, _, _) = app
+            .get(&launch_path(
+                "app1",
+                &forged.sign(&app.atrium.claims(APP1, 300)),
+            ))
+            .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(app.atrium.jwks_fetches(), 1);
+}
+
+#[tokio::test]
+async fn a_launch_that_cannot_be_checked_is_a_502_not_a_401() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.set_up(false);
+    let (status, _, page) = app
+        .get(&launch_path(
+            "app1",
+            &key.sign(&app.atrium.claims(APP1, 300)),
+        ))
+        .await;
+    assert_eq!(status, 502, "{page}");
+    assert!(page.contains("Atrium cannot be reached"), "{page}");
+}
+
+#[tokio::test]
+async fn app2_refreshes_a_token_the_server_no_longer_takes() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    app.install_app2(demo_user(true)).await;
+    app.atrium.revoke_access_tokens();
+
+    let token = key.sign(&app.atrium.claims(APP2, 300));
+    let (status, _, page) = app.get(&launch_path("app2", &token)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("What App2 read with its token"), "{page}");
+    let (_, form) = app
+        .atrium
+        .state
+        .last_token_request
+        .lock()
+        .unwrap()
+        .clone()
+        .unwrap();
+    assert_eq!(form["grant_type"], "refresh_token");
+}
+
+#[tokio::test]
+async fn app1_forgets_a_token_the_server_no_longer_takes() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    let token = app.atrium.token_for(demo_user(true));
+    let res = app
+        .http
+        .post(app.url("/app1/api/whoami"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    app.atrium.revoke_access_tokens();
+
+    let launch = key.sign(&app.atrium.claims(APP1, 300));
+    let (status, _, page) = app.get(&launch_path("app1", &launch)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("no longer works"), "{page}");
+    assert!(app.state.tokens.is_empty());
+}

@@ -1,0 +1,7 @@
+//! The sample app over HTTP, in front of a fake Atrium (see `helpers`): callbacks of both
+//! methods, launches of the apps' pages, and the webhook receiver.
+
+mod callbacks;
+mod helpers;
+mod launch;
+mod webhook;

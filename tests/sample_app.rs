@@ -1,0 +1,391 @@
+//! The real `atrium-server` (seeded by `atrium-server demo`) and the real `atrium-sample-app`,
+//! driven over HTTP without the desktop: a scripted browser signs in on the server's HTML
+//! pages and installs App2 (CODE) and App1 (TOKEN); the sample app exchanges the code, reads
+//! the user through the API, receives the signed install notifications, and verifies the
+//! launch tokens the dashboard API hands out.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use atrium_tests::{fragment_param, free_port, query_param, Browser, SampleApp, Server};
+use serde_json::Value;
+
+const PASSWORD: &str = "atrium-demo";
+const NOTIFICATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A server seeded with the demo, the sample app it points at, and a signed-in browser.
+struct World {
+    server: Server,
+    app: SampleApp,
+    demo: Value,
+    browser: Browser,
+    http: reqwest::Client,
+}
+
+async fn world() -> Result<World> {
+    let port = free_port();
+    let (server, demo) = Server::start_with_demo(&format!("http://127.0.0.1:{port}")).await?;
+    ensure!(demo["username"] == "demo", "unexpected demo output: {demo}");
+    let app = SampleApp::start(&server.url, port, &demo).await?;
+    let browser = Browser::new(&server.url)?;
+    browser.login("demo", PASSWORD).await?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    Ok(World {
+        server,
+        app,
+        demo,
+        browser,
+        http,
+    })
+}
+
+impl World {
+    fn app_url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.url)
+    }
+
+    /// GETs a page of the sample app; returns its status and body.
+    async fn get(&self, url: &str) -> Result<(u16, String)> {
+        let res = self.http.get(url).send().await?;
+        Ok((res.status().as_u16(), res.text().await?))
+    }
+
+    /// Waits until the sample app has received a notification of `kind` about `client_id`.
+    async fn notification(&self, kind: &str, client_id: &str) -> Result<Value> {
+        let deadline = Instant::now() + NOTIFICATION_TIMEOUT;
+        loop {
+            let events: Value = self
+                .http
+                .get(self.app_url("/webhook/events.json"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let found = events.as_array().and_then(|list| {
+                list.iter()
+                    .map(|r| &r["event"])
+                    .find(|e| e["type"] == kind && e["app"]["client_id"] == client_id)
+                    .cloned()
+            });
+            if let Some(event) = found {
+                return Ok(event);
+            }
+            if Instant::now() > deadline {
+                bail!("no {kind} notification about {client_id} within {NOTIFICATION_TIMEOUT:?}: {events}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// A first-party token with the `dashboard` scope, obtained as the desktop does (PKCE,
+    /// loopback redirect; consent is implied for Atrium's own client).
+    async fn dashboard_token(&self) -> Result<String> {
+        let verifier = "e2e-verifier-of-enough-length-for-rfc7636-0123456789";
+        let challenge = pkce_challenge(verifier);
+        let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+        let res = self
+            .browser
+            .client
+            .get(format!("{}/oauth2/authorize", self.server.url))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "atrium-desktop"),
+                ("redirect_uri", &redirect),
+                ("scope", "dashboard profile"),
+                ("state", "desktop"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await?;
+        ensure!(
+            res.status() == 303,
+            "desktop authorize answered {}",
+            res.status()
+        );
+        let location = atrium_tests::location(&res)?;
+        let code = query_param(&location, "code").context("no code for the desktop")?;
+        let tokens: Value = self
+            .http
+            .post(format!("{}/oauth2/token", self.server.url))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &redirect),
+                ("client_id", "atrium-desktop"),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await?
+            .json()
+            .await?;
+        tokens["access_token"]
+            .as_str()
+            .map(str::to_string)
+            .with_context(|| format!("no desktop token: {tokens}"))
+    }
+
+    /// The dashboard API, as the desktop shell calls it.
+    async fn dashboard(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> Result<(u16, Value)> {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.server.url))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        Ok((status, res.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// The active install of `client_id` in the demo company.
+    async fn install_id(&self, token: &str, client_id: &str) -> Result<i64> {
+        let company = self.demo["company_id"]
+            .as_i64()
+            .context("demo company_id")?;
+        let (status, installs) = self
+            .dashboard(
+                reqwest::Method::GET,
+                &format!("/api/dashboard/companies/{company}/installs"),
+                token,
+            )
+            .await?;
+        ensure!(status == 200, "installs answered {status}: {installs}");
+        installs
+            .as_array()
+            .and_then(|l| {
+                l.iter()
+                    .find(|i| i["client_id"] == client_id && i["state"] == "active")
+            })
+            .and_then(|i| i["id"].as_i64())
+            .with_context(|| format!("no active install of {client_id}: {installs}"))
+    }
+}
+
+/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
+fn pkce_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_code_method_installs_app2_and_the_sample_app_reads_the_user() -> Result<()> {
+    let w = world().await?;
+    let redirect = w.app_url("/app2/callback");
+    let location = w
+        .browser
+        .authorize_and_allow(&[
+            ("response_type", "code"),
+            ("client_id", "demo-app2"),
+            ("redirect_uri", &redirect),
+            ("scope", "profile"),
+            ("state", "e2e-state-app2"),
+        ])
+        .await?;
+    ensure!(
+        location.starts_with(&format!("{redirect}?code=")),
+        "unexpected redirect: {location}"
+    );
+
+    // The browser follows the 303 to the sample app, which exchanges the code.
+    let res = w.browser.client.get(&location).send().await?;
+    let status = res.status();
+    let page = res.text().await?;
+    ensure!(status == 200, "the sample app answered {status}: {page}");
+    ensure!(
+        page.contains("data-field=\"username\">demo<"),
+        "no username on: {page}"
+    );
+    ensure!(
+        page.contains("atrium://install-complete?app=demo-app2&amp;state=e2e-state-app2"),
+        "no deep link back to Atrium on: {page}"
+    );
+
+    // The server notified the app of the install, signed with the secret `demo` printed.
+    let event = w.notification("app.installed", "demo-app2").await?;
+    ensure!(event["company"]["name"] == "Demo Company", "{event}");
+    ensure!(event["user"]["username"] == "demo", "{event}");
+    ensure!(event["scopes"] == "profile", "{event}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app2_shows_a_clear_page_when_the_user_cancels_the_consent() -> Result<()> {
+    let w = world().await?;
+    let redirect = w.app_url("/app2/callback");
+    let page = w
+        .browser
+        .consent_page(&[
+            ("response_type", "code"),
+            ("client_id", "demo-app2"),
+            ("redirect_uri", &redirect),
+            ("scope", "profile"),
+            ("state", "e2e-deny"),
+        ])
+        .await?;
+    let location = w.browser.decide(&page, "deny", &[]).await?;
+    ensure!(
+        query_param(&location, "error").as_deref() == Some("access_denied"),
+        "{location}"
+    );
+    let (status, page) = w.get(&location).await?;
+    ensure!(status == 400, "answered {status}");
+    ensure!(page.contains("You did not allow App2"), "{page}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_method_installs_app1_and_its_backend_reads_the_user() -> Result<()> {
+    let w = world().await?;
+    let redirect = w.app_url("/app1/callback");
+    // Company scopes make the consent form carry the company (the demo user owns one).
+    let location = w
+        .browser
+        .authorize_and_allow(&[
+            ("response_type", "token"),
+            ("client_id", "demo-app1"),
+            ("redirect_uri", &redirect),
+            ("scope", "profile company"),
+            ("state", "e2e-state-app1"),
+        ])
+        .await?;
+    ensure!(
+        location.starts_with(&format!("{redirect}#")),
+        "the token must come in the fragment: {location}"
+    );
+    let token = fragment_param(&location, "access_token").context("no access_token")?;
+    ensure!(fragment_param(&location, "state").as_deref() == Some("e2e-state-app1"));
+
+    // The browser loads the callback (a fragment is never sent) and its script.
+    let (status, page) = w.get(&redirect).await?;
+    ensure!(status == 200, "callback answered {status}");
+    ensure!(
+        page.contains("<script src=\"/app1/static/callback.js\""),
+        "{page}"
+    );
+    ensure!(page.contains("data-client-id=\"demo-app1\""), "{page}");
+    let (status, js) = w.get(&w.app_url("/app1/static/callback.js")).await?;
+    ensure!(status == 200 && js.contains("atrium://install-complete?app="));
+
+    // What the script does with the fragment: hand the token to App1's backend.
+    let res = w
+        .http
+        .post(w.app_url("/app1/api/whoami"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "scope": "profile company" }))
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "whoami answered {}", res.status());
+    let profile: Value = res.json().await?;
+    ensure!(profile["username"] == "demo", "{profile}");
+    ensure!(profile["company"]["name"] == "Demo Company", "{profile}");
+
+    let event = w.notification("app.installed", "demo-app1").await?;
+    ensure!(event["company"]["name"] == "Demo Company", "{event}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_verifies(
+) -> Result<()> {
+    let w = world().await?;
+    let token = w.dashboard_token().await?;
+    let company = w.demo["company_id"].as_i64().context("company_id")?;
+
+    // What the desktop does after its own consent screen: approve, then send the user on.
+    let res = w
+        .http
+        .post(format!("{}/api/dashboard/installs", w.server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "client_id": "demo-app2", "company_id": company,
+            "scope": "profile company", "state": "from-the-desktop",
+        }))
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "install answered {}", res.status());
+    let answer: Value = res.json().await?;
+    let redirect_to = answer["redirect_to"].as_str().context("redirect_to")?;
+    let (status, page) = w.get(redirect_to).await?;
+    ensure!(status == 200, "the sample app answered {status}: {page}");
+    ensure!(
+        page.contains("atrium://install-complete?app=demo-app2&amp;state=from-the-desktop"),
+        "{page}"
+    );
+    w.notification("app.installed", "demo-app2").await?;
+
+    // "Open app": the server signs a launch token; the sample app checks it against the JWKS.
+    let install = w.install_id(&token, "demo-app2").await?;
+    let (status, launch) = w
+        .dashboard(
+            reqwest::Method::POST,
+            &format!("/api/dashboard/installs/{install}/launch"),
+            &token,
+        )
+        .await?;
+    ensure!(status == 200, "launch answered {status}: {launch}");
+    let url = launch["url"].as_str().context("launch url")?;
+    ensure!(
+        url.starts_with(&w.app_url("/app2/?atrium_launch=")),
+        "{url}"
+    );
+    let (status, page) = w.get(url).await?;
+    ensure!(status == 200, "the launched page answered {status}: {page}");
+    ensure!(
+        page.contains("running for <strong>demo</strong> in <strong>Demo Company</strong>"),
+        "{page}"
+    );
+    ensure!(page.contains("What App2 read with its token"), "{page}");
+
+    // The same token does not open App1, and a tampered one opens nothing.
+    let jwt = url.split("atrium_launch=").nth(1).context("jwt")?;
+    let (status, _) = w
+        .get(&w.app_url(&format!("/app1/?atrium_launch={jwt}")))
+        .await?;
+    ensure!(status == 401, "App1 accepted App2's launch token");
+    let tampered = format!(
+        "{}{}",
+        &url[..url.len() - 2],
+        if url.ends_with("AA") { "BB" } else { "AA" }
+    );
+    let (status, _) = w.get(&tampered).await?;
+    ensure!(status == 401, "a tampered launch token answered {status}");
+
+    // Uninstall: the app is told, and forgets the company's token.
+    let (status, _) = w
+        .dashboard(
+            reqwest::Method::DELETE,
+            &format!("/api/dashboard/installs/{install}"),
+            &token,
+        )
+        .await?;
+    ensure!(status == 200, "uninstall answered {status}");
+    let event = w.notification("app.uninstalled", "demo-app2").await?;
+    ensure!(event["install_id"] == install, "{event}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sample_app_refuses_a_launch_without_a_valid_token() -> Result<()> {
+    let w = world().await?;
+    let (status, page) = w.get(&w.app_url("/app1/")).await?;
+    ensure!(
+        status == 200 && page.contains("Open this app from Atrium"),
+        "{page}"
+    );
+    let (status, page) = w
+        .get(&w.app_url("/app2/?atrium_launch=eyJhbGciOiJFZERTQSJ9.e30.AAAA"))
+        .await?;
+    ensure!(
+        status == 401 && page.contains("not valid"),
+        "{status}: {page}"
+    );
+    Ok(())
+}
