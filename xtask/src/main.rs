@@ -151,9 +151,15 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
         .env("ATRIUM_SERVER_URL", &url)
         .status()
         .context("cannot start the desktop app")?;
-    if !status.success() {
+    // Closed, or stopped by Ctrl-C / SIGTERM: the demo ends normally either way.
+    #[cfg(unix)]
+    let stopped = std::os::unix::process::ExitStatusExt::signal(&status).is_some();
+    #[cfg(not(unix))]
+    let stopped = false;
+    if !status.success() && !stopped {
         bail!("the desktop app exited with {status}");
     }
+    eprintln!("xtask: demo stopped");
     Ok(())
 }
 
