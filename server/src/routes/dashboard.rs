@@ -14,7 +14,7 @@ use warp::Filter;
 
 use super::api::dashboard_user;
 use super::respond::{self, Resp};
-use super::{json_body, with_state, AppState};
+use super::{json_body, with_auth, AppState, Auth};
 use crate::domain::now;
 use crate::domain::scope::ScopeSet;
 use crate::oauth::authorize::{self, AuthorizeError, ResponseType};
@@ -24,14 +24,8 @@ use crate::store::{Client, Install, Role, User};
 /// Launch tokens live this long (seconds).
 pub const LAUNCH_TTL: i64 = 300;
 
-type Auth = (AppState, Option<String>);
-
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
-    let auth = move || {
-        with_state(state.clone())
-            .and(warp::header::optional::<String>("authorization"))
-            .map(|s, h| (s, h))
-    };
+    let auth = move || with_auth(state.clone());
     // GET /api/dashboard/me
     let me = warp::path!("api" / "dashboard" / "me")
         .and(warp::get())
@@ -147,15 +141,6 @@ fn server_error<E: std::fmt::Display>(e: E) -> Resp {
         "server_error",
         "please try again",
     )
-}
-
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return r,
-        }
-    };
 }
 
 /// The user's role in a company; 404 for non-members.

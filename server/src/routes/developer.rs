@@ -8,19 +8,13 @@ use warp::Filter;
 
 use super::api::dashboard_user;
 use super::respond::{self, Resp};
-use super::{json_body, with_state, AppState};
+use super::{json_body, with_auth, AppState, Auth};
 use crate::apps::{self, check_app_url, check_redirect_uris, check_scopes, parse_method};
 use crate::domain::secret::{Kind, Secret};
 use crate::store::{AppUpdate, Client, User};
 
-type Auth = (AppState, Option<String>);
-
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
-    let auth = move || {
-        with_state(state.clone())
-            .and(warp::header::optional::<String>("authorization"))
-            .map(|s, h| (s, h))
-    };
+    let auth = move || with_auth(state.clone());
     // GET /api/developer/apps
     let list = warp::path!("api" / "developer" / "apps")
         .and(warp::get())
@@ -70,15 +64,6 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
         .or(deliveries)
         .unify()
-}
-
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return r,
-        }
-    };
 }
 
 fn invalid(e: impl std::fmt::Display) -> Resp {

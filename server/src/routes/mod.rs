@@ -5,6 +5,16 @@
 // is built once per request, so boxing it to shrink the `Err` variant would buy nothing.
 #![allow(clippy::result_large_err)]
 
+/// `tri!(result)`: the value, or return the error response (handlers answer `Resp` either way).
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
 pub mod api;
 pub mod dashboard;
 pub mod developer;
@@ -74,6 +84,16 @@ pub fn with_state(
     state: AppState,
 ) -> impl Filter<Extract = (AppState,), Error = Infallible> + Clone {
     warp::any().map(move || state.clone())
+}
+
+/// The state and the `Authorization` header, for handlers of bearer-protected routes.
+pub type Auth = (AppState, Option<String>);
+
+/// Injects [`Auth`].
+pub fn with_auth(state: AppState) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
+    with_state(state)
+        .and(warp::header::optional::<String>("authorization"))
+        .map(|s, h| (s, h))
 }
 
 /// Injects the database handle into a handler.
