@@ -60,31 +60,79 @@ async fn the_dashboard_says_so_when_the_server_is_down() -> anyhow::Result<()> {
 /// (CODE) and App1 (TOKEN) with consent; each app's redirect completes at
 /// `atrium://install-complete`; open both, switch between them; check an embedded app cannot
 /// reach the shell; uninstall; register an app from the developer pane.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() -> anyhow::Result<()>
-{
+/// The server with demo data, the sample app, and the desktop with a scripted system browser
+/// (signed in as `demo`), plus `extra` environment for the desktop.
+async fn story(
+    extra: &[(&str, String)],
+) -> anyhow::Result<(Server, atrium_tests::SampleApp, Desktop)> {
     let sample_port = free_port();
     let sample_url = format!("http://127.0.0.1:{sample_port}");
     let (server, demo) = Server::start_with_demo(&sample_url).await?;
-    let _sample = atrium_tests::SampleApp::start(&server.url, sample_port, &demo).await?;
-    let desktop = Desktop::launch_with(
-        &server.url,
-        &[
-            (
-                "ATRIUM_BROWSER",
-                atrium_tests::binary("atrium-scripted-browser")?
-                    .display()
-                    .to_string(),
-            ),
-            (
-                "ATRIUM_DESKTOP_BIN",
-                atrium_tests::binary("atrium")?.display().to_string(),
-            ),
-            ("SCRIPTED_USER", "demo".into()),
-            ("SCRIPTED_PASSWORD", "atrium-demo".into()),
-        ],
-    )
-    .await?;
+    let sample = atrium_tests::SampleApp::start(&server.url, sample_port, &demo).await?;
+    let mut env = vec![
+        (
+            "ATRIUM_BROWSER",
+            atrium_tests::binary("atrium-scripted-browser")?
+                .display()
+                .to_string(),
+        ),
+        (
+            "ATRIUM_DESKTOP_BIN",
+            atrium_tests::binary("atrium")?.display().to_string(),
+        ),
+        ("SCRIPTED_USER", "demo".into()),
+        ("SCRIPTED_PASSWORD", "atrium-demo".into()),
+    ];
+    env.extend(extra.iter().cloned());
+    let desktop = Desktop::launch_with(&server.url, &env).await?;
+    Ok((server, sample, desktop))
+}
+
+/// Signs in through the scripted system browser; the answer returns as a deep link.
+async fn sign_in(desktop: &Desktop) -> anyhow::Result<()> {
+    desktop
+        .wait_for("#server-health[data-state='healthy']", RENDER_TIMEOUT)
+        .await?;
+    desktop.click("#sign-in").await?;
+    let who = desktop.wait_for("#signed-in-as", RENDER_TIMEOUT).await?;
+    assert_eq!(who.text().await?, "Signed in as demo");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_install_finished_in_the_system_browser_returns_through_a_deep_link(
+) -> anyhow::Result<()> {
+    let (_server, _sample, desktop) = story(&[("ATRIUM_APP_REDIRECTS", "browser".into())]).await?;
+    sign_in(&desktop).await?;
+    desktop
+        .click(".app-card[data-client-id='demo-app2']")
+        .await?;
+    desktop.click("#install").await?;
+    desktop.click("#consent-allow").await?;
+    // App2's page ran in the (scripted) browser, whose deep link reached this app through a
+    // second `atrium` process; the dashboard re-read the install and opened it.
+    desktop
+        .wait_for(
+            "#installed-apps .app-item[data-client-id='demo-app2']",
+            RENDER_TIMEOUT,
+        )
+        .await?;
+    let frame = desktop
+        .wait_for(".app-frame:not(.hidden) iframe", RENDER_TIMEOUT)
+        .await?;
+    assert_eq!(frame.attr("title").await?.as_deref(), Some("App2"));
+    desktop.close().await
+}
+
+/// The whole story in the real desktop app: sign in through the system browser (scripted)
+/// whose answer comes back as a deep link through a second `atrium` process; install App2
+/// (CODE) and App1 (TOKEN) with consent; each app's redirect completes at
+/// `atrium://install-complete`; open both, switch between them; check an embedded app cannot
+/// reach the shell; uninstall; register an app from the developer pane.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() -> anyhow::Result<()>
+{
+    let (_server, _sample, desktop) = story(&[]).await?;
     let long = Duration::from_secs(60);
 
     // Sign in.

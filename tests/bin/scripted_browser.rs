@@ -1,8 +1,12 @@
 //! `atrium-scripted-browser URL`: stands in for the system browser in end-to-end tests.
 //!
-//! The desktop runs it (through `ATRIUM_BROWSER`) with the sign-in URL. Like a person would, it
-//! opens the page, signs in with `SCRIPTED_USER` / `SCRIPTED_PASSWORD` on the server's HTML
-//! form, follows the redirects, and hands the final `atrium://` URL to the OS — here by running
+//! The desktop runs it (through `ATRIUM_BROWSER`) with a URL:
+//! - the server's sign-in URL: like a person would, it signs in with `SCRIPTED_USER` /
+//!   `SCRIPTED_PASSWORD` on the HTML form and follows the redirects;
+//! - an app's install redirect (with `ATRIUM_APP_REDIRECTS=browser`): it loads the app's page and
+//!   follows its `<meta http-equiv="refresh">` back to Atrium.
+//!
+//! Either way it hands the final `atrium://` URL to the OS — here by running
 //! `ATRIUM_DESKTOP_BIN URL`, a second `atrium` process that forwards the deep link to the first
 //! over D-Bus, exactly as a desktop's URL handler would.
 
@@ -22,6 +26,12 @@ async fn main() -> Result<()> {
         .build()?;
     let start = url::Url::parse(&url)?;
     let page = http.get(start.clone()).send().await?.text().await?;
+    if !page.contains("name=\"password\"") {
+        // Not a sign-in page: an app's page that sends the user back to Atrium.
+        let link = meta_refresh(&page)
+            .context("the page neither asks to sign in nor returns to Atrium")?;
+        return open_deep_link(&desktop, &link);
+    }
     let mut form = hidden_inputs(&page);
     form.push(("username".into(), user));
     form.push(("password".into(), password));
@@ -30,17 +40,31 @@ async fn main() -> Result<()> {
     // Follow same-server redirects until the server hands over to the app's scheme.
     for _ in 0..5 {
         if next.starts_with("atrium://") {
-            eprintln!("scripted browser: opening the deep link");
-            let status = std::process::Command::new(&desktop).arg(&next).status()?;
-            if !status.success() {
-                bail!("the second atrium process failed: {status}");
-            }
-            return Ok(());
+            return open_deep_link(&desktop, &next);
         }
         let res = http.get(start.join(&next)?).send().await?;
         next = location(&res).context("the flow stopped without reaching the app")?;
     }
     bail!("too many redirects")
+}
+
+/// What the OS does with an `atrium://` URL: start `atrium URL`.
+fn open_deep_link(desktop: &str, link: &str) -> Result<()> {
+    eprintln!("scripted browser: opening the deep link");
+    let status = std::process::Command::new(desktop).arg(link).status()?;
+    if !status.success() {
+        bail!("the second atrium process failed: {status}");
+    }
+    Ok(())
+}
+
+/// The target of `<meta http-equiv="refresh" content="N;url=...">`, HTML-unescaped.
+fn meta_refresh(html: &str) -> Option<String> {
+    let tag_start = html.find("http-equiv=\"refresh\"")?;
+    let tag = &html[tag_start..];
+    let url_start = tag.find("url=")? + 4;
+    let end = tag[url_start..].find('"')? + url_start;
+    Some(tag[url_start..end].replace("&amp;", "&"))
 }
 
 fn location(res: &reqwest::Response) -> Option<String> {
