@@ -272,5 +272,15 @@ async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() 
     let mine = desktop.wait_for("#my-apps", long).await?.text().await?;
     assert!(mine.contains("Timesheets"), "{mine}");
     desktop.screenshot("06-developer").await?;
+
+    // Edit it.
+    desktop
+        .click(&format!("#my-apps li[data-client-id='{id}'] button.link"))
+        .await?;
+    desktop.type_into("#edit-name", " Pro").await?;
+    desktop.click("#edit-save").await?;
+    desktop.wait_gone("#edit-app", long).await?;
+    let mine = desktop.wait_for("#my-apps", long).await?.text().await?;
+    assert!(mine.contains("Timesheets Pro"), "{mine}");
     desktop.close().await
 }

@@ -1,7 +1,7 @@
 //! The developer pane: register an app, see its secrets once (with copy buttons), rotate the
 //! client secret, delete the app, and see notifications that could not be delivered.
 
-use atrium_proto::dashboard::{AppCreated, AppView, DeliveryView, NewApp, SecretRotated};
+use atrium_proto::dashboard::{AppCreated, AppPatch, AppView, DeliveryView, NewApp, SecretRotated};
 use serde::Serialize;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -18,6 +18,13 @@ struct ClientArg<'a> {
 #[derive(Serialize)]
 struct RegisterArgs {
     app: NewApp,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateArgs<'a> {
+    client_id: &'a str,
+    patch: AppPatch,
 }
 
 /// Secrets shown once, right after they were made.
@@ -44,6 +51,8 @@ pub fn developer_pane() -> Html {
     let deliveries = use_state(|| None::<(String, Vec<DeliveryView>)>);
     let form = use_state(NewApp::default);
     let scopes = use_state(|| vec!["profile".to_string()]);
+    // The app being edited, with its draft.
+    let editing = use_state(|| None::<(String, AppPatch)>);
 
     let reload = {
         let apps = apps.clone();
@@ -211,11 +220,24 @@ pub fn developer_pane() -> Html {
                                 });
                             })
                         };
+                        let edit = {
+                            let editing = editing.clone();
+                            let a = a.clone();
+                            Callback::from(move |_| editing.set(Some((a.client_id.clone(), AppPatch {
+                                name: Some(a.name.clone()),
+                                description: Some(a.description.clone()),
+                                redirect_uris: Some(a.redirect_uris.clone()),
+                                iframe_url: Some(a.iframe_url.clone().unwrap_or_default()),
+                                webhook_url: Some(a.webhook_url.clone().unwrap_or_default()),
+                                ..AppPatch::default()
+                            }))))
+                        };
                         html! {
                             <li class="dev-app" data-client-id={a.client_id.clone()}>
                                 { crate::app::mono(&a.name, "small") }
                                 <span class="grow"><strong>{ &a.name }</strong>
                                     <span class="muted small">{ format!(" {} · {} · {}", a.client_id, a.method.to_uppercase(), a.scopes) }</span></span>
+                                <button class="link" onclick={edit}>{ "Edit" }</button>
                                 if !a.public { <button class="link" onclick={rotate}>{ "Rotate secret" }</button> }
                                 <button class="link" onclick={show_deliveries}>{ "Failed deliveries" }</button>
                                 <button class="link danger" onclick={delete}>{ "Delete" }</button>
@@ -223,6 +245,14 @@ pub fn developer_pane() -> Html {
                         }
                     }) }
                 </ul>
+                if let Some((id, draft)) = &*editing {
+                    <EditForm client_id={id.clone()} draft={draft.clone()}
+                        on_done={ { let editing = editing.clone(); let reload = reload.clone(); let error = error.clone();
+                            Callback::from(move |result: Result<(), String>| {
+                                match result { Ok(()) => { editing.set(None); reload.emit(()); } Err(e) => error.set(Some(e)) }
+                            }) } }
+                        on_cancel={ { let editing = editing.clone(); Callback::from(move |_| editing.set(None)) } } />
+                }
                 if let Some((id, list)) = &*deliveries {
                     <div class="deliveries"><h3>{ format!("Failed deliveries of {id}") }</h3>
                         if list.is_empty() { <p class="muted small">{ "None: every notification was delivered." }</p> }
@@ -256,5 +286,88 @@ pub fn developer_pane() -> Html {
                 <div class="actions"><button class="button" type="submit" id="register-submit">{ "Register" }</button></div>
             </form>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EditProps {
+    client_id: String,
+    draft: AppPatch,
+    on_done: Callback<Result<(), String>>,
+    on_cancel: Callback<()>,
+}
+
+/// Edits an app's name, description and URLs.
+#[function_component(EditForm)]
+fn edit_form(p: &EditProps) -> Html {
+    let draft = use_state(|| p.draft.clone());
+    let field = |f: fn(&mut AppPatch, String)| {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*draft).clone();
+            f(
+                &mut next,
+                e.target_unchecked_into::<HtmlInputElement>().value(),
+            );
+            draft.set(next);
+        })
+    };
+    let uris = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*draft).clone();
+            next.redirect_uris = Some(
+                e.target_unchecked_into::<HtmlTextAreaElement>()
+                    .value()
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            );
+            draft.set(next);
+        })
+    };
+    let save = {
+        let draft = draft.clone();
+        let id = p.client_id.clone();
+        let done = p.on_done.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let patch = (*draft).clone();
+            let id = id.clone();
+            let done = done.clone();
+            spawn(async move {
+                let r = invoke::<_, AppView>(
+                    "dev_update",
+                    &UpdateArgs {
+                        client_id: &id,
+                        patch,
+                    },
+                )
+                .await;
+                done.emit(r.map(|_| ()).map_err(|e| e.message));
+            });
+        })
+    };
+    let d = &*draft;
+    html! {
+        <form class="form edit" id="edit-app" onsubmit={save}>
+            <h3>{ format!("Edit {}", d.name.clone().unwrap_or_default()) }</h3>
+            <label for="edit-name">{ "Name" }</label>
+            <input id="edit-name" value={d.name.clone().unwrap_or_default()} oninput={field(|a, v| a.name = Some(v))} />
+            <label for="edit-description">{ "Description" }</label>
+            <input id="edit-description" value={d.description.clone().unwrap_or_default()} oninput={field(|a, v| a.description = Some(v))} />
+            <label for="edit-redirects">{ "Redirect URIs (one per line)" }</label>
+            <textarea id="edit-redirects" rows="2" oninput={uris} value={d.redirect_uris.clone().unwrap_or_default().join("\n")} />
+            <label for="edit-iframe">{ "App URL (empty for none)" }</label>
+            <input id="edit-iframe" value={d.iframe_url.clone().unwrap_or_default()} oninput={field(|a, v| a.iframe_url = Some(v))} />
+            <label for="edit-webhook">{ "Webhook URL (empty for none)" }</label>
+            <input id="edit-webhook" value={d.webhook_url.clone().unwrap_or_default()} oninput={field(|a, v| a.webhook_url = Some(v))} />
+            <div class="actions">
+                <button class="button secondary" type="button" onclick={ { let c = p.on_cancel.clone(); move |_| c.emit(()) } }>{ "Cancel" }</button>
+                <button class="button" type="submit" id="edit-save">{ "Save" }</button>
+            </div>
+        </form>
     }
 }
