@@ -7,6 +7,7 @@
 //!
 //! Each starts by checking the system packages and the wasm32 target ([`preflight`]).
 
+mod bench;
 mod preflight;
 mod ui;
 
@@ -47,6 +48,8 @@ enum Cmd {
         #[arg(long)]
         no_lint: bool,
     },
+    /// Benchmark the server's hot paths beside a floor measured in the same run (needs wrk).
+    Bench,
     /// Check (and where possible install) the system packages and the wasm32 target.
     Setup,
 }
@@ -58,6 +61,7 @@ fn main() -> Result<()> {
     match cli.command {
         Cmd::Ui { release } => ui::build(&root, release),
         Cmd::Setup => preflight::ensure(),
+        Cmd::Bench => bench::run(&root),
         Cmd::Demo { addr, data_dir } => demo(&root, &addr, &data_dir),
         Cmd::Test { no_lint } => test(&root, no_lint),
     }

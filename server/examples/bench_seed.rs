@@ -1,0 +1,152 @@
+//! Seeds a database for `cargo xtask bench` and prints what the load generator needs as JSON:
+//! an access token, a confidential client, fresh authorization codes and refresh tokens (each
+//! single-use), plus, with `--tokens N --users M`, N extra live access tokens and M extra users
+//! so lookups can be measured against a large table.
+//!
+//! `bench_seed DB_PATH [--codes N] [--refresh N] [--tokens N] [--users N]`
+
+use std::sync::Arc;
+
+use atrium_server::apps::register;
+use atrium_server::db::{Db, DbError};
+use atrium_server::domain::scope::ScopeSet;
+use atrium_server::domain::secret::{Kind, Secret};
+use atrium_server::domain::{now, password};
+use atrium_server::store::sqlite::SqliteStore;
+use atrium_server::store::{CodeGrant, Grant, NewToken, NewUser, Store};
+
+const REDIRECT: &str = "https://bench.example/callback";
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: bench_seed DB_PATH [options]");
+    let db = Db::open(std::path::Path::new(&path))?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::new(db.clone()));
+    let user = store
+        .create_user(NewUser {
+            username: "bench".into(),
+            email: None,
+            display_name: "Bench".into(),
+            password_hash: password::hash("bench-password"),
+        })
+        .await?;
+    let reg = register(
+        user,
+        "Bench",
+        "",
+        &[REDIRECT.into()],
+        None,
+        None,
+        "profile",
+        true,
+        false,
+        false,
+    )?;
+    let client_id = reg.app.client_id.clone();
+    let app_id = store.create_app(reg.app).await?;
+    let scopes = ScopeSet::parse("profile")?;
+    let at = now();
+    let grant = || Grant {
+        app_id,
+        user_id: Some(user),
+        company_id: None,
+        scopes: scopes.clone(),
+        install_id: None,
+    };
+    let token = |kind, ttl| {
+        let s = Secret::generate(kind);
+        let rec = NewToken {
+            digest: s.digest(),
+            issued_at: at,
+            expires_at: at + ttl,
+        };
+        (s, rec)
+    };
+
+    let (access, access_rec) = token(Kind::AccessToken, 86_400);
+    store.issue(grant(), None, access_rec, None).await?;
+
+    let mut codes = Vec::new();
+    for _ in 0..arg("--codes", 0) {
+        let code = Secret::generate(Kind::AuthorizationCode);
+        store
+            .save_code(
+                code.digest(),
+                CodeGrant {
+                    app_id,
+                    user_id: user,
+                    company_id: None,
+                    redirect_uri: REDIRECT.into(),
+                    scopes: scopes.clone(),
+                    code_challenge: None,
+                    expires_at: at + 600,
+                    install_id: None,
+                },
+            )
+            .await?;
+        codes.push(code.expose().to_string());
+    }
+    let mut refresh = Vec::new();
+    for _ in 0..arg("--refresh", 0) {
+        let (_, a) = token(Kind::AccessToken, 3600);
+        let (r, r_rec) = token(Kind::RefreshToken, 86_400);
+        store.issue(grant(), None, a, Some(r_rec)).await?;
+        refresh.push(r.expose().to_string());
+    }
+
+    // Bulk rows, in one transaction each, straight through SQL: only their count matters.
+    let extra_tokens = arg("--tokens", 0);
+    let extra_users = arg("--users", 0);
+    let hash = password::hash("bench-password");
+    db.call(move |c| {
+        let tx = c.transaction()?;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO users (username, email, display_name, password_hash, joined_at) VALUES (?1, NULL, ?1, ?2, ?3)",
+            )?;
+            for i in 0..extra_users {
+                st.execute(rusqlite::params![format!("user{i}"), hash, at])?;
+            }
+            tx.execute(
+                "INSERT INTO token_families (app_id, user_id, scopes, created_at) VALUES (?1, ?2, 'profile', ?3)",
+                rusqlite::params![app_id, user, at],
+            )?;
+            let family = tx.last_insert_rowid();
+            let mut st = tx.prepare(
+                "INSERT INTO access_tokens (digest, family_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for _ in 0..extra_tokens {
+                let s = Secret::generate(Kind::AccessToken);
+                st.execute(rusqlite::params![s.digest().0.to_vec(), family, at, at + 86_400])?;
+            }
+        }
+        tx.commit()?;
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
+        Ok::<_, DbError>(())
+    })
+    .await?;
+
+    println!(
+        "{}",
+        serde_json::json!({
+            "client_id": client_id,
+            "client_secret": reg.client_secret.map(|s| s.expose().to_string()),
+            "redirect_uri": REDIRECT,
+            "access_token": access.expose(),
+            "codes": codes,
+            "refresh_tokens": refresh,
+        })
+    );
+    Ok(())
+}

@@ -1,0 +1,436 @@
+//! `cargo xtask bench`: the server's hot paths under load, beside a floor measured in the same
+//! run (a minimal warp server answering the same route with static JSON), with `wrk` as the
+//! load generator (fixed connections and duration). Prints a table and writes
+//! `target/bench/results.json`. No test asserts a timing; this is where timings live.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+const DURATION: &str = "8s";
+
+/// What one wrk run measured.
+#[derive(Debug, Clone, Default)]
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+impl Load {
+    fn json(&self) -> Value {
+        json!({ "req_per_s": self.rps.round(), "p50_ms": self.p50_ms, "p99_ms": self.p99_ms, "non_2xx": self.errors })
+    }
+}
+
+pub fn run(root: &Path) -> Result<()> {
+    crate::preflight::ensure_packages(&["wrk"])?;
+    crate::run(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "atrium-server",
+        "--bins",
+        "--examples",
+    ]))?;
+    let rel = root.join("target/release");
+    let work = std::env::temp_dir().join(format!("atrium-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let result = scenarios(&rel, &work);
+    let _ = std::fs::remove_dir_all(&work);
+    let results = result?;
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&results)?,
+    )?;
+    eprintln!("xtask: figures written to target/bench/results.json");
+    Ok(())
+}
+
+fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
+    // The floor.
+    let floor_port = free_port()?;
+    let floor = Server::start(
+        Command::new(rel.join("examples/floor")).arg(format!("127.0.0.1:{floor_port}")),
+        floor_port,
+    )?;
+    let floor_load = wrk(&floor.url("/api/username"), 64, &[], None)?;
+    drop(floor);
+
+    // Atrium on a small database.
+    let small = work.join("small.db");
+    let seed = seed_db(
+        rel,
+        &small,
+        &[
+            "--codes",
+            "120000",
+            "--refresh",
+            "120000",
+            "--tokens",
+            "1000",
+        ],
+    )?;
+    let token = seed["access_token"]
+        .as_str()
+        .context("no token")?
+        .to_string();
+    let auth = format!("Authorization: Basic {}", basic(&seed));
+    let server = Server::serve(rel, &small)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let rss_idle = server.rss_kib()?;
+    let username = wrk(
+        &server.url("/api/username"),
+        64,
+        &[&format!("Authorization: Bearer {token}")],
+        None,
+    )?;
+    let cc_lua = work.join("cc.lua");
+    std::fs::write(&cc_lua, post_lua("grant_type=client_credentials", None))?;
+    let cc = wrk(&server.url("/oauth2/token"), 16, &[&auth], Some(&cc_lua))?;
+    let codes_file = lines_file(work, "codes.txt", &seed["codes"])?;
+    let code_lua = work.join("code.lua");
+    let redirect = seed["redirect_uri"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    std::fs::write(
+        &code_lua,
+        post_lua(
+            &format!("grant_type=authorization_code&redirect_uri={redirect}&code="),
+            Some(&codes_file),
+        ),
+    )?;
+    let exchange = wrk(&server.url("/oauth2/token"), 16, &[&auth], Some(&code_lua))?;
+    let refresh_file = lines_file(work, "refresh.txt", &seed["refresh_tokens"])?;
+    let refresh_lua = work.join("refresh.lua");
+    std::fs::write(
+        &refresh_lua,
+        post_lua(
+            "grant_type=refresh_token&refresh_token=",
+            Some(&refresh_file),
+        ),
+    )?;
+    let refresh = wrk(
+        &server.url("/oauth2/token"),
+        16,
+        &[&auth],
+        Some(&refresh_lua),
+    )?;
+    let rss_peak = server.peak_rss_kib()?;
+    drop(server);
+
+    // The same resource path with 1M tokens and 100k users.
+    let big = work.join("big.db");
+    eprintln!("xtask: seeding 1,000,000 tokens and 100,000 users (a minute or two)");
+    let big_seed = seed_db(rel, &big, &["--tokens", "1000000", "--users", "100000"])?;
+    let big_token = big_seed["access_token"]
+        .as_str()
+        .context("no token")?
+        .to_string();
+    let server = Server::serve(rel, &big)?;
+    let username_1m = wrk(
+        &server.url("/api/username"),
+        64,
+        &[&format!("Authorization: Bearer {big_token}")],
+        None,
+    )?;
+    drop(server);
+
+    let ratio = username.rps / floor_load.rps.max(1.0);
+    let table = [
+        (
+            "floor GET /api/username (static JSON), 64 conns",
+            &floor_load,
+            "-",
+        ),
+        (
+            "GET /api/username, 64 conns, 1k tokens",
+            &username,
+            "≥ 60% of floor, p99 ≤ 5 ms",
+        ),
+        (
+            "GET /api/username, 64 conns, 1M tokens + 100k users",
+            &username_1m,
+            "no slower than 1k",
+        ),
+        (
+            "POST /oauth2/token client_credentials, 16 conns",
+            &cc,
+            "≥ 5,000/s",
+        ),
+        (
+            "POST /oauth2/token authorization_code, 16 conns",
+            &exchange,
+            "-",
+        ),
+        (
+            "POST /oauth2/token refresh_token (rotation), 16 conns",
+            &refresh,
+            "-",
+        ),
+    ];
+    println!(
+        "\n{:<58} {:>10} {:>9} {:>9} {:>8}  target",
+        "scenario", "req/s", "p50 ms", "p99 ms", "non-2xx"
+    );
+    for (name, l, target) in table {
+        println!(
+            "{name:<58} {:>10.0} {:>9.2} {:>9.2} {:>8}  {target}",
+            l.rps, l.p50_ms, l.p99_ms, l.errors
+        );
+    }
+    println!(
+        "\n/api/username ÷ floor: {:.0}%   (target ≥ 60%)",
+        ratio * 100.0
+    );
+    println!(
+        "server RSS: idle {} MiB, peak under load {} MiB   (target idle ≤ 30 MB)",
+        rss_idle / 1024,
+        rss_peak / 1024
+    );
+    println!("not measured yet: the whole install flow per second, and the desktop (cold start, RSS, size)\n");
+    Ok(json!({
+        "duration": DURATION,
+        "floor_username": floor_load.json(),
+        "username_1k_tokens": username.json(),
+        "username_1m_tokens": username_1m.json(),
+        "username_ratio_to_floor": (ratio * 1000.0).round() / 1000.0,
+        "client_credentials": cc.json(),
+        "authorization_code": exchange.json(),
+        "refresh_token": refresh.json(),
+        "server_rss_kib": { "idle": rss_idle, "peak": rss_peak },
+    }))
+}
+
+/// A wrk script that POSTs `body_prefix` (plus, with `values`, one line of that file per request,
+/// each used once: thread `t` of `n` takes lines t, t+n, t+2n...).
+fn post_lua(body_prefix: &str, values: Option<&Path>) -> String {
+    let load = match values {
+        Some(p) => format!(
+            "local values = {{}}\nfor line in io.lines(\"{}\") do values[#values + 1] = line end\n",
+            p.display()
+        ),
+        None => "local values = nil\n".into(),
+    };
+    format!(
+        r#"{load}
+local next_id = 1
+function setup(thread) thread:set("tid", next_id); next_id = next_id + 1 end
+local i = 0
+function init(args) i = tid end
+function request()
+  local body = "{body_prefix}"
+  if values then body = body .. (values[i] or "exhausted"); i = i + 2 end
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
+end
+"#
+    )
+}
+
+fn lines_file(dir: &Path, name: &str, values: &Value) -> Result<PathBuf> {
+    let lines: Vec<&str> = values
+        .as_array()
+        .context("a list")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, lines.join("\n"))?;
+    Ok(path)
+}
+
+fn basic(seed: &Value) -> String {
+    let raw = format!(
+        "{}:{}",
+        seed["client_id"].as_str().unwrap_or_default(),
+        seed["client_secret"].as_str().unwrap_or_default()
+    );
+    base64(raw.as_bytes())
+}
+
+/// Standard base64, for one Basic header (not worth a dependency).
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn seed_db(rel: &Path, db: &Path, args: &[&str]) -> Result<Value> {
+    let out = Command::new(rel.join("examples/bench_seed"))
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .context("cannot run the bench seeder")?;
+    if !out.status.success() {
+        bail!("seeding failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+fn wrk(url: &str, conns: u32, headers: &[&str], script: Option<&Path>) -> Result<Load> {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{conns}"),
+        &format!("-d{DURATION}"),
+        "--latency",
+    ]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    cmd.arg(url);
+    eprintln!("xtask: wrk {conns} connections {DURATION} → {url}");
+    let out = cmd.output().context("cannot run wrk")?;
+    if !out.status.success() {
+        bail!("wrk failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(parse_wrk(&String::from_utf8_lossy(&out.stdout)))
+}
+
+fn parse_wrk(text: &str) -> Load {
+    let mut l = Load::default();
+    for line in text.lines().map(str::trim) {
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some("Requests/sec:"), Some(v)) => l.rps = v.parse().unwrap_or(0.0),
+            (Some("50%"), Some(v)) => l.p50_ms = millis(v),
+            (Some("99%"), Some(v)) => l.p99_ms = millis(v),
+            _ => {}
+        }
+        if let Some(n) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            l.errors = n.trim().parse().unwrap_or(0);
+        }
+    }
+    l
+}
+
+fn millis(v: &str) -> f64 {
+    let (num, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, 1.0)
+    };
+    num.parse::<f64>().unwrap_or(0.0) * factor
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A server process stopped on drop.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(cmd: &mut Command, port: u16) -> Result<Server> {
+        let child = cmd
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot start a server")?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                bail!("the server did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Server { child, port })
+    }
+
+    fn serve(rel: &Path, db: &Path) -> Result<Server> {
+        let port = free_port()?;
+        Server::start(
+            Command::new(rel.join("atrium-server"))
+                .arg("--db")
+                .arg(db)
+                .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+                .env("RUST_LOG", "warn"),
+            port,
+        )
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn status_kib(&self, field: &str) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .with_context(|| format!("no {field} in /proc/PID/status"))
+    }
+
+    fn rss_kib(&self) -> Result<u64> {
+        self.status_kib("VmRSS:")
+    }
+
+    fn peak_rss_kib(&self) -> Result<u64> {
+        self.status_kib("VmHWM:")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_output_is_read_with_its_units() {
+        let text = "  Latency Distribution\n     50%    2.05ms\n     99%  950.00us\n  Non-2xx or 3xx responses: 12\nRequests/sec:  28846.79\n";
+        let l = parse_wrk(text);
+        assert_eq!(l.rps, 28846.79);
+        assert_eq!(l.p50_ms, 2.05);
+        assert!((l.p99_ms - 0.95).abs() < 1e-9);
+        assert_eq!(l.errors, 12);
+    }
+
+    #[test]
+    fn basic_credentials_are_standard_base64() {
+        assert_eq!(base64(b"a:b"), "YTpi");
+        assert_eq!(base64(b"ab:cd"), "YWI6Y2Q=");
+        assert_eq!(base64(b"abcd:e"), "YWJjZDpl");
+    }
+}
