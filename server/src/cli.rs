@@ -147,7 +147,8 @@ pub enum AppCmd {
 
 /// Runs one command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    crate::telemetry::init("info,warp=warn");
+    // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
+    crate::telemetry::init("info,warp=error");
     let file = match &cli.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),

@@ -226,10 +226,14 @@ local next_id = 1
 function setup(thread) thread:set("tid", next_id); next_id = next_id + 1 end
 local i = 0
 function init(args) i = tid end
+-- wrk.format with a headers table drops those given with -H: start from a copy of them.
+local headers = {{}}
+for k, v in pairs(wrk.headers) do headers[k] = v end
+headers["Content-Type"] = "application/x-www-form-urlencoded"
 function request()
   local body = "{body_prefix}"
   if values then body = body .. (values[i] or "exhausted"); i = i + 2 end
-  return wrk.format("POST", nil, {{["Content-Type"] = "application/x-www-form-urlencoded"}}, body)
+  return wrk.format("POST", nil, headers, body)
 end
 "#
     )
@@ -379,7 +383,8 @@ impl Server {
                 .arg("--db")
                 .arg(db)
                 .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-                .env("RUST_LOG", "warn"),
+                // Logging every refused request would measure the terminal, not the server.
+                .env("RUST_LOG", "error"),
             port,
         )
     }
