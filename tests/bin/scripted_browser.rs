@@ -11,6 +11,7 @@
 //! over D-Bus, exactly as a desktop's URL handler would.
 
 use anyhow::{bail, Context, Result};
+use atrium_tests::hidden_inputs;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -73,26 +74,4 @@ fn location(res: &reqwest::Response) -> Option<String> {
         .to_str()
         .ok()
         .map(str::to_string)
-}
-
-/// The `<input type="hidden">` fields of the page.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|chunk| {
-            let attr = |name: &str| -> Option<String> {
-                let start = chunk.find(&format!("{name}=\""))? + name.len() + 2;
-                let end = chunk[start..].find('"')? + start;
-                Some(
-                    chunk[start..end]
-                        .replace("&quot;", "\"")
-                        .replace("&#39;", "'")
-                        .replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&amp;", "&"),
-                )
-            };
-            Some((attr("name")?, attr("value")?))
-        })
-        .collect()
 }
