@@ -70,10 +70,6 @@ impl Process {
         Ok(Process { child, name })
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Fails if the process has already exited.
     pub fn check_running(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
