@@ -1,8 +1,12 @@
 //! SQLite storage: one place that opens connections, sets pragmas and runs migrations.
 //!
-//! SQLite calls block, so [`Db::call`] runs them on tokio's blocking pool with a connection
-//! taken from a small pool. WAL lets readers proceed while one writer writes; the busy timeout
-//! makes concurrent writers wait for each other instead of failing.
+//! SQLite calls block, so [`Db::call`] and [`Db::write`] run them on tokio's blocking pool.
+//! Reads take a connection from a small pool; WAL lets them proceed while a write is under way.
+//! Writes all go through one connection, taken in turn behind an async mutex: SQLite admits one
+//! writer at a time anyway, and queueing writers here, in order, is far cheaper than letting
+//! several connections race for the lock, where the losers sleep in SQLite's busy handler
+//! (1, 2, 5, 10 ms...). With four connections writing tokens, that sleeping held
+//! `client_credentials` to about 4,700 tokens/s on two cores and pushed its p99 to 23 ms.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -57,6 +61,7 @@ struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -79,11 +84,13 @@ impl Db {
         let mut conn = open_connection(path)?;
         migrate(&mut conn, path)?;
         let size = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+        let reader = open_connection(path)?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                idle: Mutex::new(vec![conn]),
+                idle: Mutex::new(vec![reader]),
                 permits: Semaphore::new(size),
+                writer: Arc::new(tokio::sync::Mutex::new(conn)),
             }),
         })
     }
@@ -93,7 +100,7 @@ impl Db {
         &self.inner.path
     }
 
-    /// Runs `f` with a connection on the blocking pool.
+    /// Runs `f`, which only reads, with a pooled connection on the blocking pool.
     pub async fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -124,6 +131,20 @@ impl Db {
         .await
         .map_err(|_| DbError::TaskFailed)?
     }
+
+    /// Runs `f`, which writes, with the writer connection on the blocking pool. Writers take
+    /// their turn in the order they asked (tokio's mutex is fair).
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    {
+        let mut conn = Arc::clone(&self.inner.writer).lock_owned().await;
+        tokio::task::spawn_blocking(move || f(&mut conn))
+            .await
+            .map_err(|_| DbError::TaskFailed)?
+    }
 }
 
 /// Opens one connection with Atrium's pragmas. Every connection goes through here.
@@ -135,6 +156,9 @@ fn open_connection(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path).map_err(open_err)?;
     conn.busy_timeout(Duration::from_secs(5))
         .map_err(open_err)?;
+    // Every statement of the store stays compiled (the default keeps 16; the writer alone
+    // runs more than that).
+    conn.set_prepared_statement_cache_capacity(64);
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;

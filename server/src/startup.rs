@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::{key_path_for, ServerKeys};
 use crate::oauth::{OAuth, OAuthConfig};
-use crate::routes::AppState;
+use crate::routes::{AppState, State};
 use crate::store::sqlite::SqliteStore;
 
 /// A bound, ready-to-run server.
@@ -42,11 +42,11 @@ impl Application {
         let keys = Arc::new(ServerKeys::load_or_create(&key_path_for(
             &settings.db_path,
         ))?);
-        let state = AppState {
+        let state = AppState::new(State {
             oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             secure_cookies: issuer.starts_with("https://"),
             db,
-        };
+        });
         Ok(Application {
             listener,
             addr,

@@ -4,6 +4,7 @@
 //! the same trait and run through the same conformance tests (`tests` below are written against
 //! `dyn Store`).
 
+pub mod cache;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -3,20 +3,33 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
+use std::sync::Arc;
+
+use super::cache::AccessCache;
 use super::*;
 use crate::db::Db;
 use crate::domain::now;
 use crate::events;
 
-/// [`Store`] over the embedded SQLite database.
-#[derive(Debug, Clone)]
+/// [`Store`] over the embedded SQLite database, with live access tokens cached in memory.
+#[derive(Clone)]
 pub struct SqliteStore {
     db: Db,
+    access: Arc<AccessCache>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("db", &self.db).finish()
+    }
 }
 
 impl SqliteStore {
     pub fn new(db: Db) -> SqliteStore {
-        SqliteStore { db }
+        SqliteStore {
+            db,
+            access: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -29,6 +42,26 @@ impl SqliteStore {
         F: FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
     {
         self.db.call(f).await
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.db.write(f).await
+    }
+
+    /// Runs a write that may revoke tokens, then empties the access-token cache (whatever the
+    /// outcome: when in doubt, ask the database again).
+    async fn write_revoking<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let out = self.db.write(f).await;
+        self.access.invalidate();
+        out
     }
 }
 
@@ -87,7 +120,7 @@ const USER_COLS: &str = "u.id, u.username, u.email, u.display_name, u.joined_at"
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<i64> {
-        self.run(move |c| {
+        self.write(move |c| {
             match c.execute(
                 "INSERT INTO users (username, email, display_name, password_hash, joined_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -136,7 +169,7 @@ impl Store for SqliteStore {
 
     async fn create_company(&self, name: &str, owner: i64) -> StoreResult<i64> {
         let name = name.to_string();
-        self.run(move |c| {
+        self.write(move |c| {
             let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO companies (name, created_at) VALUES (?1, ?2)",
@@ -154,7 +187,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_member(&self, company: i64, user: i64, role: Role) -> StoreResult<()> {
-        self.run(move |c| {
+        self.write(move |c| {
             match c.execute(
                 "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, ?3)",
                 params![company, user, role.as_str()],
@@ -190,13 +223,14 @@ impl Store for SqliteStore {
     async fn company(&self, id: i64) -> StoreResult<Option<Company>> {
         self.run(move |c| {
             Ok(
-                c.query_row("SELECT id, name FROM companies WHERE id = ?1", [id], |r| {
-                    Ok(Company {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
+                c.prepare_cached("SELECT id, name FROM companies WHERE id = ?1")?
+                    .query_row([id], |r| {
+                        Ok(Company {
+                            id: r.get(0)?,
+                            name: r.get(1)?,
+                        })
                     })
-                })
-                .optional()?,
+                    .optional()?,
             )
         })
         .await
@@ -217,7 +251,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_app(&self, app: NewApp) -> StoreResult<i64> {
-        self.run(move |c| {
+        self.write(move |c| {
             let uris = serde_json::to_string(&app.redirect_uris).expect("strings serialize");
             match c.execute(
                 "INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
@@ -265,7 +299,7 @@ impl Store for SqliteStore {
         digest: Option<TokenDigest>,
     ) -> StoreResult<()> {
         let client_id = client_id.to_string();
-        self.run(move |c| {
+        self.write(move |c| {
             let n = c.execute(
                 "UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1",
                 params![client_id, digest.map(|d| d.0.to_vec())],
@@ -279,7 +313,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_session(&self, digest: TokenDigest, s: Session) -> StoreResult<()> {
-        self.run(move |c| {
+        self.write(move |c| {
             // Expired sessions are swept whenever a new one starts.
             c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?;
             c.execute(
@@ -293,24 +327,25 @@ impl Store for SqliteStore {
 
     async fn session(&self, digest: TokenDigest, at: i64) -> StoreResult<Option<Session>> {
         self.run(move |c| {
-            Ok(c.query_row(
-                "SELECT user_id, csrf, expires_at FROM sessions WHERE digest = ?1 AND expires_at > ?2",
-                params![digest.0.to_vec(), at],
-                |r| {
-                    Ok(Session {
-                        user_id: r.get(0)?,
-                        csrf: r.get(1)?,
-                        expires_at: r.get(2)?,
-                    })
-                },
-            )
+            // A plain lookup by key; the expiry is checked below.
+            Ok(c.prepare_cached(
+                "SELECT user_id, csrf, expires_at FROM sessions WHERE digest = ?1",
+            )?
+            .query_row([digest.0.to_vec()], |r| {
+                Ok(Session {
+                    user_id: r.get(0)?,
+                    csrf: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            })
             .optional()?)
         })
         .await
+        .map(|s| s.filter(|s: &Session| s.expires_at > at))
     }
 
     async fn delete_session(&self, digest: TokenDigest) -> StoreResult<()> {
-        self.run(move |c| {
+        self.write(move |c| {
             c.execute(
                 "DELETE FROM sessions WHERE digest = ?1",
                 [digest.0.to_vec()],
@@ -321,7 +356,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()> {
-        self.run(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
                     scopes, code_challenge, expires_at, install_id)
@@ -344,13 +379,13 @@ impl Store for SqliteStore {
     }
 
     async fn redeem_code(&self, digest: TokenDigest, at: i64) -> StoreResult<Redeemed> {
-        self.run(move |c| {
+        let out = self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let row = tx
-                .query_row(
-                    "SELECT app_id, user_id, company_id, redirect_uri, scopes, code_challenge,
+                .prepare_cached("SELECT app_id, user_id, company_id, redirect_uri, scopes, code_challenge,
                             expires_at, used_at, family_id, install_id
-                     FROM authorization_codes WHERE digest = ?1",
+                     FROM authorization_codes WHERE digest = ?1")?
+                .query_row(
                     [digest.0.to_vec()],
                     |r| {
                         Ok((
@@ -374,16 +409,20 @@ impl Store for SqliteStore {
                 None => Redeemed::Unknown,
                 Some((_, Some(_used), family)) => {
                     if let Some(family) = family {
-                        tx.execute(
+                        tx.prepare_cached(
                             "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                        )?
+                        .execute(
                             params![family, at],
                         )?;
                     }
                     Redeemed::Replayed
                 }
                 Some((grant, None, _)) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE authorization_codes SET used_at = ?2 WHERE digest = ?1",
+                    )?
+                    .execute(
                         params![digest.0.to_vec(), at],
                     )?;
                     Redeemed::Fresh(grant)
@@ -392,7 +431,11 @@ impl Store for SqliteStore {
             tx.commit()?;
             Ok(outcome)
         })
-        .await
+        .await;
+        if !matches!(out, Ok(Redeemed::Fresh(_) | Redeemed::Unknown)) {
+            self.access.invalidate();
+        }
+        out
     }
 
     async fn issue(
@@ -402,11 +445,13 @@ impl Store for SqliteStore {
         access: NewToken,
         refresh: Option<NewToken>,
     ) -> StoreResult<i64> {
-        self.run(move |c| {
+        self.write(move |c| {
             let tx = c.transaction()?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO token_families (app_id, user_id, company_id, scopes, created_at, install_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(
                 params![
                     grant.app_id,
                     grant.user_id,
@@ -422,8 +467,10 @@ impl Store for SqliteStore {
                 insert_refresh(&tx, family, r)?;
             }
             if let Some(code) = code {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE authorization_codes SET family_id = ?2 WHERE digest = ?1",
+                )?
+                .execute(
                     params![code.0.to_vec(), family],
                 )?;
             }
@@ -434,54 +481,65 @@ impl Store for SqliteStore {
     }
 
     async fn access_token(&self, digest: TokenDigest, at: i64) -> StoreResult<Option<AccessInfo>> {
-        self.run(move |c| {
-            let mut st = c.prepare_cached(
+        if let Some(hit) = self.access.get(&digest, at) {
+            return Ok(Some(hit));
+        }
+        let since = self.access.generation();
+        // The expiry is checked here, as the cache checks it, so that the query is a plain
+        // lookup by key.
+        let found = self
+            .run(move |c| {
+                let mut st = c.prepare_cached(
                 "SELECT f.id, f.app_id, a.client_id, f.user_id, u.username, f.company_id, f.scopes,
                         t.issued_at, t.expires_at
                  FROM access_tokens t
                  JOIN token_families f ON f.id = t.family_id
                  JOIN apps a ON a.id = f.app_id
                  LEFT JOIN users u ON u.id = f.user_id
-                 WHERE t.digest = ?1 AND t.expires_at > ?2 AND f.revoked_at IS NULL",
+                 WHERE t.digest = ?1 AND f.revoked_at IS NULL",
             )?;
-            Ok(st
-                .query_row(params![digest.0.as_slice(), at], |r| {
-                    Ok(AccessInfo {
-                        family_id: r.get(0)?,
-                        app_id: r.get(1)?,
-                        client_id: r.get(2)?,
-                        user_id: r.get(3)?,
-                        username: r.get(4)?,
-                        company_id: r.get(5)?,
-                        scopes: ScopeSet::from_stored(&r.get::<_, String>(6)?),
-                        issued_at: r.get(7)?,
-                        expires_at: r.get(8)?,
+                Ok(st
+                    .query_row([digest.0.as_slice()], |r| {
+                        Ok(AccessInfo {
+                            family_id: r.get(0)?,
+                            app_id: r.get(1)?,
+                            client_id: r.get(2)?,
+                            user_id: r.get(3)?,
+                            username: r.get(4)?,
+                            company_id: r.get(5)?,
+                            scopes: ScopeSet::from_stored(&r.get::<_, String>(6)?),
+                            issued_at: r.get(7)?,
+                            expires_at: r.get(8)?,
+                        })
                     })
-                })
-                .optional()?)
-        })
-        .await
+                    .optional()?)
+            })
+            .await?
+            .filter(|info| info.expires_at > at);
+        if let Some(info) = &found {
+            self.access.insert(digest, info.clone(), since);
+        }
+        Ok(found)
     }
 
     async fn refresh_token(&self, digest: TokenDigest) -> StoreResult<Option<RefreshInfo>> {
         self.run(move |c| {
-            Ok(c.query_row(
+            Ok(c.prepare_cached(
                 "SELECT f.id, f.app_id, f.scopes, t.expires_at, t.rotated_at IS NOT NULL,
                         f.revoked_at IS NOT NULL
                  FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
                  WHERE t.digest = ?1",
-                [digest.0.to_vec()],
-                |r| {
-                    Ok(RefreshInfo {
-                        family_id: r.get(0)?,
-                        app_id: r.get(1)?,
-                        scopes: ScopeSet::from_stored(&r.get::<_, String>(2)?),
-                        expires_at: r.get(3)?,
-                        rotated: r.get(4)?,
-                        revoked: r.get(5)?,
-                    })
-                },
-            )
+            )?
+            .query_row([digest.0.to_vec()], |r| {
+                Ok(RefreshInfo {
+                    family_id: r.get(0)?,
+                    app_id: r.get(1)?,
+                    scopes: ScopeSet::from_stored(&r.get::<_, String>(2)?),
+                    expires_at: r.get(3)?,
+                    rotated: r.get(4)?,
+                    revoked: r.get(5)?,
+                })
+            })
             .optional()?)
         })
         .await
@@ -493,13 +551,13 @@ impl Store for SqliteStore {
         access: NewToken,
         refresh: NewToken,
     ) -> StoreResult<Rotation> {
-        self.run(move |c| {
+        let out = self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let row: Option<(i64, bool, bool, i64)> = tx
-                .query_row(
-                    "SELECT t.family_id, t.rotated_at IS NOT NULL, f.revoked_at IS NOT NULL, t.expires_at
+                .prepare_cached("SELECT t.family_id, t.rotated_at IS NOT NULL, f.revoked_at IS NOT NULL, t.expires_at
                      FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
-                     WHERE t.digest = ?1",
+                     WHERE t.digest = ?1")?
+                .query_row(
                     [old.0.to_vec()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
@@ -507,8 +565,10 @@ impl Store for SqliteStore {
             let outcome = match row {
                 None => Rotation::Invalid,
                 Some((family, true, _, _)) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    )?
+                    .execute(
                         params![family, access.issued_at],
                     )?;
                     Rotation::Reused
@@ -516,8 +576,10 @@ impl Store for SqliteStore {
                 Some((_, _, true, _)) => Rotation::Invalid,
                 Some((_, _, _, exp)) if exp <= access.issued_at => Rotation::Invalid,
                 Some((family, false, false, _)) => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE refresh_tokens SET rotated_at = ?2 WHERE digest = ?1",
+                    )?
+                    .execute(
                         params![old.0.to_vec(), access.issued_at],
                     )?;
                     insert_access(&tx, family, access)?;
@@ -528,11 +590,15 @@ impl Store for SqliteStore {
             tx.commit()?;
             Ok(outcome)
         })
-        .await
+        .await;
+        if !matches!(out, Ok(Rotation::Rotated | Rotation::Invalid)) {
+            self.access.invalidate();
+        }
+        out
     }
 
     async fn revoke_family(&self, family: i64, at: i64) -> StoreResult<()> {
-        self.run(move |c| {
+        self.write_revoking(move |c| {
             c.execute(
                 "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![family, at],
@@ -543,23 +609,27 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()> {
-        self.run(move |c| {
-            c.execute(
-                "DELETE FROM access_tokens WHERE digest = ?1",
-                [digest.0.to_vec()],
-            )?;
-            Ok(())
-        })
-        .await
+        let out = self
+            .write(move |c| {
+                c.execute(
+                    "DELETE FROM access_tokens WHERE digest = ?1",
+                    [digest.0.to_vec()],
+                )?;
+                Ok(())
+            })
+            .await;
+        self.access.forget(&digest);
+        out
     }
 
     async fn role(&self, company: i64, user: i64) -> StoreResult<Option<Role>> {
         self.run(move |c| {
-            Ok(c.query_row(
+            Ok(c.prepare_cached(
                 "SELECT role FROM memberships WHERE company_id = ?1 AND user_id = ?2",
-                [company, user],
-                |r| Ok(Role::parse(&r.get::<_, String>(0)?)),
-            )
+            )?
+            .query_row([company, user], |r| {
+                Ok(Role::parse(&r.get::<_, String>(0)?))
+            })
             .optional()?)
         })
         .await
@@ -572,12 +642,12 @@ impl Store for SqliteStore {
         user_id: i64,
         scopes: ScopeSet,
     ) -> StoreResult<Install> {
-        self.run(move |c| {
+        self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let at = now();
             let existing: Option<(i64, String)> = tx
+                .prepare_cached("SELECT id, scopes FROM installs WHERE app_id = ?1 AND company_id = ?2 AND state = 'active'")?
                 .query_row(
-                    "SELECT id, scopes FROM installs WHERE app_id = ?1 AND company_id = ?2 AND state = 'active'",
                     [app_id, company_id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -627,7 +697,7 @@ impl Store for SqliteStore {
     }
 
     async fn uninstall(&self, id: i64, by_user: i64) -> StoreResult<bool> {
-        self.run(move |c| {
+        self.write_revoking(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let done = uninstall_in(&tx, id, by_user, now())?;
             tx.commit()?;
@@ -660,7 +730,7 @@ impl Store for SqliteStore {
 
     async fn update_app(&self, client_id: &str, u: AppUpdate) -> StoreResult<()> {
         let client_id = client_id.to_string();
-        self.run(move |c| {
+        self.write(move |c| {
             let tx = c.transaction()?;
             let id = live_app_id(&tx, &client_id)?;
             let set = |column: &str, value: &dyn rusqlite::ToSql| {
@@ -704,7 +774,7 @@ impl Store for SqliteStore {
 
     async fn delete_app(&self, client_id: &str, by_user: i64) -> StoreResult<()> {
         let client_id = client_id.to_string();
-        self.run(move |c| {
+        self.write_revoking(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let at = now();
             let app_id = live_app_id(&tx, &client_id)?;
@@ -743,7 +813,7 @@ impl Store for SqliteStore {
     }
 
     async fn delivery_done(&self, id: i64) -> StoreResult<()> {
-        self.run(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
                 params![id, now()],
@@ -760,7 +830,7 @@ impl Store for SqliteStore {
         retry_at: Option<i64>,
     ) -> StoreResult<()> {
         let error = error.to_string();
-        self.run(move |c| {
+        self.write(move |c| {
             match retry_at {
                 Some(next) => c.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
@@ -789,13 +859,10 @@ impl Store for SqliteStore {
 }
 
 fn live_app_id(tx: &rusqlite::Transaction, client_id: &str) -> StoreResult<i64> {
-    tx.query_row(
-        "SELECT id FROM apps WHERE client_id = ?1 AND deleted_at IS NULL",
-        [client_id],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NotFound(format!("app {client_id:?}")))
+    tx.prepare_cached("SELECT id FROM apps WHERE client_id = ?1 AND deleted_at IS NULL")?
+        .query_row([client_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("app {client_id:?}")))
 }
 
 const INSTALL_SELECT: &str =
@@ -859,30 +926,28 @@ fn enqueue(
 ) -> rusqlite::Result<()> {
     type Row6 = (i64, String, Option<String>, i64, String, String);
     let row: Option<Row6> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT a.id, a.client_id, a.webhook_url, c.id, c.name, i.scopes
              FROM installs i JOIN apps a ON a.id = i.app_id JOIN companies c ON c.id = i.company_id
              WHERE i.id = ?1",
-            [install_id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
+        )?
+        .query_row([install_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
         .optional()?;
     let Some((app_id, client_id, Some(url), company_id, company_name, scopes)) = row else {
         return Ok(());
     };
     let username: String = tx
-        .query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT username FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| r.get(0))
         .optional()?
         .unwrap_or_default();
     let event = events::Event {
@@ -939,17 +1004,19 @@ fn uninstall_in(
 }
 
 fn insert_access(tx: &rusqlite::Transaction, family: i64, t: NewToken) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO access_tokens (digest, family_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![t.digest.0.to_vec(), family, t.issued_at, t.expires_at],
+    )?
+    .execute(params![t.digest.0.to_vec(), family, t.issued_at, t.expires_at],
     )?;
     Ok(())
 }
 
 fn insert_refresh(tx: &rusqlite::Transaction, family: i64, t: NewToken) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO refresh_tokens (digest, family_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![t.digest.0.to_vec(), family, t.issued_at, t.expires_at],
+    )?
+    .execute(params![t.digest.0.to_vec(), family, t.issued_at, t.expires_at],
     )?;
     Ok(())
 }

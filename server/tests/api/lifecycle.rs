@@ -685,6 +685,7 @@ async fn deleting_an_app_uninstalls_it_everywhere_and_notifies_each_install() {
     let w = world(spawn_app().await, &hook.url, "code").await;
     let (install, token) = w.install_and_exchange().await;
     hook.wait_for("app.installed", &w.webhook_secret).await;
+    assert_eq!(w.app.api("/api/username", &token).await.status(), 200);
     let res = w
         .app
         .call(

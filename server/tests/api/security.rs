@@ -249,6 +249,9 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_grant() {
         .json()
         .await
         .unwrap();
+    // The new access token works (and is now in the server's token cache).
+    let fresh = second["access_token"].as_str().unwrap();
+    assert_eq!(app.api("/api/username", fresh).await.status(), 200);
     // An attacker replays the old refresh token.
     let res = app
         .token(

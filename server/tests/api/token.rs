@@ -239,6 +239,8 @@ async fn revoking_an_access_token_makes_the_api_answer_401() {
     let code = app.code_for(&browser, &client, "profile", None).await;
     let t = app.exchange(&client, &code, None).await;
     let access = t["access_token"].as_str().unwrap();
+    // Used once first, so that the revocation also has to reach the server's token cache.
+    assert_eq!(app.api("/api/username", access).await.status(), 200);
     let res = http()
         .post(app.url("/oauth2/revoke"))
         .basic_auth(&client.client_id, client.secret.as_ref())
@@ -270,6 +272,8 @@ async fn revoking_a_refresh_token_revokes_its_access_tokens() {
     let t = app.exchange(&client, &code, None).await;
     let res = app.token(&client, &[]).await;
     assert_eq!(res.status(), 400);
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(app.api("/api/username", access).await.status(), 200);
     let res = http()
         .post(app.url("/oauth2/revoke"))
         .form(&[
