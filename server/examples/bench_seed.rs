@@ -1,9 +1,10 @@
 //! Seeds a database for `cargo xtask bench` and prints what the load generator needs as JSON:
 //! an access token, a confidential client, fresh authorization codes and refresh tokens (each
 //! single-use), plus, with `--tokens N --users M`, N extra live access tokens and M extra users
-//! so lookups can be measured against a large table.
+//! so lookups can be measured against a large table. For the install flow, `--companies N`
+//! makes the bench user owner of N companies and prints a desktop (`dashboard`) token for them.
 //!
-//! `bench_seed DB_PATH [--codes N] [--refresh N] [--tokens N] [--users N]`
+//! `bench_seed DB_PATH [--codes N] [--refresh N] [--tokens N] [--users N] [--companies N]`
 
 use std::sync::Arc;
 
@@ -77,6 +78,27 @@ async fn main() -> anyhow::Result<()> {
     let (access, access_rec) = token(Kind::AccessToken, 86_400);
     store.issue(grant(), None, access_rec, None).await?;
 
+    // The desktop's own client (created by the migrations) acting for the bench user.
+    let desktop = store
+        .client("atrium-desktop")
+        .await?
+        .expect("the migrations create the desktop client");
+    let (dashboard, dashboard_rec) = token(Kind::AccessToken, 86_400);
+    store
+        .issue(
+            Grant {
+                app_id: desktop.app_id,
+                user_id: Some(user),
+                company_id: None,
+                scopes: ScopeSet::parse("profile dashboard")?,
+                install_id: None,
+            },
+            None,
+            dashboard_rec,
+            None,
+        )
+        .await?;
+
     let mut codes = Vec::new();
     for _ in 0..arg("--codes", 0) {
         let code = Secret::generate(Kind::AuthorizationCode);
@@ -108,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
     // Bulk rows, in one transaction each, straight through SQL: only their count matters.
     let extra_tokens = arg("--tokens", 0);
     let extra_users = arg("--users", 0);
+    let companies = arg("--companies", 0);
     let hash = password::hash("bench-password");
     db.call(move |c| {
         let tx = c.transaction()?;
@@ -117,6 +140,16 @@ async fn main() -> anyhow::Result<()> {
             )?;
             for i in 0..extra_users {
                 st.execute(rusqlite::params![format!("user{i}"), hash, at])?;
+            }
+            let mut company = tx.prepare(
+                "INSERT INTO companies (name, created_at) VALUES ('Bench ' || ?1, ?2)",
+            )?;
+            let mut owner = tx.prepare(
+                "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, 'owner')",
+            )?;
+            for i in 0..companies {
+                company.execute(rusqlite::params![i as i64, at])?;
+                owner.execute(rusqlite::params![tx.last_insert_rowid(), user])?;
             }
             tx.execute(
                 "INSERT INTO token_families (app_id, user_id, scopes, created_at) VALUES (?1, ?2, 'profile', ?3)",
@@ -137,6 +170,9 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
 
+    let first_company: Option<i64> = db
+        .call(|c| Ok::<_, DbError>(c.query_row("SELECT min(id) FROM companies", [], |r| r.get(0))?))
+        .await?;
     println!(
         "{}",
         serde_json::json!({
@@ -144,6 +180,9 @@ async fn main() -> anyhow::Result<()> {
             "client_secret": reg.client_secret.map(|s| s.expose().to_string()),
             "redirect_uri": REDIRECT,
             "access_token": access.expose(),
+            "dashboard_token": dashboard.expose(),
+            "first_company": first_company,
+            "companies": companies,
             "codes": codes,
             "refresh_tokens": refresh,
         })

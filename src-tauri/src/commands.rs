@@ -15,6 +15,33 @@ use crate::shell::{Fetched, Shell};
 
 type Res<T> = Result<T, Error>;
 
+/// When the shell started, to tell how long the dashboard took to appear.
+pub struct Startup {
+    at: std::time::Instant,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl Startup {
+    pub fn now() -> Startup {
+        Startup {
+            at: std::time::Instant::now(),
+            shown: false.into(),
+        }
+    }
+}
+
+/// The UI has rendered the signed-in dashboard (user, catalog and installs) for the first
+/// time. Logged once, with the time since start: the startup figure `cargo xtask bench`
+/// reads, and a clue for anyone wondering why the app starts slowly.
+#[tauri::command]
+pub fn dashboard_shown(startup: State<'_, Startup>) {
+    use std::sync::atomic::Ordering;
+    if !startup.shown.swap(true, Ordering::Relaxed) {
+        let ms = startup.at.elapsed().as_millis() as u64;
+        tracing::info!(since_start_ms = ms, "dashboard shown");
+    }
+}
+
 /// The configured server and whether it answers its health check.
 #[tauri::command]
 pub async fn server_status(shell: State<'_, Shell>) -> Res<ServerStatus> {

@@ -54,6 +54,7 @@ pub fn run() {
 /// `tauri::test::mock_builder()` (which then manage a [`shell::Shell`] of their own).
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        .manage(commands::Startup::now())
         .manage(windows::PendingInstall::default())
         .invoke_handler(tauri::generate_handler![
             commands::server_status,
@@ -79,6 +80,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
             commands::dev_rotate_secret,
             commands::dev_delete,
             commands::dev_deliveries,
+            commands::dashboard_shown,
         ])
 }
 

@@ -70,6 +70,11 @@ impl Process {
         Ok(Process { child, name })
     }
 
+    /// The process's standard error, when it was piped.
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
     /// Fails if the process has already exited.
     pub fn check_running(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
@@ -171,6 +176,11 @@ impl Server {
             _process: process,
             _dir: dir,
         })
+    }
+
+    /// The server's database file (for `atrium-server --db ... app add` and the like).
+    pub fn db_path(&self) -> PathBuf {
+        self._dir.path().join("atrium.db")
     }
 }
 

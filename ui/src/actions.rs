@@ -91,6 +91,9 @@ pub async fn load(d: Dispatch) {
             if let Some(id) = first {
                 load_installs(d, id).await;
             }
+            // The dispatches above have rendered the dashboard; tell the shell (it logs the
+            // time since start once).
+            let _ = invoke::<_, ()>("dashboard_shown", &NoArgs {}).await;
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => fail(&d, e),
     }

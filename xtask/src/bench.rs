@@ -12,6 +12,10 @@ use serde_json::{json, Value};
 
 const DURATION: &str = "8s";
 
+/// Companies seeded for the install flow: each install goes into a new one, and at 16
+/// connections for 8 s this leaves room for 5,000 installs/s.
+const INSTALL_COMPANIES: u32 = 40_000;
+
 /// What one wrk run measured.
 #[derive(Debug, Clone, Default)]
 struct Load {
@@ -28,21 +32,26 @@ impl Load {
 }
 
 pub fn run(root: &Path) -> Result<()> {
+    crate::preflight::ensure()?;
+    crate::preflight::ensure_tauri_driver()?;
     crate::preflight::ensure_packages(&["wrk"])?;
-    crate::run(crate::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "atrium-server",
-        "--bins",
-        "--examples",
-    ]))?;
+    // Release builds of everything measured, the UI first (the desktop embeds it).
+    crate::ui::build(root, true)?;
+    crate::run(
+        crate::cargo()
+            .args(["build", "--release"])
+            .args(crate::HOST_PACKAGES)
+            .args(["--bins", "--examples"]),
+    )?;
     let rel = root.join("target/release");
     let work = std::env::temp_dir().join(format!("atrium-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = scenarios(&rel, &work);
     let _ = std::fs::remove_dir_all(&work);
-    let results = result?;
+    let mut results = result?;
+    let desktop = desktop(&rel)?;
+    print_desktop(&desktop);
+    results["desktop"] = desktop;
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
     std::fs::write(
@@ -75,8 +84,12 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
             "120000",
             "--tokens",
             "1000",
+            "--companies",
+            &INSTALL_COMPANIES.to_string(),
         ],
     )?;
+    let seed_file = work.join("seed.json");
+    std::fs::write(&seed_file, seed.to_string())?;
     let token = seed["access_token"]
         .as_str()
         .context("no token")?
@@ -124,6 +137,7 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         &[&auth],
         Some(&refresh_lua),
     )?;
+    let install = install_load(rel, &server, &seed_file)?;
     let rss_peak = server.peak_rss_kib()?;
     drop(server);
 
@@ -196,8 +210,12 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         rss_idle / 1024,
         rss_peak / 1024
     );
-    println!("not measured yet: the whole install flow per second, and the desktop (cold start, RSS, size)\n");
+    println!(
+        "install flow (approve → code → exchange → first API call), 16 conns: {} installs/s, p50 {} ms, p99 {} ms, {} failed   (target ≥ 1,000/s)",
+        install["installs_per_s"], install["p50_ms"], install["p99_ms"], install["failures"]
+    );
     Ok(json!({
+        "install_flow": install,
         "duration": DURATION,
         "floor_username": floor_load.json(),
         "username_1k_tokens": username.json(),
@@ -208,6 +226,70 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         "refresh_token": refresh.json(),
         "server_rss_kib": { "idle": rss_idle, "peak": rss_peak },
     }))
+}
+
+/// The desktop figures, from `atrium-desktop-bench` on the release binaries (under Xvfb and a
+/// session bus when there is no display).
+fn desktop(rel: &Path) -> Result<Value> {
+    eprintln!("xtask: the desktop (release) under X: memory with 0 and 3 apps open, startup");
+    let bench = rel.join("atrium-desktop-bench");
+    let mut cmd = if crate::has_display() {
+        Command::new(&bench)
+    } else {
+        let mut c = Command::new("dbus-run-session");
+        c.args(["--", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24"]);
+        c.arg(&bench);
+        c
+    };
+    let out = cmd
+        .env("ATRIUM_TARGET_DIR", rel)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the desktop bench")?;
+    if !out.status.success() {
+        bail!("the desktop bench failed ({})", out.status);
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+fn print_desktop(d: &Value) {
+    let mib = |v: &Value| v.as_u64().unwrap_or(0) as f64 / 1024.0;
+    let mem = &d["memory"];
+    println!(
+        "desktop: release binary {:.1} MiB; memory (PSS of the app and its WebKit processes) {:.0} MiB with the dashboard, {:.0} MiB with 3 apps open (RSS sum {:.0} / {:.0} MiB)   (target ≤ 200 MB)",
+        d["binary_bytes"].as_u64().unwrap_or(0) as f64 / 1048576.0,
+        mib(&mem["dashboard"]["pss_kib"]),
+        mib(&mem["three_apps_open"]["pss_kib"]),
+        mib(&mem["dashboard"]["rss_kib"]),
+        mib(&mem["three_apps_open"]["rss_kib"]),
+    );
+    println!(
+        "desktop: start to signed-in dashboard shown, median {} ms, max {} ms of {}   (target ≤ 1,500 ms)\n",
+        d["startup_ms"]["median"],
+        d["startup_ms"]["max"],
+        d["startup_ms"]["launches"]
+    );
+}
+
+/// The whole install (approve → code → exchange → first API call), driven by the
+/// `install_load` example with 16 connections for the same duration as wrk.
+fn install_load(rel: &Path, server: &Server, seed: &Path) -> Result<Value> {
+    let seconds = DURATION.trim_end_matches('s');
+    eprintln!(
+        "xtask: install flow, 16 connections {DURATION} → {}",
+        server.url("")
+    );
+    let out = Command::new(rel.join("examples/install_load"))
+        .arg(server.url(""))
+        .arg(seed)
+        .args(["--conns", "16", "--seconds", seconds])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the install-flow driver")?;
+    if !out.status.success() {
+        bail!("the install-flow driver failed");
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 /// A wrk script that POSTs `body_prefix` (plus, with `values`, one line of that file per request,

@@ -92,7 +92,7 @@ pub fn cargo() -> Command {
 }
 
 /// The packages built for the host (everything but the wasm-only UI).
-const HOST_PACKAGES: &[&str] = &["--workspace", "--exclude", "atrium-ui"];
+pub const HOST_PACKAGES: &[&str] = &["--workspace", "--exclude", "atrium-ui"];
 
 fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     preflight::ensure()?;
@@ -262,6 +262,6 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     Ok(())
 }
 
-fn has_display() -> bool {
+pub fn has_display() -> bool {
     std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
 }

@@ -191,12 +191,14 @@ pub async fn approve(
         .map_err(|_| OAuthError::invalid_request("redirect_uri is not a URL"))?;
     let install = match company_id {
         Some(company) => {
-            let install = oauth
+            let recorded = oauth
                 .store
                 .record_install(req.client.app_id, company, user_id, req.scopes.clone())
                 .await?;
-            oauth.outbox.notify_one();
-            Some(install)
+            if recorded.queued {
+                oauth.outbox.notify_one();
+            }
+            Some(recorded.install)
         }
         None => None,
     };

@@ -1,28 +1,29 @@
-//! A read-through cache of live access tokens: the resource API's hot path.
+//! Read-through caches for the two lookups every request makes: live access tokens (the
+//! resource API's hot path) and clients (every token request authenticates one).
 //!
-//! Apps present the same token on every call they make, so most lookups can be answered from
-//! memory. Correctness rests on three rules:
+//! Apps present the same token on every call they make, and the same client credentials on
+//! every token request, so most lookups can be answered from memory. Correctness rests on
+//! three rules:
 //!
-//! - **Revocation empties the cache.** Every store method that revokes tokens calls
-//!   [`AccessCache::invalidate`] (or [`AccessCache::forget`]) after its transaction commits, so
-//!   once a revocation has answered, no request sees the token as live. Revocations are rare
-//!   next to lookups, so dropping everything costs little and leaves nothing to get wrong.
+//! - **A change empties the cache.** Every store method that revokes tokens (or changes a
+//!   client) calls [`ReadCache::invalidate`] (or [`ReadCache::forget`]) after its transaction
+//!   commits, so once a revocation has answered, no request sees the token as live.
+//!   Revocations are rare next to lookups, so dropping everything costs little and leaves
+//!   nothing to get wrong.
 //! - **No stale insert.** A lookup reads the generation before it asks the database and only
 //!   inserts if no invalidation happened since; otherwise a lookup racing a revocation could
 //!   put the revoked token back.
-//! - **Entries age out.** Each entry lives at most [`MAX_AGE`], and never past the token's own
-//!   expiry. This bounds how long a revocation made by another process on the same database
+//! - **Entries age out.** Each entry lives at most [`MAX_AGE`], and never past its own expiry
+//!   (a token's `expires_at`). This bounds how long a revocation made by another process on the same database
 //!   (which this cache cannot see) takes to be noticed. One server process per database is the
 //!   supported deployment; the bound is defence in depth.
 //!
-//! Only live tokens are cached: an unknown token always reaches the database.
+//! Only what exists is cached: an unknown token or client always reaches the database.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
-
-use super::AccessInfo;
-use crate::domain::secret::TokenDigest;
 
 /// How long an entry may be served without asking the database again.
 pub const MAX_AGE: Duration = Duration::from_secs(5);
@@ -30,33 +31,44 @@ pub const MAX_AGE: Duration = Duration::from_secs(5);
 /// Most entries kept; when full the cache starts over (tokens in use come back at once).
 const CAPACITY: usize = 32 * 1024;
 
-#[derive(Default)]
-pub struct AccessCache {
-    state: RwLock<State>,
+pub struct ReadCache<K, V> {
+    state: RwLock<State<K, V>>,
 }
 
-#[derive(Default)]
-struct State {
+struct State<K, V> {
     generation: u64,
-    entries: HashMap<TokenDigest, Entry>,
+    entries: HashMap<K, Entry<V>>,
 }
 
-struct Entry {
-    info: AccessInfo,
+struct Entry<V> {
+    value: V,
+    /// Unix time from which the value is no longer valid.
+    valid_until: i64,
     cached_at: Instant,
 }
 
-/// Where a lookup started, to be handed back to [`AccessCache::insert`].
+/// Where a lookup started, to be handed back to [`ReadCache::insert`].
 #[derive(Debug, Clone, Copy)]
 pub struct Generation(u64);
 
-impl AccessCache {
-    /// The live token, if cached: `now` is the current Unix time, checked against its expiry.
-    pub fn get(&self, digest: &TokenDigest, now: i64) -> Option<AccessInfo> {
+impl<K, V> Default for ReadCache<K, V> {
+    fn default() -> Self {
+        ReadCache {
+            state: RwLock::new(State {
+                generation: 0,
+                entries: HashMap::new(),
+            }),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> ReadCache<K, V> {
+    /// The cached value, unless stale: `now` is the current Unix time.
+    pub fn get(&self, key: &K, now: i64) -> Option<V> {
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        let entry = state.entries.get(digest)?;
-        (entry.info.expires_at > now && entry.cached_at.elapsed() < MAX_AGE)
-            .then(|| entry.info.clone())
+        let entry = state.entries.get(key)?;
+        (entry.valid_until > now && entry.cached_at.elapsed() < MAX_AGE)
+            .then(|| entry.value.clone())
     }
 
     /// To call before reading the database.
@@ -69,8 +81,9 @@ impl AccessCache {
         )
     }
 
-    /// Caches what the database said at `since`, unless something was revoked in between.
-    pub fn insert(&self, digest: TokenDigest, info: AccessInfo, since: Generation) {
+    /// Caches what the database said at `since`, valid until `valid_until` (Unix time),
+    /// unless something was invalidated in between.
+    pub fn insert(&self, key: K, value: V, valid_until: i64, since: Generation) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         if state.generation != since.0 {
             return;
@@ -79,26 +92,27 @@ impl AccessCache {
             state.entries.clear();
         }
         state.entries.insert(
-            digest,
+            key,
             Entry {
-                info,
+                value,
+                valid_until,
                 cached_at: Instant::now(),
             },
         );
     }
 
-    /// Forgets every token: to call after any revocation.
+    /// Forgets everything: to call after any revocation or change.
     pub fn invalidate(&self) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.generation += 1;
         state.entries.clear();
     }
 
-    /// Forgets one token (it was revoked on its own).
-    pub fn forget(&self, digest: &TokenDigest) {
+    /// Forgets one entry (it alone changed).
+    pub fn forget(&self, key: &K) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.generation += 1;
-        state.entries.remove(digest);
+        state.entries.remove(key);
     }
 
     pub fn len(&self) -> usize {
@@ -117,71 +131,52 @@ impl AccessCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::scope::ScopeSet;
 
-    fn info(expires_at: i64) -> AccessInfo {
-        AccessInfo {
-            family_id: 1,
-            app_id: 1,
-            client_id: "c".into(),
-            user_id: Some(1),
-            username: Some("ada".into()),
-            company_id: None,
-            scopes: ScopeSet::default(),
-            issued_at: 0,
-            expires_at,
-        }
-    }
+    type Cache = ReadCache<u64, &'static str>;
 
-    fn digest(n: u8) -> TokenDigest {
-        TokenDigest([n; 32])
+    #[test]
+    fn a_cached_value_is_served_until_it_expires() {
+        let cache = Cache::default();
+        let g = cache.generation();
+        cache.insert(1, "ada", 100, g);
+        assert_eq!(cache.get(&1, 99), Some("ada"));
+        assert!(cache.get(&1, 100).is_none());
+        assert!(cache.get(&2, 0).is_none());
     }
 
     #[test]
-    fn a_cached_token_is_served_until_it_expires() {
-        let cache = AccessCache::default();
+    fn invalidation_drops_everything() {
+        let cache = Cache::default();
         let g = cache.generation();
-        cache.insert(digest(1), info(100), g);
-        assert_eq!(cache.get(&digest(1), 99).map(|i| i.expires_at), Some(100));
-        assert!(cache.get(&digest(1), 100).is_none());
-        assert!(cache.get(&digest(2), 0).is_none());
-    }
-
-    #[test]
-    fn invalidation_drops_every_token() {
-        let cache = AccessCache::default();
-        let g = cache.generation();
-        cache.insert(digest(1), info(100), g);
-        cache.insert(digest(2), info(100), g);
+        cache.insert(1, "ada", 100, g);
+        cache.insert(2, "bob", 100, g);
         cache.invalidate();
-        assert!(cache.get(&digest(1), 0).is_none());
+        assert!(cache.get(&1, 0).is_none());
         assert!(cache.is_empty());
     }
 
     #[test]
     fn a_lookup_that_raced_a_revocation_is_not_cached() {
-        let cache = AccessCache::default();
+        let cache = Cache::default();
         let before = cache.generation();
         // The database said "live", then a revocation committed before the insert.
         cache.invalidate();
-        cache.insert(digest(1), info(100), before);
-        assert!(cache.get(&digest(1), 0).is_none());
+        cache.insert(1, "ada", 100, before);
+        assert!(cache.get(&1, 0).is_none());
         let g = cache.generation();
-        cache.insert(digest(1), info(100), g);
-        cache.forget(&digest(1));
-        assert!(cache.get(&digest(1), 0).is_none());
-        cache.insert(digest(1), info(100), g);
+        cache.insert(1, "ada", 100, g);
+        cache.forget(&1);
+        assert!(cache.get(&1, 0).is_none());
+        cache.insert(1, "ada", 100, g);
         assert!(cache.is_empty(), "forget also moves the generation on");
     }
 
     #[test]
     fn a_full_cache_starts_over_instead_of_growing() {
-        let cache = AccessCache::default();
+        let cache = Cache::default();
         let g = cache.generation();
-        for i in 0..=CAPACITY {
-            let mut d = [0u8; 32];
-            d[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            cache.insert(TokenDigest(d), info(100), g);
+        for i in 0..=CAPACITY as u64 {
+            cache.insert(i, "x", 100, g);
         }
         assert_eq!(cache.len(), 1);
     }

@@ -183,6 +183,14 @@ pub struct Install {
     pub updated_at: i64,
 }
 
+/// What recording an install did.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub install: Install,
+    /// A notification was queued for the app (the notification worker has work).
+    pub queued: bool,
+}
+
 /// Changes a developer makes to an app; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AppUpdate {
@@ -308,14 +316,14 @@ pub trait Store: Send + Sync + 'static {
     /// The role of `user` in `company`, if a member.
     async fn role(&self, company: i64, user: i64) -> StoreResult<Option<Role>>;
     /// Records (or widens) the active install of an app in a company, and in the same
-    /// transaction queues `app.installed` when the install is new.
+    /// transaction queues `app.installed` when the install is new and the app has a webhook.
     async fn record_install(
         &self,
         app_id: i64,
         company_id: i64,
         user_id: i64,
         scopes: ScopeSet,
-    ) -> StoreResult<Install>;
+    ) -> StoreResult<Recorded>;
     async fn install(&self, id: i64) -> StoreResult<Option<Install>>;
     async fn installs_of_company(&self, company: i64) -> StoreResult<Vec<Install>>;
     /// Revokes every token of the install, marks it uninstalled and queues `app.uninstalled`,

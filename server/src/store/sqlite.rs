@@ -5,17 +5,19 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use std::sync::Arc;
 
-use super::cache::AccessCache;
+use super::cache::ReadCache;
 use super::*;
 use crate::db::Db;
 use crate::domain::now;
 use crate::events;
 
-/// [`Store`] over the embedded SQLite database, with live access tokens cached in memory.
+/// [`Store`] over the embedded SQLite database, with live access tokens and clients cached in
+/// memory (see [`super::cache`]).
 #[derive(Clone)]
 pub struct SqliteStore {
     db: Db,
-    access: Arc<AccessCache>,
+    access: Arc<ReadCache<TokenDigest, AccessInfo>>,
+    clients: Arc<ReadCache<String, Client>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -29,6 +31,7 @@ impl SqliteStore {
         SqliteStore {
             db,
             access: Arc::default(),
+            clients: Arc::default(),
         }
     }
 
@@ -61,6 +64,18 @@ impl SqliteStore {
     {
         let out = self.db.write(f).await;
         self.access.invalidate();
+        out
+    }
+
+    /// Runs a write that changes a client (secret, settings, deletion), then empties the
+    /// client cache.
+    async fn write_client<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let out = self.db.write(f).await;
+        self.clients.invalidate();
         out
     }
 }
@@ -121,17 +136,18 @@ const USER_COLS: &str = "u.id, u.username, u.email, u.display_name, u.joined_at"
 impl Store for SqliteStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<i64> {
         self.write(move |c| {
-            match c.execute(
-                "INSERT INTO users (username, email, display_name, password_hash, joined_at)
+            match c
+                .prepare_cached(
+                    "INSERT INTO users (username, email, display_name, password_hash, joined_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
+                )?
+                .execute(params![
                     user.username,
                     user.email,
                     user.display_name,
                     user.password_hash,
                     now()
-                ],
-            ) {
+                ]) {
                 Ok(_) => Ok(c.last_insert_rowid()),
                 Err(e) if is_unique_violation(&e) => {
                     Err(StoreError::Conflict(format!("user {:?}", user.username)))
@@ -171,15 +187,13 @@ impl Store for SqliteStore {
         let name = name.to_string();
         self.write(move |c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO companies (name, created_at) VALUES (?1, ?2)",
-                params![name, now()],
-            )?;
+            tx.prepare_cached("INSERT INTO companies (name, created_at) VALUES (?1, ?2)")?
+                .execute(params![name, now()])?;
             let id = tx.last_insert_rowid();
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, 'owner')",
-                params![id, owner],
-            )?;
+            )?
+            .execute(params![id, owner])?;
             tx.commit()?;
             Ok(id)
         })
@@ -188,10 +202,12 @@ impl Store for SqliteStore {
 
     async fn add_member(&self, company: i64, user: i64, role: Role) -> StoreResult<()> {
         self.write(move |c| {
-            match c.execute(
-                "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, ?3)",
-                params![company, user, role.as_str()],
-            ) {
+            match c
+                .prepare_cached(
+                    "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![company, user, role.as_str()])
+            {
                 Ok(_) => Ok(()),
                 Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership".into())),
                 Err(e) => Err(e.into()),
@@ -253,10 +269,10 @@ impl Store for SqliteStore {
     async fn create_app(&self, app: NewApp) -> StoreResult<i64> {
         self.write(move |c| {
             let uris = serde_json::to_string(&app.redirect_uris).expect("strings serialize");
-            match c.execute(
-                "INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
+            match c.prepare_cached("INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
                     redirect_uris, iframe_url, webhook_url, scopes, allow_code, allow_token, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?
+                .execute(
                 params![
                     app.client_id,
                     app.secret_digest.map(|d| d.0.to_vec()),
@@ -283,14 +299,24 @@ impl Store for SqliteStore {
     }
 
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>> {
-        let client_id = client_id.to_string();
-        self.run(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "{CLIENT_SELECT} WHERE a.client_id = ?1 AND a.deleted_at IS NULL"
-            ))?;
-            Ok(st.query_row([client_id], client_from).optional()?)
-        })
-        .await
+        let key = client_id.to_string();
+        if let Some(hit) = self.clients.get(&key, now()) {
+            return Ok(Some(hit));
+        }
+        let since = self.clients.generation();
+        let client_id = key.clone();
+        let found = self
+            .run(move |c| {
+                let mut st = c.prepare_cached(&format!(
+                    "{CLIENT_SELECT} WHERE a.client_id = ?1 AND a.deleted_at IS NULL"
+                ))?;
+                Ok(st.query_row([client_id], client_from).optional()?)
+            })
+            .await?;
+        if let Some(client) = &found {
+            self.clients.insert(key, client.clone(), i64::MAX, since);
+        }
+        Ok(found)
     }
 
     async fn set_client_secret(
@@ -299,11 +325,10 @@ impl Store for SqliteStore {
         digest: Option<TokenDigest>,
     ) -> StoreResult<()> {
         let client_id = client_id.to_string();
-        self.write(move |c| {
-            let n = c.execute(
-                "UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1",
-                params![client_id, digest.map(|d| d.0.to_vec())],
-            )?;
+        self.write_client(move |c| {
+            let n = c
+                .prepare_cached("UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1")?
+                .execute(params![client_id, digest.map(|d| d.0.to_vec())])?;
             if n == 0 {
                 return Err(StoreError::NotFound(format!("client {client_id:?}")));
             }
@@ -315,11 +340,12 @@ impl Store for SqliteStore {
     async fn create_session(&self, digest: TokenDigest, s: Session) -> StoreResult<()> {
         self.write(move |c| {
             // Expired sessions are swept whenever a new one starts.
-            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now()])?;
-            c.execute(
+            c.prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
+                .execute([now()])?;
+            c.prepare_cached(
                 "INSERT INTO sessions (digest, user_id, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![digest.0.to_vec(), s.user_id, s.csrf, s.expires_at],
-            )?;
+            )?
+            .execute(params![digest.0.to_vec(), s.user_id, s.csrf, s.expires_at])?;
             Ok(())
         })
         .await
@@ -346,10 +372,8 @@ impl Store for SqliteStore {
 
     async fn delete_session(&self, digest: TokenDigest) -> StoreResult<()> {
         self.write(move |c| {
-            c.execute(
-                "DELETE FROM sessions WHERE digest = ?1",
-                [digest.0.to_vec()],
-            )?;
+            c.prepare_cached("DELETE FROM sessions WHERE digest = ?1")?
+                .execute([digest.0.to_vec()])?;
             Ok(())
         })
         .await
@@ -357,10 +381,10 @@ impl Store for SqliteStore {
 
     async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()> {
         self.write(move |c| {
-            c.execute(
-                "INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
+            c.prepare_cached("INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
                     scopes, code_challenge, expires_at, install_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+                .execute(
                 params![
                     digest.0.to_vec(),
                     code.app_id,
@@ -517,7 +541,8 @@ impl Store for SqliteStore {
             .await?
             .filter(|info| info.expires_at > at);
         if let Some(info) = &found {
-            self.access.insert(digest, info.clone(), since);
+            self.access
+                .insert(digest, info.clone(), info.expires_at, since);
         }
         Ok(found)
     }
@@ -599,10 +624,10 @@ impl Store for SqliteStore {
 
     async fn revoke_family(&self, family: i64, at: i64) -> StoreResult<()> {
         self.write_revoking(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![family, at],
-            )?;
+            )?
+            .execute(params![family, at])?;
             Ok(())
         })
         .await
@@ -611,10 +636,8 @@ impl Store for SqliteStore {
     async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()> {
         let out = self
             .write(move |c| {
-                c.execute(
-                    "DELETE FROM access_tokens WHERE digest = ?1",
-                    [digest.0.to_vec()],
-                )?;
+                c.prepare_cached("DELETE FROM access_tokens WHERE digest = ?1")?
+                    .execute([digest.0.to_vec()])?;
                 Ok(())
             })
             .await;
@@ -641,7 +664,7 @@ impl Store for SqliteStore {
         company_id: i64,
         user_id: i64,
         scopes: ScopeSet,
-    ) -> StoreResult<Install> {
+    ) -> StoreResult<Recorded> {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let at = now();
@@ -652,31 +675,31 @@ impl Store for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let id = match existing {
+            let (id, queued) = match existing {
                 Some((id, old)) => {
                     // A new consent that asks for more widens the install.
                     let widened = ScopeSet::from_stored(&format!("{old} {scopes}"));
-                    tx.execute(
-                        "UPDATE installs SET scopes = ?2, updated_at = ?3 WHERE id = ?1",
+                    tx.prepare_cached("UPDATE installs SET scopes = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(
                         params![id, widened.to_string(), at],
                     )?;
-                    id
+                    (id, false)
                 }
                 None => {
-                    tx.execute(
-                        "INSERT INTO installs (app_id, company_id, installed_by, scopes, state, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
+                    tx.prepare_cached("INSERT INTO installs (app_id, company_id, installed_by, scopes, state, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)")?
+                .execute(
                         params![app_id, company_id, user_id, scopes.to_string(), at],
                     )?;
                     let id = tx.last_insert_rowid();
-                    enqueue(&tx, id, user_id, events::INSTALLED, at)?;
-                    id
+                    let queued = enqueue(&tx, id, user_id, events::INSTALLED, at)?;
+                    (id, queued)
                 }
             };
             let install =
                 load_install(&tx, id)?.ok_or_else(|| StoreError::NotFound("install".into()))?;
             tx.commit()?;
-            Ok(install)
+            Ok(Recorded { install, queued })
         })
         .await
     }
@@ -730,7 +753,7 @@ impl Store for SqliteStore {
 
     async fn update_app(&self, client_id: &str, u: AppUpdate) -> StoreResult<()> {
         let client_id = client_id.to_string();
-        self.write(move |c| {
+        self.write_client(move |c| {
             let tx = c.transaction()?;
             let id = live_app_id(&tx, &client_id)?;
             let set = |column: &str, value: &dyn rusqlite::ToSql| {
@@ -774,7 +797,7 @@ impl Store for SqliteStore {
 
     async fn delete_app(&self, client_id: &str, by_user: i64) -> StoreResult<()> {
         let client_id = client_id.to_string();
-        self.write_revoking(move |c| {
+        let out = self.write_revoking(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let at = now();
             let app_id = live_app_id(&tx, &client_id)?;
@@ -785,19 +808,23 @@ impl Store for SqliteStore {
             for id in installs {
                 uninstall_in(&tx, id, by_user, at)?;
             }
-            tx.execute(
-                "UPDATE token_families SET revoked_at = ?2 WHERE app_id = ?1 AND revoked_at IS NULL",
+            tx.prepare_cached("UPDATE token_families SET revoked_at = ?2 WHERE app_id = ?1 AND revoked_at IS NULL")?
+                .execute(
                 params![app_id, at],
             )?;
-            tx.execute("DELETE FROM authorization_codes WHERE app_id = ?1", [app_id])?;
-            tx.execute(
-                "UPDATE apps SET deleted_at = ?2, secret_digest = NULL WHERE id = ?1",
+            tx.prepare_cached("DELETE FROM authorization_codes WHERE app_id = ?1")?
+                .execute( [app_id])?;
+            tx.prepare_cached("UPDATE apps SET deleted_at = ?2, secret_digest = NULL WHERE id = ?1")?
+                .execute(
                 params![app_id, at],
             )?;
             tx.commit()?;
             Ok(())
         })
-        .await
+        .await;
+        // The client is gone too.
+        self.clients.invalidate();
+        out
     }
 
     async fn due_deliveries(&self, at: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
@@ -814,8 +841,8 @@ impl Store for SqliteStore {
 
     async fn delivery_done(&self, id: i64) -> StoreResult<()> {
         self.write(move |c| {
-            c.execute(
-                "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            c.prepare_cached("UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1")?
+                .execute(
                 params![id, now()],
             )?;
             Ok(())
@@ -832,12 +859,12 @@ impl Store for SqliteStore {
         let error = error.to_string();
         self.write(move |c| {
             match retry_at {
-                Some(next) => c.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                Some(next) => c.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1")?
+                .execute(
                     params![id, error, next],
                 )?,
-                None => c.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, failed_at = ?3 WHERE id = ?1",
+                None => c.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, failed_at = ?3 WHERE id = ?1")?
+                .execute(
                     params![id, error, now()],
                 )?,
             };
@@ -923,7 +950,7 @@ fn enqueue(
     user_id: i64,
     kind: &str,
     at: i64,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     type Row6 = (i64, String, Option<String>, i64, String, String);
     let row: Option<Row6> = tx
         .prepare_cached(
@@ -943,7 +970,7 @@ fn enqueue(
         })
         .optional()?;
     let Some((app_id, client_id, Some(url), company_id, company_name, scopes)) = row else {
-        return Ok(());
+        return Ok(false);
     };
     let username: String = tx
         .prepare_cached("SELECT username FROM users WHERE id = ?1")?
@@ -968,12 +995,12 @@ fn enqueue(
         scopes: &scopes,
     };
     let body = serde_json::to_string(&event).expect("events serialize");
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO outbox (event_id, app_id, event_type, url, body, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-        params![event.id, app_id, kind, url, body, at],
-    )?;
-    Ok(())
+    )?
+    .execute(params![event.id, app_id, kind, url, body, at])?;
+    Ok(true)
 }
 
 /// Uninstalls inside a transaction: revokes the install's tokens and pending codes, marks it,
@@ -984,21 +1011,19 @@ fn uninstall_in(
     by_user: i64,
     at: i64,
 ) -> rusqlite::Result<bool> {
-    let n = tx.execute(
-        "UPDATE installs SET state = 'uninstalled', updated_at = ?2 WHERE id = ?1 AND state = 'active'",
+    let n = tx.prepare_cached("UPDATE installs SET state = 'uninstalled', updated_at = ?2 WHERE id = ?1 AND state = 'active'")?
+                .execute(
         params![id, at],
     )?;
     if n == 0 {
         return Ok(false);
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE token_families SET revoked_at = ?2 WHERE install_id = ?1 AND revoked_at IS NULL",
-        params![id, at],
-    )?;
-    tx.execute(
-        "DELETE FROM authorization_codes WHERE install_id = ?1",
-        [id],
-    )?;
+    )?
+    .execute(params![id, at])?;
+    tx.prepare_cached("DELETE FROM authorization_codes WHERE install_id = ?1")?
+        .execute([id])?;
     enqueue(tx, id, by_user, events::UNINSTALLED, at)?;
     Ok(true)
 }

@@ -462,6 +462,18 @@ async fn a_developer_cannot_read_or_change_another_developers_app() {
 #[tokio::test]
 async fn rotating_the_client_secret_stops_the_old_one_at_once() {
     let w = world(spawn_app().await, "http://127.0.0.1:9/hook", "code").await;
+    let old = TestClient {
+        client_id: w.client_id.clone(),
+        secret: Some(w.client_secret.clone()),
+    };
+    // The old secret works first (and the server now holds the client in its cache).
+    assert_eq!(
+        w.app
+            .token(&old, &[("grant_type", "client_credentials")])
+            .await
+            .status(),
+        200
+    );
     let res = w
         .app
         .call(
@@ -473,10 +485,6 @@ async fn rotating_the_client_secret_stops_the_old_one_at_once() {
         .await;
     let rotated: Value = res.json().await.unwrap();
     assert_eq!(rotated["previous_secret_revoked"], true);
-    let old = TestClient {
-        client_id: w.client_id.clone(),
-        secret: Some(w.client_secret.clone()),
-    };
     let new = TestClient {
         client_id: w.client_id.clone(),
         secret: Some(rotated["client_secret"].as_str().unwrap().into()),
@@ -699,6 +707,18 @@ async fn deleting_an_app_uninstalls_it_everywhere_and_notifies_each_install() {
     let event = hook.wait_for("app.uninstalled", &w.webhook_secret).await;
     assert_eq!(event["install_id"], install);
     assert_eq!(w.app.api("/api/username", &token).await.status(), 401);
+    // Its client no longer authenticates.
+    let client = TestClient {
+        client_id: w.client_id.clone(),
+        secret: Some(w.client_secret.clone()),
+    };
+    assert_eq!(
+        w.app
+            .token(&client, &[("grant_type", "client_credentials")])
+            .await
+            .status(),
+        401
+    );
     let catalog: Value = w
         .app
         .call("GET", "/api/dashboard/catalog", &w.alice, None)

@@ -1,0 +1,276 @@
+//! `atrium-desktop-bench`: the desktop figures of `cargo xtask bench`, taken on the real
+//! desktop app under Xvfb against a real server and the sample app. Prints JSON:
+//!
+//! - `binary_bytes`: the size of the `atrium` binary;
+//! - `memory`: the app's whole process tree (the shell and its WebKit processes), as PSS (each
+//!   shared page counted once across the tree) and RSS, with the dashboard alone and with
+//!   three embedded apps open;
+//! - `startup_ms`: from starting `atrium` (inside its own `dbus-run-session`) until the UI
+//!   reports the signed-in dashboard rendered (`dashboard shown` in the shell's log), for a
+//!   returning user: five launches, after the one that signed in.
+//!
+//! The binaries come from `ATRIUM_TARGET_DIR` (`cargo xtask bench` points it at
+//! `target/release`). Needs an X display and tauri-driver, as the end-to-end tests do.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use atrium_tests::{binary, free_port, Browser, Desktop, Process, SampleApp, Server};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(60);
+const LAUNCHES: usize = 5;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let sample_port = free_port();
+    let sample_url = format!("http://127.0.0.1:{sample_port}");
+    let (server, mut demo) = Server::start_with_demo(&sample_url).await?;
+    // A third app. The sample app serves two; this one is registered with App1's page, which
+    // is an honest page to embed even though its launch check refuses another app's token.
+    let third = register_third_app(&server, &sample_url)?;
+    demo["apps"]["App3"] = third.clone();
+    let _sample = SampleApp::start(&server.url, sample_port, &demo).await?;
+    let apps = [
+        ("demo-app1", "token", format!("{sample_url}/app1/callback")),
+        ("demo-app2", "code", format!("{sample_url}/app2/callback")),
+        (
+            third["client_id"].as_str().context("no client id")?,
+            "token",
+            format!("{sample_url}/app1/callback"),
+        ),
+    ];
+    install_all(&server.url, &apps).await?;
+
+    let home = tempfile::tempdir()?;
+    let xdg = |sub: &str| home.path().join(sub).display().to_string();
+    let env = vec![
+        (
+            "ATRIUM_BROWSER",
+            binary("atrium-scripted-browser")?.display().to_string(),
+        ),
+        (
+            "ATRIUM_DESKTOP_BIN",
+            binary("atrium")?.display().to_string(),
+        ),
+        ("SCRIPTED_USER", "demo".into()),
+        ("SCRIPTED_PASSWORD", "atrium-demo".into()),
+        ("XDG_DATA_HOME", xdg("data")),
+        ("XDG_CONFIG_HOME", xdg("config")),
+        ("XDG_CACHE_HOME", xdg("cache")),
+    ];
+
+    // Sign in, then measure with the dashboard alone and with the three apps open.
+    eprintln!("desktop-bench: signing in and opening three apps");
+    let desktop = Desktop::launch_with(&server.url, &env).await?;
+    desktop
+        .wait_for("#server-health[data-state='healthy']", WAIT)
+        .await?;
+    desktop.click("#sign-in").await?;
+    desktop.wait_for("#signed-in-as", WAIT).await?;
+    for (client_id, _, _) in &apps {
+        desktop
+            .wait_for(
+                &format!("#installed-apps .app-item[data-client-id='{client_id}']"),
+                WAIT,
+            )
+            .await?;
+    }
+    settle().await;
+    let alone = tree_memory()?;
+    for (client_id, _, _) in &apps {
+        desktop
+            .click(&format!(
+                "#installed-apps .app-item[data-client-id='{client_id}']"
+            ))
+            .await?;
+        desktop
+            .wait_for(".app-frame:not(.hidden) iframe", WAIT)
+            .await?;
+    }
+    let frames = desktop
+        .client
+        .find_all(fantoccini::Locator::Css(".app-frame iframe"))
+        .await?
+        .len();
+    if frames != apps.len() {
+        bail!("expected {} embedded apps, found {frames}", apps.len());
+    }
+    settle().await;
+    let three = tree_memory()?;
+    desktop.screenshot("bench-three-apps").await?;
+    desktop.close().await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    // A returning user starts the app: time to the dashboard.
+    let mut startup = Vec::new();
+    for i in 0..LAUNCHES {
+        let ms = time_to_dashboard(&server.url, &env)?;
+        eprintln!(
+            "desktop-bench: launch {}: dashboard shown after {ms} ms",
+            i + 1
+        );
+        startup.push(ms);
+    }
+    let mut sorted = startup.clone();
+    sorted.sort_unstable();
+
+    println!(
+        "{}",
+        json!({
+            "binary_bytes": std::fs::metadata(binary("atrium")?)?.len(),
+            "memory": { "dashboard": alone, "three_apps_open": three },
+            "startup_ms": { "launches": startup, "median": sorted[sorted.len() / 2], "max": sorted[sorted.len() - 1] },
+        })
+    );
+    Ok(())
+}
+
+/// Lets pages finish loading and the processes settle before reading memory.
+async fn settle() {
+    tokio::time::sleep(Duration::from_secs(3)).await;
+}
+
+fn register_third_app(server: &Server, sample_url: &str) -> Result<Value> {
+    let out = Command::new(binary("atrium-server")?)
+        .arg("--db")
+        .arg(server.db_path())
+        .args(["app", "add", "--owner", "demo", "--name", "App3"])
+        .args(["--redirect-uri", &format!("{sample_url}/app1/callback")])
+        .args(["--iframe-url", &format!("{sample_url}/app1/")])
+        .args([
+            "--scopes",
+            "profile company",
+            "--method",
+            "token",
+            "--public",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .context("cannot run atrium-server app add")?;
+    if !out.status.success() {
+        bail!("app add failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Installs each app in the demo company through the server's consent page, as `demo`.
+async fn install_all(server_url: &str, apps: &[(&str, &str, String)]) -> Result<()> {
+    let browser = Browser::new(server_url)?;
+    browser.login("demo", "atrium-demo").await?;
+    for (client_id, response_type, redirect_uri) in apps {
+        let to = browser
+            .authorize_and_allow(&[
+                ("client_id", client_id),
+                ("response_type", response_type),
+                ("redirect_uri", redirect_uri),
+                ("scope", "profile company"),
+                ("state", "bench"),
+            ])
+            .await?;
+        if to.contains("error=") {
+            bail!("installing {client_id} failed: {to}");
+        }
+    }
+    Ok(())
+}
+
+/// Starts `atrium` on its own and waits for the shell to log that the dashboard is shown.
+fn time_to_dashboard(server_url: &str, env: &[(&str, String)]) -> Result<u64> {
+    let started = Instant::now();
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.arg("--")
+        .arg(binary("atrium")?)
+        .env("ATRIUM_SERVER_URL", server_url)
+        .env("RUST_LOG", "warn,atrium_desktop=info")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut app = Process::spawn("atrium", &mut cmd)?;
+    let stderr = app.take_stderr().context("no stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("dashboard shown") {
+                let _ = tx.send(started.elapsed());
+            }
+        }
+    });
+    let elapsed = rx
+        .recv_timeout(WAIT)
+        .context("the desktop never reported the dashboard shown")?;
+    drop(app);
+    Ok(elapsed.as_millis() as u64)
+}
+
+/// PSS and RSS of the running `atrium` and every process under it.
+fn tree_memory() -> Result<Value> {
+    let exe = binary("atrium")?.canonicalize()?;
+    let mut parents: HashMap<u32, u32> = HashMap::new();
+    let mut roots = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Some(pid) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Some(ppid) = parent_of(pid) {
+            parents.insert(pid, ppid);
+        }
+        if std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .as_deref()
+            == Some(exe.as_path())
+        {
+            roots.push(pid);
+        }
+    }
+    let Some(&root) = roots.first() else {
+        bail!("no running {} found", exe.display());
+    };
+    let in_tree = |mut pid: u32| loop {
+        if pid == root {
+            return true;
+        }
+        match parents.get(&pid) {
+            Some(&p) if p != 0 && p != pid => pid = p,
+            _ => return false,
+        }
+    };
+    let (mut pss, mut rss, mut names) = (0u64, 0u64, Vec::new());
+    for &pid in parents.keys().filter(|&&p| in_tree(p)) {
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        pss += field_kib(&rollup, "Pss:");
+        rss += field_kib(&rollup, "Rss:");
+        names.push(process_name(pid));
+    }
+    names.sort();
+    Ok(json!({ "pss_kib": pss, "rss_kib": rss, "processes": names }))
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name may hold spaces and parentheses: the fields resume after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn process_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn field_kib(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
