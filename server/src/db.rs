@@ -1,13 +1,13 @@
 //! SQLite storage: one place that opens connections, sets pragmas and runs migrations.
 //!
-//! SQLite calls block, so [`Db::call`] and [`Db::write`] run them on tokio's blocking pool.
-//! Reads take a connection from a small pool; WAL lets them proceed while a write is under way.
-//! Writes all go through one connection, taken in turn behind an async mutex: SQLite admits one
-//! writer at a time anyway, and queueing writers here, in order, is far cheaper than letting
-//! several connections race for the lock, where the losers sleep in SQLite's busy handler
-//! (1, 2, 5, 10 ms...). With four connections writing tokens, that sleeping held
-//! `client_credentials` to about 4,700 tokens/s on two cores and pushed its p99 to 23 ms.
-
+//! SQLite calls block, so they run off the async workers. Reads take a connection from a small
+//! pool on tokio's blocking pool; WAL lets them proceed while a write is under way. Writes all
+//! go to one connection owned by a dedicated writer thread, which runs them one after another
+//! in the order they were asked for. SQLite admits one writer at a time anyway; queueing
+//! writers here is far cheaper than letting several connections race for the lock (the losers
+//! sleep in SQLite's busy handler: 1, 2, 5, 10 ms...), and a thread that takes the next write
+//! off its queue at once never idles between writes, where a lock handed from one blocking
+//! task to the next would be held across each thread hand-off.
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -61,7 +61,27 @@ struct Inner {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
-    writer: Arc<tokio::sync::Mutex<Connection>>,
+    writer: std::sync::mpsc::Sender<WriteJob>,
+}
+
+/// A write for the writer thread; it sends its own result back.
+type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Starts the thread that owns the writer connection. It ends (closing the connection) when
+/// the last [`Db`] handle is dropped.
+fn spawn_writer(mut conn: Connection) -> Result<std::sync::mpsc::Sender<WriteJob>, DbError> {
+    let (jobs, queue) = std::sync::mpsc::channel::<WriteJob>();
+    std::thread::Builder::new()
+        .name("atrium-db-writer".into())
+        .spawn(move || {
+            while let Ok(job) = queue.recv() {
+                // A panicking write loses only its own answer (its caller sees `TaskFailed`);
+                // the thread and the connection carry on with the next one.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+            }
+        })
+        .map_err(|_| DbError::TaskFailed)?;
+    Ok(jobs)
 }
 
 impl std::fmt::Debug for Db {
@@ -90,7 +110,7 @@ impl Db {
                 path: path.to_owned(),
                 idle: Mutex::new(vec![reader]),
                 permits: Semaphore::new(size),
-                writer: Arc::new(tokio::sync::Mutex::new(conn)),
+                writer: spawn_writer(conn)?,
             }),
         })
     }
@@ -132,18 +152,22 @@ impl Db {
         .map_err(|_| DbError::TaskFailed)?
     }
 
-    /// Runs `f`, which writes, with the writer connection on the blocking pool. Writers take
-    /// their turn in the order they asked (tokio's mutex is fair).
+    /// Runs `f`, which writes, on the writer thread. Writes run in the order they were asked.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
     {
-        let mut conn = Arc::clone(&self.inner.writer).lock_owned().await;
-        tokio::task::spawn_blocking(move || f(&mut conn))
-            .await
-            .map_err(|_| DbError::TaskFailed)?
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: WriteJob = Box::new(move |conn| {
+            let _ = answer.send(f(conn));
+        });
+        self.inner
+            .writer
+            .send(job)
+            .map_err(|_| DbError::TaskFailed)?;
+        answered.await.map_err(|_| DbError::TaskFailed)?
     }
 }
 
@@ -218,6 +242,38 @@ mod tests {
             .unwrap();
         assert_eq!(version as usize, MIGRATIONS.len());
         assert_eq!(value, "v");
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_all_land_and_survive_a_panicking_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("atrium.db")).unwrap();
+        let pending: Vec<_> = (0..20)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.write(move |c| {
+                        c.execute("INSERT INTO server_meta VALUES (?1, 'v')", [i.to_string()])?;
+                        Ok::<_, DbError>(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for p in pending {
+            p.await.unwrap().unwrap();
+        }
+        let failed = db
+            .write(|_| -> Result<(), DbError> { panic!("a bug in one write") })
+            .await;
+        assert!(matches!(failed, Err(DbError::TaskFailed)));
+        let count: i64 = db
+            .write(|c| {
+                Ok::<_, DbError>(c.query_row("SELECT count(*) FROM server_meta", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 20);
     }
 
     #[test]

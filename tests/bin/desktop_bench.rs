@@ -193,16 +193,23 @@ fn time_to_dashboard(server_url: &str, env: &[(&str, String)]) -> Result<u64> {
     let mut app = Process::spawn("atrium", &mut cmd)?;
     let stderr = app.take_stderr().context("no stderr")?;
     let (tx, rx) = std::sync::mpsc::channel();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if line.contains("dashboard shown") {
                 let _ = tx.send(started.elapsed());
             }
+            log.lock().unwrap().push(line);
         }
     });
-    let elapsed = rx
-        .recv_timeout(WAIT)
-        .context("the desktop never reported the dashboard shown")?;
+    let Ok(elapsed) = rx.recv_timeout(WAIT) else {
+        let _ = Command::new("import")
+            .args(["-window", "root", "/tmp/atrium-desktop-bench-timeout.png"])
+            .status();
+        let lines = seen.lock().unwrap().join("\n");
+        bail!("the desktop never reported the dashboard shown; its log:\n{lines}");
+    };
     drop(app);
     Ok(elapsed.as_millis() as u64)
 }

@@ -69,7 +69,12 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         Command::new(rel.join("examples/floor")).arg(format!("127.0.0.1:{floor_port}")),
         floor_port,
     )?;
-    let floor_load = wrk(&floor.url("/api/username"), 64, &[], None)?;
+    // Best of 2, as the resource path below.
+    let mut floor_load = wrk(&floor.url("/api/username"), 64, &[], None)?;
+    let again = wrk(&floor.url("/api/username"), 64, &[], None)?;
+    if again.rps > floor_load.rps {
+        floor_load = again;
+    }
     drop(floor);
 
     // Atrium on a small database.
@@ -98,7 +103,7 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
     let server = Server::serve(rel, &small)?;
     std::thread::sleep(Duration::from_millis(500));
     let rss_idle = server.rss_kib()?;
-    let username = wrk(
+    let mut username = wrk(
         &server.url("/api/username"),
         64,
         &[&format!("Authorization: Bearer {token}")],
@@ -139,9 +144,10 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
     )?;
     let install = install_load(rel, &server, &seed_file)?;
     let rss_peak = server.peak_rss_kib()?;
-    drop(server);
 
-    // The same resource path with 1M tokens and 100k users.
+    // The same resource path with 1M tokens and 100k users, beside a second run on the small
+    // database, alternating (small, big, small, big) so that drift of the machine between
+    // runs does not pass for a difference; each keeps its best run.
     let big = work.join("big.db");
     eprintln!("xtask: seeding 1,000,000 tokens and 100,000 users (a minute or two)");
     let big_seed = seed_db(rel, &big, &["--tokens", "1000000", "--users", "100000"])?;
@@ -149,29 +155,35 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         .as_str()
         .context("no token")?
         .to_string();
-    let server = Server::serve(rel, &big)?;
-    let username_1m = wrk(
-        &server.url("/api/username"),
-        64,
-        &[&format!("Authorization: Bearer {big_token}")],
-        None,
-    )?;
+    let big_server = Server::serve(rel, &big)?;
+    let small_auth = format!("Authorization: Bearer {token}");
+    let big_auth = format!("Authorization: Bearer {big_token}");
+    let mut username_1m = wrk(&big_server.url("/api/username"), 64, &[&big_auth], None)?;
+    let again = wrk(&server.url("/api/username"), 64, &[&small_auth], None)?;
+    if again.rps > username.rps {
+        username = again;
+    }
+    let again = wrk(&big_server.url("/api/username"), 64, &[&big_auth], None)?;
+    if again.rps > username_1m.rps {
+        username_1m = again;
+    }
+    drop(big_server);
     drop(server);
 
     let ratio = username.rps / floor_load.rps.max(1.0);
     let table = [
         (
-            "floor GET /api/username (static JSON), 64 conns",
+            "floor GET /api/username (static JSON), 64 conns (best of 2)",
             &floor_load,
             "-",
         ),
         (
-            "GET /api/username, 64 conns, 1k tokens",
+            "GET /api/username, 64 conns, 1k tokens (best of 2)",
             &username,
             "≥ 60% of floor, p99 ≤ 5 ms",
         ),
         (
-            "GET /api/username, 64 conns, 1M tokens + 100k users",
+            "GET /api/username, 64 conns, 1M tokens + 100k users (best of 2)",
             &username_1m,
             "no slower than 1k",
         ),
@@ -465,8 +477,9 @@ impl Server {
                 .arg("--db")
                 .arg(db)
                 .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-                // Logging every refused request would measure the terminal, not the server.
-                .env("RUST_LOG", "error"),
+                // Logging every refused request would measure the terminal, not the server;
+                // and wrk cutting its connections at the end is no server error.
+                .env("RUST_LOG", "error,warp::server=off"),
             port,
         )
     }
