@@ -6,6 +6,9 @@
 //!
 //! `bench_seed DB_PATH [--codes N] [--refresh N] [--tokens N] [--users N] [--companies N]`
 
+mod common;
+use common::arg;
+
 use std::sync::Arc;
 
 use atrium_server::apps::register;
@@ -17,15 +20,6 @@ use atrium_server::store::sqlite::SqliteStore;
 use atrium_server::store::{CodeGrant, Grant, NewToken, NewUser, Store};
 
 const REDIRECT: &str = "https://bench.example/callback";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

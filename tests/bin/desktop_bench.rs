@@ -81,14 +81,17 @@ async fn main() -> Result<()> {
     }
     settle().await;
     let alone = tree_memory()?;
-    for (client_id, _, _) in &apps {
+    for ((client_id, _, _), name) in apps.iter().zip(["App1", "App2", "App3"]) {
         desktop
             .click(&format!(
                 "#installed-apps .app-item[data-client-id='{client_id}']"
             ))
             .await?;
         desktop
-            .wait_for(".app-frame:not(.hidden) iframe", WAIT)
+            .wait_for(
+                &format!(".app-frame:not(.hidden) iframe[title='{name}']"),
+                WAIT,
+            )
             .await?;
     }
     let frames = desktop
@@ -217,6 +220,8 @@ fn time_to_dashboard(server_url: &str, env: &[(&str, String)]) -> Result<u64> {
 /// PSS and RSS of the running `atrium` and every process under it.
 fn tree_memory() -> Result<Value> {
     let exe = binary("atrium")?.canonicalize()?;
+    // The scripted browser stands in for the user's own browser: not the app's memory.
+    let browser = binary("atrium-scripted-browser")?.canonicalize()?;
     let mut parents: HashMap<u32, u32> = HashMap::new();
     let mut roots = Vec::new();
     for entry in std::fs::read_dir("/proc")? {
@@ -250,16 +255,27 @@ fn tree_memory() -> Result<Value> {
             _ => return false,
         }
     };
-    let (mut pss, mut rss, mut names) = (0u64, 0u64, Vec::new());
+    let (mut pss, mut rss, mut each) = (0u64, 0u64, Vec::new());
     for &pid in parents.keys().filter(|&&p| in_tree(p)) {
+        if std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .as_deref()
+            == Some(browser.as_path())
+        {
+            continue;
+        }
         let rollup =
             std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-        pss += field_kib(&rollup, "Pss:");
-        rss += field_kib(&rollup, "Rss:");
-        names.push(process_name(pid));
+        let (p, r) = (field_kib(&rollup, "Pss:"), field_kib(&rollup, "Rss:"));
+        if r == 0 {
+            continue; // exited, not yet reaped
+        }
+        pss += p;
+        rss += r;
+        each.push(json!({ "name": process_name(pid), "pss_kib": p, "rss_kib": r }));
     }
-    names.sort();
-    Ok(json!({ "pss_kib": pss, "rss_kib": rss, "processes": names }))
+    each.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
+    Ok(json!({ "pss_kib": pss, "rss_kib": rss, "processes": each }))
 }
 
 fn parent_of(pid: u32) -> Option<u32> {

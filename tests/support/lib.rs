@@ -407,11 +407,27 @@ impl Desktop {
             "tauri:options".into(),
             serde_json::json!({ "application": app }),
         );
-        let client = ClientBuilder::rustls()?
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("cannot open a WebDriver session on the desktop app")?;
+        // tauri-driver listens before the WebKitWebDriver behind it does: until then a new
+        // session fails with "connection refused" from tauri-driver. Try again for a while.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            match ClientBuilder::rustls()?
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if attempt < 10 => {
+                    driver.check_running()?;
+                    eprintln!("desktop: no WebDriver session yet ({e}); trying again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => {
+                    return Err(e).context("cannot open a WebDriver session on the desktop app")
+                }
+            }
+        };
         Ok(Desktop {
             client,
             _driver: driver,
