@@ -163,6 +163,22 @@ async fn world(app: TestApp, webhook_url: &str, method: &str) -> World {
 }
 
 impl World {
+    /// The registered app as a confidential client.
+    fn client(&self) -> TestClient {
+        TestClient {
+            client_id: self.client_id.clone(),
+            secret: Some(self.client_secret.clone()),
+        }
+    }
+
+    /// A `client_credentials` token request; its status.
+    async fn client_credentials(&self, client: &TestClient) -> reqwest::StatusCode {
+        self.app
+            .token(client, &[("grant_type", "client_credentials")])
+            .await
+            .status()
+    }
+
     async fn install(&self, token: &str) -> reqwest::Response {
         self.app
             .call(
@@ -187,11 +203,7 @@ impl World {
         assert!(redirect.starts_with(REDIRECT));
         assert_eq!(query_param(redirect, "state").unwrap(), "st");
         let code = query_param(redirect, "code").unwrap();
-        let client = TestClient {
-            client_id: self.client_id.clone(),
-            secret: Some(self.client_secret.clone()),
-        };
-        let t = self.app.exchange(&client, &code, None).await;
+        let t = self.app.exchange(&self.client(), &code, None).await;
         (
             answer["install"]["id"].as_i64().unwrap(),
             t["access_token"].as_str().unwrap().to_string(),
@@ -462,18 +474,9 @@ async fn a_developer_cannot_read_or_change_another_developers_app() {
 #[tokio::test]
 async fn rotating_the_client_secret_stops_the_old_one_at_once() {
     let w = world(spawn_app().await, "http://127.0.0.1:9/hook", "code").await;
-    let old = TestClient {
-        client_id: w.client_id.clone(),
-        secret: Some(w.client_secret.clone()),
-    };
+    let old = w.client();
     // The old secret works first (and the server now holds the client in its cache).
-    assert_eq!(
-        w.app
-            .token(&old, &[("grant_type", "client_credentials")])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(w.client_credentials(&old).await, 200);
     let res = w
         .app
         .call(
@@ -489,20 +492,8 @@ async fn rotating_the_client_secret_stops_the_old_one_at_once() {
         client_id: w.client_id.clone(),
         secret: Some(rotated["client_secret"].as_str().unwrap().into()),
     };
-    assert_eq!(
-        w.app
-            .token(&old, &[("grant_type", "client_credentials")])
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(
-        w.app
-            .token(&new, &[("grant_type", "client_credentials")])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(w.client_credentials(&old).await, 401);
+    assert_eq!(w.client_credentials(&new).await, 200);
 }
 
 #[tokio::test]
@@ -708,17 +699,7 @@ async fn deleting_an_app_uninstalls_it_everywhere_and_notifies_each_install() {
     assert_eq!(event["install_id"], install);
     assert_eq!(w.app.api("/api/username", &token).await.status(), 401);
     // Its client no longer authenticates.
-    let client = TestClient {
-        client_id: w.client_id.clone(),
-        secret: Some(w.client_secret.clone()),
-    };
-    assert_eq!(
-        w.app
-            .token(&client, &[("grant_type", "client_credentials")])
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(w.client_credentials(&w.client()).await, 401);
     let catalog: Value = w
         .app
         .call("GET", "/api/dashboard/catalog", &w.alice, None)
