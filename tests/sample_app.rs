@@ -79,17 +79,15 @@ impl World {
         }
     }
 
-    /// A first-party token with the `dashboard` scope, obtained as the desktop does (PKCE,
-    /// loopback redirect; consent is implied for Atrium's own client).
+    /// A first-party token with the `dashboard` scope, obtained as the desktop does (PKCE, the
+    /// `atrium://` deep-link redirect, and a click on "Continue as ...").
     async fn dashboard_token(&self) -> Result<String> {
         let verifier = "e2e-verifier-of-enough-length-for-rfc7636-0123456789";
         let challenge = pkce_challenge(verifier);
-        let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-        let res = self
+        let redirect = "atrium://oauth/callback".to_string();
+        let page = self
             .browser
-            .client
-            .get(format!("{}/oauth2/authorize", self.server.url))
-            .query(&[
+            .consent_page(&[
                 ("response_type", "code"),
                 ("client_id", "atrium-desktop"),
                 ("redirect_uri", &redirect),
@@ -98,14 +96,12 @@ impl World {
                 ("code_challenge", &challenge),
                 ("code_challenge_method", "S256"),
             ])
-            .send()
             .await?;
         ensure!(
-            res.status() == 303,
-            "desktop authorize answered {}",
-            res.status()
+            page.contains("to the Atrium app?"),
+            "not the desktop's sign-in page: {page}"
         );
-        let location = atrium_tests::location(&res)?;
+        let location = self.browser.decide(&page, "allow", &[]).await?;
         let code = query_param(&location, "code").context("no code for the desktop")?;
         let tokens: Value = self
             .http

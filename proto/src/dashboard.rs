@@ -21,6 +21,10 @@ pub struct CatalogApp {
     /// `code`, `token` or both.
     pub methods: Vec<String>,
     pub has_ui: bool,
+    /// Installed through the app's own install URL: the dashboard opens it and the app starts
+    /// the authorization request (with its own PKCE and state).
+    #[serde(default)]
+    pub install_url: Option<String>,
 }
 
 /// The signed-in user.
@@ -141,6 +145,14 @@ pub struct NewApp {
     /// A public client (no secret, PKCE required).
     #[serde(default)]
     pub public: bool,
+    /// `web` (default) or `native` (RFC 8252: reverse-domain private-use schemes, and loopback
+    /// redirects on any port for public native apps).
+    #[serde(default)]
+    pub application_type: Option<String>,
+    /// Where the dashboard sends a user who installs the app; the app then starts the
+    /// authorization request itself. Required for public apps using CODE.
+    #[serde(default)]
+    pub install_url: Option<String>,
 }
 
 /// Changes to an app; absent fields stay as they are (`""` clears an optional URL).
@@ -156,6 +168,8 @@ pub struct AppPatch {
     pub iframe_url: Option<String>,
     #[serde(default)]
     pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub install_url: Option<String>,
     #[serde(default)]
     pub scopes: Option<String>,
     #[serde(default)]
@@ -174,6 +188,11 @@ pub struct AppView {
     pub scopes: String,
     pub method: String,
     pub public: bool,
+    /// `web` or `native`.
+    #[serde(default)]
+    pub application_type: String,
+    #[serde(default)]
+    pub install_url: Option<String>,
     pub created_at: i64,
 }
 

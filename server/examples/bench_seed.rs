@@ -11,7 +11,7 @@ use common::arg;
 
 use std::sync::Arc;
 
-use atrium_server::apps::register;
+use atrium_server::apps::{register, AppRegistration};
 use atrium_server::db::{Db, DbError};
 use atrium_server::domain::scope::ScopeSet;
 use atrium_server::domain::secret::{Kind, Secret};
@@ -38,15 +38,13 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let reg = register(
         user,
-        "Bench",
-        "",
-        &[REDIRECT.into()],
-        None,
-        None,
-        "profile",
-        true,
-        false,
-        false,
+        AppRegistration {
+            name: "Bench".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            scopes: "profile".into(),
+            allow_code: true,
+            ..AppRegistration::default()
+        },
     )?;
     let client_id = reg.app.client_id.clone();
     let app_id = store.create_app(reg.app).await?;

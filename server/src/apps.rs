@@ -2,12 +2,12 @@
 
 use anyhow::{bail, Context};
 
-use crate::domain::redirect::{is_loopback_host, RedirectUri};
+use crate::domain::redirect::{is_loopback_host, ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{self, Kind, Secret};
 use crate::store::NewApp;
 
-/// Checks an app's UI or webhook URL: https, or http on loopback only.
+/// Checks an app's UI, webhook or install URL: https, or http on loopback only.
 pub fn check_app_url(what: &str, u: &str) -> anyhow::Result<()> {
     let parsed = url::Url::parse(u).with_context(|| format!("the {what} {u:?} is not a URL"))?;
     let ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && is_loopback_host(&parsed));
@@ -17,13 +17,14 @@ pub fn check_app_url(what: &str, u: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Validates redirect URIs for registration (at least one).
-pub fn check_redirect_uris(raw: &[String]) -> anyhow::Result<Vec<String>> {
+/// Validates redirect URIs for registration or an edit (at least one), by the one rule of
+/// [`RedirectUri::parse`].
+pub fn check_redirect_uris(raw: &[String], kind: ApplicationType) -> anyhow::Result<Vec<String>> {
     if raw.is_empty() {
         bail!("an app needs at least one redirect URI");
     }
     raw.iter()
-        .map(|r| Ok(RedirectUri::parse(r)?.as_str().to_string()))
+        .map(|r| Ok(RedirectUri::parse(r, kind)?.as_str().to_string()))
         .collect()
 }
 
@@ -46,62 +47,85 @@ pub fn parse_method(raw: &str) -> anyhow::Result<(bool, bool)> {
     }
 }
 
+/// A public client using CODE must hold its own PKCE verifier, which the dashboard can't do for
+/// it: such an app is installed through its install URL, where it starts the request itself.
+pub fn check_install_path(
+    public: bool,
+    allow_code: bool,
+    install_url: Option<&str>,
+) -> anyhow::Result<()> {
+    if public && allow_code && install_url.is_none() {
+        bail!("a public app using the CODE method needs an install URL: the dashboard opens it, and the app starts the authorization request with its own PKCE");
+    }
+    Ok(())
+}
+
+/// What a developer asks to register, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct AppRegistration {
+    pub name: String,
+    pub description: String,
+    pub redirect_uris: Vec<String>,
+    pub iframe_url: Option<String>,
+    pub webhook_url: Option<String>,
+    /// Where the dashboard sends a user who installs the app (`initiate_login_uri`).
+    pub install_url: Option<String>,
+    /// Space-separated scopes the app may ask for.
+    pub scopes: String,
+    pub allow_code: bool,
+    pub allow_token: bool,
+    /// No client secret (PKCE only).
+    pub public: bool,
+    pub application_type: ApplicationType,
+}
+
 /// A validated registration, ready to store; the client secret is shown once.
 pub struct Registration {
     pub app: NewApp,
     pub client_secret: Option<Secret>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn register(
-    developer_id: i64,
-    name: &str,
-    description: &str,
-    redirect_uris: &[String],
-    iframe_url: Option<&str>,
-    webhook_url: Option<&str>,
-    scopes: &str,
-    allow_code: bool,
-    allow_token: bool,
-    public: bool,
-) -> anyhow::Result<Registration> {
-    if name.trim().is_empty() {
+/// Validates a registration once, for the developer API and the command line alike.
+pub fn register(developer_id: i64, r: AppRegistration) -> anyhow::Result<Registration> {
+    let name = r.name.trim();
+    if name.is_empty() {
         bail!("the app name must not be empty");
     }
-    let mut uris = Vec::new();
-    for raw in redirect_uris {
-        uris.push(RedirectUri::parse(raw)?.as_str().to_string());
+    if !r.allow_code && !r.allow_token {
+        bail!("an app needs the CODE method, the TOKEN method or both");
     }
-    for (what, url) in [("iframe URL", iframe_url), ("webhook URL", webhook_url)] {
+    let redirect_uris = check_redirect_uris(&r.redirect_uris, r.application_type)?;
+    let nonempty = |u: Option<String>| u.filter(|u| !u.trim().is_empty());
+    let iframe_url = nonempty(r.iframe_url);
+    let webhook_url = nonempty(r.webhook_url);
+    let install_url = nonempty(r.install_url);
+    for (what, url) in [
+        ("iframe URL", &iframe_url),
+        ("webhook URL", &webhook_url),
+        ("install URL", &install_url),
+    ] {
         if let Some(u) = url {
-            let parsed =
-                url::Url::parse(u).with_context(|| format!("the {what} {u:?} is not a URL"))?;
-            let ok = parsed.scheme() == "https"
-                || (parsed.scheme() == "http"
-                    && crate::domain::redirect::is_loopback_host(&parsed));
-            if !ok {
-                bail!("the {what} {u:?} must use https (http only on loopback)");
-            }
+            check_app_url(what, u)?;
         }
     }
-    let scopes = ScopeSet::parse(scopes)?;
-    if scopes.has_first_party() {
-        bail!("the dashboard scope is reserved for Atrium");
-    }
-    let client_secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
+    check_install_path(r.public, r.allow_code, install_url.as_deref())?;
+    let scopes = check_scopes(&r.scopes)?;
+    let client_secret = (!r.public).then(|| Secret::generate(Kind::ClientSecret));
     Ok(Registration {
         app: NewApp {
             client_id: secret::public_id("atr_ci_"),
             secret_digest: client_secret.as_ref().map(Secret::digest),
-            name: name.trim().to_string(),
-            description: description.trim().to_string(),
+            name: name.to_string(),
+            description: r.description.trim().to_string(),
             developer_id: Some(developer_id),
-            redirect_uris: uris,
-            iframe_url: iframe_url.map(str::to_string),
-            webhook_url: webhook_url.map(str::to_string),
+            redirect_uris,
+            iframe_url,
+            webhook_url,
+            install_url,
             scopes,
-            allow_code,
-            allow_token,
+            allow_code: r.allow_code,
+            allow_token: r.allow_token,
+            application_type: r.application_type,
         },
         client_secret,
     })

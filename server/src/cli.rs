@@ -8,10 +8,11 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::apps::register;
+use crate::apps::{register, AppRegistration};
 use crate::config::{default_db_path, FileConfig, Settings};
 use crate::db::Db;
 use crate::domain::password;
+use crate::domain::redirect::ApplicationType;
 use crate::domain::secret::{Kind, Secret};
 use crate::keys::{key_path_for, ServerKeys};
 use crate::store::sqlite::SqliteStore;
@@ -26,7 +27,8 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
-    /// refresh_token_ttl_secs); flags and environment variables take precedence.
+    /// refresh_token_ttl_secs, implicit_token_ttl_secs); flags and environment variables take
+    /// precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -77,6 +79,11 @@ pub struct ServeArgs {
     /// Refresh-token lifetime in seconds [default: 2592000, 30 days]
     #[arg(long, env = "ATRIUM_REFRESH_TOKEN_TTL")]
     pub refresh_token_ttl: Option<i64>,
+    /// Lifetime in seconds of access tokens issued by the TOKEN (implicit) method, which puts
+    /// them in a URL fragment and never comes with a refresh token; kept short (RFC 9700
+    /// §2.1.2 discourages the method) [default: 600]
+    #[arg(long, env = "ATRIUM_IMPLICIT_TOKEN_TTL")]
+    pub implicit_token_ttl: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,13 +134,23 @@ pub enum AppCmd {
         name: String,
         #[arg(long, default_value = "")]
         description: String,
-        /// Redirect URI (repeatable): https, or http on loopback.
+        /// Redirect URI (repeatable): https; http on 127.0.0.1 or [::1]; for native apps, a
+        /// reverse-domain private-use scheme (com.example.app:/callback).
         #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
+        /// The app's page embedded in the dashboard.
         #[arg(long)]
         iframe_url: Option<String>,
+        /// Where install notifications are POSTed.
         #[arg(long)]
         webhook_url: Option<String>,
+        /// Where the dashboard sends a user who installs the app; the app then starts the
+        /// authorization request itself. Required for --public apps using CODE.
+        #[arg(long)]
+        install_url: Option<String>,
+        /// `web` (a server or browser app) or `native` (an app on the user's device, RFC 8252).
+        #[arg(long, value_enum, default_value = "web")]
+        application_type: AppTypeArg,
         /// Scopes the app may ask for, space-separated.
         #[arg(long, default_value = "profile")]
         scopes: String,
@@ -143,6 +160,12 @@ pub enum AppCmd {
         #[arg(long)]
         public: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AppTypeArg {
+    Web,
+    Native,
 }
 
 /// Runs one command line.
@@ -180,6 +203,9 @@ async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::R
     }
     if let Some(ttl) = args.refresh_token_ttl.or(file.refresh_token_ttl_secs) {
         settings.refresh_ttl = positive(ttl, "refresh token lifetime")?;
+    }
+    if let Some(ttl) = args.implicit_token_ttl.or(file.implicit_token_ttl_secs) {
+        settings.implicit_ttl = positive(ttl, "implicit access token lifetime")?;
     }
     let app = crate::startup::Application::build(&settings).await?;
     tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
@@ -275,6 +301,8 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
         redirect_uris,
         iframe_url,
         webhook_url,
+        install_url,
+        application_type,
         scopes,
         method,
         public,
@@ -288,15 +316,22 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
     };
     let reg = register(
         developer,
-        &name,
-        &description,
-        &redirect_uris,
-        iframe_url.as_deref(),
-        webhook_url.as_deref(),
-        &scopes,
-        code,
-        token,
-        public,
+        AppRegistration {
+            name,
+            description,
+            redirect_uris,
+            iframe_url,
+            webhook_url,
+            install_url,
+            scopes,
+            allow_code: code,
+            allow_token: token,
+            public,
+            application_type: match application_type {
+                AppTypeArg::Web => ApplicationType::Web,
+                AppTypeArg::Native => ApplicationType::Native,
+            },
+        },
     )?;
     let client_id = reg.app.client_id.clone();
     store.create_app(reg.app).await?;
@@ -349,18 +384,21 @@ async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result
         } else {
             let mut reg = register(
                 user_id,
-                label,
-                &format!(
-                    "The sample app's {label}, using the {} method",
-                    method.to_uppercase()
-                ),
-                &[format!("{base}/{path}/callback")],
-                Some(&format!("{base}/{path}/")),
-                Some(&format!("{base}/webhook")),
-                "profile email company company.members",
-                method == "code",
-                method == "token",
-                public,
+                AppRegistration {
+                    name: label.into(),
+                    description: format!(
+                        "The sample app's {label}, using the {} method",
+                        method.to_uppercase()
+                    ),
+                    redirect_uris: vec![format!("{base}/{path}/callback")],
+                    iframe_url: Some(format!("{base}/{path}/")),
+                    webhook_url: Some(format!("{base}/webhook")),
+                    scopes: "profile email company company.members".into(),
+                    allow_code: method == "code",
+                    allow_token: method == "token",
+                    public,
+                    ..AppRegistration::default()
+                },
             )?;
             reg.app.client_id = client_id.clone();
             reg.app.secret_digest = secret.as_ref().map(Secret::digest);

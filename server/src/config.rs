@@ -20,6 +20,8 @@ pub struct Settings {
     pub access_ttl: i64,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl: i64,
+    /// Lifetime of access tokens issued by the TOKEN (implicit) method, in seconds.
+    pub implicit_ttl: i64,
     /// Retry policy of install notifications.
     pub webhook_policy: crate::webhooks::Policy,
 }
@@ -34,6 +36,7 @@ impl Settings {
             public_url: None,
             access_ttl: crate::oauth::OAuthConfig::DEFAULT_ACCESS_TTL,
             refresh_ttl: crate::oauth::OAuthConfig::DEFAULT_REFRESH_TTL,
+            implicit_ttl: crate::oauth::OAuthConfig::DEFAULT_IMPLICIT_TTL,
             webhook_policy: crate::webhooks::Policy::default(),
         }
     }
@@ -48,6 +51,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
+    pub implicit_token_ttl_secs: Option<i64>,
 }
 
 impl FileConfig {

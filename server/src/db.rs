@@ -24,6 +24,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/002_oauth.sql"),
     // 3: installs and the notification outbox.
     include_str!("../migrations/003_installs.sql"),
+    // 4: application types, install URLs, the desktop's redirect, single-use login forms.
+    include_str!("../migrations/004_trust.sql"),
 ];
 
 /// Storage errors.

@@ -105,6 +105,16 @@ impl ServerKeys {
         format!("atr_wh_{}", URL_SAFE_NO_PAD.encode(raw))
     }
 
+    /// Binds a login form to its pre-session id: `HMAC-SHA256(master, "login-form:v1:<id>")`.
+    /// Only this server can make the token that goes with an id, so a page on another port of
+    /// the same host can't invent a cookie and field pair.
+    pub fn login_form_token(&self, pre_session: &str) -> String {
+        URL_SAFE_NO_PAD.encode(derive(
+            &self.master,
+            format!("login-form:v1:{pre_session}").as_bytes(),
+        ))
+    }
+
     /// The JWKS document (RFC 7517) with the launch-token key (RFC 8037, OKP Ed25519).
     pub fn jwks(&self) -> serde_json::Value {
         serde_json::json!({

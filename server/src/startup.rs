@@ -39,6 +39,7 @@ impl Application {
         let mut config = OAuthConfig::new(&issuer);
         config.access_ttl = settings.access_ttl;
         config.refresh_ttl = settings.refresh_ttl;
+        config.implicit_ttl = settings.implicit_ttl;
         let keys = Arc::new(ServerKeys::load_or_create(&key_path_for(
             &settings.db_path,
         ))?);

@@ -88,7 +88,11 @@ fn users_companies_and_apps_are_created_from_the_command_line() {
             "--name",
             "Cli",
             "--redirect-uri",
-            "http://127.0.0.1:9000/cb",
+            "http://127.0.0.1/cb",
+            "--application-type",
+            "native",
+            "--install-url",
+            "https://cli.example/install",
             "--public",
         ],
         None,
@@ -151,6 +155,18 @@ fn bad_input_fails_with_one_line_and_a_non_zero_status() {
         !out.status.success(),
         "plain http redirect URIs are refused"
     );
+    // The command line applies the registration rules of the API: the same allowlist of
+    // redirect URIs, and an install URL for public CODE apps.
+    for extra in [
+        &["--redirect-uri", "atrium://oauth/callback"][..],
+        &["--redirect-uri", "ms-settings:privacy"][..],
+        &["--redirect-uri", "https://x.example/cb", "--public"][..],
+    ] {
+        let mut args = vec!["app", "add", "--owner", "ada", "--name", "N"];
+        args.extend_from_slice(extra);
+        let out = run(&db, &args, None);
+        assert!(!out.status.success(), "{extra:?} was registered");
+    }
     let out = run(
         &db,
         &["user", "add", "ada", "--password-stdin"],

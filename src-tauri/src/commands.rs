@@ -210,6 +210,30 @@ pub async fn consent(
         .await
 }
 
+/// An app with an install URL asks for consent itself: open that URL (as the server lists it,
+/// never one from the webview) in the system browser, with `iss` naming this server (OpenID
+/// Connect's third-party-initiated login), where the user is signed in. The app then starts its
+/// own authorization request, with its own PKCE and `state`.
+#[tauri::command]
+pub async fn install_via_url(
+    shell: State<'_, Shell>,
+    client_id: String,
+    company_id: i64,
+) -> Res<()> {
+    let view = consent(shell.clone(), client_id, company_id).await?;
+    let Some(raw) = view.app.install_url else {
+        return Err(Error::Invalid(format!(
+            "{} has no install URL; install it from the catalog",
+            view.app.name
+        )));
+    };
+    let mut url = url::Url::parse(&raw)
+        .map_err(|e| Error::Server(format!("the app's install URL is not a URL: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair("iss", shell.server_url().as_str().trim_end_matches('/'));
+    crate::browser::open(url.as_str())
+}
+
 /// The user allowed the install: the server records it and answers the app's redirect, which
 /// runs in a window of its own (no IPC there); the app finishes at `atrium://install-complete`.
 #[tauri::command]

@@ -72,6 +72,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
             commands::company_installs,
             commands::consent,
             commands::install_app,
+            commands::install_via_url,
             commands::get_install,
             commands::uninstall,
             commands::launch,

@@ -2,7 +2,8 @@
 //!
 //! The desktop runs it (through `ATRIUM_BROWSER`) with a URL:
 //! - the server's sign-in URL: like a person would, it signs in with `SCRIPTED_USER` /
-//!   `SCRIPTED_PASSWORD` on the HTML form and follows the redirects;
+//!   `SCRIPTED_PASSWORD` on the HTML form, follows the redirects, and clicks "Continue" on the
+//!   page that asks to sign the desktop in as that account (it checks the page names it);
 //! - an app's install redirect (with `ATRIUM_APP_REDIRECTS=browser`): it loads the app's page and
 //!   follows its `<meta http-equiv="refresh">` back to Atrium.
 //!
@@ -34,7 +35,7 @@ async fn main() -> Result<()> {
         return open_deep_link(&desktop, &link);
     }
     let mut form = hidden_inputs(&page);
-    form.push(("username".into(), user));
+    form.push(("username".into(), user.clone()));
     form.push(("password".into(), password));
     let res = http.post(start.join("/login")?).form(&form).send().await?;
     let mut next = location(&res).context("signing in did not redirect")?;
@@ -44,7 +45,23 @@ async fn main() -> Result<()> {
             return open_deep_link(&desktop, &next);
         }
         let res = http.get(start.join(&next)?).send().await?;
-        next = location(&res).context("the flow stopped without reaching the app")?;
+        if let Some(to) = location(&res) {
+            next = to;
+            continue;
+        }
+        // The page asking to continue as the signed-in account: check it, then click.
+        let page = res.text().await?;
+        if !page.contains("to the Atrium app?") || !page.contains(&format!(">{user}</strong>")) {
+            bail!("expected the page asking to continue as {user}: {page}");
+        }
+        let mut form = hidden_inputs(&page);
+        form.push(("decision".into(), "allow".into()));
+        let res = http
+            .post(start.join("/oauth2/authorize")?)
+            .form(&form)
+            .send()
+            .await?;
+        next = location(&res).context("continuing did not redirect")?;
     }
     bail!("too many redirects")
 }

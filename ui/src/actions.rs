@@ -180,6 +180,67 @@ pub async fn install(d: Dispatch, app: CatalogApp, company_id: i64) {
 }
 
 /// The app said it is done (a hint): re-read the install from the server, then open it.
+/// How long the dashboard watches for an install finished in the browser, and how often.
+const BROWSER_INSTALL_WAIT_MS: i32 = 10 * 60 * 1000;
+const BROWSER_INSTALL_POLL_MS: i32 = 2000;
+
+/// An app with an install URL asks for consent itself: the shell opens that URL in the system
+/// browser, the app starts its own authorization request there (with its own PKCE and state),
+/// and the user picks the company and allows. The dashboard watches the company's installs
+/// until the app appears, then opens it.
+pub async fn install_via_url(d: Dispatch, app: CatalogApp, company_id: i64) {
+    let mut progress = Installing {
+        app_name: app.name.clone(),
+        install_id: None,
+        step: InstallStep::InBrowser,
+    };
+    d.dispatch(Action::Installing(progress.clone()));
+    if let Err(e) = invoke::<_, ()>(
+        "install_via_url",
+        &InstallAppArgs {
+            client_id: &app.client_id,
+            company_id,
+        },
+    )
+    .await
+    {
+        if e.needs_sign_in() {
+            return fail(&d, e);
+        }
+        progress.step = InstallStep::Failed(e.message);
+        return d.dispatch(Action::Installing(progress));
+    }
+    let mut waited = 0;
+    while waited < BROWSER_INSTALL_WAIT_MS {
+        sleep_ms(BROWSER_INSTALL_POLL_MS).await;
+        waited += BROWSER_INSTALL_POLL_MS;
+        let Ok(f) =
+            invoke::<_, Fetched<Vec<InstallView>>>("company_installs", &CompanyArg { company_id })
+                .await
+        else {
+            continue;
+        };
+        if let Some(done) = f
+            .data
+            .iter()
+            .find(|i| i.client_id == app.client_id && i.state == "active")
+        {
+            return finish_install(d, done.id).await;
+        }
+    }
+    progress.step = InstallStep::Failed("it was not finished in the browser".into());
+    d.dispatch(Action::Installing(progress));
+}
+
+async fn sleep_ms(ms: i32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
+}
+
 pub async fn finish_install(d: Dispatch, install_id: i64) {
     match invoke::<_, InstallView>("get_install", &InstallArg { install_id }).await {
         Ok(install) if install.state == "active" => {

@@ -522,10 +522,17 @@ fn consent(p: &Props, app: &CatalogApp, company_id: i64) -> Html {
         .find(|c| c.id == company_id)
         .map(|c| c.name.clone())
         .unwrap_or_default();
+    let via_browser = app.install_url.is_some();
     let allow = {
         let d = d.clone();
         let app = app.clone();
-        move |_| spawn(actions::install(d.clone(), app.clone(), company_id))
+        move |_| {
+            if app.install_url.is_some() {
+                spawn(actions::install_via_url(d.clone(), app.clone(), company_id))
+            } else {
+                spawn(actions::install(d.clone(), app.clone(), company_id))
+            }
+        }
     };
     let cancel = {
         let d = d.clone();
@@ -540,9 +547,12 @@ fn consent(p: &Props, app: &CatalogApp, company_id: i64) -> Html {
             <h3>{ format!("{} will be able to:", app.name) }</h3>
             <ul class="scopes">{ for app.scopes.iter().map(|s| html! { <li>{ &s.description }</li> }) }</ul>
             <p class="muted small">{ "It will be told that you installed it, and can then read this data until it is uninstalled." }</p>
+            if via_browser {
+                <p class="muted small" id="consent-in-browser">{ format!("{} asks for your consent on its own: its install page opens in your browser, where you choose {company} and allow it. Atrium opens the app once that is done.", app.name) }</p>
+            }
             <div class="actions">
                 <button class="button secondary" id="consent-cancel" onclick={cancel}>{ "Cancel" }</button>
-                <button class="button" id="consent-allow" onclick={allow}>{ "Allow" }</button>
+                <button class="button" id="consent-allow" onclick={allow}>{ if via_browser { "Continue in your browser" } else { "Allow" } }</button>
             </div>
         </section>
     }
@@ -550,8 +560,16 @@ fn consent(p: &Props, app: &CatalogApp, company_id: i64) -> Html {
 
 fn installing(p: &Props, i: &Installing) -> Html {
     let d = p.dispatch.clone();
+    let in_browser = i.step == InstallStep::InBrowser;
     let steps = [
-        ("Recording your consent", InstallStep::Approving),
+        (
+            if in_browser {
+                "Allowing it in your browser"
+            } else {
+                "Recording your consent"
+            },
+            InstallStep::Approving,
+        ),
         (
             &*format!("Waiting for {} to finish setting up", i.app_name),
             InstallStep::WaitingForApp,
@@ -560,7 +578,7 @@ fn installing(p: &Props, i: &Installing) -> Html {
     ]
     .map(|(label, step)| (label.to_string(), step));
     let current = match &i.step {
-        InstallStep::Approving => 0,
+        InstallStep::Approving | InstallStep::InBrowser => 0,
         InstallStep::WaitingForApp => 1,
         InstallStep::Opening => 2,
         InstallStep::Failed(_) => usize::MAX,
@@ -577,6 +595,9 @@ fn installing(p: &Props, i: &Installing) -> Html {
             if let InstallStep::Failed(why) = &i.step {
                 <p class="error" role="alert" id="install-error">{ format!("The install did not complete: {why}") }</p>
                 <button class="button secondary" onclick={ { let d = d.clone(); move |_| d.dispatch(Action::Show(View::Catalog)) } }>{ "Back to the catalog" }</button>
+            } else if in_browser {
+                <p class="muted" id="install-in-browser">{ format!("{}'s install page is open in your browser. Choose the company there and allow it; the app opens here when it is done.", i.app_name) }</p>
+                <button class="button secondary" onclick={ { let d = d.clone(); move |_| d.dispatch(Action::Show(View::Catalog)) } }>{ "Continue in the background" }</button>
             } else if current == 1 {
                 <p class="muted">{ "The app's page opened in its own window. When it is done, it sends you back here." }</p>
                 <button class="button secondary" onclick={ { let d = d.clone(); move |_| d.dispatch(Action::Show(View::Catalog)) } }>{ "Continue in the background" }</button>

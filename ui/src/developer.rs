@@ -142,6 +142,14 @@ pub fn developer_pane() -> Html {
             form.set(next);
         })
     };
+    let app_type = {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*form).clone();
+            next.application_type = Some(e.target_unchecked_into::<HtmlSelectElement>().value());
+            form.set(next);
+        })
+    };
     let scope_box = |name: &'static str, label: &'static str| {
         let scopes = scopes.clone();
         let checked = scopes.iter().any(|s| s == name);
@@ -229,6 +237,7 @@ pub fn developer_pane() -> Html {
                                 redirect_uris: Some(a.redirect_uris.clone()),
                                 iframe_url: Some(a.iframe_url.clone().unwrap_or_default()),
                                 webhook_url: Some(a.webhook_url.clone().unwrap_or_default()),
+                                install_url: Some(a.install_url.clone().unwrap_or_default()),
                                 ..AppPatch::default()
                             }))))
                         };
@@ -236,7 +245,7 @@ pub fn developer_pane() -> Html {
                             <li class="dev-app" data-client-id={a.client_id.clone()}>
                                 { crate::app::mono(&a.name, "small") }
                                 <span class="grow"><strong>{ &a.name }</strong>
-                                    <span class="muted small">{ format!(" {} · {} · {}", a.client_id, a.method.to_uppercase(), a.scopes) }</span></span>
+                                    <span class="muted small">{ format!(" {} · {} · {}{} · {}", a.client_id, if a.application_type == "native" { "native" } else { "web" }, if a.public { "public · " } else { "" }, a.method.to_uppercase(), a.scopes) }</span></span>
                                 <button class="link" onclick={edit}>{ "Edit" }</button>
                                 if !a.public { <button class="link" onclick={rotate}>{ "Rotate secret" }</button> }
                                 <button class="link" onclick={show_deliveries}>{ "Failed deliveries" }</button>
@@ -267,12 +276,22 @@ pub fn developer_pane() -> Html {
                 <input id="app-name" required=true value={form.name.clone()} oninput={text(|a, v| a.name = v)} />
                 <label for="app-description">{ "Description" }</label>
                 <input id="app-description" value={form.description.clone()} oninput={text(|a, v| a.description = v)} />
-                <label for="app-redirects">{ "Redirect URIs (one per line; https, or http on 127.0.0.1)" }</label>
+                <label for="app-type">{ "Kind of app" }</label>
+                <select id="app-type" onchange={app_type}>
+                    <option value="web" selected={form.application_type.as_deref() != Some("native")}>{ "Web — runs on your server or in the browser" }</option>
+                    <option value="native" selected={form.application_type.as_deref() == Some("native")}>{ "Native — runs on the user's device" }</option>
+                </select>
+                <label for="app-redirects">{ "Redirect URIs (one per line; https, http on 127.0.0.1, or for native apps com.example.app:/callback)" }</label>
                 <textarea id="app-redirects" rows="2" required=true oninput={uris} value={form.redirect_uris.join("\n")} />
                 <label for="app-iframe">{ "App URL (shown inside Atrium)" }</label>
                 <input id="app-iframe" type="url" value={form.iframe_url.clone().unwrap_or_default()} oninput={text(|a, v| a.iframe_url = Some(v))} />
                 <label for="app-webhook">{ "Webhook URL (install notifications)" }</label>
                 <input id="app-webhook" type="url" value={form.webhook_url.clone().unwrap_or_default()} oninput={text(|a, v| a.webhook_url = Some(v))} />
+                <label for="app-install-url">{ "Install URL (the dashboard sends users here; your app then asks for consent itself — required for public apps using CODE)" }</label>
+                <input id="app-install-url" type="url" value={form.install_url.clone().unwrap_or_default()} oninput={text(|a, v| a.install_url = Some(v))} />
+                <label class="check"><input type="checkbox" id="app-public" checked={form.public}
+                    onchange={ { let form = form.clone(); move |_| { let mut next = (*form).clone(); next.public = !next.public; form.set(next); } } } />
+                    { "Public client: no client secret, PKCE only (an app that can't keep a secret)" }</label>
                 <fieldset><legend>{ "Permissions it may ask for" }</legend>
                     { scope_box("profile", "Profile") }{ scope_box("email", "Email") }
                     { scope_box("company", "Company") }{ scope_box("company.members", "Company members") }
@@ -364,6 +383,8 @@ fn edit_form(p: &EditProps) -> Html {
             <input id="edit-iframe" value={d.iframe_url.clone().unwrap_or_default()} oninput={field(|a, v| a.iframe_url = Some(v))} />
             <label for="edit-webhook">{ "Webhook URL (empty for none)" }</label>
             <input id="edit-webhook" value={d.webhook_url.clone().unwrap_or_default()} oninput={field(|a, v| a.webhook_url = Some(v))} />
+            <label for="edit-install-url">{ "Install URL (empty for none)" }</label>
+            <input id="edit-install-url" value={d.install_url.clone().unwrap_or_default()} oninput={field(|a, v| a.install_url = Some(v))} />
             <div class="actions">
                 <button class="button secondary" type="button" onclick={ { let c = p.on_cancel.clone(); move |_| c.emit(()) } }>{ "Cancel" }</button>
                 <button class="button" type="submit" id="edit-save">{ "Save" }</button>

@@ -36,6 +36,8 @@ pub struct Installing {
 #[derive(Debug, Clone, PartialEq)]
 pub enum InstallStep {
     Approving,
+    /// The app's install URL is open in the system browser, where the app asks for consent.
+    InBrowser,
     WaitingForApp,
     Opening,
     Failed(String),

@@ -2,6 +2,38 @@
 
 use url::Url;
 
+/// What kind of client an app is (OpenID Connect Dynamic Registration's `application_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApplicationType {
+    /// A server-side or browser app: https redirects (http on a loopback IP for development),
+    /// matched exactly.
+    #[default]
+    Web,
+    /// An app on the user's device (RFC 8252): private-use-scheme or loopback-IP redirects; as
+    /// a public client, its loopback redirects match on any port (RFC 8252 §7.3).
+    Native,
+}
+
+impl ApplicationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "web",
+            ApplicationType::Native => "native",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<ApplicationType, RedirectUriError> {
+        match raw {
+            "web" => Ok(ApplicationType::Web),
+            "native" => Ok(ApplicationType::Native),
+            other => Err(RedirectUriError::ApplicationType(other.into())),
+        }
+    }
+}
+
+/// Atrium's own URL scheme: only the desktop (seeded by a migration) may receive redirects there.
+pub const ATRIUM_SCHEME: &str = "atrium";
+
 /// A registered redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUri(Url);
@@ -13,10 +45,16 @@ pub enum RedirectUriError {
     NotAbsolute(String),
     #[error("{0:?} has a fragment; redirect URIs must not")]
     Fragment(String),
-    #[error("{0:?} must use https (http is allowed for 127.0.0.1, [::1] and localhost only)")]
+    #[error("{0:?} must use https (http is allowed on the loopback IPs 127.0.0.1 and [::1] only)")]
     Insecure(String),
     #[error("{0:?} must not contain credentials")]
     Credentials(String),
+    #[error("{0:?} uses Atrium's own scheme, which no app may register")]
+    AtriumScheme(String),
+    #[error("{0:?}: a native app's own scheme must be in reverse-domain form (com.example.app:/callback), and only native apps may use one")]
+    Scheme(String),
+    #[error("the application type {0:?} must be web or native")]
+    ApplicationType(String),
 }
 
 /// True for hosts that never leave the machine.
@@ -30,10 +68,17 @@ pub fn is_loopback_host(url: &Url) -> bool {
 }
 
 impl RedirectUri {
-    /// Validates a URI a developer registers: absolute, no fragment, no credentials, https or
-    /// loopback http; a private-use scheme (`com.example.app:/cb`, RFC 8252 §7.1) is accepted
-    /// for native apps.
-    pub fn parse(raw: &str) -> Result<RedirectUri, RedirectUriError> {
+    /// Validates a URI a developer registers, for registration, PATCH and the command line
+    /// alike. It is an allowlist:
+    /// - `https`;
+    /// - `http` on a loopback IP literal only (`localhost` can be resolved elsewhere, RFC 8252
+    ///   §8.3);
+    /// - for native apps, a private-use scheme in reverse-domain form, which contains a `.`
+    ///   (RFC 8252 §7.1) — never Atrium's own scheme.
+    ///
+    /// Every other scheme (`javascript:`, `data:`, `blob:`, `view-source:`, OS handlers like
+    /// `ms-settings:` ...) is refused. No fragment, no credentials.
+    pub fn parse(raw: &str, kind: ApplicationType) -> Result<RedirectUri, RedirectUriError> {
         let url = Url::parse(raw).map_err(|_| RedirectUriError::NotAbsolute(raw.into()))?;
         if url.fragment().is_some() || raw.contains('#') {
             return Err(RedirectUriError::Fragment(raw.into()));
@@ -43,12 +88,13 @@ impl RedirectUri {
         }
         match url.scheme() {
             "https" => {}
-            "http" if is_loopback_host(&url) => {}
-            "http" | "javascript" | "data" | "file" | "ftp" | "ws" | "wss" => {
-                return Err(RedirectUriError::Insecure(raw.into()))
+            "http" if is_ip_loopback(&url) => {}
+            "http" => return Err(RedirectUriError::Insecure(raw.into())),
+            s if s == ATRIUM_SCHEME || s.starts_with("atrium.") => {
+                return Err(RedirectUriError::AtriumScheme(raw.into()))
             }
-            // Private-use schemes of native apps (atrium://...).
-            _ => {}
+            s if kind == ApplicationType::Native && is_reverse_domain(s) => {}
+            _ => return Err(RedirectUriError::Scheme(raw.into())),
         }
         Ok(RedirectUri(url))
     }
@@ -90,6 +136,15 @@ pub fn matches(registered: &[String], requested: &str, loopback_any_port: bool) 
         })
 }
 
+/// `com.example.app`: at least two non-empty labels of letters, digits and `-`.
+fn is_reverse_domain(scheme: &str) -> bool {
+    let labels: Vec<&str> = scheme.split('.').collect();
+    labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
 fn is_ip_loopback(url: &Url) -> bool {
     matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
@@ -99,30 +154,64 @@ fn is_ip_loopback(url: &Url) -> bool {
 mod tests {
     use super::*;
 
+    const WEB: ApplicationType = ApplicationType::Web;
+    const NATIVE: ApplicationType = ApplicationType::Native;
+
     #[test]
-    fn registration_accepts_https_loopback_http_and_private_schemes() {
-        assert!(RedirectUri::parse("https://app.example/cb").is_ok());
-        assert!(RedirectUri::parse("http://127.0.0.1:8010/cb").is_ok());
-        assert!(RedirectUri::parse("http://localhost/cb").is_ok());
-        assert!(RedirectUri::parse("atrium://oauth/callback").is_ok());
+    fn registration_accepts_https_loopback_ip_http_and_reverse_domain_schemes_for_native_apps() {
+        assert!(RedirectUri::parse("https://app.example/cb", WEB).is_ok());
+        assert!(RedirectUri::parse("http://127.0.0.1:8010/cb", WEB).is_ok());
+        assert!(RedirectUri::parse("http://[::1]/cb", NATIVE).is_ok());
+        assert!(RedirectUri::parse("com.example.notes:/cb", NATIVE).is_ok());
     }
 
     #[test]
-    fn registration_refuses_fragments_plain_http_and_relative_uris() {
+    fn registration_is_an_allowlist_of_schemes() {
+        for raw in [
+            "atrium://oauth/callback",
+            "atrium.evil:/cb",
+            "vbscript:msgbox(1)",
+            "view-source:https://app.example/",
+            "blob:https://app.example/0b5c",
+            "ms-settings:privacy",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "ws://127.0.0.1/cb",
+            "com.example.notes:/cb",
+        ] {
+            assert!(
+                RedirectUri::parse(raw, WEB).is_err(),
+                "{raw} registered for a web app"
+            );
+        }
+        for raw in [
+            "atrium://oauth/callback",
+            "notes:/cb",
+            "vbscript:x",
+            "blob:x",
+        ] {
+            assert!(
+                RedirectUri::parse(raw, NATIVE).is_err(),
+                "{raw} registered for a native app"
+            );
+        }
+    }
+
+    #[test]
+    fn registration_refuses_fragments_plain_http_localhost_and_relative_uris() {
         assert!(matches!(
-            RedirectUri::parse("https://app.example/cb#x"),
+            RedirectUri::parse("https://app.example/cb#x", WEB),
             Err(RedirectUriError::Fragment(_))
         ));
+        for raw in ["http://app.example/cb", "http://localhost/cb"] {
+            assert!(matches!(
+                RedirectUri::parse(raw, WEB),
+                Err(RedirectUriError::Insecure(_))
+            ));
+        }
         assert!(matches!(
-            RedirectUri::parse("http://app.example/cb"),
-            Err(RedirectUriError::Insecure(_))
-        ));
-        assert!(matches!(
-            RedirectUri::parse("javascript:alert(1)"),
-            Err(RedirectUriError::Insecure(_))
-        ));
-        assert!(matches!(
-            RedirectUri::parse("/cb"),
+            RedirectUri::parse("/cb", WEB),
             Err(RedirectUriError::NotAbsolute(_))
         ));
     }

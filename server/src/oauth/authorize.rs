@@ -55,7 +55,7 @@ pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, Authori
         })?;
     let redirect_uri = match p.get("redirect_uri").map_err(page)? {
         Some(uri) => {
-            if !redirect::matches(&client.redirect_uris, uri, client.loopback_any_port) {
+            if !redirect::matches(&client.redirect_uris, uri, client.loopback_any_port()) {
                 return Err(AuthorizeError::Page(format!(
                     "The redirect_uri {uri:?} is not registered for {}.",
                     client.name
@@ -248,15 +248,16 @@ pub async fn approve(
                     NewToken {
                         digest: token.digest(),
                         issued_at: at,
-                        expires_at: at + oauth.config.access_ttl,
+                        expires_at: at + oauth.config.implicit_ttl,
                     },
+                    // Never a refresh token by the implicit method.
                     None,
                 )
                 .await?;
             let mut f = url::form_urlencoded::Serializer::new(String::new());
             f.append_pair("access_token", token.expose());
             f.append_pair("token_type", "Bearer");
-            f.append_pair("expires_in", &oauth.config.access_ttl.to_string());
+            f.append_pair("expires_in", &oauth.config.implicit_ttl.to_string());
             f.append_pair("scope", &req.scopes.to_string());
             if let Some(s) = &req.state {
                 f.append_pair("state", s);

@@ -28,6 +28,9 @@ pub struct OAuthConfig {
     pub access_ttl: i64,
     /// Refresh-token lifetime in seconds (default 30 days).
     pub refresh_ttl: i64,
+    /// Lifetime of access tokens issued by the implicit method (TOKEN), which travel in a URL
+    /// fragment and can't be bound to the client: short, and never with a refresh token.
+    pub implicit_ttl: i64,
     /// Authorization-code lifetime in seconds (at most 60).
     pub code_ttl: i64,
 }
@@ -35,12 +38,14 @@ pub struct OAuthConfig {
 impl OAuthConfig {
     pub const DEFAULT_ACCESS_TTL: i64 = 3600;
     pub const DEFAULT_REFRESH_TTL: i64 = 30 * 24 * 3600;
+    pub const DEFAULT_IMPLICIT_TTL: i64 = 600;
 
     pub fn new(issuer: &str) -> OAuthConfig {
         OAuthConfig {
             issuer: issuer.trim_end_matches('/').to_string(),
             access_ttl: Self::DEFAULT_ACCESS_TTL,
             refresh_ttl: Self::DEFAULT_REFRESH_TTL,
+            implicit_ttl: Self::DEFAULT_IMPLICIT_TTL,
             code_ttl: 60,
         }
     }

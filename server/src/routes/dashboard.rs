@@ -185,6 +185,7 @@ pub fn catalog_app(c: &Client) -> CatalogApp {
         scopes: scope_views(&c.scopes),
         methods,
         has_ui: c.iframe_url.is_some(),
+        install_url: c.install_url.clone(),
     }
 }
 
@@ -366,6 +367,15 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
     let req = tri!(body);
     tri!(owner_of(&state, req.company_id, &user).await);
     let app = tri!(live_app(&state, &req.client_id).await);
+    if let Some(url) = &app.install_url {
+        // The app starts its own authorization request (with its PKCE verifier and state),
+        // which the dashboard could not hold for it.
+        return respond::api_error(
+            StatusCode::CONFLICT,
+            "use_install_url",
+            &format!("{} is installed from its install URL: open {url}", app.name),
+        );
+    }
     // The same checks as /oauth2/authorize: build its parameters and validate them.
     let response_type = req
         .response_type

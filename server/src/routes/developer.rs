@@ -9,7 +9,11 @@ use warp::Filter;
 use super::api::dashboard_user;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
-use crate::apps::{self, check_app_url, check_redirect_uris, check_scopes, parse_method};
+use crate::apps::{
+    self, check_app_url, check_install_path, check_redirect_uris, check_scopes, parse_method,
+    AppRegistration,
+};
+use crate::domain::redirect::ApplicationType;
 use crate::domain::secret::{Kind, Secret};
 use crate::store::{AppUpdate, Client, User};
 
@@ -95,6 +99,8 @@ fn app_view(c: &Client) -> AppView {
         }
         .into(),
         public: c.is_public(),
+        application_type: c.application_type.as_str().into(),
+        install_url: c.install_url.clone(),
         created_at: c.created_at,
     }
 }
@@ -126,18 +132,26 @@ async fn list((state, h): Auth) -> Resp {
 async fn create((state, h): Auth, body: Result<NewApp, Resp>) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
     let body = tri!(body);
-    let (code, token) = tri!(parse_method(&body.method).map_err(invalid));
+    let (allow_code, allow_token) = tri!(parse_method(&body.method).map_err(invalid));
+    let application_type = match body.application_type.as_deref() {
+        None | Some("") => ApplicationType::Web,
+        Some(raw) => tri!(ApplicationType::parse(raw).map_err(invalid)),
+    };
     let reg = tri!(apps::register(
         user.id,
-        &body.name,
-        &body.description,
-        &body.redirect_uris,
-        body.iframe_url.as_deref().filter(|u| !u.is_empty()),
-        body.webhook_url.as_deref().filter(|u| !u.is_empty()),
-        &body.scopes,
-        code,
-        token,
-        body.public,
+        AppRegistration {
+            name: body.name,
+            description: body.description,
+            redirect_uris: body.redirect_uris,
+            iframe_url: body.iframe_url,
+            webhook_url: body.webhook_url,
+            install_url: body.install_url,
+            scopes: body.scopes,
+            allow_code,
+            allow_token,
+            public: body.public,
+            application_type,
+        },
     )
     .map_err(invalid));
     let client_id = reg.app.client_id.clone();
@@ -184,7 +198,7 @@ fn optional_url(what: &str, v: Option<String>) -> Result<Option<Option<String>>,
 async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, Resp>) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
     let body = tri!(body);
-    tri!(own_app(&state, &client_id, &user).await);
+    let app = tri!(own_app(&state, &client_id, &user).await);
     let mut update = AppUpdate::default();
     if let Some(name) = body.name {
         if name.trim().is_empty() {
@@ -194,10 +208,13 @@ async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, Resp>
     }
     update.description = body.description.map(|d| d.trim().to_string());
     if let Some(uris) = body.redirect_uris {
-        update.redirect_uris = Some(tri!(check_redirect_uris(&uris).map_err(invalid)));
+        update.redirect_uris = Some(tri!(
+            check_redirect_uris(&uris, app.application_type).map_err(invalid)
+        ));
     }
     update.iframe_url = tri!(optional_url("iframe URL", body.iframe_url));
     update.webhook_url = tri!(optional_url("webhook URL", body.webhook_url));
+    update.install_url = tri!(optional_url("install URL", body.install_url));
     if let Some(scopes) = body.scopes {
         update.scopes = Some(tri!(check_scopes(&scopes).map_err(invalid)));
     }
@@ -206,6 +223,16 @@ async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, Resp>
         update.allow_code = Some(code);
         update.allow_token = Some(token);
     }
+    // The edited app must still be installable from the dashboard.
+    tri!(check_install_path(
+        app.is_public(),
+        update.allow_code.unwrap_or(app.allow_code),
+        match &update.install_url {
+            Some(new) => new.as_deref(),
+            None => app.install_url.as_deref(),
+        },
+    )
+    .map_err(invalid));
     if let Err(e) = state.oauth.store.update_app(&client_id, update).await {
         return server_error(e);
     }

@@ -2,7 +2,7 @@
 //! JavaScript; every value is escaped.
 
 use crate::domain::scope::ScopeSet;
-use crate::store::{Client, Membership};
+use crate::store::{Client, Membership, User};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -127,16 +127,7 @@ pub fn consent(
             )
         }
     };
-    let hidden: String = hidden
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                esc(k),
-                esc(v)
-            )
-        })
-        .collect();
+    let hidden = hidden_fields(hidden);
     page(
         "Allow access",
         &format!(
@@ -153,6 +144,44 @@ pub fn consent(
             user = esc(username),
         ),
     )
+}
+
+/// The desktop's sign-in page: one click, naming the account that will be signed in.
+pub fn continue_as(hidden: &[(&str, &str)], csrf: &str, user: &User, next: &str) -> String {
+    page(
+        "Continue to Atrium",
+        &format!(
+            "<h1>Continue as {display} to the Atrium app?</h1>\
+             <p class=\"lead\">The Atrium desktop app on this computer asks to sign in as \
+             <strong id=\"account\">{username}</strong>. It will see your companies and the apps \
+             installed in them.</p>\
+             <form method=\"post\" action=\"/oauth2/authorize\">{hidden}\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <div class=\"actions\">\
+             <button class=\"secondary\" type=\"submit\" name=\"decision\" value=\"deny\">Cancel</button>\
+             <button class=\"primary\" type=\"submit\" name=\"decision\" value=\"allow\">Continue</button>\
+             </div></form>\
+             <p class=\"muted\">Not {username}? <a href=\"/login?next={next}\">Use another account</a></p>",
+            display = esc(&user.display_name),
+            username = esc(&user.username),
+            hidden = hidden_fields(hidden),
+            csrf = esc(csrf),
+            next = esc(&url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()),
+        ),
+    )
+}
+
+fn hidden_fields(hidden: &[(&str, &str)]) -> String {
+    hidden
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect()
 }
 
 /// An error page for requests that must not be redirected.

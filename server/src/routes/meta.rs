@@ -50,5 +50,9 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": format!("{issuer}/openapi.json"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        // An extension of Atrium's: the TOKEN (implicit) method stays only for existing browser
+        // apps that chose it; it is discouraged (RFC 9700 §2.1.2), issues short-lived access
+        // tokens and never a refresh token. New apps use CODE with PKCE.
+        "atrium_discouraged_response_types": ["token"],
     })
 }

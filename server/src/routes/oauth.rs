@@ -5,7 +5,7 @@ use warp::http::StatusCode;
 use warp::Filter;
 
 use super::respond::{self, Resp};
-use super::session::{self, csrf_ok, SESSION_COOKIE};
+use super::session::{self, csrf_ok, FormOrigin};
 use super::{form, html, raw_query, with_state, AppState};
 use crate::oauth::authorize::{self, AuthorizeError, ResponseType, ValidRequest};
 use crate::oauth::params::Params;
@@ -13,18 +13,20 @@ use crate::oauth::{token, OAuthError};
 use crate::store::Role;
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
+    let session_cookie = session::session_cookie(&state);
     // GET /oauth2/authorize
     let authorize_get = warp::path!("oauth2" / "authorize")
         .and(warp::get())
         .and(with_state(state.clone()))
-        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(warp::cookie::optional::<String>(session_cookie))
         .and(raw_query())
         .then(authorize_get);
     // POST /oauth2/authorize
     let authorize_post = warp::path!("oauth2" / "authorize")
         .and(warp::post())
         .and(with_state(state.clone()))
-        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(warp::cookie::optional::<String>(session_cookie))
+        .and(session::form_origin())
         .and(form())
         .then(authorize_post);
     // POST /oauth2/token
@@ -118,12 +120,24 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
         let next = format!("/oauth2/authorize?{query}");
         return session::login_page(&state, &next, None, StatusCode::OK);
     };
-    // Atrium's own client: consent is implied (first party).
+    let mut hidden: Vec<(&str, &str)> = p
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "csrf" | "decision" | "company_id"))
+        .collect();
+    hidden.sort();
+    // Atrium's own client is never approved without a gesture, even with a live session
+    // (RFC 8252 §8.6): a page names the account, and only its POST, carrying the session's
+    // CSRF token, issues the code.
     if req.client.first_party {
-        return match authorize::approve(&state.oauth, &req, signed_in.user.id, None).await {
-            Ok(a) => respond::see_other(a.redirect.as_str()),
-            Err(_) => server_error_page(),
-        };
+        return respond::html(
+            StatusCode::OK,
+            html::continue_as(
+                &hidden,
+                &signed_in.session.csrf,
+                &signed_in.user,
+                &format!("/oauth2/authorize?{query}"),
+            ),
+        );
     }
     let companies = match owned_companies(&state, signed_in.user.id).await {
         Ok(c) => c,
@@ -135,11 +149,6 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
             req.client.name
         ));
     }
-    let mut hidden: Vec<(&str, &str)> = p
-        .iter()
-        .filter(|(k, _)| !matches!(*k, "csrf" | "decision" | "company_id"))
-        .collect();
-    hidden.sort();
     respond::html(
         StatusCode::OK,
         html::consent(
@@ -156,8 +165,12 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
 async fn authorize_post(
     state: AppState,
     sid: Option<String>,
+    from: FormOrigin,
     form: Result<Params, OAuthError>,
 ) -> Resp {
+    if !session::same_origin(&state, &from) {
+        return session::cross_origin_page();
+    }
     let p = match form {
         Ok(p) => p,
         Err(e) => return error_page(&e.description),
@@ -178,6 +191,19 @@ async fn authorize_post(
         Some("allow") => {}
         Some("deny") => return respond::see_other(authorize::deny(&state.oauth, &req).as_str()),
         _ => return error_page("The consent form must say allow or deny."),
+    }
+    if req.client.first_party {
+        // Atrium's own client signs the user in to the desktop; it is never installed.
+        if p.get("company_id").ok().flatten().is_some() {
+            return error_page("Atrium itself cannot be installed in a company.");
+        }
+        return match authorize::approve(&state.oauth, &req, signed_in.user.id, None).await {
+            Ok(a) => {
+                tracing::info!(user = %signed_in.user.username, "desktop sign-in approved");
+                respond::see_other(a.redirect.as_str())
+            }
+            Err(_) => server_error_page(),
+        };
     }
     let company = match p.get("company_id").ok().flatten() {
         None => None,

@@ -1,5 +1,17 @@
 //! Browser sessions of the HTML pages: `GET/POST /login`, `POST /logout`, and finding the
 //! signed-in user. The cookie holds a random id; the server keeps only its digest.
+//!
+//! Sign-in is guarded against login CSRF and session fixation, which matter here because every
+//! port of a host shares its cookies (a page served on `127.0.0.1:9000` can set cookies that
+//! `127.0.0.1:8000` receives):
+//! - the login form carries a token bound to a pre-session id by the server's key
+//!   ([`ServerKeys::login_form_token`](crate::keys::ServerKeys::login_form_token)), so no one can
+//!   make up a cookie and field pair; each form is accepted once, for ten minutes;
+//! - form POSTs whose `Origin` (or `Sec-Fetch-Site`) says they come from another origin are
+//!   refused ([`same_origin`]);
+//! - signing in always starts a new session and ends the one the browser presented;
+//! - with an https issuer, cookies are `__Host-` prefixed and `Secure`, so no other origin can
+//!   set them.
 
 use subtle::ConstantTimeEq;
 use warp::http::StatusCode;
@@ -13,9 +25,27 @@ use crate::oauth::params::Params;
 use crate::oauth::OAuthError;
 use crate::store::{Session, User};
 
-pub const SESSION_COOKIE: &str = "atrium_session";
-const LOGIN_CSRF_COOKIE: &str = "atrium_login_csrf";
 const SESSION_TTL: i64 = 12 * 3600;
+/// How long a login form stays valid.
+const LOGIN_FORM_TTL: i64 = 600;
+
+/// The session cookie's name: `__Host-` prefixed when cookies are `Secure` (https issuer).
+pub fn session_cookie(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        "__Host-atrium_session"
+    } else {
+        "atrium_session"
+    }
+}
+
+/// The login form's pre-session cookie.
+fn login_cookie(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        "__Host-atrium_login"
+    } else {
+        "atrium_login"
+    }
+}
 
 /// The signed-in user and their session.
 pub struct SignedIn {
@@ -49,6 +79,50 @@ pub fn csrf_ok(expected: &str, given: Option<&str>) -> bool {
     given.is_some_and(|g| expected.as_bytes().ct_eq(g.as_bytes()).into())
 }
 
+/// The browser's word on where a form POST comes from: `Origin` and `Sec-Fetch-Site`.
+#[derive(Debug, Default)]
+pub struct FormOrigin {
+    pub origin: Option<String>,
+    pub fetch_site: Option<String>,
+}
+
+/// `FormOrigin` of a request.
+pub fn form_origin(
+) -> impl Filter<Extract = (FormOrigin,), Error = std::convert::Infallible> + Clone {
+    warp::header::optional::<String>("origin")
+        .and(warp::header::optional::<String>("sec-fetch-site"))
+        .map(|origin, fetch_site| FormOrigin { origin, fetch_site })
+        .or(warp::any().map(FormOrigin::default))
+        .unify()
+}
+
+/// False when the browser says a form was posted from another origin (another port of the
+/// same host included). Requests without these headers come from programs, not from a page a
+/// user was lured to, and pass.
+pub fn same_origin(state: &AppState, from: &FormOrigin) -> bool {
+    if let Some(site) = &from.fetch_site {
+        if site != "same-origin" && site != "none" {
+            return false;
+        }
+    }
+    match &from.origin {
+        None => true,
+        Some(origin) => url::Url::parse(&state.oauth.config.issuer)
+            .is_ok_and(|issuer| issuer.origin().ascii_serialization() == *origin),
+    }
+}
+
+/// The page refusing a cross-origin form.
+pub fn cross_origin_page() -> Resp {
+    respond::html(
+        StatusCode::FORBIDDEN,
+        html::error(
+            "Request refused",
+            "This form was sent from another site. Go to Atrium directly and try again.",
+        ),
+    )
+}
+
 fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
@@ -63,14 +137,62 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-/// The sign-in page, with a fresh login CSRF token in a cookie and in the form (double submit).
+/// The sign-in page, with a fresh pre-session id in a cookie and its server-bound token in the
+/// form.
 pub fn login_page(state: &AppState, next: &str, error: Option<&str>, status: StatusCode) -> Resp {
-    let csrf = Secret::generate(Kind::Csrf);
-    let body = html::login(next, csrf.expose(), error);
+    let pre_session = format!(
+        "{}.{}",
+        now(),
+        Secret::generate(Kind::Csrf)
+            .expose()
+            .trim_start_matches("atr_cf_")
+    );
+    let token = state.oauth.keys.login_form_token(&pre_session);
+    let body = html::login(next, &token, error);
     respond::with_cookie(
         respond::html(status, body),
-        &cookie(state, LOGIN_CSRF_COOKIE, csrf.expose(), 600),
+        &cookie(state, login_cookie(state), &pre_session, LOGIN_FORM_TTL),
     )
+}
+
+/// Why a submitted login form is refused.
+enum FormRefused {
+    Invalid,
+    Expired,
+    Used,
+}
+
+/// Checks a login form's pre-session id and token, and uses the form up.
+async fn use_login_form(
+    state: &AppState,
+    pre_session: Option<&str>,
+    token: Option<&str>,
+) -> Result<Result<(), FormRefused>, OAuthError> {
+    let (Some(pre_session), Some(token)) = (pre_session, token) else {
+        return Ok(Err(FormRefused::Invalid));
+    };
+    let expected = state.oauth.keys.login_form_token(pre_session);
+    if !csrf_ok(&expected, Some(token)) {
+        return Ok(Err(FormRefused::Invalid));
+    }
+    let at = now();
+    let issued = pre_session
+        .split_once('.')
+        .and_then(|(t, _)| t.parse::<i64>().ok())
+        .unwrap_or(0);
+    if issued > at + 60 || at - issued > LOGIN_FORM_TTL {
+        return Ok(Err(FormRefused::Expired));
+    }
+    let fresh = state
+        .oauth
+        .store
+        .consume_login_form(TokenDigest::of(pre_session), issued + LOGIN_FORM_TTL, at)
+        .await?;
+    Ok(if fresh {
+        Ok(())
+    } else {
+        Err(FormRefused::Used)
+    })
 }
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
@@ -84,25 +206,29 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
             let next = safe_next(p.get("next").ok().flatten()).to_string();
             login_page(&state, &next, None, StatusCode::OK)
         });
+    let session_cookie = session_cookie(&state);
     // POST /login
     let post_login = warp::path!("login")
         .and(warp::post())
         .and(with_state(state.clone()))
-        .and(warp::cookie::optional::<String>(LOGIN_CSRF_COOKIE))
+        .and(warp::cookie::optional::<String>(login_cookie(&state)))
+        .and(warp::cookie::optional::<String>(session_cookie))
+        .and(form_origin())
         .and(form())
         .then(post_login);
     // POST /logout
     let logout = warp::path!("logout")
         .and(warp::post())
         .and(with_state(state.clone()))
-        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(warp::cookie::optional::<String>(session_cookie))
+        .and(form_origin())
         .and(form())
         .then(logout);
     // GET /
     let home = warp::path::end()
         .and(warp::get())
         .and(with_state(state))
-        .and(warp::cookie::optional::<String>(SESSION_COOKIE))
+        .and(warp::cookie::optional::<String>(session_cookie))
         .then(home);
     get_login
         .or(post_login)
@@ -113,11 +239,23 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
 }
 
+fn sign_in_failed() -> Resp {
+    respond::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        html::error("Server error", "Signing in failed; please try again."),
+    )
+}
+
 async fn post_login(
     state: AppState,
-    csrf_cookie: Option<String>,
+    pre_session: Option<String>,
+    old_session: Option<String>,
+    from: FormOrigin,
     form: Result<Params, OAuthError>,
 ) -> Resp {
+    if !same_origin(&state, &from) {
+        return cross_origin_page();
+    }
     let Ok(p) = form else {
         return respond::html(
             StatusCode::BAD_REQUEST,
@@ -125,25 +263,23 @@ async fn post_login(
         );
     };
     let next = safe_next(p.get("next").ok().flatten()).to_string();
-    let expected = csrf_cookie.unwrap_or_default();
-    if expected.is_empty() || !csrf_ok(&expected, p.get("csrf").ok().flatten()) {
-        return login_page(
-            &state,
-            &next,
-            Some("Your sign-in form expired. Please try again."),
-            StatusCode::BAD_REQUEST,
-        );
+    let refused = match use_login_form(&state, pre_session.as_deref(), p.get("csrf").ok().flatten())
+        .await
+    {
+        Ok(Ok(())) => None,
+        Ok(Err(FormRefused::Invalid)) => Some("This sign-in form is not valid. Please try again."),
+        Ok(Err(FormRefused::Expired)) => Some("Your sign-in form expired. Please try again."),
+        Ok(Err(FormRefused::Used)) => Some("This sign-in form was already sent. Please try again."),
+        Err(_) => return sign_in_failed(),
+    };
+    if let Some(message) = refused {
+        return login_page(&state, &next, Some(message), StatusCode::BAD_REQUEST);
     }
     let username = p.get("username").ok().flatten().unwrap_or("").to_string();
     let password_given = p.get("password").ok().flatten().unwrap_or("").to_string();
     let found = match state.oauth.store.user_by_username(&username).await {
         Ok(f) => f,
-        Err(_) => {
-            return respond::html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                html::error("Server error", "Signing in failed; please try again."),
-            )
-        }
+        Err(_) => return sign_in_failed(),
     };
     // Argon2 is slow by design: keep it off the async executor.
     let verified = tokio::task::spawn_blocking(move || match &found {
@@ -164,6 +300,19 @@ async fn post_login(
             StatusCode::UNAUTHORIZED,
         );
     };
+    // A new session every time: whatever session id the browser presented (perhaps planted)
+    // ends here.
+    if let Some(old) = old_session {
+        if state
+            .oauth
+            .store
+            .delete_session(TokenDigest::of(&old))
+            .await
+            .is_err()
+        {
+            return sign_in_failed();
+        }
+    }
     let sid = Secret::generate(Kind::Session);
     let session = Session {
         user_id: user.id,
@@ -177,21 +326,26 @@ async fn post_login(
         .await
         .is_err()
     {
-        return respond::html(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            html::error("Server error", "Signing in failed; please try again."),
-        );
+        return sign_in_failed();
     }
     tracing::info!(user = %user.username, "signed in");
     let r = respond::see_other(&next);
     let r = respond::with_cookie(
         r,
-        &cookie(&state, SESSION_COOKIE, sid.expose(), SESSION_TTL),
+        &cookie(&state, session_cookie(&state), sid.expose(), SESSION_TTL),
     );
-    respond::with_cookie(r, &cookie(&state, LOGIN_CSRF_COOKIE, "", 0))
+    respond::with_cookie(r, &cookie(&state, login_cookie(&state), "", 0))
 }
 
-async fn logout(state: AppState, sid: Option<String>, form: Result<Params, OAuthError>) -> Resp {
+async fn logout(
+    state: AppState,
+    sid: Option<String>,
+    from: FormOrigin,
+    form: Result<Params, OAuthError>,
+) -> Resp {
+    if !same_origin(&state, &from) {
+        return cross_origin_page();
+    }
     if let (Ok(Some(signed_in)), Ok(p)) = (current(&state, sid.as_deref()).await, form) {
         if csrf_ok(&signed_in.session.csrf, p.get("csrf").ok().flatten()) {
             let _ = state.oauth.store.delete_session(signed_in.digest).await;
@@ -204,7 +358,7 @@ async fn logout(state: AppState, sid: Option<String>, form: Result<Params, OAuth
     }
     respond::with_cookie(
         respond::see_other("/login"),
-        &cookie(&state, SESSION_COOKIE, "", 0),
+        &cookie(&state, session_cookie(&state), "", 0),
     )
 }
 

@@ -9,6 +9,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
+use crate::domain::redirect::ApplicationType;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::TokenDigest;
 
@@ -100,7 +101,9 @@ pub struct Client {
     pub allow_code: bool,
     pub allow_token: bool,
     pub first_party: bool,
-    pub loopback_any_port: bool,
+    pub application_type: ApplicationType,
+    /// Where the dashboard sends a user to install the app (`initiate_login_uri`).
+    pub install_url: Option<String>,
     pub webhook_version: i64,
     pub created_at: i64,
 }
@@ -108,6 +111,12 @@ pub struct Client {
 impl Client {
     pub fn is_public(&self) -> bool {
         self.secret_digest.is_none()
+    }
+
+    /// RFC 8252 §7.3: a public native app's loopback-IP redirect matches on any port. Web apps
+    /// and confidential clients keep exact matching.
+    pub fn loopback_any_port(&self) -> bool {
+        self.application_type == ApplicationType::Native && self.is_public()
     }
 }
 
@@ -121,9 +130,11 @@ pub struct NewApp {
     pub redirect_uris: Vec<String>,
     pub iframe_url: Option<String>,
     pub webhook_url: Option<String>,
+    pub install_url: Option<String>,
     pub scopes: ScopeSet,
     pub allow_code: bool,
     pub allow_token: bool,
+    pub application_type: ApplicationType,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +210,7 @@ pub struct AppUpdate {
     pub redirect_uris: Option<Vec<String>>,
     pub iframe_url: Option<Option<String>>,
     pub webhook_url: Option<Option<String>>,
+    pub install_url: Option<Option<String>>,
     pub scopes: Option<ScopeSet>,
     pub allow_code: Option<bool>,
     pub allow_token: Option<bool>,
@@ -288,6 +300,14 @@ pub trait Store: Send + Sync + 'static {
     async fn create_session(&self, digest: TokenDigest, session: Session) -> StoreResult<()>;
     async fn session(&self, digest: TokenDigest, now: i64) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, digest: TokenDigest) -> StoreResult<()>;
+    /// Marks a login form (digest of its pre-session id) as submitted; false when it had been
+    /// already. Forms past `expires_at` are forgotten, since they are refused anyway.
+    async fn consume_login_form(
+        &self,
+        digest: TokenDigest,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
 
     async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()>;
     async fn redeem_code(&self, digest: TokenDigest, now: i64) -> StoreResult<Redeemed>;

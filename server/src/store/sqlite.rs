@@ -103,8 +103,8 @@ fn user_from(row: &Row) -> rusqlite::Result<User> {
 
 const CLIENT_SELECT: &str = "SELECT a.id, a.client_id, a.secret_digest, a.name, a.description,
         u.username, a.redirect_uris, a.iframe_url, a.webhook_url, a.scopes, a.allow_code,
-        a.allow_token, a.first_party, a.loopback_any_port, a.developer_id, a.webhook_version,
-        a.created_at
+        a.allow_token, a.first_party, a.application_type, a.developer_id, a.webhook_version,
+        a.created_at, a.install_url
     FROM apps a LEFT JOIN users u ON u.id = a.developer_id";
 
 fn client_from(r: &Row) -> rusqlite::Result<Client> {
@@ -123,10 +123,15 @@ fn client_from(r: &Row) -> rusqlite::Result<Client> {
         allow_code: r.get(10)?,
         allow_token: r.get(11)?,
         first_party: r.get(12)?,
-        loopback_any_port: r.get(13)?,
+        application_type: if r.get::<_, String>(13)? == "native" {
+            ApplicationType::Native
+        } else {
+            ApplicationType::Web
+        },
         developer_id: r.get(14)?,
         webhook_version: r.get(15)?,
         created_at: r.get(16)?,
+        install_url: r.get(17)?,
     })
 }
 
@@ -270,8 +275,9 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let uris = serde_json::to_string(&app.redirect_uris).expect("strings serialize");
             match c.prepare_cached("INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
-                    redirect_uris, iframe_url, webhook_url, scopes, allow_code, allow_token, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?
+                    redirect_uris, iframe_url, webhook_url, scopes, allow_code, allow_token, created_at,
+                    install_url, application_type)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
                 .execute(
                 params![
                     app.client_id,
@@ -285,7 +291,9 @@ impl Store for SqliteStore {
                     app.scopes.to_string(),
                     app.allow_code,
                     app.allow_token,
-                    now()
+                    now(),
+                    app.install_url,
+                    app.application_type.as_str()
                 ],
             ) {
                 Ok(_) => Ok(c.last_insert_rowid()),
@@ -375,6 +383,26 @@ impl Store for SqliteStore {
             c.prepare_cached("DELETE FROM sessions WHERE digest = ?1")?
                 .execute([digest.0.to_vec()])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn consume_login_form(
+        &self,
+        digest: TokenDigest,
+        expires_at: i64,
+        at: i64,
+    ) -> StoreResult<bool> {
+        self.write(move |c| {
+            c.prepare_cached("DELETE FROM login_forms_used WHERE expires_at < ?1")?
+                .execute([at])?;
+            let inserted = c
+                .prepare_cached(
+                    "INSERT INTO login_forms_used (digest, expires_at) VALUES (?1, ?2)
+                     ON CONFLICT (digest) DO NOTHING",
+                )?
+                .execute(params![digest.0.to_vec(), expires_at])?;
+            Ok(inserted == 1)
         })
         .await
     }
@@ -779,6 +807,9 @@ impl Store for SqliteStore {
             }
             if let Some(v) = &u.webhook_url {
                 set("webhook_url", v)?;
+            }
+            if let Some(v) = &u.install_url {
+                set("install_url", v)?;
             }
             if let Some(v) = &u.scopes {
                 set("scopes", &v.to_string())?;

@@ -117,7 +117,8 @@ async fn token_flow_puts_the_token_in_the_fragment_without_a_refresh_token() {
     let token = get("access_token").unwrap();
     assert!(token.starts_with("atr_at_"));
     assert_eq!(get("token_type").unwrap(), "Bearer");
-    assert_eq!(get("expires_in").unwrap(), "3600");
+    // Implicit tokens are short-lived (`--implicit-token-ttl`, 600 s by default).
+    assert_eq!(get("expires_in").unwrap(), "600");
     assert_eq!(get("scope").unwrap(), "profile");
     assert_eq!(get("state").unwrap(), "st");
     assert!(get("refresh_token").is_none());

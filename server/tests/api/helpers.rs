@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use atrium_server::apps::AppRegistration;
 use atrium_server::config::Settings;
 use atrium_server::db::Db;
 use atrium_server::domain::password;
@@ -18,7 +19,10 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const REDIRECT: &str = "https://app.example/callback";
 
 pub struct TestApp {
+    /// The issuer (public base URL).
     pub base: String,
+    /// Where the server listens (differs from `base` when a public URL is configured).
+    pub addr: std::net::SocketAddr,
     pub store: Arc<dyn Store>,
     pub db: Db,
     pub db_path: std::path::PathBuf,
@@ -43,16 +47,36 @@ pub async fn spawn_app_with(policy: Policy) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("temp dir"), policy).await
 }
 
+/// A server whose settings `configure` adjusts.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_in_with(
+        tempfile::tempdir().expect("temp dir"),
+        Policy::default(),
+        configure,
+    )
+    .await
+}
+
 /// A server on the database in `dir` (kept across [`TestApp::restart`]).
 async fn spawn_app_in(dir: tempfile::TempDir, policy: Policy) -> TestApp {
+    spawn_app_in_with(dir, policy, |_| {}).await
+}
+
+async fn spawn_app_in_with(
+    dir: tempfile::TempDir,
+    policy: Policy,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         atrium_server::telemetry::init("debug");
     }
     let mut settings = Settings::new(dir.path().join("atrium.db"));
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.webhook_policy = policy;
+    configure(&mut settings);
     let app = Application::build(&settings).await.expect("server builds");
     let base = app.issuer().to_string();
+    let addr = app.addr();
     let db = app.db().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(app.run_until(async {
@@ -60,6 +84,7 @@ async fn spawn_app_in(dir: tempfile::TempDir, policy: Policy) -> TestApp {
     }));
     TestApp {
         base,
+        addr,
         store: Arc::new(SqliteStore::new(db.clone())),
         db,
         db_path: settings.db_path,
@@ -94,7 +119,10 @@ impl TestApp {
                 ("code_challenge_method", "S256"),
             ])
             .await;
-        assert_eq!(res.status(), 303, "first-party consent is implied");
+        assert_eq!(res.status(), 200, "the desktop's sign-in page");
+        let page = res.text().await.unwrap();
+        let res = browser.decide(&page, "allow", &[]).await;
+        assert_eq!(res.status(), 303, "continue signs the desktop in");
         let loc = location(&res);
         assert!(loc.starts_with("atrium://oauth/callback?"), "{loc}");
         let code = query_param(&loc, "code").unwrap();
@@ -163,15 +191,18 @@ impl TestApp {
     ) -> TestClient {
         let reg = atrium_server::apps::register(
             developer,
-            "Test App",
-            "An app for tests",
-            &[REDIRECT.to_string()],
-            Some("https://app.example/ui"),
-            None,
-            scopes,
-            code,
-            token,
-            public,
+            AppRegistration {
+                name: "Test App".into(),
+                description: "An app for tests".into(),
+                redirect_uris: vec![REDIRECT.to_string()],
+                iframe_url: Some("https://app.example/ui".into()),
+                install_url: (public && code).then(|| "https://app.example/install".into()),
+                scopes: scopes.into(),
+                allow_code: code,
+                allow_token: token,
+                public,
+                ..AppRegistration::default()
+            },
         )
         .unwrap();
         let client_id = reg.app.client_id.clone();

@@ -12,3 +12,4 @@ mod lifecycle;
 mod openapi;
 mod security;
 mod token;
+mod trust;
