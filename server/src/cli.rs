@@ -27,8 +27,8 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
-    /// refresh_token_ttl_secs, implicit_token_ttl_secs); flags and environment variables take
-    /// precedence.
+    /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs); flags and
+    /// environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -84,6 +84,12 @@ pub struct ServeArgs {
     /// §2.1.2 discourages the method) [default: 600]
     #[arg(long, env = "ATRIUM_IMPLICIT_TOKEN_TTL")]
     pub implicit_token_ttl: Option<i64>,
+    /// Seconds after a refresh during which a retry with the old refresh token, by the same
+    /// client, gets the same new tokens back (for answers lost to a crash or a dropped
+    /// connection), as long as the new refresh token is unused; 0 disables it, so that any
+    /// reuse revokes the grant. At most 60 [default: 10]
+    #[arg(long, env = "ATRIUM_REFRESH_REUSE_INTERVAL", value_name = "SECS")]
+    pub refresh_reuse_interval: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +213,12 @@ async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::R
     if let Some(ttl) = args.implicit_token_ttl.or(file.implicit_token_ttl_secs) {
         settings.implicit_ttl = positive(ttl, "implicit access token lifetime")?;
     }
+    if let Some(secs) = args
+        .refresh_reuse_interval
+        .or(file.refresh_reuse_interval_secs)
+    {
+        settings.refresh_reuse_interval = reuse_interval(secs)?;
+    }
     let app = crate::startup::Application::build(&settings).await?;
     tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
     app.run_until(crate::startup::shutdown_signal()).await;
@@ -218,6 +230,14 @@ fn positive(v: i64, what: &str) -> anyhow::Result<i64> {
         bail!("the {what} must be a positive number of seconds");
     }
     Ok(v)
+}
+
+fn reuse_interval(secs: i64) -> anyhow::Result<i64> {
+    let max = crate::oauth::OAuthConfig::MAX_REFRESH_REUSE_INTERVAL;
+    if !(0..=max).contains(&secs) {
+        bail!("the refresh reuse interval must be between 0 (off) and {max} seconds");
+    }
+    Ok(secs)
 }
 
 fn open_store(db_path: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {

@@ -22,13 +22,16 @@ pub struct Settings {
     pub refresh_ttl: i64,
     /// Lifetime of access tokens issued by the TOKEN (implicit) method, in seconds.
     pub implicit_ttl: i64,
+    /// Seconds during which a retry with a just-rotated refresh token gets the same new pair
+    /// back (0: never; every reuse revokes the grant).
+    pub refresh_reuse_interval: i64,
     /// Retry policy of install notifications.
     pub webhook_policy: crate::webhooks::Policy,
 }
 
 impl Settings {
     /// Defaults for a database path: loopback port 8000, one-hour access tokens, 30-day
-    /// refresh tokens.
+    /// refresh tokens, a 10-second refresh reuse interval.
     pub fn new(db_path: PathBuf) -> Settings {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
@@ -37,6 +40,7 @@ impl Settings {
             access_ttl: crate::oauth::OAuthConfig::DEFAULT_ACCESS_TTL,
             refresh_ttl: crate::oauth::OAuthConfig::DEFAULT_REFRESH_TTL,
             implicit_ttl: crate::oauth::OAuthConfig::DEFAULT_IMPLICIT_TTL,
+            refresh_reuse_interval: crate::oauth::OAuthConfig::DEFAULT_REFRESH_REUSE_INTERVAL,
             webhook_policy: crate::webhooks::Policy::default(),
         }
     }
@@ -52,6 +56,7 @@ pub struct FileConfig {
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
     pub implicit_token_ttl_secs: Option<i64>,
+    pub refresh_reuse_interval_secs: Option<i64>,
 }
 
 impl FileConfig {

@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/003_installs.sql"),
     // 4: application types, install URLs, the desktop's redirect, single-use login forms.
     include_str!("../migrations/004_trust.sql"),
+    // 5: code replays seen, refresh retries.
+    include_str!("../migrations/005_grant_races.sql"),
 ];
 
 /// Storage errors.

@@ -40,6 +40,7 @@ impl Application {
         config.access_ttl = settings.access_ttl;
         config.refresh_ttl = settings.refresh_ttl;
         config.implicit_ttl = settings.implicit_ttl;
+        config.refresh_reuse_interval = settings.refresh_reuse_interval;
         let keys = Arc::new(ServerKeys::load_or_create(&key_path_for(
             &settings.db_path,
         ))?);

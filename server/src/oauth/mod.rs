@@ -33,12 +33,20 @@ pub struct OAuthConfig {
     pub implicit_ttl: i64,
     /// Authorization-code lifetime in seconds (at most 60).
     pub code_ttl: i64,
+    /// How long after a rotation a retry with the old refresh token gets the same new pair
+    /// back, in seconds; 0 disables it (see [`token`] and README "Refresh token rotation").
+    pub refresh_reuse_interval: i64,
 }
 
 impl OAuthConfig {
     pub const DEFAULT_ACCESS_TTL: i64 = 3600;
     pub const DEFAULT_REFRESH_TTL: i64 = 30 * 24 * 3600;
     pub const DEFAULT_IMPLICIT_TTL: i64 = 600;
+    /// Long enough for a client to retry after a lost answer or a server restart; short
+    /// enough that a stolen refresh token replayed later still trips reuse detection.
+    pub const DEFAULT_REFRESH_REUSE_INTERVAL: i64 = 10;
+    /// The longest reuse interval the server accepts.
+    pub const MAX_REFRESH_REUSE_INTERVAL: i64 = 60;
 
     pub fn new(issuer: &str) -> OAuthConfig {
         OAuthConfig {
@@ -47,6 +55,7 @@ impl OAuthConfig {
             refresh_ttl: Self::DEFAULT_REFRESH_TTL,
             implicit_ttl: Self::DEFAULT_IMPLICIT_TTL,
             code_ttl: 60,
+            refresh_reuse_interval: Self::DEFAULT_REFRESH_REUSE_INTERVAL,
         }
     }
 }

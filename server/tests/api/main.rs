@@ -10,6 +10,8 @@ mod health;
 mod interop;
 mod lifecycle;
 mod openapi;
+mod races;
+mod rotation;
 mod security;
 mod token;
 mod trust;

@@ -1,0 +1,258 @@
+//! Races between the steps of a grant: what must hold under any interleaving of concurrent
+//! requests, checked with bursts of concurrent attempts, repeated.
+//!
+//! - Uninstalling ends everything issued under the install: no token issued under an install
+//!   stays live once the install is gone, whichever of approve, exchange and uninstall commits
+//!   first (`uninstall_racing_code_exchange_leaves_no_live_token`,
+//!   `uninstall_racing_an_install_approval_leaves_no_live_token`).
+//! - A replayed code revokes what the code issued (RFC 9700 §4.2.4, RFC 6749 §4.1.2), even when
+//!   the replay lands between the winner's redemption and the write of its tokens
+//!   (`replayed_code_burst_always_revokes_the_winner`).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::task::JoinSet;
+
+use crate::helpers::*;
+
+/// Concurrent attempts in one burst.
+const BURST: usize = 20;
+/// Bursts per test.
+const ROUNDS: usize = 20;
+
+/// An app (scopes `profile company`, confidential, CODE) and `BURST` companies owned by alice,
+/// who installs it from the dashboard.
+struct World {
+    app: TestApp,
+    client: TestClient,
+    alice: String,
+    companies: Vec<i64>,
+}
+
+async fn world() -> Arc<World> {
+    let app = spawn_app().await;
+    let dev = app.user("dev").await;
+    let alice_id = app.user("alice").await;
+    let client = app.register(dev, "profile company", true, false, false).await;
+    let alice = app.dashboard_token("alice").await;
+    let mut companies = Vec::new();
+    for i in 0..BURST {
+        companies.push(app.company(&format!("Company {i:02}"), alice_id).await);
+    }
+    Arc::new(World {
+        app,
+        client,
+        alice,
+        companies,
+    })
+}
+
+impl World {
+    /// Installs the app into `company` from the dashboard: `Some((install id, code))` when the
+    /// install was approved.
+    async fn install(&self, company: i64) -> Option<(i64, String)> {
+        let res = self
+            .app
+            .call(
+                "POST",
+                "/api/dashboard/installs",
+                &self.alice,
+                Some(json!({
+                    "client_id": self.client.client_id,
+                    "company_id": company,
+                    "scope": "profile company",
+                    "state": "st",
+                })),
+            )
+            .await;
+        if res.status() != 200 {
+            return None;
+        }
+        let answer: Value = res.json().await.unwrap();
+        let code = query_param(answer["redirect_to"].as_str()?, "code")?;
+        Some((answer["install"]["id"].as_i64()?, code))
+    }
+
+    async fn uninstall(&self, install: i64) -> u16 {
+        self.app
+            .call(
+                "DELETE",
+                &format!("/api/dashboard/installs/{install}"),
+                &self.alice,
+                None,
+            )
+            .await
+            .status()
+            .as_u16()
+    }
+
+    async fn install_state(&self, install: i64) -> String {
+        let res = self
+            .app
+            .call(
+                "GET",
+                &format!("/api/dashboard/installs/{install}"),
+                &self.alice,
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Exchanges a code: the token response when it succeeded.
+    async fn exchange(&self, code: &str) -> Option<Value> {
+        let res = self
+            .app
+            .token(
+                &self.client,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT),
+                ],
+            )
+            .await;
+        (res.status() == 200).then_some(())?;
+        Some(res.json().await.unwrap())
+    }
+
+    /// Whether any part of a token response still works: its access token reads the company,
+    /// or its refresh token rotates.
+    async fn still_live(&self, tokens: &Value) -> bool {
+        let access = tokens["access_token"].as_str().unwrap();
+        if self.app.api("/api/company", access).await.status() != 401 {
+            return true;
+        }
+        let refresh = tokens["refresh_token"].as_str().unwrap();
+        let res = self
+            .app
+            .token(
+                &self.client,
+                &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+            )
+            .await;
+        res.status() == 200
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uninstall_racing_code_exchange_leaves_no_live_token() {
+    let w = world().await;
+    let mut violations = Vec::new();
+    let mut issued = 0;
+    for round in 0..ROUNDS {
+        // One install per company, each with a code waiting to be exchanged.
+        let mut setup = JoinSet::new();
+        for &company in &w.companies {
+            let w = Arc::clone(&w);
+            setup.spawn(async move { w.install(company).await.expect("install approved") });
+        }
+        let installs = setup.join_all().await;
+        // The burst: each code is exchanged while its install is being removed.
+        let mut burst = JoinSet::new();
+        for (install, code) in installs {
+            let exchanging = Arc::clone(&w);
+            let uninstalling = Arc::clone(&w);
+            burst.spawn(async move {
+                let (tokens, status) = tokio::join!(
+                    exchanging.exchange(&code),
+                    uninstalling.uninstall(install)
+                );
+                assert_eq!(status, 200, "the uninstall itself succeeds");
+                (install, tokens)
+            });
+        }
+        for (install, tokens) in burst.join_all().await {
+            let Some(tokens) = tokens else { continue };
+            issued += 1;
+            if w.still_live(&tokens).await {
+                violations.push(format!("round {round}: install {install}"));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "{} live tokens of uninstalled installs ({issued} exchanges won their race): {violations:?}",
+        violations.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uninstall_racing_an_install_approval_leaves_no_live_token() {
+    let w = world().await;
+    let mut violations = Vec::new();
+    for round in 0..ROUNDS {
+        // The current active install of each company.
+        let mut setup = JoinSet::new();
+        for &company in &w.companies {
+            let w = Arc::clone(&w);
+            setup.spawn(async move { w.install(company).await.expect("install approved").0 });
+        }
+        let active = setup.join_all().await;
+        // The burst: in each company, a new approval (which reuses the active install) races
+        // its removal.
+        let mut burst = JoinSet::new();
+        for (&company, install) in w.companies.iter().zip(active) {
+            let approving = Arc::clone(&w);
+            let uninstalling = Arc::clone(&w);
+            burst.spawn(async move {
+                let (approved, _) = tokio::join!(
+                    approving.install(company),
+                    uninstalling.uninstall(install)
+                );
+                approved
+            });
+        }
+        for (install, code) in burst.join_all().await.into_iter().flatten() {
+            let Some(tokens) = w.exchange(&code).await else {
+                continue;
+            };
+            if w.install_state(install).await != "active" && w.still_live(&tokens).await {
+                violations.push(format!("round {round}: install {install}"));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "{} live tokens of uninstalled installs: {violations:?}",
+        violations.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replayed_code_burst_always_revokes_the_winner() {
+    let w = world().await;
+    let browser = w.app.browser("alice").await;
+    let mut violations = Vec::new();
+    for round in 0..ROUNDS {
+        let code = w.app.code_for(&browser, &w.client, "profile", None).await;
+        let mut burst = JoinSet::new();
+        for _ in 0..BURST {
+            let w = Arc::clone(&w);
+            let code = code.clone();
+            burst.spawn(async move { w.exchange(&code).await });
+        }
+        let answers = burst.join_all().await;
+        let winners: Vec<Value> = answers.into_iter().flatten().collect();
+        assert!(winners.len() <= 1, "round {round}: a code was redeemed twice");
+        // Every other attempt was a replay, so whatever the code issued must be dead.
+        for tokens in winners {
+            let access = tokens["access_token"].as_str().unwrap();
+            let alive = w.app.api("/api/username", access).await.status() != 401
+                || w.still_live(&tokens).await;
+            if alive {
+                violations.push(format!("round {round}"));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "the winner of {} bursts kept live tokens after a replay: {violations:?}",
+        violations.len()
+    );
+}

@@ -1,0 +1,169 @@
+//! Refresh-token rotation when an answer is lost: a client whose rotation committed but whose
+//! answer never arrived (the server died, the connection dropped) retries with the refresh
+//! token it still holds. Inside the reuse interval, while the new refresh token is unused, the
+//! retry gets the same new pair; otherwise reuse detection revokes the grant (RFC 9700 §4.14.2).
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+struct Grant {
+    app: TestApp,
+    client: TestClient,
+    tokens: Value,
+}
+
+async fn grant(app: TestApp) -> Grant {
+    let dev = app.user("dev").await;
+    app.user("alice").await;
+    let client = app.register(dev, "profile", true, false, false).await;
+    let browser = app.browser("alice").await;
+    let code = app.code_for(&browser, &client, "profile", None).await;
+    let tokens = app.exchange(&client, &code, None).await;
+    Grant {
+        app,
+        client,
+        tokens,
+    }
+}
+
+/// A refresh with `refresh_token` by `client`: the status and the answer.
+async fn refresh(app: &TestApp, client: &TestClient, refresh_token: &Value) -> (u16, Value) {
+    let res = app
+        .token(
+            client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str().unwrap()),
+            ],
+        )
+        .await;
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn api_status(app: &TestApp, tokens: &Value) -> u16 {
+    app.api("/api/username", tokens["access_token"].as_str().unwrap())
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn refresh_retry_after_lost_answer_gets_the_same_pair() {
+    let Grant {
+        app,
+        client,
+        tokens,
+    } = grant(spawn_app().await).await;
+    // The rotation commits; the client never reads this answer.
+    let (status, lost) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 200);
+    // The client retries with the refresh token it still has.
+    let (status, retried) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 200, "the retry was treated as reuse: {retried}");
+    assert_eq!(retried["access_token"], lost["access_token"]);
+    assert_eq!(retried["refresh_token"], lost["refresh_token"]);
+    assert_eq!(retried["token_type"], "Bearer");
+    assert_eq!(retried["scope"], "profile");
+    let expires_in = retried["expires_in"].as_i64().unwrap();
+    assert!(expires_in > 0 && expires_in <= 3600, "{expires_in}");
+    // The grant lives on: the pair works and rotates as usual.
+    assert_eq!(api_status(&app, &retried).await, 200);
+    let (status, next) = refresh(&app, &client, &retried["refresh_token"]).await;
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(api_status(&app, &next).await, 200);
+}
+
+#[tokio::test]
+async fn refresh_retry_across_a_server_restart_gets_the_same_pair() {
+    let Grant {
+        app,
+        client,
+        tokens,
+    } = grant(spawn_app().await).await;
+    let (status, lost) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 200);
+    // The server goes away before the client reads the answer, and comes back on the same
+    // database and key file.
+    let app = app.restart().await;
+    let (status, retried) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 200, "the retry was treated as reuse: {retried}");
+    assert_eq!(retried["access_token"], lost["access_token"]);
+    assert_eq!(retried["refresh_token"], lost["refresh_token"]);
+    assert_eq!(api_status(&app, &retried).await, 200);
+    let (status, _) = refresh(&app, &client, &retried["refresh_token"]).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn refresh_reuse_after_the_new_token_was_used_revokes_the_family() {
+    let Grant {
+        app,
+        client,
+        tokens,
+    } = grant(spawn_app().await).await;
+    let (_, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    // The client got its answer and moved on: it used the new refresh token.
+    let (status, third) = refresh(&app, &client, &second["refresh_token"]).await;
+    assert_eq!(status, 200);
+    assert_eq!(api_status(&app, &third).await, 200);
+    // The old refresh token comes back, inside the interval: that is reuse, not a retry.
+    let (status, answer) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"], "invalid_grant");
+    assert!(answer.get("access_token").is_none());
+    assert_eq!(api_status(&app, &third).await, 401, "the grant is revoked");
+    let (status, _) = refresh(&app, &client, &third["refresh_token"]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn refresh_reuse_after_the_interval_revokes_the_family() {
+    let app = spawn_app_configured(|s| s.refresh_reuse_interval = 1).await;
+    let Grant {
+        app,
+        client,
+        tokens,
+    } = grant(app).await;
+    let (status, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 200);
+    // Rotation times are whole seconds: wait until the interval is over for sure.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, answer) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"], "invalid_grant");
+    assert_eq!(api_status(&app, &second).await, 401, "the grant is revoked");
+    let (status, _) = refresh(&app, &client, &second["refresh_token"]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_zero_reuse_interval_treats_every_retry_as_reuse() {
+    let app = spawn_app_configured(|s| s.refresh_reuse_interval = 0).await;
+    let Grant {
+        app,
+        client,
+        tokens,
+    } = grant(app).await;
+    let (_, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    let (status, _) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    assert_eq!(status, 400);
+    assert_eq!(api_status(&app, &second).await, 401, "the grant is revoked");
+}
+
+#[tokio::test]
+async fn a_refresh_retry_by_another_client_gets_nothing() {
+    let Grant {
+        app,
+        client,
+        tokens,
+    } = grant(spawn_app().await).await;
+    let dev = app.user("mallory").await;
+    let other = app.register(dev, "profile", true, false, false).await;
+    let (_, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
+    let (status, answer) = refresh(&app, &other, &tokens["refresh_token"]).await;
+    assert_eq!(status, 400);
+    assert_eq!(answer["error"], "invalid_grant");
+    assert!(answer.get("refresh_token").is_none());
+    assert_eq!(api_status(&app, &second).await, 200);
+}
