@@ -6,7 +6,9 @@
 //! - each app's webhook signing secret: `HMAC-SHA256(master, "webhook:<client_id>:<version>")`,
 //!   so the database holds no secret in plain text and rotating is bumping the version;
 //! - the Ed25519 key that signs launch tokens (seed `HMAC-SHA256(master, "launch-key:v1")`),
-//!   published at `/.well-known/jwks.json`.
+//!   published at `/.well-known/jwks.json`;
+//! - the tokens a refresh-token rotation hands out while the reuse interval is on (see
+//!   [`ServerKeys::rotation_pair`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,6 +117,26 @@ impl ServerKeys {
         ))
     }
 
+    /// The access and refresh token (256 bits each) that rotating the refresh token `old`
+    /// hands out, given the rotation's random `salt`:
+    /// `HMAC-SHA256(K, "access" | "refresh", 0, salt, old)` with
+    /// `K = HMAC-SHA256(master, "refresh-rotation:v1")`. Deriving them again needs the master
+    /// key, the salt (kept in the database during the reuse interval) and the old refresh token
+    /// in plain text (which the database never holds): so a retry can be answered with the same
+    /// pair, and nothing stored reveals it.
+    pub fn rotation_pair(&self, salt: &[u8; 32], old: &str) -> ([u8; 32], [u8; 32]) {
+        let key = derive(&self.master, b"refresh-rotation:v1");
+        let one = |label: &[u8]| -> [u8; 32] {
+            let mut mac = HmacSha256::new_from_slice(&key).expect("HMAC takes any key length");
+            mac.update(label);
+            mac.update(&[0]);
+            mac.update(salt);
+            mac.update(old.as_bytes());
+            mac.finalize().into_bytes().into()
+        };
+        (one(b"access"), one(b"refresh"))
+    }
+
     /// The JWKS document (RFC 7517) with the launch-token key (RFC 8037, OKP Ed25519).
     pub fn jwks(&self) -> serde_json::Value {
         serde_json::json!({
@@ -192,6 +214,18 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+
+    #[test]
+    fn a_rotation_pair_needs_the_key_the_salt_and_the_old_token() {
+        let keys = ServerKeys::from_master([7; 32]);
+        let pair = keys.rotation_pair(&[1; 32], "atr_rt_old");
+        assert_eq!(pair, keys.rotation_pair(&[1; 32], "atr_rt_old"));
+        assert_ne!(pair.0, pair.1);
+        assert_ne!(pair, keys.rotation_pair(&[2; 32], "atr_rt_old"));
+        assert_ne!(pair, keys.rotation_pair(&[1; 32], "atr_rt_other"));
+        let other = ServerKeys::from_master([8; 32]);
+        assert_ne!(pair, other.rotation_pair(&[1; 32], "atr_rt_old"));
+    }
 
     #[test]
     fn the_key_file_is_created_once_and_reused() {

@@ -54,6 +54,16 @@ impl Secret {
         ))
     }
 
+    /// 256 bits derived with a key (see `ServerKeys::rotation_pair`) with `kind`'s prefix: as
+    /// unguessable as [`Secret::generate`]'s for anyone without that key.
+    pub fn from_bytes(kind: Kind, bytes: &[u8; 32]) -> Secret {
+        Secret(format!(
+            "{}{}",
+            kind.prefix(),
+            URL_SAFE_NO_PAD.encode(bytes)
+        ))
+    }
+
     /// Wraps a secret received from a client.
     pub fn from_client(raw: &str) -> Secret {
         Secret(raw.to_string())

@@ -12,7 +12,7 @@ use crate::domain::now;
 use crate::domain::redirect;
 use crate::domain::scope::{ScopeError, ScopeSet};
 use crate::domain::secret::{Kind, Secret};
-use crate::store::{Client, CodeGrant, Grant, Install, NewToken};
+use crate::store::{Client, CodeGrant, Grant, Install, Issue, NewToken};
 
 /// CODE (`response_type=code`) or TOKEN (`response_type=token`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ pub async fn approve(
     match req.response_type {
         ResponseType::Code => {
             let code = Secret::generate(Kind::AuthorizationCode);
-            oauth
+            let saved = oauth
                 .store
                 .save_code(
                     code.digest(),
@@ -222,6 +222,9 @@ pub async fn approve(
                     },
                 )
                 .await?;
+            if !saved {
+                return Err(uninstalled_meanwhile());
+            }
             {
                 let mut q = url.query_pairs_mut();
                 q.append_pair("code", code.expose());
@@ -234,7 +237,7 @@ pub async fn approve(
         }
         ResponseType::Token => {
             let token = Secret::generate(Kind::AccessToken);
-            oauth
+            let issued = oauth
                 .store
                 .issue(
                     Grant {
@@ -254,6 +257,9 @@ pub async fn approve(
                     None,
                 )
                 .await?;
+            if !matches!(issued, Issue::Issued { .. }) {
+                return Err(uninstalled_meanwhile());
+            }
             let mut f = url::form_urlencoded::Serializer::new(String::new());
             f.append_pair("access_token", token.expose());
             f.append_pair("token_type", "Bearer");
@@ -270,6 +276,15 @@ pub async fn approve(
         redirect: url,
         install,
     })
+}
+
+/// The install this approval recorded was removed before its code or token was written (by
+/// an owner, concurrently): nothing was issued.
+fn uninstalled_meanwhile() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::AccessDenied,
+        "the app was uninstalled while this request was being approved",
+    )
 }
 
 /// The user refused: `access_denied` back to the client.

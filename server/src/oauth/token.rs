@@ -10,7 +10,7 @@ use super::{pkce, ErrorCode, OAuth, OAuthError};
 use crate::domain::now;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret, TokenDigest};
-use crate::store::{Client, Grant, NewToken, Redeemed, Rotation};
+use crate::store::{Client, Grant, Issue, NewToken, Redeemed, RetryWindow, Rotation};
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
@@ -201,7 +201,7 @@ async fn authorization_code(
     }
     let (access, access_rec) = new_token(Kind::AccessToken, oauth.config.access_ttl, at);
     let (refresh, refresh_rec) = new_token(Kind::RefreshToken, oauth.config.refresh_ttl, at);
-    oauth
+    let issued = oauth
         .store
         .issue(
             Grant {
@@ -216,6 +216,22 @@ async fn authorization_code(
             Some(refresh_rec),
         )
         .await?;
+    match issued {
+        Issue::Issued { .. } => {}
+        // A concurrent request replayed the code after we redeemed it: RFC 6749 §4.1.2 asks
+        // to revoke what the code issued, so it issues nothing.
+        Issue::CodeSpent => {
+            tracing::warn!(client_id = %client.client_id, "authorization code replayed during its exchange; nothing is issued");
+            return Err(OAuthError::invalid_grant(
+                "the authorization code was already used",
+            ));
+        }
+        Issue::InstallGone => {
+            return Err(OAuthError::invalid_grant(
+                "the app was uninstalled from the company this code was issued for",
+            ))
+        }
+    }
     Ok(TokenResponse {
         access_token: access.expose().to_string(),
         token_type: "Bearer",
@@ -225,6 +241,25 @@ async fn authorization_code(
     })
 }
 
+/// `grant_type=refresh_token` (RFC 6749 §6), with rotation and reuse detection (RFC 9700
+/// §4.14.2): each refresh token works once; presenting a rotated one revokes the grant.
+///
+/// One exception, the reuse interval (`OAuthConfig::refresh_reuse_interval`): a client whose
+/// rotation committed but whose answer was lost (the server died, the connection dropped)
+/// retries with the token it still holds. Within the interval, by the same client, while the
+/// new refresh token is unused and the grant live, that retry gets the same new pair again.
+///
+/// Only digests of tokens are stored, so the pair cannot be read back. Instead, when the
+/// interval is on, the pair is derived rather than drawn: from a fresh random salt, the server
+/// key and the old refresh token ([`ServerKeys::rotation_pair`]). The store keeps the salt (with
+/// the old token's digest) until the interval ends or the new refresh token is rotated in
+/// turn. Re-deriving the pair needs all three: the database (salt), the key file (never in the
+/// database) and the old refresh token in plain text (only the client has it). So a copy of
+/// the database, or of the database and the key file, yields no token; and whoever holds the
+/// old refresh token could, inside the interval, have redeemed it anyway (which is the risk
+/// any reuse interval accepts, bounded by its length).
+///
+/// [`ServerKeys::rotation_pair`]: crate::keys::ServerKeys::rotation_pair
 async fn refresh(oauth: &OAuth, p: &Params, client: &Client) -> Result<TokenResponse, OAuthError> {
     let old = Secret::from_client(p.require("refresh_token")?);
     let info = oauth
@@ -247,20 +282,52 @@ async fn refresh(oauth: &OAuth, p: &Params, client: &Client) -> Result<TokenResp
         }
     }
     let at = now();
-    let (access, access_rec) = new_token(Kind::AccessToken, oauth.config.access_ttl, at);
-    let (refresh, refresh_rec) = new_token(Kind::RefreshToken, oauth.config.refresh_ttl, at);
+    let interval = oauth.config.refresh_reuse_interval;
+    let (retry, (access, refresh)) = if interval > 0 {
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).expect("the OS random source is available");
+        let window = RetryWindow {
+            salt,
+            until: at + interval,
+        };
+        (Some(window), successor_pair(oauth, &salt, &old))
+    } else {
+        (
+            None,
+            (
+                Secret::generate(Kind::AccessToken),
+                Secret::generate(Kind::RefreshToken),
+            ),
+        )
+    };
+    let record = |s: &Secret, ttl: i64| NewToken {
+        digest: s.digest(),
+        issued_at: at,
+        expires_at: at + ttl,
+    };
+    let access_rec = record(&access, oauth.config.access_ttl);
+    let refresh_rec = record(&refresh, oauth.config.refresh_ttl);
+    let answer = |access: Secret, refresh: Secret, expires_in: i64| TokenResponse {
+        access_token: access.expose().to_string(),
+        token_type: "Bearer",
+        expires_in,
+        refresh_token: Some(refresh.expose().to_string()),
+        scope: info.scopes.to_string(),
+    };
     match oauth
         .store
-        .rotate_refresh(old.digest(), access_rec, refresh_rec)
+        .rotate_refresh(old.digest(), access_rec, refresh_rec, retry)
         .await?
     {
-        Rotation::Rotated => Ok(TokenResponse {
-            access_token: access.expose().to_string(),
-            token_type: "Bearer",
-            expires_in: oauth.config.access_ttl,
-            refresh_token: Some(refresh.expose().to_string()),
-            scope: info.scopes.to_string(),
-        }),
+        Rotation::Rotated => Ok(answer(access, refresh, oauth.config.access_ttl)),
+        Rotation::Retry {
+            salt,
+            access_expires_at,
+        } => {
+            tracing::info!(client_id = %client.client_id, "refresh retried within the reuse interval; the same tokens are sent again");
+            let (access, refresh) = successor_pair(oauth, &salt, &old);
+            Ok(answer(access, refresh, (access_expires_at - at).max(0)))
+        }
         Rotation::Reused => {
             tracing::warn!(client_id = %client.client_id, "refresh token reused; its grant is revoked");
             Err(OAuthError::invalid_grant(
@@ -271,6 +338,15 @@ async fn refresh(oauth: &OAuth, p: &Params, client: &Client) -> Result<TokenResp
             "the refresh token has expired or was revoked",
         )),
     }
+}
+
+/// The access and refresh token that rotating `old` with `salt` hands out.
+fn successor_pair(oauth: &OAuth, salt: &[u8; 32], old: &Secret) -> (Secret, Secret) {
+    let (access, refresh) = oauth.keys.rotation_pair(salt, old.expose());
+    (
+        Secret::from_bytes(Kind::AccessToken, &access),
+        Secret::from_bytes(Kind::RefreshToken, &refresh),
+    )
 }
 
 async fn client_credentials(
@@ -294,7 +370,7 @@ async fn client_credentials(
     }
     let at = now();
     let (access, access_rec) = new_token(Kind::AccessToken, oauth.config.access_ttl, at);
-    oauth
+    let issued = oauth
         .store
         .issue(
             Grant {
@@ -309,6 +385,10 @@ async fn client_credentials(
             None,
         )
         .await?;
+    if !matches!(issued, Issue::Issued { .. }) {
+        // No install and no code: nothing can refuse this grant.
+        return Err(OAuthError::server_error());
+    }
     Ok(TokenResponse {
         access_token: access.expose().to_string(),
         token_type: "Bearer",

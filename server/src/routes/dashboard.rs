@@ -19,6 +19,7 @@ use crate::domain::now;
 use crate::domain::scope::ScopeSet;
 use crate::oauth::authorize::{self, AuthorizeError, ResponseType};
 use crate::oauth::params::Params;
+use crate::oauth::ErrorCode;
 use crate::store::{Client, Install, Role, User};
 
 /// Launch tokens live this long (seconds).
@@ -434,6 +435,10 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
                 }
                 .into(),
             })
+        }
+        // An owner uninstalled the app while this install was being approved.
+        Err(e) if e.error == ErrorCode::AccessDenied => {
+            respond::api_error(StatusCode::CONFLICT, "conflict", &e.description)
         }
         Err(e) => server_error(e),
     }

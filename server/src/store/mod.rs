@@ -265,13 +265,62 @@ pub struct RefreshInfo {
     pub revoked: bool,
 }
 
+/// Outcome of writing a grant's first tokens ([`Store::issue`]). Nothing is written unless
+/// `Issued`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issue {
+    Issued {
+        family: i64,
+    },
+    /// The grant's install is no longer active (uninstalled while the grant was under way).
+    InstallGone,
+    /// The code the tokens come from was replayed, or deleted (its install was removed),
+    /// after it was redeemed.
+    CodeSpent,
+}
+
+/// What a rotation keeps so that a retry within the reuse interval gets the same new pair:
+/// the random salt the pair was derived from (with the server key and the old refresh token;
+/// see `oauth::token`), and until when.
+#[derive(Clone, Copy)]
+pub struct RetryWindow {
+    pub salt: [u8; 32],
+    /// Unix time from which a retry counts as reuse.
+    pub until: i64,
+}
+
+impl std::fmt::Debug for RetryWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RetryWindow")
+            .field("until", &self.until)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Outcome of rotating a refresh token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Rotation {
     Rotated,
+    /// The token was rotated moments ago, its successor is unused and the reuse interval is
+    /// not over: the caller answers with the pair derived from this salt again.
+    Retry {
+        salt: [u8; 32],
+        access_expires_at: i64,
+    },
     /// The token had been rotated already: its whole family is now revoked.
     Reused,
     Invalid,
+}
+
+impl std::fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Rotation::Rotated => "Rotated",
+            Rotation::Retry { .. } => "Retry",
+            Rotation::Reused => "Reused",
+            Rotation::Invalid => "Invalid",
+        })
+    }
 }
 
 /// Everything the server stores.
@@ -309,26 +358,36 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<bool>;
 
-    async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()>;
+    /// Saves a code; false (and nothing saved) when the code's install is no longer active.
+    async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<bool>;
+    /// Marks a code used; a used code that comes back is marked replayed and the family it
+    /// issued, if any yet, is revoked in the same transaction.
     async fn redeem_code(&self, digest: TokenDigest, now: i64) -> StoreResult<Redeemed>;
 
     /// Creates a token family with its first tokens; `code` links it to the code it came from,
-    /// so a replay of that code revokes it.
+    /// so a replay of that code revokes it. In the same transaction it checks that the grant's
+    /// install is still active and that the code was not replayed or deleted since it was
+    /// redeemed; otherwise it writes nothing.
     async fn issue(
         &self,
         grant: Grant,
         code: Option<TokenDigest>,
         access: NewToken,
         refresh: Option<NewToken>,
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<Issue>;
     /// The hot path of the resource API: a live (unexpired, unrevoked) access token.
     async fn access_token(&self, digest: TokenDigest, now: i64) -> StoreResult<Option<AccessInfo>>;
     async fn refresh_token(&self, digest: TokenDigest) -> StoreResult<Option<RefreshInfo>>;
+    /// Rotates `old` into `access` and `refresh`, if `old` is current. With `retry`, keeps
+    /// what a retry of this rotation needs until `retry.until`; a rotated `old` presented again
+    /// before then, while its successor is unused, answers [`Rotation::Retry`] and changes
+    /// nothing. Any other reuse revokes the family.
     async fn rotate_refresh(
         &self,
         old: TokenDigest,
         access: NewToken,
         refresh: NewToken,
+        retry: Option<RetryWindow>,
     ) -> StoreResult<Rotation>;
     async fn revoke_family(&self, family: i64, now: i64) -> StoreResult<()>;
     async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()>;

@@ -407,11 +407,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<()> {
+    async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<bool> {
         self.write(move |c| {
-            c.prepare_cached("INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
+            // The install check is part of the insert: an uninstall that committed before this
+            // write leaves no code behind, and one that commits after deletes it.
+            let saved = c.prepare_cached("INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri,
                     scopes, code_challenge, expires_at, install_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9
+                 WHERE ?9 IS NULL OR EXISTS (SELECT 1 FROM installs WHERE id = ?9 AND state = 'active')")?
                 .execute(
                 params![
                     digest.0.to_vec(),
@@ -425,7 +428,7 @@ impl Store for SqliteStore {
                     code.install_id
                 ],
             )?;
-            Ok(())
+            Ok(saved == 1)
         })
         .await
     }
@@ -460,6 +463,12 @@ impl Store for SqliteStore {
             let outcome = match row {
                 None => Redeemed::Unknown,
                 Some((_, Some(_used), family)) => {
+                    // Remembered, so that an exchange of this code that has not written its
+                    // tokens yet writes none (see `issue`).
+                    tx.prepare_cached(
+                        "UPDATE authorization_codes SET replayed_at = ?2 WHERE digest = ?1 AND replayed_at IS NULL",
+                    )?
+                    .execute(params![digest.0.to_vec(), at])?;
                     if let Some(family) = family {
                         tx.prepare_cached(
                             "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -496,9 +505,18 @@ impl Store for SqliteStore {
         code: Option<TokenDigest>,
         access: NewToken,
         refresh: Option<NewToken>,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<Issue> {
         self.write(move |c| {
+            // Dropping `tx` without commit (the early returns) rolls everything back.
             let tx = c.transaction()?;
+            if let Some(install) = grant.install_id {
+                let active = tx
+                    .prepare_cached("SELECT 1 FROM installs WHERE id = ?1 AND state = 'active'")?
+                    .exists([install])?;
+                if !active {
+                    return Ok(Issue::InstallGone);
+                }
+            }
             tx.prepare_cached(
                 "INSERT INTO token_families (app_id, user_id, company_id, scopes, created_at, install_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -519,15 +537,20 @@ impl Store for SqliteStore {
                 insert_refresh(&tx, family, r)?;
             }
             if let Some(code) = code {
-                tx.prepare_cached(
-                    "UPDATE authorization_codes SET family_id = ?2 WHERE digest = ?1",
-                )?
-                .execute(
-                    params![code.0.to_vec(), family],
-                )?;
+                // The writer runs one transaction at a time, so either a replay committed
+                // before this (and marked the code) and nothing is issued, or it commits after
+                // and finds the family here to revoke.
+                let linked = tx
+                    .prepare_cached(
+                        "UPDATE authorization_codes SET family_id = ?2 WHERE digest = ?1 AND replayed_at IS NULL",
+                    )?
+                    .execute(params![code.0.to_vec(), family])?;
+                if linked == 0 {
+                    return Ok(Issue::CodeSpent);
+                }
             }
             tx.commit()?;
-            Ok(family)
+            Ok(Issue::Issued { family })
         })
         .await
     }
@@ -548,7 +571,9 @@ impl Store for SqliteStore {
                  JOIN token_families f ON f.id = t.family_id
                  JOIN apps a ON a.id = f.app_id
                  LEFT JOIN users u ON u.id = f.user_id
-                 WHERE t.digest = ?1 AND f.revoked_at IS NULL",
+                 LEFT JOIN installs i ON i.id = f.install_id
+                 WHERE t.digest = ?1 AND f.revoked_at IS NULL
+                   AND (f.install_id IS NULL OR i.state = 'active')",
             )?;
                 Ok(st
                     .query_row([digest.0.as_slice()], |r| {
@@ -579,8 +604,9 @@ impl Store for SqliteStore {
         self.run(move |c| {
             Ok(c.prepare_cached(
                 "SELECT f.id, f.app_id, f.scopes, t.expires_at, t.rotated_at IS NOT NULL,
-                        f.revoked_at IS NOT NULL
+                        f.revoked_at IS NOT NULL OR IFNULL(i.state, 'active') <> 'active'
                  FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+                 LEFT JOIN installs i ON i.id = f.install_id
                  WHERE t.digest = ?1",
             )?
             .query_row([digest.0.to_vec()], |r| {
@@ -603,40 +629,81 @@ impl Store for SqliteStore {
         old: TokenDigest,
         access: NewToken,
         refresh: NewToken,
+        retry: Option<RetryWindow>,
     ) -> StoreResult<Rotation> {
         let out = self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let at = access.issued_at;
+            // A family whose install is gone counts as revoked (uninstalling revokes it too).
             let row: Option<(i64, bool, bool, i64)> = tx
-                .prepare_cached("SELECT t.family_id, t.rotated_at IS NOT NULL, f.revoked_at IS NOT NULL, t.expires_at
+                .prepare_cached("SELECT t.family_id, t.rotated_at IS NOT NULL,
+                            f.revoked_at IS NOT NULL OR IFNULL(i.state, 'active') <> 'active',
+                            t.expires_at
                      FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
+                     LEFT JOIN installs i ON i.id = f.install_id
                      WHERE t.digest = ?1")?
                 .query_row(
-                    [old.0.to_vec()],
+                    [old.0.as_slice()],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
             let outcome = match row {
                 None => Rotation::Invalid,
-                Some((family, true, _, _)) => {
-                    tx.prepare_cached(
-                        "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                    )?
-                    .execute(
-                        params![family, access.issued_at],
-                    )?;
-                    Rotation::Reused
+                Some((family, true, revoked, _)) => {
+                    // The family's retry row names its newest rotation only: once the
+                    // successor was rotated in turn, the row names the successor, not `old`.
+                    let pending: Option<(Vec<u8>, i64)> = if revoked {
+                        None
+                    } else {
+                        tx.prepare_cached(
+                            "SELECT salt, access_expires_at FROM refresh_retries
+                             WHERE family_id = ?1 AND old_digest = ?2 AND until > ?3",
+                        )?
+                        .query_row(params![family, old.0.as_slice(), at], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })
+                        .optional()?
+                    };
+                    match pending.and_then(|(salt, exp)| Some((<[u8; 32]>::try_from(salt).ok()?, exp))) {
+                        Some((salt, access_expires_at)) => Rotation::Retry {
+                            salt,
+                            access_expires_at,
+                        },
+                        None => {
+                            tx.prepare_cached(
+                                "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                            )?
+                            .execute(params![family, at])?;
+                            tx.prepare_cached("DELETE FROM refresh_retries WHERE family_id = ?1")?
+                                .execute([family])?;
+                            Rotation::Reused
+                        }
+                    }
                 }
                 Some((_, _, true, _)) => Rotation::Invalid,
-                Some((_, _, _, exp)) if exp <= access.issued_at => Rotation::Invalid,
+                Some((_, _, _, exp)) if exp <= at => Rotation::Invalid,
                 Some((family, false, false, _)) => {
                     tx.prepare_cached(
                         "UPDATE refresh_tokens SET rotated_at = ?2 WHERE digest = ?1",
                     )?
-                    .execute(
-                        params![old.0.to_vec(), access.issued_at],
-                    )?;
+                    .execute(params![old.0.as_slice(), at])?;
                     insert_access(&tx, family, access)?;
                     insert_refresh(&tx, family, refresh)?;
+                    match retry {
+                        // Replaces the row of the previous rotation: its successor (`old`) is
+                        // used now, so a retry of that one is reuse.
+                        Some(w) => tx.prepare_cached(
+                            "INSERT OR REPLACE INTO refresh_retries
+                                 (family_id, old_digest, salt, access_expires_at, until)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(params![family, old.0.as_slice(), w.salt.as_slice(), access.expires_at, w.until])?,
+                        None => tx.prepare_cached("DELETE FROM refresh_retries WHERE family_id = ?1")?
+                            .execute([family])?,
+                    };
+                    // Salts whose interval is over are of no use to anyone: drop them.
+                    tx.prepare_cached("DELETE FROM refresh_retries WHERE until <= ?1")?
+                        .execute([at])?;
                     Rotation::Rotated
                 }
             };
@@ -644,7 +711,7 @@ impl Store for SqliteStore {
             Ok(outcome)
         })
         .await;
-        if !matches!(out, Ok(Rotation::Rotated | Rotation::Invalid)) {
+        if matches!(out, Ok(Rotation::Reused) | Err(_)) {
             self.access.invalidate();
         }
         out

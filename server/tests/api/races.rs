@@ -34,7 +34,9 @@ async fn world() -> Arc<World> {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     let alice_id = app.user("alice").await;
-    let client = app.register(dev, "profile company", true, false, false).await;
+    let client = app
+        .register(dev, "profile company", true, false, false)
+        .await;
     let alice = app.dashboard_token("alice").await;
     let mut companies = Vec::new();
     for i in 0..BURST {
@@ -159,10 +161,8 @@ async fn uninstall_racing_code_exchange_leaves_no_live_token() {
             let exchanging = Arc::clone(&w);
             let uninstalling = Arc::clone(&w);
             burst.spawn(async move {
-                let (tokens, status) = tokio::join!(
-                    exchanging.exchange(&code),
-                    uninstalling.uninstall(install)
-                );
+                let (tokens, status) =
+                    tokio::join!(exchanging.exchange(&code), uninstalling.uninstall(install));
                 assert_eq!(status, 200, "the uninstall itself succeeds");
                 (install, tokens)
             });
@@ -201,10 +201,8 @@ async fn uninstall_racing_an_install_approval_leaves_no_live_token() {
             let approving = Arc::clone(&w);
             let uninstalling = Arc::clone(&w);
             burst.spawn(async move {
-                let (approved, _) = tokio::join!(
-                    approving.install(company),
-                    uninstalling.uninstall(install)
-                );
+                let (approved, _) =
+                    tokio::join!(approving.install(company), uninstalling.uninstall(install));
                 approved
             });
         }
@@ -239,7 +237,10 @@ async fn replayed_code_burst_always_revokes_the_winner() {
         }
         let answers = burst.join_all().await;
         let winners: Vec<Value> = answers.into_iter().flatten().collect();
-        assert!(winners.len() <= 1, "round {round}: a code was redeemed twice");
+        assert!(
+            winners.len() <= 1,
+            "round {round}: a code was redeemed twice"
+        );
         // Every other attempt was a replay, so whatever the code issued must be dead.
         for tokens in winners {
             let access = tokens["access_token"].as_str().unwrap();
