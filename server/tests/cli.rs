@@ -111,6 +111,8 @@ fn bad_input_fails_with_one_line_and_a_non_zero_status() {
             Some("a long password"),
         ),
         (&["company", "add", "X", "--owner", "nobody"], None),
+        (&["serve", "--refresh-reuse-interval", "61"], None),
+        (&["serve", "--refresh-reuse-interval=-1"], None),
         (
             &[
                 "app",
