@@ -116,6 +116,13 @@ async fn the_oauth2_crate_completes_code_refresh_and_revocation_as_a_confidentia
         .expect("refresh");
     let new_refresh = rotated.refresh_token().unwrap().clone();
     assert_ne!(new_refresh.secret(), refresh.secret());
+    // Once the new refresh token is used, the old one is reuse (until then, and within the
+    // reuse interval, it would be taken for a retry of a lost answer).
+    client
+        .exchange_refresh_token(&new_refresh)
+        .request_async(&transport)
+        .await
+        .expect("second refresh");
     let replay = client
         .exchange_refresh_token(&RefreshToken::new(refresh.secret().clone()))
         .request_async(&transport)
