@@ -255,9 +255,12 @@ async fn authorization_code(
 /// the old token's digest) until the interval ends or the new refresh token is rotated in
 /// turn. Re-deriving the pair needs all three: the database (salt), the key file (never in the
 /// database) and the old refresh token in plain text (only the client has it). So a copy of
-/// the database, or of the database and the key file, yields no token; and whoever holds the
-/// old refresh token could, inside the interval, have redeemed it anyway (which is the risk
-/// any reuse interval accepts, bounded by its length).
+/// the database, or of the database and the key file, yields no token. What the interval
+/// accepts is what any grace period accepts: a thief who replays a stolen old refresh token
+/// inside it, before the client's next refresh, gets the client's pair instead of tripping
+/// reuse detection (for a public client, "the same client" is only its client_id). The
+/// interval bounds that: after it, or once the new refresh token is used, a replay revokes
+/// the grant as before.
 ///
 /// [`ServerKeys::rotation_pair`]: crate::keys::ServerKeys::rotation_pair
 async fn refresh(oauth: &OAuth, p: &Params, client: &Client) -> Result<TokenResponse, OAuthError> {

@@ -2,6 +2,8 @@
 //! answer never arrived (the server died, the connection dropped) retries with the refresh
 //! token it still holds. Inside the reuse interval, while the new refresh token is unused, the
 //! retry gets the same new pair; otherwise reuse detection revokes the grant (RFC 9700 §4.14.2).
+//! The retry is tested after a lost answer, across a restart of the server on the same
+//! database, and across a kill of the real binary.
 
 use serde_json::Value;
 
@@ -166,4 +168,155 @@ async fn a_refresh_retry_by_another_client_gets_nothing() {
     assert_eq!(answer["error"], "invalid_grant");
     assert!(answer.get("refresh_token").is_none());
     assert_eq!(api_status(&app, &second).await, 200);
+}
+
+/// A running `atrium-server serve`, killed (SIGKILL: no shutdown at all) when dropped.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real `atrium-server` binary serving `db` on `port`, ready to answer.
+async fn serve(db: &std::path::Path, port: u16) -> Served {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_atrium-server"))
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let served = Served(child);
+    for _ in 0..200 {
+        if http()
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return served;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the server did not start");
+}
+
+/// Runs the CLI on `db` and returns what it printed.
+fn cli(db: &std::path::Path, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_atrium-server"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{args:?} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn refresh_retry_after_the_server_was_killed_gets_the_same_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    cli(&db, &["user", "add", "alice", "--password-stdin"], PASSWORD);
+    let created: Value = serde_json::from_str(&cli(
+        &db,
+        &[
+            "app",
+            "add",
+            "--owner",
+            "alice",
+            "--name",
+            "Crash",
+            "--redirect-uri",
+            REDIRECT,
+            "--scopes",
+            "profile",
+        ],
+        "",
+    ))
+    .unwrap();
+    let id = created["client_id"].as_str().unwrap().to_string();
+    let secret = created["client_secret"].as_str().unwrap().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let token = |form: Vec<(&'static str, String)>| {
+        let (id, secret, base) = (id.clone(), secret.clone(), base.clone());
+        async move {
+            let mut form = form;
+            form.push(("client_id", id));
+            form.push(("client_secret", secret));
+            let res = http()
+                .post(format!("{base}/oauth2/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+
+    let server = serve(&db, port).await;
+    let browser = Browser::new(&base);
+    browser.login("alice", PASSWORD).await;
+    let location = browser
+        .authorize_and_allow(&[
+            ("response_type", "code"),
+            ("client_id", &id),
+            ("redirect_uri", REDIRECT),
+            ("scope", "profile"),
+            ("state", "s"),
+        ])
+        .await;
+    let code = query_param(&location, "code").unwrap();
+    let (status, first) = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("code", code),
+        ("redirect_uri", REDIRECT.into()),
+    ])
+    .await;
+    assert_eq!(status, 200, "{first}");
+    let old = first["refresh_token"].as_str().unwrap().to_string();
+    let refresh = || {
+        token(vec![
+            ("grant_type", "refresh_token".into()),
+            ("refresh_token", old.clone()),
+        ])
+    };
+    let (status, lost) = refresh().await;
+    assert_eq!(status, 200);
+    // The server is killed (no shutdown at all) before the client got to read the answer.
+    drop(server);
+    let server = serve(&db, port).await;
+    let (status, retried) = refresh().await;
+    assert_eq!(status, 200, "the retry was treated as reuse: {retried}");
+    assert_eq!(retried["access_token"], lost["access_token"]);
+    assert_eq!(retried["refresh_token"], lost["refresh_token"]);
+    let res = http()
+        .get(format!("{base}/api/username"))
+        .bearer_auth(retried["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    drop(server);
 }
