@@ -42,16 +42,6 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("temp dir"), Policy::default()).await
 }
 
-/// A server whose settings `configure` changes (a restart goes back to the defaults).
-pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn_app_in_with(
-        tempfile::tempdir().expect("temp dir"),
-        Policy::default(),
-        configure,
-    )
-    .await
-}
-
 /// A server whose install notifications follow `policy`.
 pub async fn spawn_app_with(policy: Policy) -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("temp dir"), policy).await
