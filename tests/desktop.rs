@@ -55,6 +55,98 @@ async fn the_dashboard_says_so_when_the_server_is_down() -> anyhow::Result<()> {
     desktop.close().await
 }
 
+/// A public CODE app can't be installed by the dashboard (only the app can hold its PKCE
+/// verifier): the desktop opens its install URL in the system browser, with `iss`; the app
+/// starts its own authorization request there, the user allows it, and the dashboard notices
+/// the new install on its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_with_an_install_url_is_installed_through_it_in_the_browser() -> anyhow::Result<()> {
+    let (server, _sample, desktop) = story(&[]).await?;
+    // "The app": its install URL answers with a redirect to the server's authorization
+    // endpoint, carrying the app's own PKCE challenge and state; it records what it was sent.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let install_url = format!("http://{}/install", listener.local_addr()?);
+    let out = std::process::Command::new(atrium_tests::binary("atrium-server")?)
+        .arg("--db")
+        .arg(server.db_path())
+        .args([
+            "app",
+            "add",
+            "--owner",
+            "demo",
+            "--name",
+            "Portal",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1:9/cb",
+            "--scopes",
+            "profile company",
+            "--install-url",
+            &install_url,
+        ])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client_id = serde_json::from_slice::<serde_json::Value>(&out.stdout)?["client_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let authorize = format!(
+        "{}/oauth2/authorize?response_type=code&client_id={client_id}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=profile+company&state=portal-state&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        server.url
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let app = tokio::spawn({
+        let seen = seen.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                if let Some(line) = request.lines().next() {
+                    seen.lock().unwrap().push(line.to_string());
+                }
+                let answer = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {authorize}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        }
+    });
+
+    sign_in(&desktop).await?;
+    desktop
+        .click(&format!(".app-card[data-client-id='{client_id}']"))
+        .await?;
+    desktop.click("#install").await?;
+    desktop
+        .wait_for("#consent-in-browser", RENDER_TIMEOUT)
+        .await?;
+    desktop.screenshot("install-url-consent").await?;
+    desktop.click("#consent-allow").await?;
+    // The browser ran the app's own request; the dashboard saw the install appear.
+    desktop
+        .wait_for(
+            &format!("#installed-apps .app-item[data-client-id='{client_id}']"),
+            RENDER_TIMEOUT,
+        )
+        .await?;
+    desktop.screenshot("install-url-installed").await?;
+    let seen = seen.lock().unwrap().clone();
+    let iss: String = url::form_urlencoded::byte_serialize(server.url.as_bytes()).collect();
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("GET /install?") && l.contains(&format!("iss={iss}"))),
+        "the app's install URL was not opened with iss: {seen:?}"
+    );
+    app.abort();
+    desktop.close().await
+}
+
 /// The whole story in the real desktop app: sign in through the system browser (scripted)
 /// whose answer comes back as a deep link through a second `atrium` process; install App2
 /// (CODE) and App1 (TOKEN) with consent; each app's redirect completes at

@@ -7,9 +7,13 @@
 //! - an app's install redirect (with `ATRIUM_APP_REDIRECTS=browser`): it loads the app's page and
 //!   follows its `<meta http-equiv="refresh">` back to Atrium.
 //!
-//! Either way it hands the final `atrium://` URL to the OS — here by running
-//! `ATRIUM_DESKTOP_BIN URL`, a second `atrium` process that forwards the deep link to the first
-//! over D-Bus, exactly as a desktop's URL handler would.
+//! - an app's install URL that starts an authorization request: it signs in, allows on the
+//!   consent page (as the user choosing their only company), and stops where the server hands
+//!   over to the app's own redirect URI.
+//!
+//! It hands a final `atrium://` URL to the OS — here by running `ATRIUM_DESKTOP_BIN URL`, a
+//! second `atrium` process that forwards the deep link to the first over D-Bus, exactly as a
+//! desktop's URL handler would.
 
 use anyhow::{bail, Context, Result};
 use atrium_tests::hidden_inputs;
@@ -26,8 +30,17 @@ async fn main() -> Result<()> {
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let start = url::Url::parse(&url)?;
-    let page = http.get(start.clone()).send().await?.text().await?;
+    let mut start = url::Url::parse(&url)?;
+    // Follow redirects to the first page (an app's install URL redirects to the server).
+    let mut res = http.get(start.clone()).send().await?;
+    for _ in 0..5 {
+        let Some(to) = location(&res).filter(|_| res.status().is_redirection()) else {
+            break;
+        };
+        start = start.join(&to)?;
+        res = http.get(start.clone()).send().await?;
+    }
+    let page = res.text().await?;
     if !page.contains("name=\"password\"") {
         // Not a sign-in page: an app's page that sends the user back to Atrium.
         let link = meta_refresh(&page)
@@ -49,10 +62,15 @@ async fn main() -> Result<()> {
             next = to;
             continue;
         }
-        // The page asking to continue as the signed-in account: check it, then click.
+        // The page asking to continue as the signed-in account (checked), or an app's
+        // consent page: allow.
         let page = res.text().await?;
-        if !page.contains("to the Atrium app?") || !page.contains(&format!(">{user}</strong>")) {
+        let desktop_page = page.contains("to the Atrium app?");
+        if desktop_page && !page.contains(&format!(">{user}</strong>")) {
             bail!("expected the page asking to continue as {user}: {page}");
+        }
+        if !desktop_page && !page.contains("name=\"decision\"") {
+            bail!("expected a consent page: {page}");
         }
         let mut form = hidden_inputs(&page);
         form.push(("decision".into(), "allow".into()));
@@ -62,6 +80,14 @@ async fn main() -> Result<()> {
             .send()
             .await?;
         next = location(&res).context("continuing did not redirect")?;
+        if !next.starts_with("atrium://")
+            && !next.starts_with('/')
+            && !next.starts_with(start.origin().ascii_serialization().as_str())
+        {
+            // The server handed over to the app's redirect URI: the app takes it from here.
+            eprintln!("scripted browser: handed over to the app");
+            return Ok(());
+        }
     }
     bail!("too many redirects")
 }
