@@ -27,8 +27,10 @@ pub struct Cli {
     pub db: Option<PathBuf>,
 
     /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
-    /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs); flags and
-    /// environment variables take precedence.
+    /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs,
+    /// header_read_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
+    /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
+    /// login_throttle_entries); flags and environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -90,6 +92,35 @@ pub struct ServeArgs {
     /// reuse revokes the grant. At most 60 [default: 10]
     #[arg(long, env = "ATRIUM_REFRESH_REUSE_INTERVAL", value_name = "SECS")]
     pub refresh_reuse_interval: Option<i64>,
+    /// Seconds a connection may take to send a complete request head, counted from when the
+    /// server starts waiting for one; also the keep-alive idle timeout [default: 10]
+    #[arg(long, env = "ATRIUM_HEADER_READ_TIMEOUT", value_name = "SECS")]
+    pub header_read_timeout: Option<f64>,
+    /// Seconds a stalled request body may take to arrive in full [default: 30]
+    #[arg(long, env = "ATRIUM_BODY_READ_TIMEOUT", value_name = "SECS")]
+    pub body_read_timeout: Option<f64>,
+    /// Connections served at once; lowered to fit the descriptor limit. Past it, a small
+    /// reserve answers only /healthz [default: 1024]
+    #[arg(long, env = "ATRIUM_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Password checks (argon2id, 19 MiB each) running at once [default: number of CPUs]
+    #[arg(long, env = "ATRIUM_LOGIN_CONCURRENCY", value_name = "N")]
+    pub login_concurrency: Option<usize>,
+    /// Seconds a sign-in waits for a free password check before it gets 503 [default: 5]
+    #[arg(long, env = "ATRIUM_LOGIN_QUEUE_TIMEOUT", value_name = "SECS")]
+    pub login_queue_timeout: Option<f64>,
+    /// Failed sign-ins of one username before it must wait (1 s, doubling) [default: 5]
+    #[arg(long, env = "ATRIUM_LOGIN_USER_FAILURES", value_name = "N")]
+    pub login_user_failures: Option<u32>,
+    /// Failed sign-ins from one client address (IPv6: its /64) before it must wait [default: 20]
+    #[arg(long, env = "ATRIUM_LOGIN_IP_FAILURES", value_name = "N")]
+    pub login_ip_failures: Option<u32>,
+    /// Longest wait imposed after failed sign-ins, in seconds [default: 300]
+    #[arg(long, env = "ATRIUM_LOGIN_MAX_BACKOFF", value_name = "SECS")]
+    pub login_max_backoff: Option<f64>,
+    /// Usernames, and client addresses, whose failures are remembered (each) [default: 100000]
+    #[arg(long, env = "ATRIUM_LOGIN_THROTTLE_ENTRIES", value_name = "N")]
+    pub login_throttle_entries: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +250,41 @@ async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::R
     {
         settings.refresh_reuse_interval = reuse_interval(secs)?;
     }
+    let c = &mut settings.connections;
+    if let Some(v) = args.header_read_timeout.or(file.header_read_timeout_secs) {
+        c.header_read_timeout = duration(v, "header read timeout")?;
+    }
+    if let Some(v) = args.body_read_timeout.or(file.body_read_timeout_secs) {
+        c.body_read_timeout = duration(v, "body read timeout")?;
+    }
+    if let Some(v) = args.max_connections.or(file.max_connections) {
+        c.max_connections = at_least_one(v, "connection cap")?;
+    }
+    let l = &mut settings.login;
+    if let Some(v) = args.login_concurrency.or(file.login_concurrency) {
+        l.concurrency = at_least_one(v, "login concurrency")?;
+    }
+    if let Some(v) = args.login_queue_timeout.or(file.login_queue_timeout_secs) {
+        l.queue_timeout = duration(v, "login queue timeout")?;
+    }
+    if let Some(v) = args.login_user_failures.or(file.login_user_failures) {
+        l.user_free_failures = v;
+    }
+    if let Some(v) = args.login_ip_failures.or(file.login_ip_failures) {
+        l.ip_free_failures = v;
+    }
+    if let Some(v) = args.login_max_backoff.or(file.login_max_backoff_secs) {
+        l.max_backoff = duration(v, "longest login back-off")?;
+    }
+    if let Some(v) = args.login_throttle_entries.or(file.login_throttle_entries) {
+        l.capacity = at_least_one(v, "login throttle size")?;
+    }
+    match crate::serve::raise_fd_limit() {
+        Some((soft, hard)) => {
+            tracing::info!(soft, hard, "descriptor limit (soft raised to the hard limit)")
+        }
+        None => tracing::info!("no descriptor limit on this platform"),
+    }
     let app = crate::startup::Application::build(&settings).await?;
     tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
     app.run_until(crate::startup::shutdown_signal()).await;
@@ -238,6 +304,21 @@ fn reuse_interval(secs: i64) -> anyhow::Result<i64> {
         bail!("the refresh reuse interval must be between 0 (off) and {max} seconds");
     }
     Ok(secs)
+}
+
+/// A positive number of seconds, at most a day.
+fn duration(secs: f64, what: &str) -> anyhow::Result<std::time::Duration> {
+    if !(secs > 0.0 && secs <= 86_400.0) {
+        bail!("the {what} must be a number of seconds between 0 and 86400");
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+fn at_least_one(v: usize, what: &str) -> anyhow::Result<usize> {
+    if v == 0 {
+        bail!("the {what} must be at least 1");
+    }
+    Ok(v)
 }
 
 fn open_store(db_path: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {

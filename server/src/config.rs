@@ -27,6 +27,10 @@ pub struct Settings {
     pub refresh_reuse_interval: i64,
     /// Retry policy of install notifications.
     pub webhook_policy: crate::webhooks::Policy,
+    /// Timeouts and the connection cap of the HTTP server.
+    pub connections: crate::serve::Limits,
+    /// Concurrency of password checks and sign-in back-off.
+    pub login: crate::throttle::LoginLimits,
 }
 
 impl Settings {
@@ -42,6 +46,8 @@ impl Settings {
             implicit_ttl: crate::oauth::OAuthConfig::DEFAULT_IMPLICIT_TTL,
             refresh_reuse_interval: crate::oauth::OAuthConfig::DEFAULT_REFRESH_REUSE_INTERVAL,
             webhook_policy: crate::webhooks::Policy::default(),
+            connections: crate::serve::Limits::default(),
+            login: crate::throttle::LoginLimits::default(),
         }
     }
 }
@@ -57,6 +63,15 @@ pub struct FileConfig {
     pub refresh_token_ttl_secs: Option<i64>,
     pub implicit_token_ttl_secs: Option<i64>,
     pub refresh_reuse_interval_secs: Option<i64>,
+    pub header_read_timeout_secs: Option<f64>,
+    pub body_read_timeout_secs: Option<f64>,
+    pub max_connections: Option<usize>,
+    pub login_concurrency: Option<usize>,
+    pub login_queue_timeout_secs: Option<f64>,
+    pub login_user_failures: Option<u32>,
+    pub login_ip_failures: Option<u32>,
+    pub login_max_backoff_secs: Option<f64>,
+    pub login_throttle_entries: Option<usize>,
 }
 
 impl FileConfig {

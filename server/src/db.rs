@@ -38,6 +38,11 @@ pub enum DbError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot create the database {path}: {source}")]
+    CreateFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the database {path}: {source}")]
     Open {
         path: PathBuf,
@@ -66,6 +71,8 @@ struct Inner {
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
     writer: std::sync::mpsc::Sender<WriteJob>,
+    /// A connection of its own for [`Db::probe`], so a health check never queues behind reads.
+    health: Mutex<Connection>,
 }
 
 /// A write for the writer thread; it sends its own result back.
@@ -100,23 +107,38 @@ impl Db {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+            create_private_dir(dir).map_err(|source| DbError::CreateDir {
                 path: dir.to_owned(),
                 source,
             })?;
         }
+        make_private_file(path).map_err(|source| DbError::CreateFile {
+            path: path.to_owned(),
+            source,
+        })?;
         let mut conn = open_connection(path)?;
         migrate(&mut conn, path)?;
         let size = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
         let reader = open_connection(path)?;
+        let health = open_connection(path)?;
+        health.busy_timeout(Duration::from_millis(100))?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 idle: Mutex::new(vec![reader]),
                 permits: Semaphore::new(size),
                 writer: spawn_writer(conn)?,
+                health: Mutex::new(health),
             }),
         })
+    }
+
+    /// Reads the schema version on a connection kept for this alone: proof that the database
+    /// answers, which neither waits for the read pool nor for the blocking threads. It takes
+    /// microseconds (one page, usually cached), so it runs where it is called.
+    pub fn probe(&self) -> Result<i64, DbError> {
+        let conn = self.inner.health.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(conn.pragma_query_value(None, "schema_version", |r| r.get(0))?)
     }
 
     /// The database file.
@@ -173,6 +195,51 @@ impl Db {
             .map_err(|_| DbError::TaskFailed)?;
         answered.await.map_err(|_| DbError::TaskFailed)?
     }
+}
+
+/// Creates the directories of the database that do not exist yet, readable by the owner only
+/// (0700). Directories that exist are left as the operator made them.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file readable by its owner only (0600), or takes group and other
+/// permissions away from an existing one. SQLite gives the `-wal` and `-shm` files it creates
+/// the permissions of the database file, so they are owner-only too.
+fn make_private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+            tracing::info!(path = %path.display(), "made the database readable by its owner only");
+        }
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            if let Ok(meta) = std::fs::metadata(&side) {
+                let mode = meta.permissions().mode();
+                if mode & 0o077 != 0 {
+                    std::fs::set_permissions(&side, std::fs::Permissions::from_mode(mode & 0o700))?;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Opens one connection with Atrium's pragmas. Every connection goes through here.

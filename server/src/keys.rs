@@ -73,10 +73,19 @@ impl ServerKeys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut master = [0u8; 32];
                 getrandom::fill(&mut master).expect("the OS random source is available");
-                write_new(path, &master).map_err(|source| KeyError::Create {
-                    path: path.to_owned(),
-                    source,
-                })?;
+                match write_new(path, &master) {
+                    Ok(()) => {}
+                    // Another process created it first: use that one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return Self::load_or_create(path)
+                    }
+                    Err(source) => {
+                        return Err(KeyError::Create {
+                            path: path.to_owned(),
+                            source,
+                        })
+                    }
+                }
                 tracing::info!(path = %path.display(), "created the server key file");
                 Ok(Self::from_master(master))
             }
@@ -185,29 +194,37 @@ pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
-#[cfg(unix)]
+/// Writes a new key file atomically: the bytes go to a temporary file beside it, which is
+/// flushed to disk and then linked into place. A crash leaves either no key file or a whole
+/// one, never a short one that would stop the next start. Linking (unlike renaming) fails if
+/// another process created the key file meanwhile, so a key that may already be in use is
+/// never replaced; the caller then reads that one.
 fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let _ = std::fs::remove_file(&tmp);
+    let written = (|| {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written?;
+    // The new name itself must survive a crash: flush the directory too.
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -242,6 +259,20 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn a_key_file_is_never_replaced_and_no_temporary_file_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("atrium.key");
+        std::fs::write(&path, [9u8; 32]).unwrap();
+        assert!(write_new(&path, &[1u8; 32]).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), [9u8; 32]);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["atrium.key"]);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! - [`store`]: storage behind the [`store::Store`] trait, implemented over SQLite ([`db`]);
 //! - [`oauth`]: the protocol logic, callable without HTTP;
 //! - [`routes`]: warp filters and thin handlers;
-//! - [`startup`]: binding and serving; [`cli`]: the `atrium-server` command line.
+//! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
+//!   cap, health reserve); [`throttle`]: the cost of signing in;
+//!   [`cli`]: the `atrium-server` command line.
 //!
 //! `main.rs` only parses the command line, so tests and `xtask` can start a real server on a
 //! port with [`startup::Application`].
@@ -21,9 +23,11 @@ pub mod events;
 pub mod keys;
 pub mod oauth;
 pub mod routes;
+pub mod serve;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;
 pub mod webhooks;
 
 /// The server's version, as reported by `GET /healthz`.

@@ -21,6 +21,7 @@ pub struct Application {
     addr: SocketAddr,
     state: AppState,
     webhook_policy: crate::webhooks::Policy,
+    connections: crate::serve::Limits,
 }
 
 impl Application {
@@ -48,12 +49,14 @@ impl Application {
             oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             secure_cookies: issuer.starts_with("https://"),
             db,
+            login: crate::throttle::LoginGuard::new(&settings.login),
         });
         Ok(Application {
             listener,
             addr,
             state,
             webhook_policy: settings.webhook_policy.clone(),
+            connections: settings.connections.clone(),
         })
     }
 
@@ -81,12 +84,9 @@ impl Application {
             oauth.outbox.clone(),
             self.webhook_policy.clone(),
         );
+        let health = crate::routes::health_only(self.state.clone());
         let routes = crate::routes::all(self.state);
-        warp::serve(routes)
-            .incoming(self.listener)
-            .graceful(shutdown)
-            .run()
-            .await;
+        crate::serve::serve(self.listener, routes, health, self.connections, shutdown).await;
         worker.abort();
     }
 }

@@ -44,7 +44,7 @@ pub struct Disk {
 
 impl Disk {
     pub fn new(dir: PathBuf) -> Disk {
-        let cache = std::fs::create_dir_all(&dir)
+        let cache = create_private_dir(&dir)
             .ok()
             .and_then(|_| open_cache(&dir.join("cache.db")).ok());
         if cache.is_none() {
@@ -118,7 +118,46 @@ impl Disk {
     }
 }
 
+/// The data directory, created readable by its owner only (0700); it holds the tokens.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates `path` owner-only (0600), or takes group and other permissions from an existing
+/// file. SQLite gives its `-wal` and `-shm` files the permissions of the database file.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let mode = f.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            f.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn open_cache(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    // The cache holds the user's dashboard answers: owner-only, like the session.
+    make_private(path).map_err(|e| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(e.to_string()),
+        )
+    })?;
     let c = rusqlite::Connection::open(path)?;
     c.execute_batch(
         "PRAGMA journal_mode = WAL;
@@ -132,8 +171,10 @@ fn open_cache(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
+        // A temporary file left by a crash may have any mode: start afresh, owner-only.
+        let _ = std::fs::remove_file(&tmp);
         let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
+        opts.write(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -175,6 +216,21 @@ mod tests {
         }
         disk.clear_session();
         assert!(disk.load_session().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_and_the_cache_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("atrium");
+        let disk = Disk::new(dir.clone());
+        disk.cache_put("catalog", "[1]");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "data directory");
+        for name in ["cache.db", "cache.db-wal", "cache.db-shm"] {
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+        }
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub struct State {
     pub db: Db,
     /// Mark cookies `Secure` (when the issuer is https).
     pub secure_cookies: bool,
+    /// Bounds the cost of `POST /login` (concurrency of password checks, back-off).
+    pub login: crate::throttle::LoginGuard,
 }
 
 impl AppState {
@@ -147,12 +149,22 @@ pub fn form() -> impl Filter<Extract = (Result<Params, OAuthError>,), Error = Re
 /// Largest JSON body accepted by the first-party API.
 const JSON_LIMIT: u64 = 64 * 1024;
 
-/// A JSON body decoded as `T`, or the 400 answer explaining why not.
+/// A JSON body decoded as `T`, or the answer explaining why not: 415 unless the body is
+/// declared `application/json` (a browser form on another site can send `text/plain`, never
+/// `application/json`, without a CORS preflight), 400 if it does not decode.
 pub fn json_body<T: serde::de::DeserializeOwned + Send>(
 ) -> impl Filter<Extract = (Result<T, Resp>,), Error = Rejection> + Clone {
-    warp::body::content_length_limit(JSON_LIMIT)
+    warp::header::optional::<String>("content-type")
+        .and(warp::body::content_length_limit(JSON_LIMIT))
         .and(warp::body::bytes())
-        .map(|body: Bytes| {
+        .map(|content_type: Option<String>, body: Bytes| {
+            if !content_type.as_deref().is_some_and(is_json) {
+                return Err(respond::api_error(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "invalid_request",
+                    "the body must be application/json",
+                ));
+            }
             serde_json::from_slice::<T>(&body).map_err(|e| {
                 respond::api_error(
                     StatusCode::BAD_REQUEST,
@@ -161,6 +173,14 @@ pub fn json_body<T: serde::de::DeserializeOwned + Send>(
                 )
             })
         })
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`).
+fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The raw query string, or an empty one.
@@ -197,6 +217,27 @@ pub fn all(state: AppState) -> BoxedFilter<(Resp,)> {
         .recover(handle_rejection)
         .with(warp::trace::request())
         .map(Reply::into_response)
+        .boxed()
+}
+
+/// What connections past the cap are served ([`crate::serve`]): `GET /healthz`, and 503 with
+/// `Retry-After` for anything else.
+pub fn health_only(state: AppState) -> BoxedFilter<(Resp,)> {
+    health::filter(state.db.clone())
+        .map(Reply::into_response)
+        .or(warp::any().map(|| {
+            let mut r = respond::api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the server is at its connection limit; try again shortly",
+            );
+            r.headers_mut().insert(
+                warp::http::header::RETRY_AFTER,
+                warp::http::HeaderValue::from_static("1"),
+            );
+            r
+        }))
+        .unify()
         .boxed()
 }
 

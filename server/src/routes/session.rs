@@ -23,7 +23,10 @@ use crate::domain::secret::{Kind, Secret, TokenDigest};
 use crate::domain::{now, password};
 use crate::oauth::params::Params;
 use crate::oauth::OAuthError;
+use crate::serve::ClientAddr;
 use crate::store::{Session, User};
+use crate::throttle::Refusal;
+use warp::http::header::{HeaderValue, RETRY_AFTER};
 
 const SESSION_TTL: i64 = 12 * 3600;
 /// How long a login form stays valid.
@@ -215,6 +218,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(warp::cookie::optional::<String>(session_cookie))
         .and(form_origin())
         .and(form())
+        .and(warp::ext::optional::<ClientAddr>())
         .then(post_login);
     // POST /logout
     let logout = warp::path!("logout")
@@ -252,10 +256,12 @@ async fn post_login(
     old_session: Option<String>,
     from: FormOrigin,
     form: Result<Params, OAuthError>,
+    client: Option<ClientAddr>,
 ) -> Resp {
     if !same_origin(&state, &from) {
         return cross_origin_page();
     }
+    let client = client.map(|ClientAddr(a)| a.ip());
     let Ok(p) = form else {
         return respond::html(
             StatusCode::BAD_REQUEST,
@@ -277,21 +283,24 @@ async fn post_login(
     }
     let username = p.get("username").ok().flatten().unwrap_or("").to_string();
     let password_given = p.get("password").ok().flatten().unwrap_or("").to_string();
+    if let Err(refusal) = state.login.admit(client, &username) {
+        return refused(&state, &next, refusal);
+    }
     let found = match state.oauth.store.user_by_username(&username).await {
         Ok(f) => f,
         Err(_) => return sign_in_failed(),
     };
-    // Argon2 is slow by design: keep it off the async executor.
-    let verified = tokio::task::spawn_blocking(move || match &found {
-        Some((user, hash)) => password::verify(&password_given, hash).then(|| user.clone()),
-        None => {
-            password::verify(&password_given, password::dummy_hash());
-            None
-        }
-    })
-    .await
-    .ok()
-    .flatten();
+    // Argon2 is slow and memory-hungry by design: the guard runs a few checks at a time, off
+    // the async executor. An unknown username costs as much as a wrong password.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, password::dummy_hash().to_string()),
+    };
+    let verified = match state.login.verify(password_given, hash).await {
+        Ok(ok) => user.filter(|_| ok),
+        Err(refusal) => return refused(&state, &next, refusal),
+    };
+    state.login.record(client, &username, verified.is_some());
     let Some(user) = verified else {
         return login_page(
             &state,
@@ -335,6 +344,24 @@ async fn post_login(
         &cookie(&state, session_cookie(&state), sid.expose(), SESSION_TTL),
     );
     respond::with_cookie(r, &cookie(&state, login_cookie(&state), "", 0))
+}
+
+/// The sign-in page again, with 429 (back-off) or 503 (every check busy) and `Retry-After`.
+fn refused(state: &AppState, next: &str, refusal: Refusal) -> Resp {
+    let (status, message) = match refusal {
+        Refusal::TooManyAttempts { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins. Please wait a little and try again.",
+        ),
+        Refusal::Busy { .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is busy. Please try again in a moment.",
+        ),
+    };
+    let mut r = login_page(state, next, Some(message), status);
+    r.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(refusal.retry_after()));
+    r
 }
 
 async fn logout(

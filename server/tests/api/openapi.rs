@@ -65,3 +65,70 @@ fn concrete(path: &str) -> String {
         .replace("{install_id}", "1")
         .replace("{client_id}", "some-client")
 }
+
+/// The status of one request written by hand (so that nothing adds or fixes headers).
+async fn raw_status(app: &TestApp, request: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).await.unwrap();
+    std::str::from_utf8(&head[9..12]).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn every_status_the_server_answers_to_a_refused_request_is_documented() {
+    let app = spawn_app().await;
+    app.user("ada").await;
+    let token = app.dashboard_token("ada").await;
+    let doc: serde_json::Value = http()
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut undocumented = Vec::new();
+    for (method, path) in JSON_OPERATIONS {
+        let op = &doc["paths"][*path][*method];
+        let target = concrete(path);
+        let m = method.to_uppercase();
+        let auth = format!("Authorization: Bearer {token}\r\n");
+        let has_body = op.get("requestBody").is_some();
+        let json = has_body && op["requestBody"]["content"].get("application/json").is_some();
+        let mut probes = vec![
+            // Two Authorization headers.
+            format!("{m} {target} HTTP/1.1\r\nHost: x\r\n{auth}{auth}Content-Length: 0\r\n\r\n"),
+            // A method the path does not take.
+            format!("PUT {target} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 0\r\n\r\n"),
+        ];
+        if has_body {
+            let ct = if json {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            // A chunked body (no Content-Length).
+            probes.push(format!(
+                "{m} {target} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: {ct}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            ));
+            // A body too large.
+            probes.push(format!(
+                "{m} {target} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: {ct}\r\nContent-Length: 10000000\r\n\r\n"
+            ));
+            // A body of another type.
+            probes.push(format!(
+                "{m} {target} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\n{{}}"
+            ));
+        }
+        for probe in probes {
+            let status = raw_status(&app, probe.clone()).await;
+            if op["responses"].get(status.to_string()).is_none() {
+                undocumented.push(format!("{method} {path} answers {status} to {probe:?}"));
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "{undocumented:#?}");
+}

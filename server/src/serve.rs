@@ -1,0 +1,394 @@
+//! The connection layer: accepts TCP connections and serves the warp filter tree over HTTP/1.1
+//! with hyper, under limits that warp's own server does not set.
+//!
+//! - **Request-head timeout.** hyper's HTTP/1 server closes a connection whose request head
+//!   (request line and headers) is not complete in time. The clock starts when the server
+//!   begins waiting for a request: on a new connection, and on a kept-alive one after each
+//!   response. So it is also the idle keep-alive timeout, and a silent or half-sent request
+//!   can hold a socket for this long at most. (warp 0.4 gives hyper no timer, so it had none.)
+//! - **Body-read timeout.** A request body that stalls is abandoned after this long
+//!   ([`TimedBody`]). The timer is armed only when a body read would wait, so a request whose
+//!   body came with its head (every GET, most POSTs) never touches the timer.
+//! - **A cap on connections.** At most `max_connections` are served at once; the cap is
+//!   lowered to fit the process's descriptor limit ([`fd_budget`]), so `accept` never fails
+//!   for want of a descriptor.
+//! - **A reserve for health checks.** Past the cap, a connection is still accepted and served,
+//!   but only `GET /healthz` (anything else gets 503 with `Retry-After`). The reserve holds
+//!   [`HEALTH_RESERVE`] connections; when it is full the oldest is closed to make room, so a
+//!   flood of idle sockets cannot keep a health check out.
+//!
+//! Per request this layer does what warp's server did (one clone of the boxed filter, an
+//! `Arc`) plus one `get_all` lookup of `Authorization`, and it does not insert warp's
+//! remote-address extension (an allocation) except on the one route that reads it. The
+//! request-head timeout is hyper's: a timer per request head, armed while the server waits
+//! for it. That is the price of having the timeout at all.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::time::Sleep;
+use warp::filters::BoxedFilter;
+use warp::http::{self, StatusCode};
+
+use crate::routes::respond::{self, Resp};
+
+/// Connections kept for `/healthz` beyond the cap.
+pub const HEALTH_RESERVE: usize = 16;
+/// Descriptors kept free for the database, the key file, logs and the runtime.
+const FD_HEADROOM: u64 = 64;
+/// How long a connection in the health reserve may take to send its request.
+const RESERVE_HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Limits of the connection layer.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Time allowed for a complete request head, counted from when the server starts waiting
+    /// for it (so it is also the keep-alive idle timeout).
+    pub header_read_timeout: Duration,
+    /// Time allowed for a request body that has stalled to arrive in full.
+    pub body_read_timeout: Duration,
+    /// Connections served at once (beyond them, only the health reserve).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// The client's socket address, put in the request's extensions for the few routes that
+/// need it ([`wants_client_addr`]) — not for every request, since the first extension of a
+/// request costs an allocation.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Routes that read [`ClientAddr`]: the sign-in form, which is throttled per client.
+fn wants_client_addr(req: &http::Request<Incoming>) -> bool {
+    req.method() == http::Method::POST && req.uri().path() == "/login"
+}
+
+/// The largest number of connections that fits the soft descriptor limit `soft`, with room
+/// for the health reserve and everything else the process keeps open.
+pub fn fd_budget(soft: u64) -> usize {
+    usize::try_from(soft.saturating_sub(FD_HEADROOM + HEALTH_RESERVE as u64 + 1))
+        .unwrap_or(usize::MAX)
+        .max(1)
+}
+
+/// Raises the soft limit on open descriptors to the hard limit; returns `(soft, hard)` as
+/// they are afterwards, or `None` where there are no such limits.
+pub fn raise_fd_limit() -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed by pointer.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return None;
+            }
+            let before = lim.rlim_cur;
+            if lim.rlim_cur < lim.rlim_max {
+                lim.rlim_cur = lim.rlim_max;
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    lim.rlim_cur = before;
+                }
+            }
+        }
+        Some((lim.rlim_cur as u64, lim.rlim_max as u64))
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// The current soft descriptor limit, if the platform has one.
+fn soft_fd_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct passed by pointer.
+        let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+        ok.then_some(lim.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Serves `routes` on `listener` until `shutdown` resolves, then lets the requests in flight
+/// finish. Connections past the cap get `health` (the `/healthz` route and a 503 for the rest).
+pub async fn serve(
+    listener: TcpListener,
+    routes: BoxedFilter<(Resp,)>,
+    health: BoxedFilter<(Resp,)>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let mut max = limits.max_connections.max(1);
+    if let Some(soft) = soft_fd_limit() {
+        let budget = fd_budget(soft);
+        if budget < max {
+            tracing::warn!(
+                configured = max,
+                allowed = budget,
+                fd_limit = soft,
+                "the descriptor limit is too low for the configured connection cap; lowering the cap"
+            );
+            max = budget;
+        }
+    }
+    tracing::info!(
+        max_connections = max,
+        health_reserve = HEALTH_RESERVE,
+        header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+        body_read_timeout_ms = limits.body_read_timeout.as_millis() as u64,
+        "serving connections"
+    );
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let mut reserve_http = http.clone();
+    reserve_http
+        .header_read_timeout(RESERVE_HEAD_TIMEOUT)
+        .keep_alive(false);
+
+    let app = Routes {
+        service: warp::service(routes),
+        body_timeout: limits.body_read_timeout,
+        peer: None,
+    };
+    let health = Routes {
+        service: warp::service(health),
+        body_timeout: RESERVE_HEAD_TIMEOUT,
+        peer: None,
+    };
+    let slots = Arc::new(Semaphore::new(max));
+    let mut reserve: std::collections::VecDeque<tokio::task::AbortHandle> =
+        std::collections::VecDeque::with_capacity(HEALTH_RESERVE);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+
+    loop {
+        let (stream, peer) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    accept_failed(err).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(stream);
+        match slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let mut svc = app.clone();
+                svc.peer = Some(peer);
+                let conn = graceful.watch(http.serve_connection(io, svc));
+                tokio::spawn(async move {
+                    if let Err(err) = conn.await {
+                        connection_ended(&err);
+                    }
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                reserve.retain(|task| !task.is_finished());
+                if reserve.len() >= HEALTH_RESERVE {
+                    if let Some(oldest) = reserve.pop_front() {
+                        oldest.abort();
+                    }
+                }
+                let conn = graceful.watch(reserve_http.serve_connection(io, health.clone()));
+                let task = tokio::spawn(async move {
+                    if let Err(err) = conn.await {
+                        connection_ended(&err);
+                    }
+                });
+                reserve.push_back(task.abort_handle());
+            }
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Every way a connection ends in error is the client's doing (a reset, a timeout, a
+/// malformed request, a disconnect in the middle of a response): worth a debug line, not an
+/// error in the operator's log.
+fn connection_ended(err: &hyper::Error) {
+    tracing::debug!(%err, "connection closed");
+}
+
+/// `accept` failed. Errors of the one connection are skipped; running out of descriptors
+/// (which the cap should prevent) waits a little for some to close instead of spinning.
+async fn accept_failed(err: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        err.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(%err, "cannot accept a connection");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// The warp filter tree (`S`, from `warp::service`) as a hyper service for one connection.
+#[derive(Clone)]
+struct Routes<S> {
+    service: S,
+    body_timeout: Duration,
+    peer: Option<SocketAddr>,
+}
+
+impl<S> hyper::service::Service<http::Request<Incoming>> for Routes<S>
+where
+    S: tower_service::Service<http::Request<TimedBody>, Response = Resp, Error = Infallible>
+        + Clone,
+{
+    type Response = Resp;
+    type Error = Infallible;
+    type Future = Answer<S::Future>;
+
+    fn call(&self, mut req: http::Request<Incoming>) -> Self::Future {
+        // Two Authorization headers: which one would a proxy, a cache or the handler believe?
+        // Refuse rather than pick.
+        let mut auth = req.headers().get_all(http::header::AUTHORIZATION).iter();
+        if auth.next().is_some() && auth.next().is_some() {
+            return Answer::Ready {
+                response: Some(respond::api_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "more than one Authorization header",
+                )),
+            };
+        }
+        if let Some(peer) = self.peer.filter(|_| wants_client_addr(&req)) {
+            req.extensions_mut().insert(ClientAddr(peer));
+        }
+        let timeout = self.body_timeout;
+        let mut service = self.service.clone();
+        Answer::Routed {
+            future: service.call(req.map(|body| TimedBody::new(body, timeout))),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The answer to one request: the routes' future, or a response decided before routing.
+    #[project = AnswerProj]
+    pub enum Answer<F> {
+        Routed { #[pin] future: F },
+        Ready { response: Option<Resp> },
+    }
+}
+
+impl<F: Future<Output = Result<Resp, Infallible>>> Future for Answer<F> {
+    type Output = Result<Resp, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            AnswerProj::Routed { future } => future.poll(cx),
+            AnswerProj::Ready { response } => match response.take() {
+                Some(r) => Poll::Ready(Ok(r)),
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error(transparent)]
+    Http(#[from] hyper::Error),
+    #[error("the request body did not arrive in time")]
+    TimedOut,
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that gives up when it stalls for longer than its timeout.
+    pub struct TimedBody {
+        #[pin]
+        inner: Incoming,
+        timeout: Duration,
+        // Armed at the first read that would wait; boxed because it is rare.
+        deadline: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, timeout: Duration) -> TimedBody {
+        TimedBody {
+            inner,
+            timeout,
+            deadline: None,
+        }
+    }
+}
+
+impl http_body::Body for TimedBody {
+    type Data = warp::hyper::body::Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        match this.inner.poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(BodyError::from))),
+            Poll::Pending => {
+                let timeout = *this.timeout;
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::TimedOut))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connection_cap_leaves_room_for_the_reserve_and_the_rest() {
+        assert_eq!(fd_budget(256), 256 - 64 - 16 - 1);
+        assert_eq!(fd_budget(10), 1);
+    }
+}

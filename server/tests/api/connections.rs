@@ -1,0 +1,201 @@
+//! The connection layer under hostile clients: slowloris sockets (silent, half-sent heads,
+//! stalled bodies) are closed within the configured timeouts, connections past the cap still
+//! reach `/healthz`, and requests the server cannot read unambiguously are refused.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::*;
+
+/// A server with short timeouts, so a test sees them fire.
+async fn strict_app() -> TestApp {
+    spawn_app_configured(|s| {
+        s.connections.header_read_timeout = Duration::from_millis(700);
+        s.connections.body_read_timeout = Duration::from_millis(700);
+    })
+    .await
+}
+
+fn host(app: &TestApp) -> String {
+    app.base.trim_start_matches("http://").to_string()
+}
+
+/// Writes `bytes`, then reads until the server closes the connection; returns what it
+/// answered and how long the connection stayed open. Gives up (panics) after `limit`.
+async fn until_closed(app: &TestApp, bytes: &[u8], limit: Duration) -> (String, Duration) {
+    let start = Instant::now();
+    let mut s = TcpStream::connect(host(app)).await.unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(limit, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open for {limit:?}; it answered {:?}",
+        String::from_utf8_lossy(&got)
+    );
+    (String::from_utf8_lossy(&got).into_owned(), start.elapsed())
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_header_read_timeout() {
+    let app = strict_app().await;
+    let (answer, open) = until_closed(&app, b"", Duration::from_secs(10)).await;
+    assert!(open >= Duration::from_millis(600), "closed too early: {open:?}");
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_half_sent_request_head_is_closed_after_the_header_read_timeout() {
+    let app = strict_app().await;
+    let (answer, _) = until_closed(
+        &app,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
+    let app = strict_app().await;
+    let (answer, open) = until_closed(
+        &app,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(open >= Duration::from_millis(600), "closed too early: {open:?}");
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_is_abandoned_after_the_body_read_timeout() {
+    let app = strict_app().await;
+    let token = {
+        app.user("ada").await;
+        app.dashboard_token("ada").await
+    };
+    let head = format!(
+        "POST /api/dashboard/companies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\":"
+    );
+    let (answer, _) = until_closed(&app, head.as_bytes(), Duration::from_secs(10)).await;
+    assert!(!answer.contains("201 Created"), "{answer}");
+    let companies = app
+        .call("GET", "/api/dashboard/companies", &token, None)
+        .await;
+    let list: serde_json::Value = companies.json().await.unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
+}
+
+#[tokio::test]
+async fn two_authorization_headers_get_400() {
+    let app = spawn_app().await;
+    app.user("ada").await;
+    let token = app.dashboard_token("ada").await;
+    let res = http()
+        .get(app.url("/api/dashboard/me"))
+        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", "Bearer someone-elses-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    // One of them alone is fine.
+    let res = app.call("GET", "/api/dashboard/me", &token, None).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn json_endpoints_refuse_a_body_not_declared_as_json() {
+    let app = spawn_app().await;
+    app.user("ada").await;
+    let token = app.dashboard_token("ada").await;
+    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let mut req = http()
+            .post(app.url("/api/dashboard/companies"))
+            .bearer_auth(&token)
+            .body(r#"{"name":"Posted from another site"}"#);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 415, "{content_type:?}");
+    }
+    let res = http()
+        .post(app.url("/api/dashboard/companies"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(r#"{"name":"Declared"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+}
+
+#[tokio::test]
+async fn healthz_does_not_wait_for_a_busy_read_pool() {
+    let app = spawn_app().await;
+    // Occupy every pooled reader (and more) with slow reads, as large catalog reads would.
+    let slow: Vec<_> = (0..32)
+        .map(|_| {
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                db.call(|_| {
+                    std::thread::sleep(Duration::from_secs(4));
+                    Ok::<_, atrium_server::db::DbError>(())
+                })
+                .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let res = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
+        .get(app.url("/healthz"))
+        .send()
+        .await;
+    assert!(
+        matches!(&res, Ok(r) if r.status() == 200),
+        "healthz waited for the read pool: {res:?}"
+    );
+    for s in slow {
+        s.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_still_reach_healthz_and_get_503_elsewhere() {
+    let app = spawn_app_configured(|s| s.connections.max_connections = 4).await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(TcpStream::connect(host(&app)).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let res = client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let res = client.get(app.url("/api/username")).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
+    drop(idle);
+}
