@@ -281,7 +281,11 @@ async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::R
     }
     match crate::serve::raise_fd_limit() {
         Some((soft, hard)) => {
-            tracing::info!(soft, hard, "descriptor limit (soft raised to the hard limit)")
+            tracing::info!(
+                soft,
+                hard,
+                "descriptor limit (soft raised to the hard limit)"
+            )
         }
         None => tracing::info!("no descriptor limit on this platform"),
     }

@@ -111,7 +111,7 @@ pub fn raise_fd_limit() -> Option<(u64, u64)> {
                 }
             }
         }
-        Some((lim.rlim_cur as u64, lim.rlim_max as u64))
+        Some((lim.rlim_cur, lim.rlim_max))
     }
     #[cfg(not(unix))]
     None
@@ -127,7 +127,7 @@ fn soft_fd_limit() -> Option<u64> {
         };
         // SAFETY: getrlimit only writes the struct passed by pointer.
         let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
-        ok.then_some(lim.rlim_cur as u64)
+        ok.then_some(lim.rlim_cur)
     }
     #[cfg(not(unix))]
     None

@@ -96,6 +96,10 @@ impl<K: std::hash::Hash + Eq + Copy> Backoff<K> {
         self.entries.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     fn forgotten(&self, e: &Entry, now: Instant) -> bool {
         now.duration_since(e.last_failure) >= self.policy.forget_after && e.blocked_until <= now
     }

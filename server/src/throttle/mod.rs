@@ -10,7 +10,7 @@
 pub mod backoff;
 pub mod verifier;
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -140,9 +140,7 @@ impl LoginGuard {
     }
 
     fn user_key(&self, username: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        username.to_ascii_lowercase().hash(&mut h);
-        h.finish()
+        self.hasher.hash_one(username.to_ascii_lowercase())
     }
 }
 

@@ -114,10 +114,7 @@ mod tests {
         let h = password::hash("correct horse");
         assert_eq!(v.verify("correct horse".into(), h.clone()).await, Ok(true));
         assert_eq!(v.verify("battery staple".into(), h).await, Ok(false));
-        assert_eq!(
-            v.verify("x".into(), "not a hash".into()).await,
-            Ok(false)
-        );
+        assert_eq!(v.verify("x".into(), "not a hash".into()).await, Ok(false));
     }
 
     #[tokio::test]

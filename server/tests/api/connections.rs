@@ -51,7 +51,10 @@ async fn until_closed(app: &TestApp, bytes: &[u8], limit: Duration) -> (String, 
 async fn a_silent_connection_is_closed_after_the_header_read_timeout() {
     let app = strict_app().await;
     let (answer, open) = until_closed(&app, b"", Duration::from_secs(10)).await;
-    assert!(open >= Duration::from_millis(600), "closed too early: {open:?}");
+    assert!(
+        open >= Duration::from_millis(600),
+        "closed too early: {open:?}"
+    );
     assert!(!answer.contains("200 OK"), "{answer}");
 }
 
@@ -77,7 +80,10 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(open >= Duration::from_millis(600), "closed too early: {open:?}");
+    assert!(
+        open >= Duration::from_millis(600),
+        "closed too early: {open:?}"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +131,11 @@ async fn json_endpoints_refuse_a_body_not_declared_as_json() {
     let app = spawn_app().await;
     app.user("ada").await;
     let token = app.dashboard_token("ada").await;
-    for content_type in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
         let mut req = http()
             .post(app.url("/api/dashboard/companies"))
             .bearer_auth(&token)

@@ -18,8 +18,7 @@ fn retry_after(res: &reqwest::Response) -> u64 {
 }
 
 #[tokio::test]
-async fn a_username_that_keeps_failing_gets_429_with_retry_after_even_with_the_right_password()
-{
+async fn a_username_that_keeps_failing_gets_429_with_retry_after_even_with_the_right_password() {
     let app = spawn_app_configured(|s| s.login.user_free_failures = 3).await;
     app.user("ada").await;
     for i in 0..3 {
@@ -31,7 +30,11 @@ async fn a_username_that_keeps_failing_gets_429_with_retry_after_even_with_the_r
     assert_eq!(res.status(), 401);
     let res = Browser::new(&app.base).login("ada", PASSWORD).await;
     assert_eq!(res.status(), 429);
-    assert!((1..=2).contains(&retry_after(&res)), "{}", retry_after(&res));
+    assert!(
+        (1..=2).contains(&retry_after(&res)),
+        "{}",
+        retry_after(&res)
+    );
     // Another user is not held back by ada's attacker.
     app.user("grace").await;
     let res = Browser::new(&app.base).login("grace", PASSWORD).await;

@@ -97,7 +97,10 @@ async fn every_status_the_server_answers_to_a_refused_request_is_documented() {
         let m = method.to_uppercase();
         let auth = format!("Authorization: Bearer {token}\r\n");
         let has_body = op.get("requestBody").is_some();
-        let json = has_body && op["requestBody"]["content"].get("application/json").is_some();
+        let json = has_body
+            && op["requestBody"]["content"]
+                .get("application/json")
+                .is_some();
         let mut probes = vec![
             // Two Authorization headers.
             format!("{m} {target} HTTP/1.1\r\nHost: x\r\n{auth}{auth}Content-Length: 0\r\n\r\n"),
