@@ -284,7 +284,7 @@ async fn post_login(
     let username = p.get("username").ok().flatten().unwrap_or("").to_string();
     let password_given = p.get("password").ok().flatten().unwrap_or("").to_string();
     if let Err(refusal) = state.login.admit(client, &username) {
-        return refused(&state, &next, refusal);
+        return throttled(&state, &next, refusal);
     }
     let found = match state.oauth.store.user_by_username(&username).await {
         Ok(f) => f,
@@ -298,7 +298,7 @@ async fn post_login(
     };
     let verified = match state.login.verify(password_given, hash).await {
         Ok(ok) => user.filter(|_| ok),
-        Err(refusal) => return refused(&state, &next, refusal),
+        Err(refusal) => return throttled(&state, &next, refusal),
     };
     state.login.record(client, &username, verified.is_some());
     let Some(user) = verified else {
@@ -347,7 +347,7 @@ async fn post_login(
 }
 
 /// The sign-in page again, with 429 (back-off) or 503 (every check busy) and `Retry-After`.
-fn refused(state: &AppState, next: &str, refusal: Refusal) -> Resp {
+fn throttled(state: &AppState, next: &str, refusal: Refusal) -> Resp {
     let (status, message) = match refusal {
         Refusal::TooManyAttempts { .. } => (
             StatusCode::TOO_MANY_REQUESTS,
