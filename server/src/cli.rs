@@ -103,7 +103,8 @@ pub struct ServeArgs {
     /// reserve answers only /healthz [default: 1024]
     #[arg(long, env = "ATRIUM_MAX_CONNECTIONS", value_name = "N")]
     pub max_connections: Option<usize>,
-    /// Password checks (argon2id, 19 MiB each) running at once [default: number of CPUs]
+    /// Password checks (argon2id, 19 MiB each) running at once; one CPU is left to serving
+    /// other requests [default: number of CPUs - 1, at least 1]
     #[arg(long, env = "ATRIUM_LOGIN_CONCURRENCY", value_name = "N")]
     pub login_concurrency: Option<usize>,
     /// Seconds a sign-in waits for a free password check before it gets 503 [default: 5]

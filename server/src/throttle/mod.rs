@@ -38,7 +38,9 @@ pub struct LoginLimits {
 impl Default for LoginLimits {
     fn default() -> LoginLimits {
         LoginLimits {
-            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            // One CPU is left to serving requests: argon2 keeps a core busy for each check,
+            // and during a login flood `/healthz` and the API must still answer promptly.
+            concurrency: std::thread::available_parallelism().map_or(1, |n| n.get().max(2) - 1),
             queue_timeout: Duration::from_secs(5),
             user_free_failures: 5,
             ip_free_failures: 20,
