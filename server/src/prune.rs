@@ -68,6 +68,17 @@ pub struct Report {
 }
 
 impl Report {
+    fn count_of(&mut self, what: Prunable) -> &mut usize {
+        match what {
+            Prunable::Sessions => &mut self.sessions,
+            Prunable::AccessTokens => &mut self.access_tokens,
+            Prunable::RefreshTokens => &mut self.refresh_tokens,
+            Prunable::Families => &mut self.families,
+            Prunable::Codes => &mut self.codes,
+            Prunable::DeliveredEvents => &mut self.delivered_events,
+        }
+    }
+
     pub fn total(&self) -> usize {
         self.sessions
             + self.access_tokens
@@ -100,14 +111,7 @@ pub async fn run_once(store: &dyn Store, retention: &Retention, at: i64) -> Stor
         loop {
             let step = store.prune(what, cutoff, retention.batch, after).await?;
             report.batches += 1;
-            *match what {
-                Prunable::Sessions => &mut report.sessions,
-                Prunable::AccessTokens => &mut report.access_tokens,
-                Prunable::RefreshTokens => &mut report.refresh_tokens,
-                Prunable::Families => &mut report.families,
-                Prunable::Codes => &mut report.codes,
-                Prunable::DeliveredEvents => &mut report.delivered_events,
-            } += step.deleted;
+            *report.count_of(what) += step.deleted;
             match step.resume_after {
                 Some(next) => after = next,
                 None => break,

@@ -1090,6 +1090,54 @@ impl Store for SqliteStore {
         after: i64,
     ) -> StoreResult<Pruned> {
         let n = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        if what == Prunable::Families {
+            // No index finds a family without tokens, so the search is a read (on the pool,
+            // beside the writer); the write deletes only what it found, checking again.
+            let candidates: Vec<i64> = self
+                .run(move |c| {
+                    let mut st = c.prepare_cached(
+                        "SELECT f.id FROM token_families f
+                         WHERE f.id > ?1 AND f.created_at < ?2
+                           AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.id)
+                           AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id)
+                         ORDER BY f.id LIMIT ?3",
+                    )?;
+                    let rows = st.query_map(params![after, cutoff, n], |r| r.get(0))?;
+                    Ok(rows.collect::<Result<_, _>>()?)
+                })
+                .await?;
+            let Some(&last) = candidates.last() else {
+                return Ok(Pruned {
+                    deleted: 0,
+                    resume_after: None,
+                });
+            };
+            let more = candidates.len() >= batch.max(1);
+            let deleted = self
+                .write(move |c| {
+                    let tx = c.transaction()?;
+                    let mut deleted = 0;
+                    {
+                        let mut st = tx.prepare_cached(
+                            "DELETE FROM token_families WHERE id = ?1
+                               AND NOT EXISTS (SELECT 1 FROM access_tokens t
+                                               WHERE t.family_id = token_families.id)
+                               AND NOT EXISTS (SELECT 1 FROM refresh_tokens t
+                                               WHERE t.family_id = token_families.id)",
+                        )?;
+                        for id in candidates {
+                            deleted += st.execute([id])?;
+                        }
+                    }
+                    tx.commit()?;
+                    Ok(deleted)
+                })
+                .await?;
+            return Ok(Pruned {
+                deleted,
+                resume_after: more.then_some(last),
+            });
+        }
         self.write(move |c| {
             // Tables found by an index on their expiry: each batch deletes the oldest rows
             // past the cutoff, and the kind is done when a batch comes back short.
@@ -1117,40 +1165,12 @@ impl Store for SqliteStore {
                     "delivered_at",
                     "AND delivered_at IS NOT NULL",
                 )?,
-                Prunable::Families => {
-                    // No index finds a family without tokens: walk the families by id, one
-                    // window of `batch` ids per call, so no call scans the whole table.
-                    let window_end: Option<i64> = c
-                        .prepare_cached(
-                            "SELECT max(id) FROM (SELECT id FROM token_families WHERE id > ?1
-                             ORDER BY id LIMIT ?2)",
-                        )?
-                        .query_row(params![after, n], |r| r.get(0))?;
-                    let Some(end) = window_end else {
-                        return Ok(Pruned {
-                            deleted: 0,
-                            resume_after: None,
-                        });
-                    };
-                    let deleted = c
-                        .prepare_cached(
-                            "DELETE FROM token_families
-                             WHERE id > ?1 AND id <= ?2 AND created_at < ?3
-                               AND NOT EXISTS (SELECT 1 FROM access_tokens t
-                                               WHERE t.family_id = token_families.id)
-                               AND NOT EXISTS (SELECT 1 FROM refresh_tokens t
-                                               WHERE t.family_id = token_families.id)",
-                        )?
-                        .execute(params![after, end, cutoff])?;
-                    return Ok(Pruned {
-                        deleted,
-                        resume_after: Some(end),
-                    });
-                }
+                // Done above; never reached.
+                Prunable::Families => 0,
             };
             Ok(Pruned {
                 deleted,
-                resume_after: (deleted as i64 >= n).then_some(0),
+                resume_after: (i64::try_from(deleted).unwrap_or(i64::MAX) >= n).then_some(0),
             })
         })
         .await

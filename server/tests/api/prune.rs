@@ -110,24 +110,34 @@ async fn pruning_on_start_removes_what_expired_and_keeps_live_tokens_revoked_fam
     }
     let app = app.restart().await;
 
-    // The pass at start removes the expired code (poll: it runs beside the server).
-    let mut gone = false;
-    for _ in 0..100 {
+    // The pass at start runs beside the server; delivered events are its last step.
+    let mut done = false;
+    for _ in 0..200 {
         if count(
             &app,
-            "SELECT count(*) FROM authorization_codes WHERE digest = x'01'",
+            "SELECT count(*) FROM outbox WHERE event_id = 'evt-delivered'",
         )
         .await
             == 0
         {
-            gone = true;
+            done = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(gone, "an expired code is pruned when the server starts");
-    // Let the pass finish (it removes the code after the tokens and families).
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        done,
+        "an old delivered event is pruned when the server starts"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM authorization_codes WHERE digest = x'01'"
+        )
+        .await,
+        0,
+        "the expired code is gone"
+    );
     assert_eq!(
         count(&app, "SELECT count(*) FROM sessions WHERE digest = x'02'").await,
         0,
@@ -150,15 +160,6 @@ async fn pruning_on_start_removes_what_expired_and_keeps_live_tokens_revoked_fam
         )
         .await,
         1
-    );
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM outbox WHERE event_id = 'evt-delivered'"
-        )
-        .await,
-        0,
-        "an old delivered event is gone"
     );
     assert_eq!(
         count(
@@ -197,10 +198,11 @@ async fn pruning_deletes_in_small_batches_and_leaves_unexpired_sessions() {
         })
         .await
         .unwrap();
+    // Seven sessions: six expire in an hour, one in ten days. The pass below runs as if a day
+    // and an hour had gone by (so the server's own pass, at the real time, touches none).
     let t = now();
     for i in 0..7u8 {
-        // Seven sessions that expired two days ago, one that is live.
-        let expires_at = if i == 0 { t + 3600 } else { t - 2 * DAY };
+        let expires_at = if i == 0 { t + 10 * DAY } else { t + 3600 };
         app.store
             .create_session(
                 atrium_server::domain::secret::TokenDigest([i; 32]),
@@ -213,35 +215,24 @@ async fn pruning_deletes_in_small_batches_and_leaves_unexpired_sessions() {
             .await
             .unwrap();
     }
-    // `create_session` sweeps expired sessions itself; put the expired ones back directly.
-    exec(
-        &app,
-        "UPDATE sessions SET expires_at = ?1".into(),
-        vec![t - 2 * DAY],
-    )
-    .await;
-    exec(
-        &app,
-        "UPDATE sessions SET expires_at = ?1 WHERE digest = zeroblob(32)".into(),
-        vec![t + 3600],
-    )
-    .await;
+    let later = t + 3600 + DAY + 1;
     let before = count(&app, "SELECT count(*) FROM sessions").await;
+    assert_eq!(before, 7);
     let retention = Retention {
         batch: 2,
         ..Retention::default()
     };
-    let report = prune::run_once(app.store.as_ref(), &retention, t)
+    let report = prune::run_once(app.store.as_ref(), &retention, later)
         .await
         .unwrap();
     let after = count(&app, "SELECT count(*) FROM sessions").await;
     assert_eq!(before - after, report.sessions as i64);
     assert_eq!(after, 1, "only the live session is left");
-    assert!(report.sessions >= 2);
+    assert_eq!(report.sessions, 6);
     // Two rows per write: the sessions alone took at least ceil(n / 2) writes.
     assert!(report.batches >= report.sessions.div_ceil(2), "{report:?}");
     // A second pass finds nothing.
-    let again = prune::run_once(app.store.as_ref(), &retention, t)
+    let again = prune::run_once(app.store.as_ref(), &retention, later)
         .await
         .unwrap();
     assert_eq!(again.total(), 0);
