@@ -403,6 +403,13 @@ async fn the_catalog_and_the_developer_pane_page_through_many_apps() -> anyhow::
     desktop.wait_for("#catalog-more", long).await?;
     let cards = "#catalog .app-card";
     assert_eq!(count(&desktop, cards).await?, 50);
+    desktop
+        .client
+        .execute(
+            "document.getElementById('catalog-more').scrollIntoView()",
+            vec![],
+        )
+        .await?;
     desktop.screenshot("07-catalog-first-page").await?;
     desktop.click("#catalog-more").await?;
     desktop.wait_gone("#catalog-more", long).await?;

@@ -252,22 +252,35 @@ pub async fn install_via_url(d: Dispatch, app: CatalogApp, company_id: i64) {
     while waited < BROWSER_INSTALL_WAIT_MS {
         sleep_ms(BROWSER_INSTALL_POLL_MS).await;
         waited += BROWSER_INSTALL_POLL_MS;
-        let Ok(f) =
-            invoke::<_, Fetched<Vec<InstallView>>>("company_installs", &CompanyArg { company_id })
-                .await
-        else {
-            continue;
-        };
-        if let Some(done) = f
-            .data
-            .iter()
-            .find(|i| i.client_id == app.client_id && i.state == "active")
-        {
-            return finish_install(d, done.id).await;
+        if let Some(id) = find_install(company_id, &app.client_id).await {
+            return finish_install(d, id).await;
         }
     }
     progress.step = InstallStep::Failed("it was not finished in the browser".into());
     d.dispatch(Action::Installing(progress));
+}
+
+/// The active install of `client_id` in the company, looked for through every page.
+async fn find_install(company_id: i64, client_id: &str) -> Option<i64> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let arg = CompanyPageArg {
+            company_id,
+            cursor: cursor.as_deref(),
+        };
+        let page = invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg)
+            .await
+            .ok()?
+            .data;
+        if let Some(done) = page
+            .items
+            .iter()
+            .find(|i| i.client_id == client_id && i.state == "active")
+        {
+            return Some(done.id);
+        }
+        cursor = Some(page.next_cursor?);
+    }
 }
 
 async fn sleep_ms(ms: i32) {
