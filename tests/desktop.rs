@@ -376,3 +376,67 @@ async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() 
     assert!(mine.contains("Timesheets Pro"), "{mine}");
     desktop.close().await
 }
+
+/// More apps than one page holds: the catalog and the developer pane show the first page and
+/// a "Load more" control that brings the rest, each app once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalog_and_the_developer_pane_page_through_many_apps() -> anyhow::Result<()> {
+    let (server, _sample, desktop) = story(&[]).await?;
+    let long = Duration::from_secs(60);
+    // 60 more apps of `demo` (App1 and App2 already exist): 62, more than a page of 50.
+    for i in 0..60 {
+        let out = std::process::Command::new(atrium_tests::binary("atrium-server")?)
+            .arg("--db")
+            .arg(server.db_path())
+            .args(["app", "add", "--owner", "demo", "--name"])
+            .arg(format!("Bulk {i:02}"))
+            .args(["--redirect-uri", "https://bulk.example/callback"])
+            .env("RUST_LOG", "warn")
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "app add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    sign_in(&desktop).await?;
+    desktop.wait_for("#catalog-more", long).await?;
+    let cards = "#catalog .app-card";
+    assert_eq!(count(&desktop, cards).await?, 50);
+    desktop
+        .client
+        .execute(
+            "document.getElementById('catalog-more').scrollIntoView()",
+            vec![],
+        )
+        .await?;
+    desktop.screenshot("07-catalog-first-page").await?;
+    desktop.click("#catalog-more").await?;
+    desktop.wait_gone("#catalog-more", long).await?;
+    assert_eq!(count(&desktop, cards).await?, 62);
+    let last = desktop
+        .wait_for("#catalog .app-card:last-child strong", long)
+        .await?
+        .text()
+        .await?;
+    assert_eq!(last, "Bulk 59");
+    desktop.screenshot("08-catalog-all-pages").await?;
+
+    desktop.click("#nav-developer").await?;
+    desktop.wait_for("#my-apps-more", long).await?;
+    assert_eq!(count(&desktop, "#my-apps li").await?, 50);
+    desktop.click("#my-apps-more").await?;
+    desktop.wait_gone("#my-apps-more", long).await?;
+    assert_eq!(count(&desktop, "#my-apps li").await?, 62);
+    desktop.screenshot("09-developer-all-pages").await?;
+    desktop.close().await
+}
+
+/// How many elements match `css`.
+async fn count(desktop: &Desktop, css: &str) -> anyhow::Result<usize> {
+    Ok(desktop
+        .client
+        .find_all(fantoccini::Locator::Css(css))
+        .await?
+        .len())
+}

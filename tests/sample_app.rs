@@ -153,7 +153,7 @@ impl World {
             )
             .await?;
         ensure!(status == 200, "installs answered {status}: {installs}");
-        installs
+        installs["items"]
             .as_array()
             .and_then(|l| {
                 l.iter()

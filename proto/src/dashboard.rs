@@ -223,3 +223,26 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
     pub created_at: i64,
 }
+
+/// One page of a list endpoint. Ask for the next page with `?cursor=<next_cursor>` (and the
+/// same `limit`); `next_cursor` is absent on the last page. Cursors are opaque.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+}
+
+/// Items per page when the request names no `limit`.
+pub const DEFAULT_PAGE_LIMIT: usize = 50;
+/// The largest `limit` a list endpoint accepts.
+pub const MAX_PAGE_LIMIT: usize = 100;

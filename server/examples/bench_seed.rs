@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         },
     )?;
     let client_id = reg.app.client_id.clone();
-    let app_id = store.create_app(reg.app).await?;
+    let app_id = store.create_app(reg.app, None).await?;
     let scopes = ScopeSet::parse("profile")?;
     let at = now();
     let grant = || Grant {

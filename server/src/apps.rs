@@ -5,10 +5,12 @@ use anyhow::{bail, Context};
 use crate::domain::redirect::{is_loopback_host, ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{self, Kind, Secret};
+use crate::domain::text;
 use crate::store::NewApp;
 
 /// Checks an app's UI, webhook or install URL: https, or http on loopback only.
-pub fn check_app_url(what: &str, u: &str) -> anyhow::Result<()> {
+pub fn check_app_url(what: &'static str, u: &str) -> anyhow::Result<()> {
+    text::url_length(what, u)?;
     let parsed = url::Url::parse(u).with_context(|| format!("the {what} {u:?} is not a URL"))?;
     let ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && is_loopback_host(&parsed));
     if !ok {
@@ -23,8 +25,12 @@ pub fn check_redirect_uris(raw: &[String], kind: ApplicationType) -> anyhow::Res
     if raw.is_empty() {
         bail!("an app needs at least one redirect URI");
     }
+    text::redirect_uri_count(raw.len())?;
     raw.iter()
-        .map(|r| Ok(RedirectUri::parse(r, kind)?.as_str().to_string()))
+        .map(|r| {
+            text::url_length("redirect URI", r)?;
+            Ok(RedirectUri::parse(r, kind)?.as_str().to_string())
+        })
         .collect()
 }
 
@@ -87,10 +93,8 @@ pub struct Registration {
 
 /// Validates a registration once, for the developer API and the command line alike.
 pub fn register(developer_id: i64, r: AppRegistration) -> anyhow::Result<Registration> {
-    let name = r.name.trim();
-    if name.is_empty() {
-        bail!("the app name must not be empty");
-    }
+    let name = text::app_name(&r.name)?;
+    let description = text::description(&r.description)?;
     if !r.allow_code && !r.allow_token {
         bail!("an app needs the CODE method, the TOKEN method or both");
     }
@@ -115,8 +119,8 @@ pub fn register(developer_id: i64, r: AppRegistration) -> anyhow::Result<Registr
         app: NewApp {
             client_id: secret::public_id("atr_ci_"),
             secret_digest: client_secret.as_ref().map(Secret::digest),
-            name: name.to_string(),
-            description: r.description.trim().to_string(),
+            name,
+            description,
             developer_id: Some(developer_id),
             redirect_uris,
             iframe_url,

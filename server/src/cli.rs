@@ -14,6 +14,7 @@ use crate::db::Db;
 use crate::domain::password;
 use crate::domain::redirect::ApplicationType;
 use crate::domain::secret::{Kind, Secret};
+use crate::domain::text;
 use crate::keys::{key_path_for, ServerKeys};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{NewUser, Store, StoreError};
@@ -30,7 +31,9 @@ pub struct Cli {
     /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs,
     /// header_read_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
     /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
-    /// login_throttle_entries); flags and environment variables take precedence.
+    /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
+    /// expired_retention_secs, delivered_retention_secs, prune_interval_secs); flags and
+    /// environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -122,6 +125,21 @@ pub struct ServeArgs {
     /// Usernames, and client addresses, whose failures are remembered (each) [default: 100000]
     #[arg(long, env = "ATRIUM_LOGIN_THROTTLE_ENTRIES", value_name = "N")]
     pub login_throttle_entries: Option<usize>,
+    /// Apps one developer may register through the API [default: 25]
+    #[arg(long, env = "ATRIUM_MAX_APPS_PER_USER", value_name = "N")]
+    pub max_apps_per_user: Option<u32>,
+    /// Companies one user may create through the API [default: 10]
+    #[arg(long, env = "ATRIUM_MAX_COMPANIES_PER_USER", value_name = "N")]
+    pub max_companies_per_user: Option<u32>,
+    /// Seconds expired sessions, tokens and codes are kept before pruning [default: 86400]
+    #[arg(long, env = "ATRIUM_EXPIRED_RETENTION", value_name = "SECS")]
+    pub expired_retention: Option<i64>,
+    /// Seconds delivered notifications are kept before pruning [default: 604800, 7 days]
+    #[arg(long, env = "ATRIUM_DELIVERED_RETENTION", value_name = "SECS")]
+    pub delivered_retention: Option<i64>,
+    /// Seconds between two pruning passes (one also runs at start) [default: 3600]
+    #[arg(long, env = "ATRIUM_PRUNE_INTERVAL", value_name = "SECS")]
+    pub prune_interval: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +269,22 @@ async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::R
     {
         settings.refresh_reuse_interval = reuse_interval(secs)?;
     }
+    if let Some(n) = args.max_apps_per_user.or(file.max_apps_per_user) {
+        settings.quotas.apps_per_user = n;
+    }
+    if let Some(n) = args.max_companies_per_user.or(file.max_companies_per_user) {
+        settings.quotas.companies_per_user = n;
+    }
+    if let Some(s) = args.expired_retention.or(file.expired_retention_secs) {
+        settings.retention.expired_secs = not_negative(s, "expired retention")?;
+    }
+    if let Some(s) = args.delivered_retention.or(file.delivered_retention_secs) {
+        settings.retention.delivered_secs = not_negative(s, "delivered retention")?;
+    }
+    if let Some(s) = args.prune_interval.or(file.prune_interval_secs) {
+        settings.retention.interval =
+            std::time::Duration::from_secs(positive(s, "prune interval")? as u64);
+    }
     let c = &mut settings.connections;
     if let Some(v) = args.header_read_timeout.or(file.header_read_timeout_secs) {
         c.header_read_timeout = duration(v, "header read timeout")?;
@@ -311,6 +345,13 @@ fn reuse_interval(secs: i64) -> anyhow::Result<i64> {
     Ok(secs)
 }
 
+fn not_negative(v: i64, what: &str) -> anyhow::Result<i64> {
+    if v < 0 {
+        bail!("the {what} must be zero or a positive number of seconds");
+    }
+    Ok(v)
+}
+
 /// A positive number of seconds, at most a day.
 fn duration(secs: f64, what: &str) -> anyhow::Result<std::time::Duration> {
     if !(secs > 0.0 && secs <= 86_400.0) {
@@ -334,14 +375,6 @@ fn open_keys(db_path: &std::path::Path) -> anyhow::Result<ServerKeys> {
     Ok(ServerKeys::load_or_create(&key_path_for(db_path))?)
 }
 
-fn valid_username(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
 async fn user(cmd: UserCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
     let UserCmd::Add {
         name,
@@ -349,9 +382,13 @@ async fn user(cmd: UserCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
         display_name,
         password_stdin: _,
     } = cmd;
-    if !valid_username(&name) {
-        bail!("invalid username {name:?}: use 1-64 letters, digits, '.', '_' or '-'");
-    }
+    let name = text::username(&name).map_err(|e| {
+        anyhow::anyhow!(
+            "invalid username {name:?}: {e} (use 1-64 letters, digits, '.', '_' or '-')"
+        )
+    })?;
+    let email = email.as_deref().map(text::email).transpose()?;
+    let display_name = text::display_name(display_name.as_deref().unwrap_or(&name))?;
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
@@ -364,7 +401,7 @@ async fn user(cmd: UserCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
     let hash = password::hash(pw);
     let id = store
         .create_user(NewUser {
-            display_name: display_name.unwrap_or_else(|| name.clone()),
+            display_name,
             username: name.clone(),
             email,
             password_hash: hash,
@@ -389,13 +426,12 @@ async fn find_user(store: &Arc<dyn Store>, name: &str) -> anyhow::Result<i64> {
 
 async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
     let CompanyCmd::Add { name, owner } = cmd;
-    if name.trim().is_empty() {
-        bail!("the company name must not be empty");
-    }
+    let name = text::company_name(&name)?;
     let store = open_store(db_path)?;
     let owner = find_user(&store, &owner).await?;
-    let id = store.create_company(name.trim(), owner).await?;
-    println!("{}", serde_json::json!({ "id": id, "name": name.trim() }));
+    // The operator is not bound by the users' quotas.
+    let id = store.create_company(&name, owner, None).await?;
+    println!("{}", serde_json::json!({ "id": id, "name": name }));
     Ok(())
 }
 
@@ -440,7 +476,7 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
         },
     )?;
     let client_id = reg.app.client_id.clone();
-    store.create_app(reg.app).await?;
+    store.create_app(reg.app, None).await?;
     let mut out = serde_json::json!({ "client_id": client_id });
     if let Some(s) = &reg.client_secret {
         out["client_secret"] = s.expose().into();
@@ -476,7 +512,7 @@ async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result
         .find(|m| m.company.name == "Demo Company")
     {
         Some(m) => m.company.id,
-        None => store.create_company("Demo Company", user_id).await?,
+        None => store.create_company("Demo Company", user_id, None).await?,
     };
     let mut apps = serde_json::Map::new();
     for (label, method, public) in [("App1", "token", true), ("App2", "code", false)] {
@@ -508,7 +544,7 @@ async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result
             )?;
             reg.app.client_id = client_id.clone();
             reg.app.secret_digest = secret.as_ref().map(Secret::digest);
-            store.create_app(reg.app).await?;
+            store.create_app(reg.app, None).await?;
         }
         let version = store
             .client(&client_id)

@@ -31,6 +31,29 @@ pub struct Settings {
     pub connections: crate::serve::Limits,
     /// Concurrency of password checks and sign-in back-off.
     pub login: crate::throttle::LoginLimits,
+    /// Per-user quotas of the dashboard and developer API.
+    pub quotas: Quotas,
+    /// What pruning keeps, and how often it runs.
+    pub retention: crate::prune::Retention,
+}
+
+/// Per-user quotas. They bound what one account can make the server store through the API;
+/// the operator's command line (`atrium-server app add`, `company add`) is not bound by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Apps one developer may have registered (deleted ones do not count).
+    pub apps_per_user: u32,
+    /// Companies one user may own.
+    pub companies_per_user: u32,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            apps_per_user: 25,
+            companies_per_user: 10,
+        }
+    }
 }
 
 impl Settings {
@@ -48,6 +71,8 @@ impl Settings {
             webhook_policy: crate::webhooks::Policy::default(),
             connections: crate::serve::Limits::default(),
             login: crate::throttle::LoginLimits::default(),
+            quotas: Quotas::default(),
+            retention: crate::prune::Retention::default(),
         }
     }
 }
@@ -72,6 +97,11 @@ pub struct FileConfig {
     pub login_ip_failures: Option<u32>,
     pub login_max_backoff_secs: Option<f64>,
     pub login_throttle_entries: Option<usize>,
+    pub max_apps_per_user: Option<u32>,
+    pub max_companies_per_user: Option<u32>,
+    pub expired_retention_secs: Option<i64>,
+    pub delivered_retention_secs: Option<i64>,
+    pub prune_interval_secs: Option<i64>,
 }
 
 impl FileConfig {

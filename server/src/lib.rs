@@ -22,6 +22,7 @@ pub mod domain;
 pub mod events;
 pub mod keys;
 pub mod oauth;
+pub mod prune;
 pub mod routes;
 pub mod serve;
 pub mod startup;

@@ -22,6 +22,7 @@ pub struct Application {
     state: AppState,
     webhook_policy: crate::webhooks::Policy,
     connections: crate::serve::Limits,
+    retention: crate::prune::Retention,
 }
 
 impl Application {
@@ -48,6 +49,7 @@ impl Application {
         let state = AppState::new(State {
             oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             secure_cookies: issuer.starts_with("https://"),
+            quotas: settings.quotas,
             db,
             login: crate::throttle::LoginGuard::new(&settings.login),
         });
@@ -57,6 +59,7 @@ impl Application {
             state,
             webhook_policy: settings.webhook_policy.clone(),
             connections: settings.connections.clone(),
+            retention: settings.retention.clone(),
         })
     }
 
@@ -85,9 +88,11 @@ impl Application {
             self.webhook_policy.clone(),
         );
         let health = crate::routes::health_only(self.state.clone());
+        let pruner = crate::prune::spawn(oauth.store.clone(), self.retention.clone());
         let routes = crate::routes::all(self.state);
         crate::serve::serve(self.listener, routes, health, self.connections, shutdown).await;
         worker.abort();
+        pruner.abort();
     }
 }
 

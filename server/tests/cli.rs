@@ -193,3 +193,68 @@ fn demo_is_idempotent_and_rotates_the_secret_it_prints() {
         second["apps"]["App2"]["client_secret"]
     );
 }
+
+/// The command line applies the same limits as the API: the domain types check both.
+#[test]
+fn the_command_line_refuses_control_characters_and_overlong_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    let refused = |args: &[&str], stdin: Option<&str>, words: &[&str]| {
+        let out = run(&db, args, stdin);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        for w in words {
+            assert!(err.contains(w), "{args:?}: {err:?} should mention {w:?}");
+        }
+    };
+    let long_email = format!("{}@example.com", "a".repeat(250));
+    refused(
+        &[
+            "user",
+            "add",
+            "ada",
+            "--email",
+            &long_email,
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+        &["email address", "254"],
+    );
+    refused(
+        &[
+            "user",
+            "add",
+            "ada",
+            "--display-name",
+            "Ada\u{1b}[2J",
+            "--password-stdin",
+        ],
+        Some("a long password\n"),
+        &["display name", "control characters"],
+    );
+    json(&run(
+        &db,
+        &["user", "add", "ada", "--password-stdin"],
+        Some("a long password\n"),
+    ));
+    refused(
+        &["company", "add", "Evil\u{202e}Corp", "--owner", "ada"],
+        None,
+        &["company name", "control characters"],
+    );
+    let long_name = "n".repeat(101);
+    refused(
+        &[
+            "app",
+            "add",
+            "--owner",
+            "ada",
+            "--name",
+            &long_name,
+            "--redirect-uri",
+            "https://notes.example/cb",
+        ],
+        None,
+        &["app name", "100"],
+    );
+}

@@ -2,7 +2,7 @@
 
 use atrium_proto::dashboard::{
     AppCreated, AppPatch, AppView, CatalogApp, CompanyView, ConsentView, DeliveryView,
-    InstallRequest, InstallView, LaunchView, Me, MemberView, NewApp, NewCompany, NewMember,
+    InstallRequest, InstallView, LaunchView, Me, MemberView, NewApp, NewCompany, NewMember, Page,
     SecretRotated,
 };
 use atrium_proto::{Health, HealthState, ServerStatus};
@@ -133,14 +133,34 @@ pub async fn me(shell: State<'_, Shell>) -> Res<Fetched<Me>> {
     shell.fetch("api/dashboard/me").await
 }
 
+/// `path` asking for the page after `cursor` (the first page without one). Each page is
+/// cached on its own, so the offline view shows the pages the user had loaded.
+fn paged(path: &str, cursor: Option<&str>) -> String {
+    match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => format!("{path}?cursor={}", urlencode(c)),
+        None => path.to_string(),
+    }
+}
+
+/// A page of the catalog; `cursor` is the previous page's `next_cursor`.
 #[tauri::command]
-pub async fn catalog(shell: State<'_, Shell>) -> Res<Fetched<Vec<CatalogApp>>> {
-    shell.fetch("api/dashboard/catalog").await
+pub async fn catalog(
+    shell: State<'_, Shell>,
+    cursor: Option<String>,
+) -> Res<Fetched<Page<CatalogApp>>> {
+    shell
+        .fetch(&paged("api/dashboard/catalog", cursor.as_deref()))
+        .await
 }
 
 #[tauri::command]
-pub async fn companies(shell: State<'_, Shell>) -> Res<Fetched<Vec<CompanyView>>> {
-    shell.fetch("api/dashboard/companies").await
+pub async fn companies(
+    shell: State<'_, Shell>,
+    cursor: Option<String>,
+) -> Res<Fetched<Page<CompanyView>>> {
+    shell
+        .fetch(&paged("api/dashboard/companies", cursor.as_deref()))
+        .await
 }
 
 #[tauri::command]
@@ -158,9 +178,13 @@ pub async fn create_company(shell: State<'_, Shell>, name: String) -> Res<Compan
 pub async fn company_members(
     shell: State<'_, Shell>,
     company_id: i64,
-) -> Res<Fetched<Vec<MemberView>>> {
+    cursor: Option<String>,
+) -> Res<Fetched<Page<MemberView>>> {
     shell
-        .fetch(&format!("api/dashboard/companies/{company_id}/members"))
+        .fetch(&paged(
+            &format!("api/dashboard/companies/{company_id}/members"),
+            cursor.as_deref(),
+        ))
         .await
 }
 
@@ -186,9 +210,13 @@ pub async fn add_member(
 pub async fn company_installs(
     shell: State<'_, Shell>,
     company_id: i64,
-) -> Res<Fetched<Vec<InstallView>>> {
+    cursor: Option<String>,
+) -> Res<Fetched<Page<InstallView>>> {
     shell
-        .fetch(&format!("api/dashboard/companies/{company_id}/installs"))
+        .fetch(&paged(
+            &format!("api/dashboard/companies/{company_id}/installs"),
+            cursor.as_deref(),
+        ))
         .await
 }
 
@@ -294,8 +322,13 @@ pub async fn launch(shell: State<'_, Shell>, install_id: i64) -> Res<LaunchView>
 }
 
 #[tauri::command]
-pub async fn dev_apps(shell: State<'_, Shell>) -> Res<Fetched<Vec<AppView>>> {
-    shell.fetch("api/developer/apps").await
+pub async fn dev_apps(
+    shell: State<'_, Shell>,
+    cursor: Option<String>,
+) -> Res<Fetched<Page<AppView>>> {
+    shell
+        .fetch(&paged("api/developer/apps", cursor.as_deref()))
+        .await
 }
 
 #[tauri::command]

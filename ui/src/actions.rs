@@ -1,13 +1,13 @@
 //! What the UI does: each action calls the shell and dispatches what it learned. Pages call
 //! these; components stay pure views.
 
-use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, LaunchView, Me};
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, LaunchView, Me, Page};
 use atrium_proto::ServerStatus;
 use serde::Serialize;
 use yew::UseReducerDispatcher;
 
 use crate::model::{Action, InstallStep, Installing, Model, OpenApp, SessionState, View};
-use crate::tauri::{invoke, Fetched, NoArgs, ShellError};
+use crate::tauri::{invoke, CursorArg, Fetched, NoArgs, ShellError};
 
 pub type Dispatch = UseReducerDispatcher<Model>;
 
@@ -25,8 +25,9 @@ pub fn fail(d: &Dispatch, err: ShellError) {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CompanyArg {
+struct CompanyPageArg<'a> {
     company_id: i64,
+    cursor: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -77,11 +78,12 @@ pub async fn check_session(d: Dispatch) {
 /// Loads the user, their companies and the catalog, then the selected company's installs.
 pub async fn load(d: Dispatch) {
     let me = invoke::<_, Fetched<Me>>("me", &NoArgs {}).await;
-    let companies = invoke::<_, Fetched<Vec<CompanyView>>>("companies", &NoArgs {}).await;
-    let catalog = invoke::<_, Fetched<Vec<CatalogApp>>>("catalog", &NoArgs {}).await;
+    let first_page = CursorArg { cursor: None };
+    let companies = invoke::<_, Fetched<Page<CompanyView>>>("companies", &first_page).await;
+    let catalog = invoke::<_, Fetched<Page<CatalogApp>>>("catalog", &first_page).await;
     match (me, companies, catalog) {
         (Ok(me), Ok(companies), Ok(catalog)) => {
-            let first = companies.data.first().map(|c| c.id);
+            let first = companies.data.items.first().map(|c| c.id);
             d.dispatch(Action::Loaded {
                 offline: me.offline || companies.offline || catalog.offline,
                 me: me.data,
@@ -100,10 +102,46 @@ pub async fn load(d: Dispatch) {
 }
 
 pub async fn load_installs(d: Dispatch, company_id: i64) {
-    match invoke::<_, Fetched<Vec<InstallView>>>("company_installs", &CompanyArg { company_id })
-        .await
-    {
+    let arg = CompanyPageArg {
+        company_id,
+        cursor: None,
+    };
+    match invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg).await {
         Ok(f) => d.dispatch(Action::Installs(company_id, f.data)),
+        Err(e) => fail(&d, e),
+    }
+}
+
+/// The next page of the catalog, after `cursor`.
+pub async fn more_catalog(d: Dispatch, cursor: String) {
+    let arg = CursorArg {
+        cursor: Some(&cursor),
+    };
+    match invoke::<_, Fetched<Page<CatalogApp>>>("catalog", &arg).await {
+        Ok(f) => d.dispatch(Action::MoreCatalog(f.data)),
+        Err(e) => fail(&d, e),
+    }
+}
+
+/// The next page of the user's companies, after `cursor`.
+pub async fn more_companies(d: Dispatch, cursor: String) {
+    let arg = CursorArg {
+        cursor: Some(&cursor),
+    };
+    match invoke::<_, Fetched<Page<CompanyView>>>("companies", &arg).await {
+        Ok(f) => d.dispatch(Action::MoreCompanies(f.data)),
+        Err(e) => fail(&d, e),
+    }
+}
+
+/// The next page of a company's installs, after `cursor`.
+pub async fn more_installs(d: Dispatch, company_id: i64, cursor: String) {
+    let arg = CompanyPageArg {
+        company_id,
+        cursor: Some(&cursor),
+    };
+    match invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg).await {
+        Ok(f) => d.dispatch(Action::MoreInstalls(company_id, f.data)),
         Err(e) => fail(&d, e),
     }
 }
@@ -214,22 +252,35 @@ pub async fn install_via_url(d: Dispatch, app: CatalogApp, company_id: i64) {
     while waited < BROWSER_INSTALL_WAIT_MS {
         sleep_ms(BROWSER_INSTALL_POLL_MS).await;
         waited += BROWSER_INSTALL_POLL_MS;
-        let Ok(f) =
-            invoke::<_, Fetched<Vec<InstallView>>>("company_installs", &CompanyArg { company_id })
-                .await
-        else {
-            continue;
-        };
-        if let Some(done) = f
-            .data
-            .iter()
-            .find(|i| i.client_id == app.client_id && i.state == "active")
-        {
-            return finish_install(d, done.id).await;
+        if let Some(id) = find_install(company_id, &app.client_id).await {
+            return finish_install(d, id).await;
         }
     }
     progress.step = InstallStep::Failed("it was not finished in the browser".into());
     d.dispatch(Action::Installing(progress));
+}
+
+/// The active install of `client_id` in the company, looked for through every page.
+async fn find_install(company_id: i64, client_id: &str) -> Option<i64> {
+    let mut cursor: Option<String> = None;
+    loop {
+        let arg = CompanyPageArg {
+            company_id,
+            cursor: cursor.as_deref(),
+        };
+        let page = invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg)
+            .await
+            .ok()?
+            .data;
+        if let Some(done) = page
+            .items
+            .iter()
+            .find(|i| i.client_id == client_id && i.state == "active")
+        {
+            return Some(done.id);
+        }
+        cursor = Some(page.next_cursor?);
+    }
 }
 
 async fn sleep_ms(ms: i32) {

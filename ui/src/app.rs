@@ -287,6 +287,10 @@ fn sidebar(p: &Props) -> Html {
                         <option value={c.id.to_string()} selected={Some(c.id) == m.company}>{ &c.name }</option>
                     }) }
                 </select>
+                if let Some(cursor) = m.companies_next.clone() {
+                    <button class="link small" id="companies-more"
+                        onclick={ { let d = d.clone(); move |_| spawn(actions::more_companies(d.clone(), cursor.clone())) } }>{ "Load more companies" }</button>
+                }
             }
             if let Some(c) = m.current_company() {
                 <span class="muted small" id="company-role">{ if c.role == "owner" { "You own this company" } else { "You are a member" } }</span>
@@ -319,6 +323,10 @@ fn sidebar(p: &Props) -> Html {
                         </button>
                     }
                 }) }
+                if let (Some(cursor), Some(company)) = (m.installs_next.clone(), m.company) {
+                    <button class="link small" id="installs-more"
+                        onclick={ { let d = d.clone(); move |_| spawn(actions::more_installs(d.clone(), company, cursor.clone())) } }>{ "Load more apps" }</button>
+                }
             </nav>
             <nav class="nav">
                 { nav("Developer", View::Developer, "nav-developer") }
@@ -463,6 +471,12 @@ fn catalog(p: &Props) -> Html {
                     }
                 }) }
             </div>
+            if let Some(cursor) = m.catalog_next.clone() {
+                <div class="more">
+                    <button class="button secondary" id="catalog-more"
+                        onclick={ { let d = p.dispatch.clone(); move |_| spawn(actions::more_catalog(d.clone(), cursor.clone())) } }>{ "Load more apps" }</button>
+                </div>
+            }
         </section>
     }
 }

@@ -1,13 +1,15 @@
 //! The developer pane: register an app, see its secrets once (with copy buttons), rotate the
 //! client secret, delete the app, and see notifications that could not be delivered.
 
-use atrium_proto::dashboard::{AppCreated, AppPatch, AppView, DeliveryView, NewApp, SecretRotated};
+use atrium_proto::dashboard::{
+    AppCreated, AppPatch, AppView, DeliveryView, NewApp, Page, SecretRotated,
+};
 use serde::Serialize;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::actions::spawn;
-use crate::tauri::{invoke, Fetched, NoArgs};
+use crate::tauri::{invoke, CursorArg, Fetched};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,7 +47,8 @@ fn copy(text: String) -> Callback<MouseEvent> {
 
 #[function_component(DeveloperPane)]
 pub fn developer_pane() -> Html {
-    let apps = use_state(Vec::<AppView>::new);
+    // The pages of the developer's apps loaded so far, and where the next one starts.
+    let apps = use_state(Page::<AppView>::default);
     let error = use_state(|| None::<String>);
     let revealed = use_state(|| None::<Revealed>);
     let deliveries = use_state(|| None::<(String, Vec<DeliveryView>)>);
@@ -61,8 +64,33 @@ pub fn developer_pane() -> Html {
             let apps = apps.clone();
             let error = error.clone();
             spawn(async move {
-                match invoke::<_, Fetched<Vec<AppView>>>("dev_apps", &NoArgs {}).await {
+                match invoke::<_, Fetched<Page<AppView>>>("dev_apps", &CursorArg { cursor: None })
+                    .await
+                {
                     Ok(f) => apps.set(f.data),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+    let more = {
+        let apps = apps.clone();
+        let error = error.clone();
+        Callback::from(move |_: MouseEvent| {
+            let apps = apps.clone();
+            let error = error.clone();
+            let cursor = apps.next_cursor.clone();
+            spawn(async move {
+                let arg = CursorArg {
+                    cursor: cursor.as_deref(),
+                };
+                match invoke::<_, Fetched<Page<AppView>>>("dev_apps", &arg).await {
+                    Ok(f) => {
+                        let mut all = (*apps).clone();
+                        all.items.extend(f.data.items);
+                        all.next_cursor = f.data.next_cursor;
+                        apps.set(all);
+                    }
                     Err(e) => error.set(Some(e.message)),
                 }
             });
@@ -188,9 +216,9 @@ pub fn developer_pane() -> Html {
             }
             <div class="card">
                 <h2>{ "Your apps" }</h2>
-                if apps.is_empty() { <p class="muted">{ "You have not registered an app yet." }</p> }
+                if apps.items.is_empty() { <p class="muted">{ "You have not registered an app yet." }</p> }
                 <ul class="plain" id="my-apps">
-                    { for apps.iter().map(|a| {
+                    { for apps.items.iter().map(|a| {
                         let id = a.client_id.clone();
                         let rotate = {
                             let id = id.clone(); let revealed = revealed.clone(); let error = error.clone();
@@ -254,6 +282,9 @@ pub fn developer_pane() -> Html {
                         }
                     }) }
                 </ul>
+                if apps.next_cursor.is_some() {
+                    <button class="button secondary more" id="my-apps-more" onclick={more}>{ "Load more" }</button>
+                }
                 if let Some((id, draft)) = &*editing {
                     <EditForm client_id={id.clone()} draft={draft.clone()}
                         on_done={ { let editing = editing.clone(); let reload = reload.clone(); let error = error.clone();
@@ -273,9 +304,9 @@ pub fn developer_pane() -> Html {
             <form class="card form" id="register-app" onsubmit={register}>
                 <h2>{ "Register an app" }</h2>
                 <label for="app-name">{ "Name" }</label>
-                <input id="app-name" required=true value={form.name.clone()} oninput={text(|a, v| a.name = v)} />
+                <input id="app-name" required=true maxlength="100" value={form.name.clone()} oninput={text(|a, v| a.name = v)} />
                 <label for="app-description">{ "Description" }</label>
-                <input id="app-description" value={form.description.clone()} oninput={text(|a, v| a.description = v)} />
+                <input id="app-description" maxlength="2000" value={form.description.clone()} oninput={text(|a, v| a.description = v)} />
                 <label for="app-type">{ "Kind of app" }</label>
                 <select id="app-type" onchange={app_type}>
                     <option value="web" selected={form.application_type.as_deref() != Some("native")}>{ "Web — runs on your server or in the browser" }</option>

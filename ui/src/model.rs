@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, Me};
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, Me, Page};
 use atrium_proto::ServerStatus;
 use yew::Reducible;
 
@@ -57,9 +57,13 @@ pub struct Model {
     pub server: Option<ServerStatus>,
     pub me: Option<Me>,
     pub companies: Vec<CompanyView>,
+    /// Where the next page of companies starts, if there is one.
+    pub companies_next: Option<String>,
     pub company: Option<i64>,
     pub installs: Vec<InstallView>,
+    pub installs_next: Option<String>,
     pub catalog: Vec<CatalogApp>,
+    pub catalog_next: Option<String>,
     pub offline: bool,
     pub view: View,
     pub open: Vec<OpenApp>,
@@ -74,9 +78,12 @@ impl Default for Model {
             server: None,
             me: None,
             companies: Vec::new(),
+            companies_next: None,
             company: None,
             installs: Vec::new(),
+            installs_next: None,
             catalog: Vec::new(),
+            catalog_next: None,
             offline: false,
             view: View::Catalog,
             open: Vec::new(),
@@ -104,19 +111,38 @@ pub enum Action {
     Server(ServerStatus),
     Session(SessionState),
     SignInStarted(String),
+    /// The user and the first pages of their companies and of the catalog.
     Loaded {
         me: Me,
-        companies: Vec<CompanyView>,
-        catalog: Vec<CatalogApp>,
+        companies: Page<CompanyView>,
+        catalog: Page<CatalogApp>,
         offline: bool,
     },
+    /// The next page of the catalog.
+    MoreCatalog(Page<CatalogApp>),
+    /// The next page of the user's companies.
+    MoreCompanies(Page<CompanyView>),
     SelectCompany(i64),
-    Installs(i64, Vec<InstallView>),
+    /// The first page of a company's installs.
+    Installs(i64, Page<InstallView>),
+    /// A further page of a company's installs.
+    MoreInstalls(i64, Page<InstallView>),
     Show(View),
     Installing(Installing),
     Opened(OpenApp),
     Closed(i64),
     Notice(Option<String>),
+}
+
+/// Appends a further page, skipping any item already shown (a page read after the list
+/// changed may repeat one).
+fn append<T, K: PartialEq>(list: &mut Vec<T>, more: Vec<T>, key: impl Fn(&T) -> K) {
+    for item in more {
+        let k = key(&item);
+        if !list.iter().any(|x| key(x) == k) {
+            list.push(item);
+        }
+    }
 }
 
 impl Reducible for Model {
@@ -143,25 +169,44 @@ impl Reducible for Model {
                 catalog,
                 offline,
             } => {
-                if !companies.iter().any(|c| Some(c.id) == m.company) {
-                    m.company = companies.first().map(|c| c.id);
+                if !companies.items.iter().any(|c| Some(c.id) == m.company) {
+                    m.company = companies.items.first().map(|c| c.id);
                 }
                 m.me = Some(me);
-                m.companies = companies;
-                m.catalog = catalog;
+                m.companies = companies.items;
+                m.companies_next = companies.next_cursor;
+                m.catalog = catalog.items;
+                m.catalog_next = catalog.next_cursor;
                 m.offline = offline;
                 m.session = SessionState::SignedIn;
+            }
+            Action::MoreCatalog(page) => {
+                append(&mut m.catalog, page.items, |a| a.client_id.clone());
+                m.catalog_next = page.next_cursor;
+            }
+            Action::MoreCompanies(page) => {
+                append(&mut m.companies, page.items, |c| c.id);
+                m.companies_next = page.next_cursor;
+            }
+            Action::MoreInstalls(company, page) => {
+                if m.company == Some(company) {
+                    append(&mut m.installs, page.items, |i| i.id);
+                    m.installs_next = page.next_cursor;
+                }
             }
             Action::SelectCompany(id) => {
                 if m.company != Some(id) {
                     m.company = Some(id);
                     m.installs.clear();
+                    m.installs_next = None;
                     m.open.clear();
                     m.view = View::Catalog;
                 }
             }
-            Action::Installs(company, list) => {
+            Action::Installs(company, page) => {
                 if m.company == Some(company) {
+                    let list = page.items;
+                    m.installs_next = page.next_cursor;
                     m.open.retain(|o| list.iter().any(|i| i.id == o.install_id));
                     if let View::Open(id) = m.view {
                         if !list.iter().any(|i| i.id == id) {

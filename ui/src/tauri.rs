@@ -89,6 +89,13 @@ pub async fn invoke<A: Serialize, T: DeserializeOwned>(
 #[derive(Serialize)]
 pub struct NoArgs {}
 
+/// The page to read of a paged list: after `cursor` (the previous page's `next_cursor`), or
+/// the first one.
+#[derive(Serialize)]
+pub struct CursorArg<'a> {
+    pub cursor: Option<&'a str>,
+}
+
 /// A subscription to a shell event; dropping it unsubscribes.
 pub struct Listener {
     _closure: Closure<dyn FnMut(JsValue)>,

@@ -5,6 +5,7 @@ pub mod password;
 pub mod redirect;
 pub mod scope;
 pub mod secret;
+pub mod text;
 
 /// Seconds since the Unix epoch: the one clock of the server (stored as INTEGER in SQLite).
 pub fn now() -> i64 {

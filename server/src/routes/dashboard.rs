@@ -13,10 +13,12 @@ use warp::http::StatusCode;
 use warp::Filter;
 
 use super::api::dashboard_user;
+use super::paging;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
 use crate::domain::now;
 use crate::domain::scope::ScopeSet;
+use crate::domain::text;
 use crate::oauth::authorize::{self, AuthorizeError, ResponseType};
 use crate::oauth::params::Params;
 use crate::oauth::ErrorCode;
@@ -36,11 +38,13 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let catalog = warp::path!("api" / "dashboard" / "catalog")
         .and(warp::get())
         .and(auth())
+        .and(super::raw_query())
         .then(catalog);
     // GET /api/dashboard/companies
     let companies = warp::path!("api" / "dashboard" / "companies")
         .and(warp::get())
         .and(auth())
+        .and(super::raw_query())
         .then(companies);
     // POST /api/dashboard/companies
     let create_company = warp::path!("api" / "dashboard" / "companies")
@@ -52,6 +56,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let members = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
         .and(warp::get())
         .and(auth())
+        .and(super::raw_query())
         .then(members);
     // POST /api/dashboard/companies/{company_id}/members
     let add_member = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
@@ -63,6 +68,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let installs = warp::path!("api" / "dashboard" / "companies" / i64 / "installs")
         .and(warp::get())
         .and(auth())
+        .and(super::raw_query())
         .then(company_installs);
     // GET /api/dashboard/apps/{client_id}/consent?company_id=N
     let consent = warp::path!("api" / "dashboard" / "apps" / String / "consent")
@@ -214,68 +220,74 @@ async fn me((state, h): Auth) -> Resp {
     })
 }
 
-async fn catalog((state, h): Auth) -> Resp {
+async fn catalog((state, h): Auth, query: String) -> Resp {
     tri!(dashboard_user(&state, h.as_deref()).await);
-    match state.oauth.store.catalog().await {
-        Ok(apps) => ok(&apps.iter().map(catalog_app).collect::<Vec<_>>()),
+    let page = tri!(paging::request(&query));
+    match state.oauth.store.catalog(page).await {
+        Ok(apps) => ok(&paging::page(apps, catalog_app)),
         Err(e) => server_error(e),
     }
 }
 
-async fn company_views(state: &AppState, user: &User) -> Result<Vec<CompanyView>, Resp> {
-    let list = state
-        .oauth
-        .store
-        .memberships(user.id)
-        .await
-        .map_err(server_error)?;
-    Ok(list
-        .into_iter()
-        .map(|m| CompanyView {
-            id: m.company.id,
-            name: m.company.name,
-            role: m.role.as_str().into(),
-        })
-        .collect())
+fn company_view(m: &crate::store::Membership) -> CompanyView {
+    CompanyView {
+        id: m.company.id,
+        name: m.company.name.clone(),
+        role: m.role.as_str().into(),
+    }
 }
 
-async fn companies((state, h): Auth) -> Resp {
+async fn companies((state, h): Auth, query: String) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    ok(&tri!(company_views(&state, &user).await))
+    let page = tri!(paging::request(&query));
+    match state.oauth.store.memberships_page(user.id, page).await {
+        Ok(list) => ok(&paging::page(list, company_view)),
+        Err(e) => server_error(e),
+    }
+}
+
+/// 403 with the quota in words, for a `StoreError::Quota`.
+pub fn quota_exceeded(e: &crate::store::StoreError) -> Resp {
+    respond::api_error(StatusCode::FORBIDDEN, "quota_exceeded", &e.to_string())
 }
 
 async fn create_company((state, h): Auth, body: Result<NewCompany, Resp>) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
     let body = tri!(body);
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return bad_request("a company name has 1 to 100 characters");
-    }
-    match state.oauth.store.create_company(name, user.id).await {
+    let name = match text::company_name(&body.name) {
+        Ok(n) => n,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let quota = Some(state.quotas.companies_per_user);
+    match state
+        .oauth
+        .store
+        .create_company(&name, user.id, quota)
+        .await
+    {
         Ok(id) => respond::json(
             StatusCode::CREATED,
             &CompanyView {
                 id,
-                name: name.into(),
+                name,
                 role: "owner".into(),
             },
         ),
+        Err(e @ crate::store::StoreError::Quota { .. }) => quota_exceeded(&e),
         Err(e) => server_error(e),
     }
 }
 
-async fn members(company: i64, (state, h): Auth) -> Resp {
+async fn members(company: i64, (state, h): Auth, query: String) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let page = tri!(paging::request(&query));
     tri!(member_role(&state, company, &user).await);
-    match state.oauth.store.company_members(company).await {
-        Ok(list) => ok(&list
-            .into_iter()
-            .map(|(u, role)| MemberView {
-                username: u.username,
-                display_name: u.display_name,
-                role: role.as_str().into(),
-            })
-            .collect::<Vec<_>>()),
+    match state.oauth.store.company_members_page(company, page).await {
+        Ok(list) => ok(&paging::page(list, |(u, role)| MemberView {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: role.as_str().into(),
+        })),
         Err(e) => server_error(e),
     }
 }
@@ -312,11 +324,12 @@ async fn add_member(company: i64, (state, h): Auth, body: Result<NewMember, Resp
     }
 }
 
-async fn company_installs(company: i64, (state, h): Auth) -> Resp {
+async fn company_installs(company: i64, (state, h): Auth, query: String) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let page = tri!(paging::request(&query));
     tri!(member_role(&state, company, &user).await);
-    match state.oauth.store.installs_of_company(company).await {
-        Ok(list) => ok(&list.iter().map(install_view).collect::<Vec<_>>()),
+    match state.oauth.store.installs_page(company, page).await {
+        Ok(list) => ok(&paging::page(list, install_view)),
         Err(e) => server_error(e),
     }
 }

@@ -7,6 +7,7 @@ use warp::http::StatusCode;
 use warp::Filter;
 
 use super::api::dashboard_user;
+use super::paging;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
 use crate::apps::{
@@ -15,7 +16,8 @@ use crate::apps::{
 };
 use crate::domain::redirect::ApplicationType;
 use crate::domain::secret::{Kind, Secret};
-use crate::store::{AppUpdate, Client, User};
+use crate::domain::text;
+use crate::store::{AppUpdate, Client, StoreError, User};
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
@@ -23,6 +25,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let list = warp::path!("api" / "developer" / "apps")
         .and(warp::get())
         .and(auth())
+        .and(super::raw_query())
         .then(list);
     // POST /api/developer/apps
     let create = warp::path!("api" / "developer" / "apps")
@@ -118,13 +121,11 @@ async fn own_app(state: &AppState, client_id: &str, user: &User) -> Result<Clien
     }
 }
 
-async fn list((state, h): Auth) -> Resp {
+async fn list((state, h): Auth, query: String) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    match state.oauth.store.apps_of_developer(user.id).await {
-        Ok(apps) => respond::json(
-            StatusCode::OK,
-            &apps.iter().map(app_view).collect::<Vec<_>>(),
-        ),
+    let page = tri!(paging::request(&query));
+    match state.oauth.store.apps_of_developer(user.id, page).await {
+        Ok(apps) => respond::json(StatusCode::OK, &paging::page(apps, app_view)),
         Err(e) => server_error(e),
     }
 }
@@ -155,8 +156,11 @@ async fn create((state, h): Auth, body: Result<NewApp, Resp>) -> Resp {
     )
     .map_err(invalid));
     let client_id = reg.app.client_id.clone();
-    if let Err(e) = state.oauth.store.create_app(reg.app).await {
-        return server_error(e);
+    let quota = Some(state.quotas.apps_per_user);
+    match state.oauth.store.create_app(reg.app, quota).await {
+        Ok(_) => {}
+        Err(e @ StoreError::Quota { .. }) => return super::dashboard::quota_exceeded(&e),
+        Err(e) => return server_error(e),
     }
     let app = match state.oauth.store.client(&client_id).await {
         Ok(Some(c)) => c,
@@ -184,7 +188,7 @@ async fn get(client_id: String, (state, h): Auth) -> Resp {
 }
 
 /// `""` clears an optional URL; anything else must be a valid app URL.
-fn optional_url(what: &str, v: Option<String>) -> Result<Option<Option<String>>, Resp> {
+fn optional_url(what: &'static str, v: Option<String>) -> Result<Option<Option<String>>, Resp> {
     match v {
         None => Ok(None),
         Some(u) if u.is_empty() => Ok(Some(None)),
@@ -201,12 +205,11 @@ async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, Resp>
     let app = tri!(own_app(&state, &client_id, &user).await);
     let mut update = AppUpdate::default();
     if let Some(name) = body.name {
-        if name.trim().is_empty() {
-            return invalid("the app name must not be empty");
-        }
-        update.name = Some(name.trim().to_string());
+        update.name = Some(tri!(text::app_name(&name).map_err(invalid)));
     }
-    update.description = body.description.map(|d| d.trim().to_string());
+    if let Some(d) = body.description {
+        update.description = Some(tri!(text::description(&d).map_err(invalid)));
+    }
     if let Some(uris) = body.redirect_uris {
         update.redirect_uris = Some(tri!(
             check_redirect_uris(&uris, app.application_type).map_err(invalid)

@@ -22,6 +22,7 @@ pub mod health;
 pub mod html;
 pub mod meta;
 pub mod oauth;
+pub mod paging;
 pub mod respond;
 pub mod session;
 
@@ -49,6 +50,8 @@ pub struct State {
     pub secure_cookies: bool,
     /// Bounds the cost of `POST /login` (concurrency of password checks, back-off).
     pub login: crate::throttle::LoginGuard,
+    /// Per-user quotas.
+    pub quotas: crate::config::Quotas,
 }
 
 impl AppState {

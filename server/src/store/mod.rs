@@ -20,6 +20,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// A per-user quota is reached; the message says which and how many.
+    #[error("you have reached the limit of {limit} {what}; delete one before adding another")]
+    Quota { what: &'static str, limit: u32 },
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }
@@ -323,6 +326,54 @@ impl std::fmt::Debug for Rotation {
     }
 }
 
+/// Where a page of a list starts: just after the item with this sort key. Every list is
+/// ordered by a text key and then an id, which makes the order total and stable: an item added
+/// between two pages appears in a later page if it sorts after the cursor, and never twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub key: String,
+    pub id: i64,
+}
+
+/// One page to read: up to `limit` items after `after` (from the start when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageReq {
+    pub after: Option<After>,
+    pub limit: usize,
+}
+
+/// A page of a list, and where the next one starts (`None` on the last page).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<After>,
+}
+
+/// What pruning deletes, one kind at a time (the rules are in `crate::prune`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prunable {
+    /// Sign-in sessions that expired before the cutoff.
+    Sessions,
+    /// Access tokens that expired before the cutoff.
+    AccessTokens,
+    /// Refresh tokens (rotated or not) that expired before the cutoff.
+    RefreshTokens,
+    /// Token families (revoked or not) created before the cutoff with no token left.
+    Families,
+    /// Codes that expired before the cutoff and whose family is gone (or never was).
+    Codes,
+    /// Outbox events delivered before the cutoff. Undelivered events are never pruned.
+    DeliveredEvents,
+}
+
+/// What one pruning batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub deleted: usize,
+    /// Call again with this `after` to continue; `None` when nothing is left to look at.
+    pub resume_after: Option<i64>,
+}
+
 /// Everything the server stores.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -331,13 +382,23 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<(User, String)>>;
     async fn user(&self, id: i64) -> StoreResult<Option<User>>;
 
-    async fn create_company(&self, name: &str, owner: i64) -> StoreResult<i64>;
+    /// Creates a company owned by `owner`. With `quota`, refuses (`StoreError::Quota`) when
+    /// the owner already owns that many companies; the count and the insert are one
+    /// transaction.
+    async fn create_company(&self, name: &str, owner: i64, quota: Option<u32>) -> StoreResult<i64>;
     async fn add_member(&self, company: i64, user: i64, role: Role) -> StoreResult<()>;
     async fn memberships(&self, user: i64) -> StoreResult<Vec<Membership>>;
+    /// A page of the user's companies, by name.
+    async fn memberships_page(&self, user: i64, page: PageReq) -> StoreResult<Page<Membership>>;
     async fn company(&self, id: i64) -> StoreResult<Option<Company>>;
     async fn company_members(&self, id: i64) -> StoreResult<Vec<(User, Role)>>;
+    /// A page of a company's members, by username.
+    async fn company_members_page(&self, id: i64, page: PageReq)
+        -> StoreResult<Page<(User, Role)>>;
 
-    async fn create_app(&self, app: NewApp) -> StoreResult<i64>;
+    /// Registers an app. With `quota`, refuses (`StoreError::Quota`) when its developer already
+    /// has that many apps; the count and the insert are one transaction.
+    async fn create_app(&self, app: NewApp, quota: Option<u32>) -> StoreResult<i64>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<Client>>;
     /// Replaces a client's secret digest; the old secret stops working at once.
     async fn set_client_secret(
@@ -405,13 +466,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Recorded>;
     async fn install(&self, id: i64) -> StoreResult<Option<Install>>;
     async fn installs_of_company(&self, company: i64) -> StoreResult<Vec<Install>>;
+    /// A page of a company's active installs, by app name.
+    async fn installs_page(&self, company: i64, page: PageReq) -> StoreResult<Page<Install>>;
     /// Revokes every token of the install, marks it uninstalled and queues `app.uninstalled`,
     /// in one transaction. False when it was not active.
     async fn uninstall(&self, id: i64, by_user: i64) -> StoreResult<bool>;
 
-    /// Registered third-party apps (not deleted, not first-party).
-    async fn catalog(&self) -> StoreResult<Vec<Client>>;
-    async fn apps_of_developer(&self, developer: i64) -> StoreResult<Vec<Client>>;
+    /// A page of the registered third-party apps (not deleted, not first-party), by name.
+    async fn catalog(&self, page: PageReq) -> StoreResult<Page<Client>>;
+    /// A page of a developer's apps, by name.
+    async fn apps_of_developer(&self, developer: i64, page: PageReq) -> StoreResult<Page<Client>>;
     async fn update_app(&self, client_id: &str, update: AppUpdate) -> StoreResult<()>;
     /// Uninstalls the app everywhere (notifying each install) and deletes it.
     async fn delete_app(&self, client_id: &str, by_user: i64) -> StoreResult<()>;
@@ -426,4 +490,14 @@ pub trait Store: Send + Sync + 'static {
         retry_at: Option<i64>,
     ) -> StoreResult<()>;
     async fn failed_deliveries(&self, app_id: i64) -> StoreResult<Vec<Delivery>>;
+
+    /// Deletes at most `batch` rows of one kind that are past `cutoff`, in one short write;
+    /// `after` is where the previous batch of the same kind stopped (0 at first).
+    async fn prune(
+        &self,
+        what: Prunable,
+        cutoff: i64,
+        batch: usize,
+        after: i64,
+    ) -> StoreResult<Pruned>;
 }

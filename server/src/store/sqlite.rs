@@ -188,10 +188,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_company(&self, name: &str, owner: i64) -> StoreResult<i64> {
+    async fn create_company(&self, name: &str, owner: i64, quota: Option<u32>) -> StoreResult<i64> {
         let name = name.to_string();
         self.write(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if let Some(limit) = quota {
+                let owned: i64 = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM memberships WHERE user_id = ?1 AND role = 'owner'",
+                    )?
+                    .query_row([owner], |r| r.get(0))?;
+                if owned >= i64::from(limit) {
+                    return Err(StoreError::Quota {
+                        what: "companies",
+                        limit,
+                    });
+                }
+            }
             tx.prepare_cached("INSERT INTO companies (name, created_at) VALUES (?1, ?2)")?
                 .execute(params![name, now()])?;
             let id = tx.last_insert_rowid();
@@ -241,6 +254,31 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn memberships_page(&self, user: i64, page: PageReq) -> StoreResult<Page<Membership>> {
+        self.run(move |c| {
+            let (key, id) = after_params(&page);
+            let mut st = c.prepare_cached(
+                "SELECT c.id, c.name, m.role FROM memberships m JOIN companies c ON c.id = m.company_id
+                 WHERE m.user_id = ?1 AND (?2 IS NULL OR (c.name, c.id) > (?2, ?3))
+                 ORDER BY c.name, c.id LIMIT ?4",
+            )?;
+            let rows = st.query_map(params![user, key, id, fetch_limit(&page)], |r| {
+                Ok(Membership {
+                    company: Company {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                    },
+                    role: Role::parse(&r.get::<_, String>(2)?),
+                })
+            })?;
+            Ok(paged(rows.collect::<Result<_, _>>()?, &page, |m| After {
+                key: m.company.name.clone(),
+                id: m.company.id,
+            }))
+        })
+        .await
+    }
+
     async fn company(&self, id: i64) -> StoreResult<Option<Company>> {
         self.run(move |c| {
             Ok(
@@ -271,10 +309,46 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_app(&self, app: NewApp) -> StoreResult<i64> {
+    async fn company_members_page(
+        &self,
+        id: i64,
+        page: PageReq,
+    ) -> StoreResult<Page<(User, Role)>> {
+        self.run(move |c| {
+            let (key, after) = after_params(&page);
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {USER_COLS}, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE m.company_id = ?1 AND (?2 IS NULL OR (u.username, u.id) > (?2, ?3))
+                 ORDER BY u.username, u.id LIMIT ?4"
+            ))?;
+            let rows = st.query_map(params![id, key, after, fetch_limit(&page)], |r| {
+                Ok((user_from(r)?, Role::parse(&r.get::<_, String>(5)?)))
+            })?;
+            Ok(paged(rows.collect::<Result<_, _>>()?, &page, |(u, _)| {
+                After {
+                    key: u.username.clone(),
+                    id: u.id,
+                }
+            }))
+        })
+        .await
+    }
+
+    async fn create_app(&self, app: NewApp, quota: Option<u32>) -> StoreResult<i64> {
         self.write(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if let (Some(limit), Some(developer)) = (quota, app.developer_id) {
+                let owned: i64 = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM apps WHERE developer_id = ?1 AND deleted_at IS NULL",
+                    )?
+                    .query_row([developer], |r| r.get(0))?;
+                if owned >= i64::from(limit) {
+                    return Err(StoreError::Quota { what: "apps", limit });
+                }
+            }
             let uris = serde_json::to_string(&app.redirect_uris).expect("strings serialize");
-            match c.prepare_cached("INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
+            let inserted = match tx.prepare_cached("INSERT INTO apps (client_id, secret_digest, name, description, developer_id,
                     redirect_uris, iframe_url, webhook_url, scopes, allow_code, allow_token, created_at,
                     install_url, application_type)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?
@@ -296,12 +370,14 @@ impl Store for SqliteStore {
                     app.application_type.as_str()
                 ],
             ) {
-                Ok(_) => Ok(c.last_insert_rowid()),
+                Ok(_) => tx.last_insert_rowid(),
                 Err(e) if is_unique_violation(&e) => {
-                    Err(StoreError::Conflict(format!("client {:?}", app.client_id)))
+                    return Err(StoreError::Conflict(format!("client {:?}", app.client_id)))
                 }
-                Err(e) => Err(e.into()),
-            }
+                Err(e) => return Err(e.into()),
+            };
+            tx.commit()?;
+            Ok(inserted)
         })
         .await
     }
@@ -814,6 +890,23 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn installs_page(&self, company: i64, page: PageReq) -> StoreResult<Page<Install>> {
+        self.run(move |c| {
+            let (key, id) = after_params(&page);
+            let mut st = c.prepare_cached(&format!(
+                "{INSTALL_SELECT} WHERE i.company_id = ?1 AND i.state = 'active'
+                   AND (?2 IS NULL OR (a.name, i.id) > (?2, ?3))
+                 ORDER BY a.name, i.id LIMIT ?4"
+            ))?;
+            let rows = st.query_map(params![company, key, id, fetch_limit(&page)], install_from)?;
+            Ok(paged(rows.collect::<Result<_, _>>()?, &page, |i| After {
+                key: i.app_name.clone(),
+                id: i.id,
+            }))
+        })
+        .await
+    }
+
     async fn uninstall(&self, id: i64, by_user: i64) -> StoreResult<bool> {
         self.write_revoking(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -824,24 +917,31 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn catalog(&self) -> StoreResult<Vec<Client>> {
+    async fn catalog(&self, page: PageReq) -> StoreResult<Page<Client>> {
         self.run(move |c| {
+            let (key, id) = after_params(&page);
             let mut st = c.prepare_cached(&format!(
-                "{CLIENT_SELECT} WHERE a.deleted_at IS NULL AND a.first_party = 0 ORDER BY a.name, a.id"
+                "{CLIENT_SELECT} WHERE a.deleted_at IS NULL AND a.first_party = 0
+                   AND (?1 IS NULL OR (a.name, a.id) > (?1, ?2))
+                 ORDER BY a.name, a.id LIMIT ?3"
             ))?;
-            let rows = st.query_map([], client_from)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let rows = st.query_map(params![key, id, fetch_limit(&page)], client_from)?;
+            Ok(paged(rows.collect::<Result<_, _>>()?, &page, app_key))
         })
         .await
     }
 
-    async fn apps_of_developer(&self, developer: i64) -> StoreResult<Vec<Client>> {
+    async fn apps_of_developer(&self, developer: i64, page: PageReq) -> StoreResult<Page<Client>> {
         self.run(move |c| {
+            let (key, id) = after_params(&page);
             let mut st = c.prepare_cached(&format!(
-                "{CLIENT_SELECT} WHERE a.deleted_at IS NULL AND a.developer_id = ?1 ORDER BY a.name, a.id"
+                "{CLIENT_SELECT} WHERE a.deleted_at IS NULL AND a.developer_id = ?1
+                   AND (?2 IS NULL OR (a.name, a.id) > (?2, ?3))
+                 ORDER BY a.name, a.id LIMIT ?4"
             ))?;
-            let rows = st.query_map([developer], client_from)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let rows =
+                st.query_map(params![developer, key, id, fetch_limit(&page)], client_from)?;
+            Ok(paged(rows.collect::<Result<_, _>>()?, &page, app_key))
         })
         .await
     }
@@ -981,6 +1081,142 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn prune(
+        &self,
+        what: Prunable,
+        cutoff: i64,
+        batch: usize,
+        after: i64,
+    ) -> StoreResult<Pruned> {
+        let n = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        if what == Prunable::Families {
+            // No index finds a family without tokens, so the search is a read (on the pool,
+            // beside the writer); the write deletes only what it found, checking again.
+            let candidates: Vec<i64> = self
+                .run(move |c| {
+                    let mut st = c.prepare_cached(
+                        "SELECT f.id FROM token_families f
+                         WHERE f.id > ?1 AND f.created_at < ?2
+                           AND NOT EXISTS (SELECT 1 FROM access_tokens t WHERE t.family_id = f.id)
+                           AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id)
+                         ORDER BY f.id LIMIT ?3",
+                    )?;
+                    let rows = st.query_map(params![after, cutoff, n], |r| r.get(0))?;
+                    Ok(rows.collect::<Result<_, _>>()?)
+                })
+                .await?;
+            let Some(&last) = candidates.last() else {
+                return Ok(Pruned {
+                    deleted: 0,
+                    resume_after: None,
+                });
+            };
+            let more = candidates.len() >= batch.max(1);
+            let deleted = self
+                .write(move |c| {
+                    let tx = c.transaction()?;
+                    let mut deleted = 0;
+                    {
+                        let mut st = tx.prepare_cached(
+                            "DELETE FROM token_families WHERE id = ?1
+                               AND NOT EXISTS (SELECT 1 FROM access_tokens t
+                                               WHERE t.family_id = token_families.id)
+                               AND NOT EXISTS (SELECT 1 FROM refresh_tokens t
+                                               WHERE t.family_id = token_families.id)",
+                        )?;
+                        for id in candidates {
+                            deleted += st.execute([id])?;
+                        }
+                    }
+                    tx.commit()?;
+                    Ok(deleted)
+                })
+                .await?;
+            return Ok(Pruned {
+                deleted,
+                resume_after: more.then_some(last),
+            });
+        }
+        self.write(move |c| {
+            // Tables found by an index on their expiry: each batch deletes the oldest rows
+            // past the cutoff, and the kind is done when a batch comes back short.
+            let by_expiry = |table: &str, key: &str, column: &str, extra: &str| {
+                let select = format!(
+                    "SELECT {key} FROM {table} WHERE {column} < ?1 {extra} ORDER BY {column} LIMIT ?2"
+                );
+                delete_batch(c, table, key, &select, cutoff, n)
+            };
+            let deleted = match what {
+                Prunable::Sessions => by_expiry("sessions", "digest", "expires_at", "")?,
+                Prunable::AccessTokens => by_expiry("access_tokens", "digest", "expires_at", "")?,
+                Prunable::RefreshTokens => {
+                    by_expiry("refresh_tokens", "digest", "expires_at", "")?
+                }
+                Prunable::Codes => by_expiry(
+                    "authorization_codes",
+                    "digest",
+                    "expires_at",
+                    "AND family_id IS NULL",
+                )?,
+                Prunable::DeliveredEvents => by_expiry(
+                    "outbox",
+                    "id",
+                    "delivered_at",
+                    "AND delivered_at IS NOT NULL",
+                )?,
+                // Done above; never reached.
+                Prunable::Families => 0,
+            };
+            Ok(Pruned {
+                deleted,
+                resume_after: (i64::try_from(deleted).unwrap_or(i64::MAX) >= n).then_some(0),
+            })
+        })
+        .await
+    }
+}
+
+/// The cursor as two query parameters (both NULL for the first page).
+fn after_params(page: &PageReq) -> (Option<String>, Option<i64>) {
+    match &page.after {
+        Some(a) => (Some(a.key.clone()), Some(a.id)),
+        None => (None, None),
+    }
+}
+
+/// One row more than the page holds, to learn whether another page follows.
+fn fetch_limit(page: &PageReq) -> i64 {
+    i64::try_from(page.limit.saturating_add(1)).unwrap_or(i64::MAX)
+}
+
+/// Cuts the rows read with [`fetch_limit`] to a page, with the cursor of the next one.
+fn paged<T>(mut rows: Vec<T>, page: &PageReq, key: impl Fn(&T) -> After) -> Page<T> {
+    let more = rows.len() > page.limit;
+    rows.truncate(page.limit);
+    let next = if more { rows.last().map(key) } else { None };
+    Page { items: rows, next }
+}
+
+fn app_key(c: &Client) -> After {
+    After {
+        key: c.name.clone(),
+        id: c.app_id,
+    }
+}
+
+/// Deletes up to `batch` rows chosen by `select` (which takes the cutoff and the batch size and
+/// returns keys) from `table` by `key`.
+fn delete_batch(
+    c: &rusqlite::Connection,
+    table: &str,
+    key: &str,
+    select: &str,
+    cutoff: i64,
+    batch: i64,
+) -> rusqlite::Result<usize> {
+    c.prepare_cached(&format!("DELETE FROM {table} WHERE {key} IN ({select})"))?
+        .execute(params![cutoff, batch])
 }
 
 fn live_app_id(tx: &rusqlite::Transaction, client_id: &str) -> StoreResult<i64> {

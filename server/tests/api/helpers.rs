@@ -177,7 +177,7 @@ impl TestApp {
     }
 
     pub async fn company(&self, name: &str, owner: i64) -> i64 {
-        self.store.create_company(name, owner).await.unwrap()
+        self.store.create_company(name, owner, None).await.unwrap()
     }
 
     /// Registers an app owned by `developer` with one redirect URI ([`REDIRECT`]).
@@ -206,7 +206,7 @@ impl TestApp {
         )
         .unwrap();
         let client_id = reg.app.client_id.clone();
-        self.store.create_app(reg.app).await.unwrap();
+        self.store.create_app(reg.app, None).await.unwrap();
         TestClient {
             client_id,
             secret: reg.client_secret.map(|s| s.expose().to_string()),

@@ -261,7 +261,7 @@ async fn install_notifies_the_app_which_reads_data_until_uninstall_revokes_its_t
         .json()
         .await
         .unwrap();
-    assert_eq!(installs.as_array().unwrap().len(), 1);
+    assert_eq!(installs["items"].as_array().unwrap().len(), 1);
 
     let res = w
         .app
@@ -468,7 +468,7 @@ async fn a_developer_cannot_read_or_change_another_developers_app() {
         .json()
         .await
         .unwrap();
-    assert_eq!(theirs.as_array().unwrap().len(), 0);
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test]
@@ -707,7 +707,7 @@ async fn deleting_an_app_uninstalls_it_everywhere_and_notifies_each_install() {
         .json()
         .await
         .unwrap();
-    assert!(catalog
+    assert!(catalog["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -135,3 +135,36 @@ async fn every_status_the_server_answers_to_a_refused_request_is_documented() {
     }
     assert!(undocumented.is_empty(), "{undocumented:#?}");
 }
+
+#[tokio::test]
+async fn every_list_endpoint_documents_its_cursor_limit_and_page() {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = http()
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/dashboard/catalog",
+        "/api/dashboard/companies",
+        "/api/dashboard/companies/{company_id}/members",
+        "/api/dashboard/companies/{company_id}/installs",
+        "/api/developer/apps",
+    ] {
+        let op = &doc["paths"][path]["get"];
+        let params = op["parameters"].to_string();
+        assert!(params.contains("parameters/limit"), "{path}: {params}");
+        assert!(params.contains("parameters/cursor"), "{path}: {params}");
+        let page = &op["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_eq!(page["properties"]["items"]["type"], "array", "{path}");
+        assert!(page["properties"]["next_cursor"].is_object(), "{path}");
+        assert!(op["responses"]["400"].is_object(), "{path}");
+    }
+    assert_eq!(
+        doc["components"]["parameters"]["limit"]["schema"]["maximum"],
+        100
+    );
+}

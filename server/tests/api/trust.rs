@@ -442,7 +442,7 @@ async fn a_public_code_app_is_installed_through_its_install_url_with_its_own_pkc
         .json()
         .await
         .unwrap();
-    let listed = catalog
+    let listed = catalog["items"]
         .as_array()
         .unwrap()
         .iter()
