@@ -25,12 +25,14 @@ pub struct Settings {
     /// Seconds during which a retry with a just-rotated refresh token gets the same new pair
     /// back (0: never; every reuse revokes the grant).
     pub refresh_reuse_interval: i64,
-    /// Retry policy of install notifications.
+    /// Retry and concurrency policy of install notifications.
     pub webhook_policy: crate::webhooks::Policy,
     /// Timeouts and the connection cap of the HTTP server.
     pub connections: crate::serve::Limits,
     /// Concurrency of password checks and sign-in back-off.
     pub login: crate::throttle::LoginLimits,
+    /// Where install notifications may go (private addresses only if the operator allows).
+    pub egress: crate::webhooks::egress::Egress,
 }
 
 impl Settings {
@@ -48,6 +50,7 @@ impl Settings {
             webhook_policy: crate::webhooks::Policy::default(),
             connections: crate::serve::Limits::default(),
             login: crate::throttle::LoginLimits::default(),
+            egress: crate::webhooks::egress::Egress::default(),
         }
     }
 }
@@ -72,6 +75,9 @@ pub struct FileConfig {
     pub login_ip_failures: Option<u32>,
     pub login_max_backoff_secs: Option<f64>,
     pub login_throttle_entries: Option<usize>,
+    pub allow_private_webhooks: Option<bool>,
+    pub webhook_max_in_flight: Option<usize>,
+    pub webhook_max_per_destination: Option<usize>,
 }
 
 impl FileConfig {

@@ -48,6 +48,7 @@ impl Application {
         let state = AppState::new(State {
             oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             secure_cookies: issuer.starts_with("https://"),
+            egress: settings.egress,
             db,
             login: crate::throttle::LoginGuard::new(&settings.login),
         });
@@ -83,6 +84,7 @@ impl Application {
             oauth.keys.clone(),
             oauth.outbox.clone(),
             self.webhook_policy.clone(),
+            self.state.egress,
         );
         let health = crate::routes::health_only(self.state.clone());
         let routes = crate::routes::all(self.state);

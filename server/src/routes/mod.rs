@@ -49,6 +49,8 @@ pub struct State {
     pub secure_cookies: bool,
     /// Bounds the cost of `POST /login` (concurrency of password checks, back-off).
     pub login: crate::throttle::LoginGuard,
+    /// Where webhooks may go (checked when a developer registers or edits a webhook URL).
+    pub egress: crate::webhooks::egress::Egress,
 }
 
 impl AppState {
@@ -96,6 +98,10 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/developer/apps/{client_id}"),
     ("post", "/api/developer/apps/{client_id}/secret"),
     ("get", "/api/developer/apps/{client_id}/deliveries"),
+    (
+        "post",
+        "/api/developer/apps/{client_id}/deliveries/{event_id}/retry",
+    ),
 ];
 
 /// Injects the application state into a handler.

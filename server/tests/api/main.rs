@@ -20,3 +20,4 @@ mod rotation;
 mod security;
 mod token;
 mod trust;
+mod webhooks;
