@@ -108,10 +108,7 @@ pub fn register(
         .map(|u| WebhookUrl::parse(&u, egress).map(WebhookUrl::into_string))
         .transpose()?;
     let install_url = nonempty(r.install_url);
-    for (what, url) in [
-        ("iframe URL", &iframe_url),
-        ("install URL", &install_url),
-    ] {
+    for (what, url) in [("iframe URL", &iframe_url), ("install URL", &install_url)] {
         if let Some(u) = url {
             check_app_url(what, u)?;
         }

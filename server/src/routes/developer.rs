@@ -16,8 +16,8 @@ use crate::apps::{
     self, check_app_url, check_install_path, check_redirect_uris, check_scopes, parse_method,
     AppRegistration,
 };
-use crate::domain::redirect::ApplicationType;
 use crate::domain::now;
+use crate::domain::redirect::ApplicationType;
 use crate::domain::secret::{Kind, Secret};
 use crate::store::{AppUpdate, Client, Delivery, User};
 use crate::webhooks::egress::{Egress, WebhookUrl};
