@@ -273,14 +273,17 @@ async fn serve(
     let mut settings = Settings::new(db_path);
     settings.egress = egress;
     if let Some(n) = args.webhook_max_in_flight.or(file.webhook_max_in_flight) {
-        settings.webhook_policy.max_in_flight = at_least_one(n, "webhook-max-in-flight")?;
+        settings.webhook_policy.max_in_flight =
+            at_least_one(n, "webhook concurrency (--webhook-max-in-flight)")?;
     }
     if let Some(n) = args
         .webhook_max_per_destination
         .or(file.webhook_max_per_destination)
     {
-        settings.webhook_policy.max_per_destination =
-            at_least_one(n, "webhook-max-per-destination")?;
+        settings.webhook_policy.max_per_destination = at_least_one(
+            n,
+            "per-app webhook concurrency (--webhook-max-per-destination)",
+        )?;
     }
     if let Some(addr) = args.addr.or(file.addr) {
         settings.addr = addr;
@@ -347,13 +350,6 @@ async fn serve(
     tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
     app.run_until(crate::startup::shutdown_signal()).await;
     Ok(())
-}
-
-fn at_least_one(v: usize, what: &str) -> anyhow::Result<usize> {
-    if v == 0 {
-        bail!("--{what} must be at least 1");
-    }
-    Ok(v)
 }
 
 fn positive(v: i64, what: &str) -> anyhow::Result<i64> {
