@@ -220,11 +220,12 @@ async fn an_install_finished_in_the_system_browser_returns_through_a_deep_link(
 /// whose answer comes back as a deep link through a second `atrium` process; install App2
 /// (CODE) and App1 (TOKEN) with consent; each app's redirect completes at
 /// `atrium://install-complete`; open both, switch between them; check an embedded app cannot
-/// reach the shell; uninstall; register an app from the developer pane.
+/// reach the shell; uninstall; register an app from the developer pane; with the sample app
+/// down, see an undelivered notification there (classified error) and retry it now.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() -> anyhow::Result<()>
 {
-    let (_server, _sample, desktop) = story(&[]).await?;
+    let (_server, sample, desktop) = story(&[]).await?;
     let long = Duration::from_secs(60);
 
     // Sign in.
@@ -374,6 +375,45 @@ async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() 
     desktop.wait_gone("#edit-app", long).await?;
     let mine = desktop.wait_for("#my-apps", long).await?.text().await?;
     assert!(mine.contains("Timesheets Pro"), "{mine}");
+
+    // The sample app goes down; uninstalling App1 now cannot notify it. Its developer sees the
+    // notification retrying, with a classified error, and retries it now.
+    drop(sample);
+    desktop
+        .click("#installed-apps .app-item[data-client-id='demo-app1']")
+        .await?;
+    desktop.click("#uninstall").await?;
+    desktop.click("#confirm-uninstall").await?;
+    desktop
+        .wait_gone(
+            "#installed-apps .app-item[data-client-id='demo-app1']",
+            long,
+        )
+        .await?;
+    desktop.click("#nav-developer").await?;
+    desktop
+        .click("#my-apps li[data-client-id='demo-app1'] button.show-deliveries")
+        .await?;
+    let mut shown = String::new();
+    for _ in 0..60 {
+        shown = desktop.wait_for("#deliveries", long).await?.text().await?;
+        if shown.contains("connection refused") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        desktop.click("#deliveries-refresh").await?;
+    }
+    assert!(
+        shown.contains("app.uninstalled") && shown.contains("retrying"),
+        "{shown}"
+    );
+    assert!(shown.contains("connection refused"), "{shown}");
+    desktop
+        .click("#deliveries tr.delivery button.retry-now")
+        .await?;
+    let shown = desktop.wait_for("#deliveries", long).await?.text().await?;
+    assert!(shown.contains("app.uninstalled"), "{shown}");
+    desktop.screenshot("07-deliveries").await?;
     desktop.close().await
 }
 

@@ -213,14 +213,21 @@ pub struct SecretRotated {
     pub previous_secret_revoked: bool,
 }
 
-/// A notification that could not be delivered.
+/// An install notification not delivered yet: waiting for its first attempt, retrying, or
+/// given up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub event_id: String,
     pub event_type: String,
     pub url: String,
+    pub state: DeliveryState,
+    /// Attempts made so far.
     pub attempts: i64,
+    /// Why the last attempt failed, classified ("connection refused", "timeout", "HTTP 404",
+    /// "destination not allowed", "TLS error"...); never a raw transport error.
     pub last_error: Option<String>,
+    /// When the next attempt is due; `None` once given up.
+    pub next_attempt_at: Option<i64>,
     pub created_at: i64,
 }
 
@@ -246,3 +253,14 @@ impl<T> Default for Page<T> {
 pub const DEFAULT_PAGE_LIMIT: usize = 50;
 /// The largest `limit` a list endpoint accepts.
 pub const MAX_PAGE_LIMIT: usize = 100;
+/// Where a notification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not attempted yet.
+    Pending,
+    /// Failed at least once; will be tried again at `next_attempt_at`.
+    Retrying,
+    /// Given up after about a day of failures; "retry now" tries once more.
+    Failed,
+}

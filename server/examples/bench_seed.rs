@@ -45,6 +45,7 @@ async fn main() -> anyhow::Result<()> {
             allow_code: true,
             ..AppRegistration::default()
         },
+        atrium_server::webhooks::egress::Egress::default(),
     )?;
     let client_id = reg.app.client_id.clone();
     let app_id = store.create_app(reg.app, None).await?;

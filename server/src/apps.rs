@@ -7,8 +7,10 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{self, Kind, Secret};
 use crate::domain::text;
 use crate::store::NewApp;
+use crate::webhooks::egress::{Egress, WebhookUrl};
 
-/// Checks an app's UI, webhook or install URL: https, or http on loopback only.
+/// Checks an app's UI or install URL: https, or http on loopback only. (Webhook URLs follow the
+/// stricter rule of [`WebhookUrl`].)
 pub fn check_app_url(what: &'static str, u: &str) -> anyhow::Result<()> {
     text::url_length(what, u)?;
     let parsed = url::Url::parse(u).with_context(|| format!("the {what} {u:?} is not a URL"))?;
@@ -91,8 +93,13 @@ pub struct Registration {
     pub client_secret: Option<Secret>,
 }
 
-/// Validates a registration once, for the developer API and the command line alike.
-pub fn register(developer_id: i64, r: AppRegistration) -> anyhow::Result<Registration> {
+/// Validates a registration once, for the developer API and the command line alike. The
+/// webhook URL is checked against the operator's egress setting.
+pub fn register(
+    developer_id: i64,
+    r: AppRegistration,
+    egress: Egress,
+) -> anyhow::Result<Registration> {
     let name = text::app_name(&r.name)?;
     let description = text::description(&r.description)?;
     if !r.allow_code && !r.allow_token {
@@ -101,13 +108,14 @@ pub fn register(developer_id: i64, r: AppRegistration) -> anyhow::Result<Registr
     let redirect_uris = check_redirect_uris(&r.redirect_uris, r.application_type)?;
     let nonempty = |u: Option<String>| u.filter(|u| !u.trim().is_empty());
     let iframe_url = nonempty(r.iframe_url);
-    let webhook_url = nonempty(r.webhook_url);
+    let webhook_url = nonempty(r.webhook_url)
+        .map(|u| -> anyhow::Result<String> {
+            text::url_length("webhook URL", &u)?;
+            Ok(WebhookUrl::parse(&u, egress)?.into_string())
+        })
+        .transpose()?;
     let install_url = nonempty(r.install_url);
-    for (what, url) in [
-        ("iframe URL", &iframe_url),
-        ("webhook URL", &webhook_url),
-        ("install URL", &install_url),
-    ] {
+    for (what, url) in [("iframe URL", &iframe_url), ("install URL", &install_url)] {
         if let Some(u) = url {
             check_app_url(what, u)?;
         }

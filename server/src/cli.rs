@@ -18,6 +18,7 @@ use crate::domain::text;
 use crate::keys::{key_path_for, ServerKeys};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{NewUser, Store, StoreError};
+use crate::webhooks::egress::Egress;
 
 /// The Atrium platform server: OAuth 2.0 provider, app registry and resource API.
 #[derive(Debug, Parser)]
@@ -32,10 +33,26 @@ pub struct Cli {
     /// header_read_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
     /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
     /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
-    /// expired_retention_secs, delivered_retention_secs, prune_interval_secs); flags and
+    /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
+    /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination); flags and
     /// environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Let webhooks go to loopback, private and other non-public addresses, and use http on
+    /// loopback. For development and the local demo only: otherwise any developer can make
+    /// the server send requests into its own network. Off by default; applies to `serve`
+    /// (sending) and to `app add` and `demo` (registering).
+    #[arg(
+        long,
+        global = true,
+        env = "ATRIUM_ALLOW_PRIVATE_WEBHOOKS",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_private_webhooks: Option<bool>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -58,7 +75,8 @@ pub enum Command {
     App(AppCmd),
     /// Seed demo data (idempotent): user `demo`, company "Demo Company", App1 (TOKEN) and App2
     /// (CODE) pointing at the sample app. Prints the credentials as JSON; client secrets are
-    /// rotated on every run, since only digests are stored.
+    /// rotated on every run, since only digests are stored. A sample app on loopback needs
+    /// --allow-private-webhooks (here and for `serve`).
     Demo {
         /// Base URL of the sample app.
         #[arg(
@@ -140,6 +158,13 @@ pub struct ServeArgs {
     /// Seconds between two pruning passes (one also runs at start) [default: 3600]
     #[arg(long, env = "ATRIUM_PRUNE_INTERVAL", value_name = "SECS")]
     pub prune_interval: Option<i64>,
+    /// Install notifications sent at once, over all apps [default: 32]
+    #[arg(long, env = "ATRIUM_WEBHOOK_MAX_IN_FLIGHT", value_name = "N")]
+    pub webhook_max_in_flight: Option<usize>,
+    /// Install notifications sent at once to one app, so a slow endpoint holds only its own
+    /// slots [default: 4]
+    #[arg(long, env = "ATRIUM_WEBHOOK_MAX_PER_DESTINATION", value_name = "N")]
+    pub webhook_max_per_destination: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,7 +222,8 @@ pub enum AppCmd {
         /// The app's page embedded in the dashboard.
         #[arg(long)]
         iframe_url: Option<String>,
-        /// Where install notifications are POSTed.
+        /// Where install notifications go: https on a public address (http on loopback and
+        /// private addresses only with --allow-private-webhooks).
         #[arg(long)]
         webhook_url: Option<String>,
         /// Where the dashboard sends a user who installs the app; the app then starts the
@@ -233,9 +259,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => FileConfig::default(),
     };
     let db_path = cli.db.or(file.db.clone()).unwrap_or_else(default_db_path);
+    let egress = Egress {
+        allow_private: cli
+            .allow_private_webhooks
+            .or(file.allow_private_webhooks)
+            .unwrap_or(false),
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(args, file, db_path)),
+        Command::Serve(args) => runtime.block_on(serve(args, file, db_path, egress)),
         Command::Migrate => {
             Db::open(&db_path)?;
             println!("database {} is up to date", db_path.display());
@@ -243,13 +275,34 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => runtime.block_on(user(cmd, &db_path)),
         Command::Company(cmd) => runtime.block_on(company(cmd, &db_path)),
-        Command::App(cmd) => runtime.block_on(app(cmd, &db_path)),
-        Command::Demo { sample_app_url } => runtime.block_on(demo(&sample_app_url, &db_path)),
+        Command::App(cmd) => runtime.block_on(app(cmd, &db_path, egress)),
+        Command::Demo { sample_app_url } => {
+            runtime.block_on(demo(&sample_app_url, &db_path, egress))
+        }
     }
 }
 
-async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::Result<()> {
+async fn serve(
+    args: ServeArgs,
+    file: FileConfig,
+    db_path: PathBuf,
+    egress: Egress,
+) -> anyhow::Result<()> {
     let mut settings = Settings::new(db_path);
+    settings.egress = egress;
+    if let Some(n) = args.webhook_max_in_flight.or(file.webhook_max_in_flight) {
+        settings.webhook_policy.max_in_flight =
+            at_least_one(n, "webhook concurrency (--webhook-max-in-flight)")?;
+    }
+    if let Some(n) = args
+        .webhook_max_per_destination
+        .or(file.webhook_max_per_destination)
+    {
+        settings.webhook_policy.max_per_destination = at_least_one(
+            n,
+            "per-app webhook concurrency (--webhook-max-per-destination)",
+        )?;
+    }
     if let Some(addr) = args.addr.or(file.addr) {
         settings.addr = addr;
     }
@@ -325,6 +378,9 @@ async fn serve(args: ServeArgs, file: FileConfig, db_path: PathBuf) -> anyhow::R
         None => tracing::info!("no descriptor limit on this platform"),
     }
     let app = crate::startup::Application::build(&settings).await?;
+    if egress.allow_private {
+        tracing::warn!("webhooks may go to private and loopback addresses (--allow-private-webhooks): for development only");
+    }
     tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
     app.run_until(crate::startup::shutdown_signal()).await;
     Ok(())
@@ -435,7 +491,7 @@ async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<(
     Ok(())
 }
 
-async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
+async fn app(cmd: AppCmd, db_path: &std::path::Path, egress: Egress) -> anyhow::Result<()> {
     let AppCmd::Add {
         owner,
         name,
@@ -474,6 +530,7 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
                 AppTypeArg::Native => ApplicationType::Native,
             },
         },
+        egress,
     )?;
     let client_id = reg.app.client_id.clone();
     store.create_app(reg.app, None).await?;
@@ -489,7 +546,11 @@ async fn app(cmd: AppCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
 /// The demo user's password (demo data for a loopback demo, printed by `demo`).
 pub const DEMO_PASSWORD: &str = "atrium-demo";
 
-async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result<()> {
+async fn demo(
+    sample_app_url: &str,
+    db_path: &std::path::Path,
+    egress: Egress,
+) -> anyhow::Result<()> {
     let base = sample_app_url.trim_end_matches('/');
     let store = open_store(db_path)?;
     let keys = open_keys(db_path)?;
@@ -541,6 +602,7 @@ async fn demo(sample_app_url: &str, db_path: &std::path::Path) -> anyhow::Result
                     public,
                     ..AppRegistration::default()
                 },
+                egress,
             )?;
             reg.app.client_id = client_id.clone();
             reg.app.secret_digest = secret.as_ref().map(Secret::digest);

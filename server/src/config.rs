@@ -25,7 +25,7 @@ pub struct Settings {
     /// Seconds during which a retry with a just-rotated refresh token gets the same new pair
     /// back (0: never; every reuse revokes the grant).
     pub refresh_reuse_interval: i64,
-    /// Retry policy of install notifications.
+    /// Retry and concurrency policy of install notifications.
     pub webhook_policy: crate::webhooks::Policy,
     /// Timeouts and the connection cap of the HTTP server.
     pub connections: crate::serve::Limits,
@@ -35,6 +35,8 @@ pub struct Settings {
     pub quotas: Quotas,
     /// What pruning keeps, and how often it runs.
     pub retention: crate::prune::Retention,
+    /// Where install notifications may go (private addresses only if the operator allows).
+    pub egress: crate::webhooks::egress::Egress,
 }
 
 /// Per-user quotas. They bound what one account can make the server store through the API;
@@ -73,6 +75,7 @@ impl Settings {
             login: crate::throttle::LoginLimits::default(),
             quotas: Quotas::default(),
             retention: crate::prune::Retention::default(),
+            egress: crate::webhooks::egress::Egress::default(),
         }
     }
 }
@@ -102,6 +105,9 @@ pub struct FileConfig {
     pub expired_retention_secs: Option<i64>,
     pub delivered_retention_secs: Option<i64>,
     pub prune_interval_secs: Option<i64>,
+    pub allow_private_webhooks: Option<bool>,
+    pub webhook_max_in_flight: Option<usize>,
+    pub webhook_max_per_destination: Option<usize>,
 }
 
 impl FileConfig {

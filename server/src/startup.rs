@@ -50,6 +50,7 @@ impl Application {
             oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             secure_cookies: issuer.starts_with("https://"),
             quotas: settings.quotas,
+            egress: settings.egress,
             db,
             login: crate::throttle::LoginGuard::new(&settings.login),
         });
@@ -86,6 +87,7 @@ impl Application {
             oauth.keys.clone(),
             oauth.outbox.clone(),
             self.webhook_policy.clone(),
+            self.state.egress,
         );
         let health = crate::routes::health_only(self.state.clone());
         let pruner = crate::prune::spawn(oauth.store.clone(), self.retention.clone());

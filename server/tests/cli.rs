@@ -4,11 +4,22 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn run(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    run_with_env(db, args, stdin, &[])
+}
+
+fn run_with_env(
+    db: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_atrium-server"))
         .arg("--db")
         .arg(db)
         .args(args)
         .env("RUST_LOG", "warn")
+        .env_remove("ATRIUM_ALLOW_PRIVATE_WEBHOOKS")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -181,8 +192,21 @@ fn bad_input_fails_with_one_line_and_a_non_zero_status() {
 fn demo_is_idempotent_and_rotates_the_secret_it_prints() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("atrium.db");
-    let first = json(&run(&db, &["demo"], None));
-    let second = json(&run(&db, &["demo"], None));
+    // The demo's sample app listens on loopback: the operator must allow that explicitly.
+    let refused = run(&db, &["demo"], None);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--allow-private-webhooks"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let first = json(&run(&db, &["demo", "--allow-private-webhooks"], None));
+    let second = json(&run_with_env(
+        &db,
+        &["demo"],
+        None,
+        &[("ATRIUM_ALLOW_PRIVATE_WEBHOOKS", "1")],
+    ));
     assert_eq!(first["username"], "demo");
     assert_eq!(first["company_id"], second["company_id"]);
     assert_eq!(first["apps"]["App1"]["method"], "token");
@@ -257,4 +281,51 @@ fn the_command_line_refuses_control_characters_and_overlong_fields() {
         None,
         &["app name", "100"],
     );
+}
+
+#[test]
+fn app_add_refuses_a_webhook_into_the_servers_own_network_unless_the_operator_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    json(&run(
+        &db,
+        &["user", "add", "ada", "--password-stdin"],
+        Some("a long password"),
+    ));
+    let add = |webhook: &'static str| {
+        vec![
+            "app",
+            "add",
+            "--owner",
+            "ada",
+            "--name",
+            "Hooked",
+            "--redirect-uri",
+            "https://x.example/cb",
+            "--webhook-url",
+            webhook,
+        ]
+    };
+    for bad in [
+        "https://[::ffff:127.0.0.1]:8443/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://localhost/hook",
+        "http://127.0.0.1:8010/webhook",
+        "http://hooks.example.com/hook",
+    ] {
+        let out = run(&db, &add(bad), None);
+        assert!(!out.status.success(), "{bad} was registered");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("webhook URL"), "{bad}: {err}");
+    }
+    json(&run(&db, &add("https://hooks.example.com/hook"), None));
+    // For development, the operator may allow loopback (flag, or config file key).
+    let mut dev = add("http://127.0.0.1:8010/webhook");
+    dev.push("--allow-private-webhooks");
+    json(&run(&db, &dev, None));
+    let config = dir.path().join("atrium.toml");
+    std::fs::write(&config, "allow_private_webhooks = true\n").unwrap();
+    let mut with_config = add("http://127.0.0.1:8011/webhook");
+    with_config.extend(["--config", config.to_str().unwrap()]);
+    json(&run(&db, &with_config, None));
 }

@@ -387,6 +387,26 @@ pub async fn dev_deliveries(shell: State<'_, Shell>, client_id: String) -> Res<V
         .await
 }
 
+/// Makes an undelivered notification due now; the server answers it as it now stands.
+#[tauri::command]
+pub async fn dev_retry_delivery(
+    shell: State<'_, Shell>,
+    client_id: String,
+    event_id: String,
+) -> Res<DeliveryView> {
+    shell
+        .call::<(), _>(
+            Method::POST,
+            &format!(
+                "api/developer/apps/{}/deliveries/{}/retry",
+                urlencode(&client_id),
+                urlencode(&event_id)
+            ),
+            None,
+        )
+        .await
+}
+
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -82,6 +82,7 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
             commands::dev_rotate_secret,
             commands::dev_delete,
             commands::dev_deliveries,
+            commands::dev_retry_delivery,
             commands::dashboard_shown,
         ])
 }

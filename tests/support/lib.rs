@@ -127,18 +127,20 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Result<Server> {
-        Server::serve(tempfile::tempdir()?).await
+        Server::serve(tempfile::tempdir()?, false).await
     }
 
     /// Seeds a fresh database with `atrium-server demo --sample-app-url SAMPLE_APP_URL` (user
     /// `demo`, "Demo Company", App1 and App2 pointing at the sample app), then serves it.
-    /// Returns the JSON the demo printed (credentials, see [`SampleApp::start`]).
+    /// Returns the JSON the demo printed (credentials, see [`SampleApp::start`]). The sample
+    /// app listens on loopback, so both commands get `--allow-private-webhooks`.
     pub async fn start_with_demo(sample_app_url: &str) -> Result<(Server, serde_json::Value)> {
         let dir = tempfile::tempdir()?;
         let out = Command::new(binary("atrium-server")?)
             .arg("--db")
             .arg(dir.path().join("atrium.db"))
             .args(["demo", "--sample-app-url", sample_app_url])
+            .arg("--allow-private-webhooks")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .output()
@@ -156,20 +158,23 @@ impl Server {
                 String::from_utf8_lossy(&out.stdout)
             )
         })?;
-        Ok((Server::serve(dir).await?, demo))
+        Ok((Server::serve(dir, true).await?, demo))
     }
 
-    /// Serves the database in `dir` on a free port.
-    async fn serve(dir: tempfile::TempDir) -> Result<Server> {
+    /// Serves the database in `dir` on a free port; `allow_private_webhooks` lets install
+    /// notifications go to an app on loopback.
+    async fn serve(dir: tempfile::TempDir, allow_private_webhooks: bool) -> Result<Server> {
         let port = free_port();
-        let mut process = Process::spawn(
-            "atrium-server",
-            Command::new(binary("atrium-server")?)
-                .arg("--db")
-                .arg(dir.path().join("atrium.db"))
-                .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-                .env("RUST_LOG", "warn"),
-        )?;
+        let mut command = Command::new(binary("atrium-server")?);
+        command
+            .arg("--db")
+            .arg(dir.path().join("atrium.db"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn");
+        if allow_private_webhooks {
+            command.arg("--allow-private-webhooks");
+        }
+        let mut process = Process::spawn("atrium-server", &mut command)?;
         wait_for_port(&mut process, port, Duration::from_secs(20)).await?;
         Ok(Server {
             url: format!("http://127.0.0.1:{port}"),

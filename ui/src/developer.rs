@@ -1,5 +1,6 @@
 //! The developer pane: register an app, see its secrets once (with copy buttons), rotate the
-//! client secret, delete the app, and see notifications that could not be delivered.
+//! client secret, delete the app, and see its notifications not delivered yet (retrying one
+//! now if wanted).
 
 use atrium_proto::dashboard::{
     AppCreated, AppPatch, AppView, DeliveryView, NewApp, Page, SecretRotated,
@@ -9,12 +10,20 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::actions::spawn;
+use crate::deliveries::Deliveries;
 use crate::tauri::{invoke, CursorArg, Fetched};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ClientArg<'a> {
     client_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryArgs<'a> {
+    client_id: &'a str,
+    event_id: &'a str,
 }
 
 #[derive(Serialize)]
@@ -100,6 +109,54 @@ pub fn developer_pane() -> Html {
         let reload = reload.clone();
         use_effect_with((), move |_| reload.emit(()));
     }
+
+    // Loads the deliveries of an app into the panel.
+    let load_deliveries = {
+        let deliveries = deliveries.clone();
+        let error = error.clone();
+        Callback::from(move |id: String| {
+            let deliveries = deliveries.clone();
+            let error = error.clone();
+            spawn(async move {
+                match invoke::<_, Vec<DeliveryView>>(
+                    "dev_deliveries",
+                    &ClientArg { client_id: &id },
+                )
+                .await
+                {
+                    Ok(list) => deliveries.set(Some((id, list))),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+    // Makes one due now, then shows the list as it now stands.
+    let retry_delivery = {
+        let deliveries = deliveries.clone();
+        let load = load_deliveries.clone();
+        let error = error.clone();
+        Callback::from(move |event_id: String| {
+            let Some((id, _)) = (*deliveries).clone() else {
+                return;
+            };
+            let load = load.clone();
+            let error = error.clone();
+            spawn(async move {
+                match invoke::<_, DeliveryView>(
+                    "dev_retry_delivery",
+                    &RetryArgs {
+                        client_id: &id,
+                        event_id: &event_id,
+                    },
+                )
+                .await
+                {
+                    Ok(_) => load.emit(id),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        })
+    };
 
     let register = {
         let form = form.clone();
@@ -245,16 +302,8 @@ pub fn developer_pane() -> Html {
                             })
                         };
                         let show_deliveries = {
-                            let id = id.clone(); let deliveries = deliveries.clone(); let error = error.clone();
-                            Callback::from(move |_| {
-                                let id = id.clone(); let deliveries = deliveries.clone(); let error = error.clone();
-                                spawn(async move {
-                                    match invoke::<_, Vec<DeliveryView>>("dev_deliveries", &ClientArg { client_id: &id }).await {
-                                        Ok(list) => deliveries.set(Some((id, list))),
-                                        Err(e) => error.set(Some(e.message)),
-                                    }
-                                });
-                            })
+                            let id = id.clone(); let load = load_deliveries.clone();
+                            Callback::from(move |_| load.emit(id.clone()))
                         };
                         let edit = {
                             let editing = editing.clone();
@@ -276,7 +325,7 @@ pub fn developer_pane() -> Html {
                                     <span class="muted small">{ format!(" {} · {} · {}{} · {}", a.client_id, if a.application_type == "native" { "native" } else { "web" }, if a.public { "public · " } else { "" }, a.method.to_uppercase(), a.scopes) }</span></span>
                                 <button class="link" onclick={edit}>{ "Edit" }</button>
                                 if !a.public { <button class="link" onclick={rotate}>{ "Rotate secret" }</button> }
-                                <button class="link" onclick={show_deliveries}>{ "Failed deliveries" }</button>
+                                <button class="link show-deliveries" onclick={show_deliveries}>{ "Deliveries" }</button>
                                 <button class="link danger" onclick={delete}>{ "Delete" }</button>
                             </li>
                         }
@@ -294,11 +343,9 @@ pub fn developer_pane() -> Html {
                         on_cancel={ { let editing = editing.clone(); Callback::from(move |_| editing.set(None)) } } />
                 }
                 if let Some((id, list)) = &*deliveries {
-                    <div class="deliveries"><h3>{ format!("Failed deliveries of {id}") }</h3>
-                        if list.is_empty() { <p class="muted small">{ "None: every notification was delivered." }</p> }
-                        <ul class="plain">{ for list.iter().map(|d| html! {
-                            <li>{ format!("{} {} — {} attempts — {}", d.event_type, d.event_id, d.attempts, d.last_error.clone().unwrap_or_default()) }</li>
-                        }) }</ul></div>
+                    <Deliveries client_id={id.clone()} list={list.clone()} on_retry={retry_delivery}
+                        on_refresh={ { let load = load_deliveries.clone(); let id = id.clone(); Callback::from(move |_| load.emit(id.clone())) } }
+                        on_close={ { let deliveries = deliveries.clone(); Callback::from(move |_| deliveries.set(None)) } } />
                 }
             </div>
             <form class="card form" id="register-app" onsubmit={register}>

@@ -6,6 +6,7 @@
 
 mod actions;
 mod app;
+mod deliveries;
 mod developer;
 mod model;
 mod tauri;

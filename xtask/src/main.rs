@@ -106,11 +106,13 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     let sample_url = format!("http://{sample_addr}");
     let url = format!("http://{addr}");
 
-    // Demo data (idempotent): user `demo`, a company, App1 (TOKEN) and App2 (CODE).
+    // Demo data (idempotent): user `demo`, a company, App1 (TOKEN) and App2 (CODE). The
+    // sample app listens on loopback, so the demo allows webhooks there (off by default).
     let out = Command::new(bin.join("atrium-server"))
         .arg("--db")
         .arg(&db)
         .args(["demo", "--sample-app-url", &sample_url])
+        .arg("--allow-private-webhooks")
         .env("RUST_LOG", "warn")
         .output()
         .context("cannot run atrium-server demo")?;
@@ -124,7 +126,7 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     std::fs::write(&demo_json, &out.stdout)?;
 
     let mut server = Command::new(bin.join("atrium-server"))
-        .args(["serve", "--addr", addr])
+        .args(["serve", "--addr", addr, "--allow-private-webhooks"])
         .arg("--db")
         .arg(&db)
         .spawn()

@@ -1,8 +1,11 @@
 //! The developer API (`/api/developer/...`): register, list, edit and delete one's apps, rotate
-//! a client secret, and see failed install notifications. Needs a desktop token (scope
-//! `dashboard`); a developer only ever sees their own apps (others' answer 404).
+//! a client secret, see install notifications not delivered yet and retry one now. Needs a
+//! desktop token (scope `dashboard`); a developer only ever sees their own apps (others' answer
+//! 404).
 
-use atrium_proto::dashboard::{AppCreated, AppPatch, AppView, DeliveryView, NewApp, SecretRotated};
+use atrium_proto::dashboard::{
+    AppCreated, AppPatch, AppView, DeliveryState, DeliveryView, NewApp, SecretRotated,
+};
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -14,10 +17,12 @@ use crate::apps::{
     self, check_app_url, check_install_path, check_redirect_uris, check_scopes, parse_method,
     AppRegistration,
 };
+use crate::domain::now;
 use crate::domain::redirect::ApplicationType;
 use crate::domain::secret::{Kind, Secret};
 use crate::domain::text;
-use crate::store::{AppUpdate, Client, StoreError, User};
+use crate::store::{AppUpdate, Client, Delivery, StoreError, User};
+use crate::webhooks::egress::{Egress, WebhookUrl};
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
@@ -59,6 +64,12 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(warp::get())
         .and(auth())
         .then(deliveries);
+    // POST /api/developer/apps/{client_id}/deliveries/{event_id}/retry
+    let retry =
+        warp::path!("api" / "developer" / "apps" / String / "deliveries" / String / "retry")
+            .and(warp::post())
+            .and(auth())
+            .then(retry);
     list.or(create)
         .unify()
         .or(get)
@@ -70,6 +81,8 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .or(rotate)
         .unify()
         .or(deliveries)
+        .unify()
+        .or(retry)
         .unify()
 }
 
@@ -153,6 +166,7 @@ async fn create((state, h): Auth, body: Result<NewApp, Resp>) -> Resp {
             public: body.public,
             application_type,
         },
+        state.egress,
     )
     .map_err(invalid));
     let client_id = reg.app.client_id.clone();
@@ -199,6 +213,16 @@ fn optional_url(what: &'static str, v: Option<String>) -> Result<Option<Option<S
     }
 }
 
+/// A webhook URL from a request (`""` or absent: none), checked against the egress rule.
+fn webhook_url(raw: Option<&str>, egress: Egress) -> Result<Option<WebhookUrl>, Resp> {
+    raw.filter(|u| !u.is_empty())
+        .map(|u| {
+            text::url_length("webhook URL", u).map_err(invalid)?;
+            WebhookUrl::parse(u, egress).map_err(invalid)
+        })
+        .transpose()
+}
+
 async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, Resp>) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
     let body = tri!(body);
@@ -216,7 +240,10 @@ async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, Resp>
         ));
     }
     update.iframe_url = tri!(optional_url("iframe URL", body.iframe_url));
-    update.webhook_url = tri!(optional_url("webhook URL", body.webhook_url));
+    if let Some(raw) = body.webhook_url.as_deref() {
+        let url = tri!(webhook_url(Some(raw), state.egress));
+        update.webhook_url = Some(url.map(WebhookUrl::into_string));
+    }
     update.install_url = tri!(optional_url("install URL", body.install_url));
     if let Some(scopes) = body.scopes {
         update.scopes = Some(tri!(check_scopes(&scopes).map_err(invalid)));
@@ -285,23 +312,63 @@ async fn rotate(client_id: String, (state, h): Auth) -> Resp {
     ))
 }
 
+fn delivery_view(d: Delivery) -> DeliveryView {
+    DeliveryView {
+        state: if d.failed {
+            DeliveryState::Failed
+        } else if d.attempts == 0 {
+            DeliveryState::Pending
+        } else {
+            DeliveryState::Retrying
+        },
+        event_id: d.event_id,
+        event_type: d.event_type,
+        url: d.url,
+        attempts: d.attempts,
+        last_error: d.last_error,
+        next_attempt_at: d.next_attempt_at,
+        created_at: d.created_at,
+    }
+}
+
+/// How many undelivered notifications the developer's view lists.
+const DELIVERIES_SHOWN: usize = 100;
+
 async fn deliveries(client_id: String, (state, h): Auth) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
     let app = tri!(own_app(&state, &client_id, &user).await);
-    match state.oauth.store.failed_deliveries(app.app_id).await {
+    match state
+        .oauth
+        .store
+        .undelivered(app.app_id, DELIVERIES_SHOWN)
+        .await
+    {
         Ok(list) => respond::json(
             StatusCode::OK,
-            &list
-                .into_iter()
-                .map(|d| DeliveryView {
-                    event_id: d.event_id,
-                    event_type: d.event_type,
-                    url: d.url,
-                    attempts: d.attempts,
-                    last_error: d.last_error,
-                    created_at: d.created_at,
-                })
-                .collect::<Vec<_>>(),
+            &list.into_iter().map(delivery_view).collect::<Vec<_>>(),
+        ),
+        Err(e) => server_error(e),
+    }
+}
+
+async fn retry(client_id: String, event_id: String, (state, h): Auth) -> Resp {
+    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+    let app = tri!(own_app(&state, &client_id, &user).await);
+    match state
+        .oauth
+        .store
+        .retry_delivery(app.app_id, &event_id, now())
+        .await
+    {
+        Ok(Some(d)) => {
+            state.oauth.outbox.notify_one();
+            tracing::info!(client_id = %client_id, event = %d.event_id, "delivery retried now");
+            respond::json(StatusCode::OK, &delivery_view(d))
+        }
+        Ok(None) => respond::api_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no undelivered notification with that event id",
         ),
         Err(e) => server_error(e),
     }

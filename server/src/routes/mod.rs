@@ -52,6 +52,8 @@ pub struct State {
     pub login: crate::throttle::LoginGuard,
     /// Per-user quotas.
     pub quotas: crate::config::Quotas,
+    /// Where webhooks may go (checked when a developer registers or edits a webhook URL).
+    pub egress: crate::webhooks::egress::Egress,
 }
 
 impl AppState {
@@ -99,6 +101,10 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/api/developer/apps/{client_id}"),
     ("post", "/api/developer/apps/{client_id}/secret"),
     ("get", "/api/developer/apps/{client_id}/deliveries"),
+    (
+        "post",
+        "/api/developer/apps/{client_id}/deliveries/{event_id}/retry",
+    ),
 ];
 
 /// Injects the application state into a handler.

@@ -5,6 +5,7 @@
 //! `dyn Store`).
 
 pub mod cache;
+mod outbox;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -219,10 +220,12 @@ pub struct AppUpdate {
     pub allow_token: Option<bool>,
 }
 
-/// A notification waiting in the outbox.
+/// A notification in the outbox.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub id: i64,
+    /// The app it goes to: deliveries are capped, and share their fate, per app.
+    pub app_id: i64,
     pub event_id: String,
     pub event_type: String,
     pub client_id: String,
@@ -231,8 +234,12 @@ pub struct Delivery {
     pub body: String,
     pub attempts: i64,
     pub created_at: i64,
+    /// Given up (no more attempts).
     pub failed: bool,
+    /// The classified error of the last attempt.
     pub last_error: Option<String>,
+    /// When the next attempt is due; `None` once given up.
+    pub next_attempt_at: Option<i64>,
 }
 
 /// A token to store: its digest and lifetime.
@@ -480,9 +487,20 @@ pub trait Store: Send + Sync + 'static {
     /// Uninstalls the app everywhere (notifying each install) and deletes it.
     async fn delete_app(&self, client_id: &str, by_user: i64) -> StoreResult<()>;
 
-    async fn due_deliveries(&self, now: i64, limit: usize) -> StoreResult<Vec<Delivery>>;
-    async fn delivery_done(&self, id: i64) -> StoreResult<()>;
-    /// Records a failed attempt; `retry_at` None gives up on the delivery.
+    /// Due notifications, earliest first, at most `per_app` of any one app (so that one app's
+    /// backlog cannot fill the batch).
+    async fn due_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+        per_app: usize,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Records a delivery, and makes the app's other pending notifications due at `now`: its
+    /// endpoint answers again, so nothing waits out a backoff an outage built up.
+    async fn delivery_done(&self, id: i64, now: i64) -> StoreResult<()>;
+    /// Records a failed attempt; `retry_at` None gives up on the delivery. A retry time also
+    /// defers the app's other pending notifications that were due earlier, so an endpoint
+    /// that is down gets one probe per retry rather than one per notification.
     async fn delivery_attempt_failed(
         &self,
         id: i64,
@@ -500,4 +518,14 @@ pub trait Store: Send + Sync + 'static {
         batch: usize,
         after: i64,
     ) -> StoreResult<Pruned>;
+    /// An app's notifications not delivered yet (pending, retrying, given up), newest first.
+    async fn undelivered(&self, app_id: i64, limit: usize) -> StoreResult<Vec<Delivery>>;
+    /// Makes an undelivered notification of the app due at `now` (reviving one given up);
+    /// `None` if the app has no undelivered notification with that event id.
+    async fn retry_delivery(
+        &self,
+        app_id: i64,
+        event_id: &str,
+        now: i64,
+    ) -> StoreResult<Option<Delivery>>;
 }

@@ -6,6 +6,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use std::sync::Arc;
 
 use super::cache::ReadCache;
+use super::outbox;
 use super::*;
 use crate::db::Db;
 use crate::domain::now;
@@ -1025,27 +1026,17 @@ impl Store for SqliteStore {
         out
     }
 
-    async fn due_deliveries(&self, at: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
-        self.run(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "{DELIVERY_SELECT} WHERE o.delivered_at IS NULL AND o.failed_at IS NULL
-                   AND o.next_attempt_at <= ?1 ORDER BY o.next_attempt_at, o.id LIMIT ?2"
-            ))?;
-            let rows = st.query_map(params![at, limit as i64], delivery_from)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
+    async fn due_deliveries(
+        &self,
+        at: i64,
+        limit: usize,
+        per_app: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.run(move |c| outbox::due(c, at, limit, per_app)).await
     }
 
-    async fn delivery_done(&self, id: i64) -> StoreResult<()> {
-        self.write(move |c| {
-            c.prepare_cached("UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1")?
-                .execute(
-                params![id, now()],
-            )?;
-            Ok(())
-        })
-        .await
+    async fn delivery_done(&self, id: i64, at: i64) -> StoreResult<()> {
+        self.write(move |c| outbox::done(c, id, at)).await
     }
 
     async fn delivery_attempt_failed(
@@ -1055,31 +1046,24 @@ impl Store for SqliteStore {
         retry_at: Option<i64>,
     ) -> StoreResult<()> {
         let error = error.to_string();
-        self.write(move |c| {
-            match retry_at {
-                Some(next) => c.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1")?
-                .execute(
-                    params![id, error, next],
-                )?,
-                None => c.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_error = ?2, failed_at = ?3 WHERE id = ?1")?
-                .execute(
-                    params![id, error, now()],
-                )?,
-            };
-            Ok(())
-        })
-        .await
+        self.write(move |c| outbox::failed(c, id, &error, retry_at, now()))
+            .await
     }
 
-    async fn failed_deliveries(&self, app_id: i64) -> StoreResult<Vec<Delivery>> {
-        self.run(move |c| {
-            let mut st = c.prepare_cached(&format!(
-                "{DELIVERY_SELECT} WHERE o.app_id = ?1 AND o.failed_at IS NOT NULL ORDER BY o.id DESC LIMIT 100"
-            ))?;
-            let rows = st.query_map([app_id], delivery_from)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
+    async fn undelivered(&self, app_id: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
+        self.run(move |c| outbox::undelivered(c, app_id, limit))
+            .await
+    }
+
+    async fn retry_delivery(
+        &self,
+        app_id: i64,
+        event_id: &str,
+        at: i64,
+    ) -> StoreResult<Option<Delivery>> {
+        let event_id = event_id.to_string();
+        self.write(move |c| outbox::retry_now(c, app_id, &event_id, at))
+            .await
     }
 
     async fn prune(
@@ -1254,27 +1238,6 @@ fn load_install(c: &rusqlite::Connection, id: i64) -> rusqlite::Result<Option<In
         install_from,
     )
     .optional()
-}
-
-const DELIVERY_SELECT: &str =
-    "SELECT o.id, o.event_id, o.event_type, a.client_id, a.webhook_version,
-        o.url, o.body, o.attempts, o.created_at, o.failed_at IS NOT NULL, o.last_error
-    FROM outbox o JOIN apps a ON a.id = o.app_id";
-
-fn delivery_from(r: &Row) -> rusqlite::Result<Delivery> {
-    Ok(Delivery {
-        id: r.get(0)?,
-        event_id: r.get(1)?,
-        event_type: r.get(2)?,
-        client_id: r.get(3)?,
-        webhook_version: r.get(4)?,
-        url: r.get(5)?,
-        body: r.get(6)?,
-        attempts: r.get(7)?,
-        created_at: r.get(8)?,
-        failed: r.get(9)?,
-        last_error: r.get(10)?,
-    })
 }
 
 /// Queues an install notification for the install's app, if it has a webhook URL.

@@ -10,6 +10,7 @@ use atrium_server::domain::password;
 use atrium_server::startup::Application;
 use atrium_server::store::sqlite::SqliteStore;
 use atrium_server::store::{NewUser, Store};
+use atrium_server::webhooks::egress::Egress;
 use atrium_server::webhooks::Policy;
 use base64::Engine;
 use reqwest::Response;
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub db: Db,
     pub db_path: std::path::PathBuf,
     dir: tempfile::TempDir,
+    policy: Policy,
+    egress: Egress,
     stop: tokio::sync::oneshot::Sender<()>,
     served: tokio::task::JoinHandle<()>,
 }
@@ -38,13 +41,32 @@ pub struct TestClient {
     pub secret: Option<String>,
 }
 
+/// A server with the default settings: webhooks only to public https addresses.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_in(tempfile::tempdir().expect("temp dir"), Policy::default()).await
+    spawn_app_with(Policy::default()).await
 }
 
 /// A server whose install notifications follow `policy`.
 pub async fn spawn_app_with(policy: Policy) -> TestApp {
-    spawn_app_in(tempfile::tempdir().expect("temp dir"), policy).await
+    spawn_app_in(
+        tempfile::tempdir().expect("temp dir"),
+        policy,
+        Egress::default(),
+    )
+    .await
+}
+
+/// A server whose operator allows webhooks to loopback and private addresses
+/// (`--allow-private-webhooks`): for tests with a webhook receiver on 127.0.0.1.
+pub async fn spawn_app_allowing_private_webhooks(policy: Policy) -> TestApp {
+    spawn_app_in(
+        tempfile::tempdir().expect("temp dir"),
+        policy,
+        Egress {
+            allow_private: true,
+        },
+    )
+    .await
 }
 
 /// A server whose settings `configure` adjusts.
@@ -52,19 +74,21 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> Test
     spawn_app_in_with(
         tempfile::tempdir().expect("temp dir"),
         Policy::default(),
+        Egress::default(),
         configure,
     )
     .await
 }
 
 /// A server on the database in `dir` (kept across [`TestApp::restart`]).
-async fn spawn_app_in(dir: tempfile::TempDir, policy: Policy) -> TestApp {
-    spawn_app_in_with(dir, policy, |_| {}).await
+async fn spawn_app_in(dir: tempfile::TempDir, policy: Policy, egress: Egress) -> TestApp {
+    spawn_app_in_with(dir, policy, egress, |_| {}).await
 }
 
 async fn spawn_app_in_with(
     dir: tempfile::TempDir,
     policy: Policy,
+    egress: Egress,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
@@ -72,7 +96,8 @@ async fn spawn_app_in_with(
     }
     let mut settings = Settings::new(dir.path().join("atrium.db"));
     settings.addr = "127.0.0.1:0".parse().unwrap();
-    settings.webhook_policy = policy;
+    settings.webhook_policy = policy.clone();
+    settings.egress = egress;
     configure(&mut settings);
     let app = Application::build(&settings).await.expect("server builds");
     let base = app.issuer().to_string();
@@ -89,6 +114,8 @@ async fn spawn_app_in_with(
         db,
         db_path: settings.db_path,
         dir,
+        policy,
+        egress,
         stop: tx,
         served,
     }
@@ -96,11 +123,11 @@ async fn spawn_app_in_with(
 
 impl TestApp {
     /// Stops the server (as SIGTERM would) and starts a new one on the same database and key
-    /// file, on a new port.
+    /// file, with the same settings, on a new port.
     pub async fn restart(self) -> TestApp {
         let _ = self.stop.send(());
         let _ = self.served.await;
-        spawn_app_in(self.dir, Policy::default()).await
+        spawn_app_in(self.dir, self.policy, self.egress).await
     }
 
     /// A first-party token (Atrium's desktop client, scope `dashboard`) for `username`, got the
@@ -203,6 +230,7 @@ impl TestApp {
                 public,
                 ..AppRegistration::default()
             },
+            Egress::default(),
         )
         .unwrap();
         let client_id = reg.app.client_id.clone();

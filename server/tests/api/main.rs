@@ -23,3 +23,4 @@ mod rotation;
 mod security;
 mod token;
 mod trust;
+mod webhooks;

@@ -64,6 +64,7 @@ fn concrete(path: &str) -> String {
     path.replace("{company_id}", "1")
         .replace("{install_id}", "1")
         .replace("{client_id}", "some-client")
+        .replace("{event_id}", "evt_some")
 }
 
 /// The status of one request written by hand (so that nothing adds or fixes headers).
