@@ -507,8 +507,6 @@ pub trait Store: Send + Sync + 'static {
         error: &str,
         retry_at: Option<i64>,
     ) -> StoreResult<()>;
-    async fn failed_deliveries(&self, app_id: i64) -> StoreResult<Vec<Delivery>>;
-
     /// Deletes at most `batch` rows of one kind that are past `cutoff`, in one short write;
     /// `after` is where the previous batch of the same kind stopped (0 at first).
     async fn prune(
