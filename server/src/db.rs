@@ -28,6 +28,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/004_trust.sql"),
     // 5: code replays seen, refresh retries.
     include_str!("../migrations/005_grant_races.sql"),
+    // 6: invitations to join a company.
+    include_str!("../migrations/009_invitations.sql"),
 ];
 
 /// Storage errors.

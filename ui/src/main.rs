@@ -6,6 +6,7 @@
 
 mod actions;
 mod app;
+mod companies;
 mod developer;
 mod model;
 mod tauri;

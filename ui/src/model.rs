@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, Me};
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationView, Me};
 use atrium_proto::ServerStatus;
 use yew::Reducible;
 
@@ -21,6 +21,8 @@ pub enum View {
     Consent { client_id: String, company_id: i64 },
     Installing(Installing),
     Open(i64),
+    /// The current company's members, invitations, and leaving it.
+    Company,
     Developer,
     Settings,
 }
@@ -59,7 +61,11 @@ pub struct Model {
     pub companies: Vec<CompanyView>,
     pub company: Option<i64>,
     pub installs: Vec<InstallView>,
+    /// The company whose installs `installs` are (None while they load).
+    pub installs_for: Option<i64>,
     pub catalog: Vec<CatalogApp>,
+    /// Invitations to join companies, waiting for the user's answer.
+    pub invitations: Vec<InvitationView>,
     pub offline: bool,
     pub view: View,
     pub open: Vec<OpenApp>,
@@ -76,7 +82,9 @@ impl Default for Model {
             companies: Vec::new(),
             company: None,
             installs: Vec::new(),
+            installs_for: None,
             catalog: Vec::new(),
+            invitations: Vec::new(),
             offline: false,
             view: View::Catalog,
             open: Vec::new(),
@@ -95,6 +103,11 @@ impl Model {
         self.current_company().is_some_and(|c| c.role == "owner")
     }
 
+    /// The companies the user may install apps into.
+    pub fn owned(&self) -> Vec<&CompanyView> {
+        self.companies.iter().filter(|c| c.role == "owner").collect()
+    }
+
     pub fn installed(&self, client_id: &str) -> Option<&InstallView> {
         self.installs.iter().find(|i| i.client_id == client_id)
     }
@@ -111,6 +124,7 @@ pub enum Action {
         offline: bool,
     },
     SelectCompany(i64),
+    Invitations(Vec<InvitationView>),
     Installs(i64, Vec<InstallView>),
     Show(View),
     Installing(Installing),
@@ -156,10 +170,12 @@ impl Reducible for Model {
                 if m.company != Some(id) {
                     m.company = Some(id);
                     m.installs.clear();
+                    m.installs_for = None;
                     m.open.clear();
                     m.view = View::Catalog;
                 }
             }
+            Action::Invitations(list) => m.invitations = list,
             Action::Installs(company, list) => {
                 if m.company == Some(company) {
                     m.open.retain(|o| list.iter().any(|i| i.id == o.install_id));
@@ -169,6 +185,7 @@ impl Reducible for Model {
                         }
                     }
                     m.installs = list;
+                    m.installs_for = Some(company);
                 }
             }
             Action::Show(v) => {
