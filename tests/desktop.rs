@@ -417,7 +417,11 @@ async fn a_user_accepts_an_invitation_and_installs_into_the_company_they_choose(
         &["user", "add", "ada", "--password-stdin"],
         "ada-password-1\n",
     )?;
-    let company = server_cli(&server, &["company", "add", "Zebra Works", "--owner", "ada"], "")?;
+    let company = server_cli(
+        &server,
+        &["company", "add", "Zebra Works", "--owner", "ada"],
+        "",
+    )?;
     let zebra = company["id"].as_i64().expect("a company id").to_string();
     server_cli(
         &server,
@@ -454,7 +458,10 @@ async fn a_user_accepts_an_invitation_and_installs_into_the_company_they_choose(
         .wait_for("#install-company input[name='install-company']", long)
         .await?;
     let install = desktop.wait_for("#install", long).await?;
-    assert!(!install.is_enabled().await?, "a company was chosen for demo");
+    assert!(
+        !install.is_enabled().await?,
+        "a company was chosen for demo"
+    );
     for radio in desktop
         .client
         .find_all(fantoccini::Locator::Css("input[name='install-company']"))
@@ -484,7 +491,10 @@ async fn a_user_accepts_an_invitation_and_installs_into_the_company_they_choose(
         .await?;
     assert_eq!(frame.attr("title").await?.as_deref(), Some("App2"));
     let switcher = desktop.wait_for("#company-switcher", long).await?;
-    assert_eq!(switcher.prop("value").await?.as_deref(), Some(zebra.as_str()));
+    assert_eq!(
+        switcher.prop("value").await?.as_deref(),
+        Some(zebra.as_str())
+    );
     desktop.screenshot("09-installed-in-chosen-company").await?;
 
     // It went into Zebra Works only: Demo Company has no App2.

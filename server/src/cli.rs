@@ -421,7 +421,7 @@ async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<(
             role,
         } => {
             use crate::domain::invitation::{INVITATION_TTL, MAX_PENDING_PER_COMPANY};
-            use crate::store::{Invited, Role};
+            use crate::store::{Invited, NewInvitation, Role};
             // The operator may know who exists: check, to catch typos.
             find_user(&store, &username).await?;
             if store.company(company_id).await?.is_none() {
@@ -432,17 +432,14 @@ async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<(
                 InviteRole::Owner => Role::Owner,
             };
             let at = crate::domain::now();
-            let outcome = store
-                .invite(
-                    company_id,
-                    &username,
-                    role,
-                    None,
-                    at,
-                    INVITATION_TTL,
-                    MAX_PENDING_PER_COMPANY,
-                )
-                .await?;
+            let invite = NewInvitation {
+                company: company_id,
+                username: username.clone(),
+                role,
+                invited_by: None,
+                expires_at: at + INVITATION_TTL,
+            };
+            let outcome = store.invite(invite, at, MAX_PENDING_PER_COMPANY).await?;
             match outcome {
                 Invited::Sent => println!(
                     "{}",
@@ -454,9 +451,9 @@ async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<(
                     })
                 ),
                 Invited::AlreadyMember => bail!("{username:?} is already a member"),
-                Invited::TooMany => bail!(
-                    "the company already has {MAX_PENDING_PER_COMPANY} pending invitations"
-                ),
+                Invited::TooMany => {
+                    bail!("the company already has {MAX_PENDING_PER_COMPANY} pending invitations")
+                }
             }
         }
     }

@@ -134,7 +134,11 @@ pub async fn accept_invitation(d: Dispatch, invitation: InvitationView) {
         Ok(c) => {
             load(d.clone()).await;
             select_company(d.clone(), c.id).await;
-            let role = if c.role == "owner" { "an owner" } else { "a member" };
+            let role = if c.role == "owner" {
+                "an owner"
+            } else {
+                "a member"
+            };
             d.dispatch(Action::Notice(Some(format!(
                 "You joined {} as {role}.",
                 c.name
@@ -169,7 +173,14 @@ pub async fn decline_invitation(d: Dispatch, invitation: InvitationView) {
 /// Leaves the company; the dashboard moves to another one. The server refuses for the last
 /// owner, and the reason is shown.
 pub async fn leave_company(d: Dispatch, company: CompanyView) {
-    match invoke::<_, ()>("leave_company", &CompanyArg { company_id: company.id }).await {
+    match invoke::<_, ()>(
+        "leave_company",
+        &CompanyArg {
+            company_id: company.id,
+        },
+    )
+    .await
+    {
         Ok(()) => {
             load(d.clone()).await;
             d.dispatch(Action::Show(View::Catalog));

@@ -33,10 +33,16 @@ struct RevokeArgs {
     invitation_id: i64,
 }
 
-#[derive(Properties, Clone, PartialEq)]
+#[derive(Properties, Clone)]
 pub struct BannerProps {
     pub invitations: Vec<InvitationView>,
     pub dispatch: Dispatch,
+}
+
+impl PartialEq for BannerProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.invitations == other.invitations
+    }
 }
 
 /// Invitations waiting for an answer, each with Accept and Decline. Nothing is joined until

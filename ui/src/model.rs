@@ -18,7 +18,10 @@ pub enum SessionState {
 pub enum View {
     Catalog,
     AppDetail(String),
-    Consent { client_id: String, company_id: i64 },
+    Consent {
+        client_id: String,
+        company_id: i64,
+    },
     Installing(Installing),
     Open(i64),
     /// The current company's members, invitations, and leaving it.
@@ -105,7 +108,10 @@ impl Model {
 
     /// The companies the user may install apps into.
     pub fn owned(&self) -> Vec<&CompanyView> {
-        self.companies.iter().filter(|c| c.role == "owner").collect()
+        self.companies
+            .iter()
+            .filter(|c| c.role == "owner")
+            .collect()
     }
 
     pub fn installed(&self, client_id: &str) -> Option<&InstallView> {

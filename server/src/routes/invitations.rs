@@ -7,21 +7,19 @@
 //! matched to a user when that user lists or accepts them. They expire, and a company holds a
 //! bounded number of them ([`crate::domain::invitation`]).
 
-use atrium_proto::dashboard::{CompanyView, InvitationSent, InvitationView, NewInvitation};
+use atrium_proto::dashboard::{self as wire, CompanyView, InvitationSent, InvitationView};
 use warp::http::StatusCode;
 use warp::Filter;
 
 use super::api::dashboard_user;
-use super::dashboard::{
-    bad_request, member_role, not_found, ok, owner_of, server_error,
-};
+use super::dashboard::{bad_request, member_role, not_found, ok, owner_of, server_error};
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
 use crate::domain::invitation::{
     parse_role, Invitee, INVITATION_TTL, MAX_LISTED_FOR_USER, MAX_PENDING_PER_COMPANY,
 };
 use crate::domain::now;
-use crate::store::{Accepted, Invitation, Invited, Left};
+use crate::store::{Accepted, Invitation, Invited, Left, NewInvitation};
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
@@ -29,7 +27,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let invite = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations")
         .and(warp::post())
         .and(auth())
-        .and(json_body::<NewInvitation>())
+        .and(json_body::<wire::NewInvitation>())
         .then(invite);
     // GET /api/dashboard/companies/{company_id}/invitations
     let pending = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations")
@@ -93,7 +91,7 @@ fn view(i: Invitation) -> InvitationView {
     }
 }
 
-async fn invite(company: i64, (state, h): Auth, body: Result<NewInvitation, Resp>) -> Resp {
+async fn invite(company: i64, (state, h): Auth, body: Result<wire::NewInvitation, Resp>) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
     let body = tri!(body);
     tri!(owner_of(&state, company, &user).await);
@@ -105,16 +103,19 @@ async fn invite(company: i64, (state, h): Auth, body: Result<NewInvitation, Resp
         Ok(r) => r,
         Err(e) => return bad_request(&e.to_string()),
     };
+    let at = now();
     let outcome = state
         .oauth
         .store
         .invite(
-            company,
-            invitee.as_str(),
-            role,
-            Some(user.id),
-            now(),
-            INVITATION_TTL,
+            NewInvitation {
+                company,
+                username: invitee.as_str().to_string(),
+                role,
+                invited_by: Some(user.id),
+                expires_at: at + INVITATION_TTL,
+            },
+            at,
             MAX_PENDING_PER_COMPANY,
         )
         .await;
@@ -191,9 +192,18 @@ async fn my_invitations((state, h): Auth) -> Resp {
 
 async fn accept(id: i64, (state, h): Auth) -> Resp {
     let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    match state.oauth.store.accept_invitation(id, user.id, now()).await {
+    match state
+        .oauth
+        .store
+        .accept_invitation(id, user.id, now())
+        .await
+    {
         Ok(Accepted::Joined(m)) => {
-            tracing::info!(company = m.company.id, role = m.role.as_str(), "invitation accepted");
+            tracing::info!(
+                company = m.company.id,
+                role = m.role.as_str(),
+                "invitation accepted"
+            );
             ok(&CompanyView {
                 id: m.company.id,
                 name: m.company.name,

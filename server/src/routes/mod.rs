@@ -85,7 +85,10 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/dashboard/companies/{company_id}/members"),
     ("get", "/api/dashboard/companies/{company_id}/invitations"),
     ("post", "/api/dashboard/companies/{company_id}/invitations"),
-    ("delete", "/api/dashboard/companies/{company_id}/invitations/{invitation_id}"),
+    (
+        "delete",
+        "/api/dashboard/companies/{company_id}/invitations/{invitation_id}",
+    ),
     ("delete", "/api/dashboard/companies/{company_id}/membership"),
     ("get", "/api/dashboard/invitations"),
     ("post", "/api/dashboard/invitations/{invitation_id}/accept"),

@@ -237,7 +237,12 @@ async fn company_choice(
     let owned = owned_companies(state, user)
         .await
         .map_err(|_| server_error_page())?;
-    match p.get("company_id").ok().flatten().filter(|raw| !raw.is_empty()) {
+    match p
+        .get("company_id")
+        .ok()
+        .flatten()
+        .filter(|raw| !raw.is_empty())
+    {
         Some(raw) => match raw
             .parse::<i64>()
             .ok()
@@ -249,7 +254,7 @@ async fn company_choice(
             )),
         },
         None if needs_company(req) || !owned.is_empty() => Err(error_page(&format!(
-            "Choose the company to install {} in, then allow it again.",
+            "Choose the company to install {} in: go back and pick one, then allow it.",
             req.client.name
         ))),
         None => Ok(None),

@@ -96,6 +96,18 @@ pub struct Invitation {
     pub expires_at: i64,
 }
 
+/// An invitation to record.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub company: i64,
+    /// Well formed ([`crate::domain::invitation::Invitee`]), never looked up.
+    pub username: String,
+    pub role: Role,
+    /// `None` when the operator's CLI invites.
+    pub invited_by: Option<i64>,
+    pub expires_at: i64,
+}
+
 /// What asking for an invitation did. `Sent` does not depend on whether the user exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invited {
@@ -381,21 +393,16 @@ pub trait Store: Send + Sync + 'static {
     async fn add_member(&self, company: i64, user: i64, role: Role) -> StoreResult<()>;
     /// Invites `username` (never looked up) into `company`, or renews its invitation, unless
     /// the company already holds `cap` unexpired ones. Sweeps expired invitations first.
-    async fn invite(
-        &self,
-        company: i64,
-        username: &str,
-        role: Role,
-        invited_by: Option<i64>,
-        at: i64,
-        ttl: i64,
-        cap: usize,
-    ) -> StoreResult<Invited>;
+    async fn invite(&self, invite: NewInvitation, at: i64, cap: usize) -> StoreResult<Invited>;
     /// The company's unexpired invitations, oldest first.
     async fn company_invitations(&self, company: i64, at: i64) -> StoreResult<Vec<Invitation>>;
     /// The user's unexpired invitations, newest first, at most `limit`.
-    async fn invitations_for(&self, user: i64, at: i64, limit: usize)
-        -> StoreResult<Vec<Invitation>>;
+    async fn invitations_for(
+        &self,
+        user: i64,
+        at: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<Invitation>>;
     /// Deletes an invitation of `company`; false when there was none.
     async fn revoke_invitation(&self, company: i64, id: i64) -> StoreResult<bool>;
     /// In one transaction: checks the invitation is pending, unexpired and for `user`, makes

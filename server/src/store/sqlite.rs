@@ -221,17 +221,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn invite(
-        &self,
-        company: i64,
-        username: &str,
-        role: Role,
-        invited_by: Option<i64>,
-        at: i64,
-        ttl: i64,
-        cap: usize,
-    ) -> StoreResult<Invited> {
-        let username = username.to_string();
+    async fn invite(&self, invite: NewInvitation, at: i64, cap: usize) -> StoreResult<Invited> {
+        let NewInvitation {
+            company,
+            username,
+            role,
+            invited_by,
+            expires_at,
+        } = invite;
         self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.prepare_cached("DELETE FROM invitations WHERE expires_at <= ?1")?
@@ -258,7 +255,7 @@ impl Store for SqliteStore {
                     role.as_str(),
                     invited_by,
                     at,
-                    at + ttl
+                    expires_at
                 ])?;
             if renewed == 0 {
                 let pending: i64 = tx
@@ -278,7 +275,7 @@ impl Store for SqliteStore {
                     role.as_str(),
                     invited_by,
                     at,
-                    at + ttl
+                    expires_at
                 ])?;
             }
             tx.commit()?;
@@ -337,7 +334,9 @@ impl Store for SqliteStore {
                      JOIN companies c ON c.id = i.company_id
                      WHERE i.id = ?1 AND u.id = ?2",
                 )?
-                .query_row([id, user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .query_row([id, user], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()?;
             let Some((company, name, role, expires_at)) = found else {
                 return Ok(Accepted::NotFound);

@@ -105,7 +105,10 @@ async fn an_owner_cannot_make_a_user_a_member_or_an_owner_without_their_consent(
         )
         .await;
     assert!(!res.status().is_success(), "direct add: {}", res.status());
-    assert!(t.companies(&t.bob).await.is_empty(), "bob was made a member");
+    assert!(
+        t.companies(&t.bob).await.is_empty(),
+        "bob was made a member"
+    );
 
     // An invitation as owner gives bob nothing until he accepts.
     let id = t.invite_bob("owner").await;
@@ -121,7 +124,11 @@ async fn an_owner_cannot_make_a_user_a_member_or_an_owner_without_their_consent(
         .await;
     assert_eq!(members.status(), 404, "bob can read Acme before accepting");
     let invite_more = t.invite(&t.bob, "carol", "member").await;
-    assert_eq!(invite_more.status(), 404, "bob acts as owner before accepting");
+    assert_eq!(
+        invite_more.status(),
+        404,
+        "bob acts as owner before accepting"
+    );
 
     // Accepting makes him an owner.
     let res = t.decide(&t.bob, id, "accept").await;
@@ -315,7 +322,10 @@ async fn invitations_are_bounded_per_company_and_in_length() {
     let long = "x".repeat(65);
     assert_eq!(t.invite(&t.alice, &long, "member").await.status(), 400);
     assert_eq!(t.invite(&t.alice, "bob", "admin").await.status(), 400);
-    assert_eq!(t.invite(&t.alice, "bob smith", "member").await.status(), 400);
+    assert_eq!(
+        t.invite(&t.alice, "bob smith", "member").await.status(),
+        400
+    );
     let pending: Vec<Value> = t
         .app
         .call(
@@ -385,8 +395,14 @@ async fn the_consent_page_preselects_no_company_when_the_user_owns_several() {
         let input = format!("<input type=\"radio\" name=\"company_id\" value=\"{id}\" required>");
         assert!(page.contains(&input), "no unchecked choice {input}: {page}");
     }
-    assert!(!page.contains("checked"), "a company is pre-selected: {page}");
-    assert!(!page.contains("<option"), "a select pre-selects its first option: {page}");
+    assert!(
+        !page.contains("checked"),
+        "a company is pre-selected: {page}"
+    );
+    assert!(
+        !page.contains("<option"),
+        "a select pre-selects its first option: {page}"
+    );
     assert!(hidden_inputs(&page).iter().all(|(k, _)| k != "company_id"));
 }
 
