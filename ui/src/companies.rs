@@ -132,7 +132,9 @@ pub fn company_pane(p: &PaneProps) -> Html {
     {
         let reload = reload.clone();
         let key = company.as_ref().map(|c| (c.id, c.role == "owner"));
+        let message = message.clone();
         use_effect_with(key, move |key| {
+            message.set(None);
             if let Some(k) = key {
                 reload.emit(*k);
             }
