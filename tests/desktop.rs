@@ -480,3 +480,194 @@ async fn count(desktop: &Desktop, css: &str) -> anyhow::Result<usize> {
         .await?
         .len())
 }
+/// Runs `atrium-server --db DB ARGS...` beside the live server (with `stdin` as its input) and
+/// returns the JSON it printed.
+fn server_cli(server: &Server, args: &[&str], stdin: &str) -> anyhow::Result<serde_json::Value> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(atrium_tests::binary("atrium-server")?)
+        .arg("--db")
+        .arg(server.db_path())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "atrium-server {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// Company membership with consent, and installing into the company the user chooses: ada
+/// invites demo to own her company; demo sees the invitation, accepts it, now owns two
+/// companies, so the install page pre-selects neither; demo picks ada's company, the consent
+/// screen names it, and App2 lands there and not in demo's own. Demo then invites ada to
+/// Demo Company from the members pane, and leaves ada's company.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_accepts_an_invitation_and_installs_into_the_company_they_choose(
+) -> anyhow::Result<()> {
+    let (server, _sample, desktop) = story(&[]).await?;
+    let long = Duration::from_secs(60);
+    server_cli(
+        &server,
+        &["user", "add", "ada", "--password-stdin"],
+        "ada-password-1\n",
+    )?;
+    let company = server_cli(
+        &server,
+        &["company", "add", "Zebra Works", "--owner", "ada"],
+        "",
+    )?;
+    let zebra = company["id"].as_i64().expect("a company id").to_string();
+    server_cli(
+        &server,
+        &["company", "invite", &zebra, "demo", "--role", "owner"],
+        "",
+    )?;
+
+    // Before accepting, demo is not in ada's company.
+    sign_in(&desktop).await?;
+    let invitation = desktop
+        .wait_for("#invitations .invitation[data-company='Zebra Works']", long)
+        .await?;
+    let text = invitation.text().await?;
+    assert!(text.contains("as an owner"), "{text}");
+    let switcher = desktop.wait_for("#company-switcher", long).await?;
+    assert!(!switcher.text().await?.contains("Zebra Works"));
+    desktop.screenshot("07-invitation").await?;
+
+    // Accept: demo now owns Zebra Works too, and the dashboard shows it.
+    desktop
+        .click("#invitations .invitation[data-company='Zebra Works'] .accept-invitation")
+        .await?;
+    desktop.wait_gone("#invitations", long).await?;
+    desktop
+        .wait_for(&format!("#company-switcher option[value='{zebra}']"), long)
+        .await?;
+
+    // Two owned companies: the install page chooses neither until demo does.
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .click(".app-card[data-client-id='demo-app2']")
+        .await?;
+    desktop
+        .wait_for("#install-company input[name='install-company']", long)
+        .await?;
+    let install = desktop.wait_for("#install", long).await?;
+    assert!(
+        !install.is_enabled().await?,
+        "a company was chosen for demo"
+    );
+    for radio in desktop
+        .client
+        .find_all(fantoccini::Locator::Css("input[name='install-company']"))
+        .await?
+    {
+        assert!(!radio.is_selected().await?, "a company is pre-selected");
+    }
+    desktop.screenshot("08-choose-company").await?;
+    desktop
+        .click(&format!("input[name='install-company'][value='{zebra}']"))
+        .await?;
+    let install = desktop.wait_for("#install:not([disabled])", long).await?;
+    assert_eq!(install.text().await?, "Install in Zebra Works");
+    install.click().await?;
+    let consent = desktop.wait_for("#consent", long).await?;
+    let text = consent.text().await?;
+    assert!(text.contains("Install App2 in Zebra Works?"), "{text}");
+    desktop.click("#consent-allow").await?;
+    desktop
+        .wait_for(
+            "#installed-apps .app-item[data-client-id='demo-app2']",
+            long,
+        )
+        .await?;
+    let frame = desktop
+        .wait_for(".app-frame:not(.hidden) iframe", long)
+        .await?;
+    assert_eq!(frame.attr("title").await?.as_deref(), Some("App2"));
+    let switcher = desktop.wait_for("#company-switcher", long).await?;
+    assert_eq!(
+        switcher.prop("value").await?.as_deref(),
+        Some(zebra.as_str())
+    );
+    desktop.screenshot("09-installed-in-chosen-company").await?;
+
+    // It went into Zebra Works only: Demo Company has no App2.
+    let mut demo_company = None;
+    for option in desktop
+        .client
+        .find_all(fantoccini::Locator::Css("#company-switcher option"))
+        .await?
+    {
+        if option.text().await? == "Demo Company" {
+            demo_company = option.attr("value").await?;
+        }
+    }
+    let demo_company = demo_company.expect("Demo Company in the switcher");
+    desktop
+        .wait_for("#company-switcher", long)
+        .await?
+        .select_by_value(&demo_company)
+        .await?;
+    desktop
+        .wait_for(
+            &format!("#installed-apps[data-loaded-for='{demo_company}']"),
+            long,
+        )
+        .await?;
+    assert!(desktop
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "#installed-apps .app-item[data-client-id='demo-app2']"
+        ))
+        .await?
+        .is_empty());
+
+    // Owners invite by username with a role; nobody joins until they accept.
+    desktop.click("#nav-company").await?;
+    desktop
+        .wait_for("#members li[data-username='demo']", long)
+        .await?;
+    desktop.type_into("#invite-username", "ada").await?;
+    desktop
+        .wait_for("#invite-role", long)
+        .await?
+        .select_by_value("owner")
+        .await?;
+    desktop.click("#invite-submit").await?;
+    let pending = desktop
+        .wait_for("#pending-invitations li[data-username='ada']", long)
+        .await?;
+    assert!(pending.text().await?.contains("owner"));
+    assert!(desktop
+        .client
+        .find_all(fantoccini::Locator::Css("#members li[data-username='ada']"))
+        .await?
+        .is_empty());
+    desktop.screenshot("10-members").await?;
+
+    // Demo leaves Zebra Works (ada is still its owner).
+    desktop
+        .wait_for("#company-switcher", long)
+        .await?
+        .select_by_value(&zebra)
+        .await?;
+    desktop.click("#nav-company").await?;
+    desktop
+        .wait_for("#members li[data-username='ada']", long)
+        .await?;
+    desktop.click("#leave-company").await?;
+    desktop.click("#confirm-leave").await?;
+    desktop
+        .wait_gone(&format!("#company-switcher option[value='{zebra}']"), long)
+        .await?;
+    desktop.close().await
+}

@@ -55,12 +55,37 @@ pub struct MemberView {
     pub role: String,
 }
 
+/// An owner invites a user, by username, to join their company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewMember {
+pub struct NewInvitation {
     pub username: String,
-    /// `member` (default) or `owner`.
+    /// `member` (default) or `owner`; owner rights start only when the invitee accepts.
     #[serde(default)]
     pub role: Option<String>,
+}
+
+/// The answer to an invitation: the same whether or not the username exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationSent {
+    /// Always `pending`.
+    pub status: String,
+    /// Seconds until the invitation expires unless accepted.
+    pub expires_in: i64,
+}
+
+/// A pending invitation, as its company's owners and its invitee see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: i64,
+    pub company_id: i64,
+    pub company_name: String,
+    /// The invitee, as the owner typed it.
+    pub username: String,
+    /// `member` or `owner`.
+    pub role: String,
+    pub invited_by: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// An app installed in a company.

@@ -28,8 +28,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/004_trust.sql"),
     // 5: code replays seen, refresh retries.
     include_str!("../migrations/005_grant_races.sql"),
-    // 7: indexes for pruning and paging.
+    // 6: indexes for pruning and paging.
     include_str!("../migrations/007_retention.sql"),
+    // 7: invitations to join a company.
+    include_str!("../migrations/009_invitations.sql"),
 ];
 
 /// Storage errors.

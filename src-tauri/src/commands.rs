@@ -2,8 +2,8 @@
 
 use atrium_proto::dashboard::{
     AppCreated, AppPatch, AppView, CatalogApp, CompanyView, ConsentView, DeliveryView,
-    InstallRequest, InstallView, LaunchView, Me, MemberView, NewApp, NewCompany, NewMember, Page,
-    SecretRotated,
+    InstallRequest, InstallView, InvitationSent, InvitationView, LaunchView, Me, MemberView,
+    NewApp, NewCompany, NewInvitation, Page, SecretRotated,
 };
 use atrium_proto::{Health, HealthState, ServerStatus};
 use reqwest::Method;
@@ -188,22 +188,101 @@ pub async fn company_members(
         .await
 }
 
+/// Invites a user by username into a company (owners). The answer is the same whether or not
+/// the user exists; they join only when they accept.
 #[tauri::command]
-pub async fn add_member(
+pub async fn invite_member(
     shell: State<'_, Shell>,
     company_id: i64,
     username: String,
-) -> Res<MemberView> {
+    role: String,
+) -> Res<InvitationSent> {
     shell
         .call(
             Method::POST,
-            &format!("api/dashboard/companies/{company_id}/members"),
-            Some(&NewMember {
+            &format!("api/dashboard/companies/{company_id}/invitations"),
+            Some(&NewInvitation {
                 username,
-                role: None,
+                role: Some(role),
             }),
         )
         .await
+}
+
+/// A company's pending invitations (owners).
+#[tauri::command]
+pub async fn company_invitations(
+    shell: State<'_, Shell>,
+    company_id: i64,
+) -> Res<Vec<InvitationView>> {
+    shell
+        .call::<(), _>(
+            Method::GET,
+            &format!("api/dashboard/companies/{company_id}/invitations"),
+            None,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn revoke_invitation(
+    shell: State<'_, Shell>,
+    company_id: i64,
+    invitation_id: i64,
+) -> Res<()> {
+    shell
+        .call::<(), serde_json::Value>(
+            Method::DELETE,
+            &format!("api/dashboard/companies/{company_id}/invitations/{invitation_id}"),
+            None,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// The signed-in user's pending invitations.
+#[tauri::command]
+pub async fn my_invitations(shell: State<'_, Shell>) -> Res<Vec<InvitationView>> {
+    shell
+        .call::<(), _>(Method::GET, "api/dashboard/invitations", None)
+        .await
+}
+
+/// Accepts an invitation: answers the company joined, with the role now held.
+#[tauri::command]
+pub async fn accept_invitation(shell: State<'_, Shell>, invitation_id: i64) -> Res<CompanyView> {
+    shell
+        .call::<(), _>(
+            Method::POST,
+            &format!("api/dashboard/invitations/{invitation_id}/accept"),
+            None,
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn decline_invitation(shell: State<'_, Shell>, invitation_id: i64) -> Res<()> {
+    shell
+        .call::<(), serde_json::Value>(
+            Method::POST,
+            &format!("api/dashboard/invitations/{invitation_id}/decline"),
+            None,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Leaves a company (refused for its last owner).
+#[tauri::command]
+pub async fn leave_company(shell: State<'_, Shell>, company_id: i64) -> Res<()> {
+    shell
+        .call::<(), serde_json::Value>(
+            Method::DELETE,
+            &format!("api/dashboard/companies/{company_id}/membership"),
+            None,
+        )
+        .await
+        .map(|_| ())
 }
 
 #[tauri::command]

@@ -1,7 +1,9 @@
 //! What the UI does: each action calls the shell and dispatches what it learned. Pages call
 //! these; components stay pure views.
 
-use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, LaunchView, Me, Page};
+use atrium_proto::dashboard::{
+    CatalogApp, CompanyView, InstallView, InvitationView, LaunchView, Me, Page,
+};
 use atrium_proto::ServerStatus;
 use serde::Serialize;
 use yew::UseReducerDispatcher;
@@ -25,6 +27,12 @@ pub fn fail(d: &Dispatch, err: ShellError) {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+struct CompanyArg {
+    company_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CompanyPageArg<'a> {
     company_id: i64,
     cursor: Option<&'a str>,
@@ -41,6 +49,12 @@ struct InstallArg {
 struct InstallAppArgs<'a> {
     client_id: &'a str,
     company_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvitationArg {
+    invitation_id: i64,
 }
 
 #[derive(Serialize)]
@@ -91,8 +105,9 @@ pub async fn load(d: Dispatch) {
                 catalog: catalog.data,
             });
             if let Some(id) = first {
-                load_installs(d, id).await;
+                load_installs(d.clone(), id).await;
             }
+            load_invitations(d.clone()).await;
             // The dispatches above have rendered the dashboard; tell the shell (it logs the
             // time since start once).
             let _ = invoke::<_, ()>("dashboard_shown", &NoArgs {}).await;
@@ -146,6 +161,79 @@ pub async fn more_installs(d: Dispatch, company_id: i64, cursor: String) {
     }
 }
 
+/// The user's pending invitations (shown as a banner). A failure leaves the list as it was:
+/// the dashboard works without it.
+pub async fn load_invitations(d: Dispatch) {
+    if let Ok(list) = invoke::<_, Vec<InvitationView>>("my_invitations", &NoArgs {}).await {
+        d.dispatch(Action::Invitations(list));
+    }
+}
+
+/// Accepts an invitation, then shows the company joined.
+pub async fn accept_invitation(d: Dispatch, invitation: InvitationView) {
+    let arg = InvitationArg {
+        invitation_id: invitation.id,
+    };
+    match invoke::<_, CompanyView>("accept_invitation", &arg).await {
+        Ok(c) => {
+            load(d.clone()).await;
+            select_company(d.clone(), c.id).await;
+            let role = if c.role == "owner" {
+                "an owner"
+            } else {
+                "a member"
+            };
+            d.dispatch(Action::Notice(Some(format!(
+                "You joined {} as {role}.",
+                c.name
+            ))));
+        }
+        Err(e) => {
+            fail(&d, e);
+            load_invitations(d).await;
+        }
+    }
+}
+
+pub async fn decline_invitation(d: Dispatch, invitation: InvitationView) {
+    let arg = InvitationArg {
+        invitation_id: invitation.id,
+    };
+    match invoke::<_, ()>("decline_invitation", &arg).await {
+        Ok(()) => {
+            d.dispatch(Action::Notice(Some(format!(
+                "You declined the invitation to {}.",
+                invitation.company_name
+            ))));
+            load_invitations(d).await;
+        }
+        Err(e) => {
+            fail(&d, e);
+            load_invitations(d).await;
+        }
+    }
+}
+
+/// Leaves the company; the dashboard moves to another one. The server refuses for the last
+/// owner, and the reason is shown.
+pub async fn leave_company(d: Dispatch, company: CompanyView) {
+    match invoke::<_, ()>(
+        "leave_company",
+        &CompanyArg {
+            company_id: company.id,
+        },
+    )
+    .await
+    {
+        Ok(()) => {
+            load(d.clone()).await;
+            d.dispatch(Action::Show(View::Catalog));
+            d.dispatch(Action::Notice(Some(format!("You left {}.", company.name))));
+        }
+        Err(e) => fail(&d, e),
+    }
+}
+
 pub async fn select_company(d: Dispatch, company_id: i64) {
     d.dispatch(Action::SelectCompany(company_id));
     load_installs(d, company_id).await;
@@ -186,6 +274,8 @@ pub async fn create_company(d: Dispatch, name: String) {
 /// Allow: the server records the install; the app's redirect runs in its own window; the
 /// `install-complete` deep link then calls [`finish_install`].
 pub async fn install(d: Dispatch, app: CatalogApp, company_id: i64) {
+    // Show the company the app goes into, so it appears among its installed apps.
+    d.dispatch(Action::SelectCompany(company_id));
     let mut progress = Installing {
         app_name: app.name.clone(),
         install_id: None,

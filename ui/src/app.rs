@@ -10,6 +10,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::actions::{self, spawn, Dispatch};
+use crate::companies::{CompanyPane, InvitationsBanner};
 use crate::developer::DeveloperPane;
 use crate::model::{Action, InstallStep, Installing, Model, SessionState, View};
 use crate::tauri::listen;
@@ -131,6 +132,7 @@ pub fn app() -> Html {
                             <button class="link" onclick={ { let d = d.clone(); move |_| d.dispatch(Action::Notice(None)) } }>{ "Dismiss" }</button>
                         </div>
                     }
+                    <InvitationsBanner invitations={model.invitations.clone()} dispatch={d.clone()} />
                     <MainArea model={model.clone()} dispatch={d} />
                 </main>
             </div>
@@ -279,7 +281,7 @@ fn sidebar(p: &Props) -> Html {
         <aside class="sidebar">
             <div class="brand"><img class="brand-mark" src="icon.svg" alt="" /><span class="brand-name">{ "Atrium" }</span></div>
             if m.companies.is_empty() {
-                <p class="muted small">{ "You are in no company yet. Create one in Settings." }</p>
+                <p class="muted small">{ "You are in no company yet. Create one in Settings, or accept an invitation." }</p>
             } else {
                 <label class="small muted" for="company-switcher">{ "Company" }</label>
                 <select id="company-switcher" onchange={on_company} title="Switch company">
@@ -297,9 +299,12 @@ fn sidebar(p: &Props) -> Html {
             }
             <nav class="nav">
                 { nav("Catalog", View::Catalog, "nav-catalog") }
+                if m.current_company().is_some() {
+                    { nav("Members", View::Company, "nav-company") }
+                }
             </nav>
             <div class="section-title">{ "Installed apps" }</div>
-            <nav class="nav" id="installed-apps">
+            <nav class="nav" id="installed-apps" data-loaded-for={m.installs_for.map(|c| c.to_string())}>
                 if m.installs.is_empty() {
                     <p class="muted small">{ "No apps installed here yet. Pick one in the catalog." }</p>
                 }
@@ -363,7 +368,9 @@ fn main_area(p: &Props) -> Html {
             html! { <Catalog model={p.model.clone()} dispatch={p.dispatch.clone()} /> }
         }
         View::AppDetail(id) => match m.catalog.iter().find(|a| &a.client_id == id) {
-            Some(app) => app_detail(p, app),
+            Some(app) => {
+                html! { <AppDetail model={p.model.clone()} dispatch={p.dispatch.clone()} app={app.clone()} /> }
+            }
             None => html! { <p>{ "This app is not in the catalog any more." }</p> },
         },
         View::Consent {
@@ -375,6 +382,9 @@ fn main_area(p: &Props) -> Html {
         },
         View::Installing(i) => installing(p, i),
         View::Open(_) => html! {},
+        View::Company => {
+            html! { <CompanyPane model={p.model.clone()} dispatch={p.dispatch.clone()} /> }
+        }
         View::Developer => html! { <DeveloperPane /> },
         View::Settings => {
             html! { <Settings model={p.model.clone()} dispatch={p.dispatch.clone()} /> }
@@ -481,23 +491,42 @@ fn catalog(p: &Props) -> Html {
     }
 }
 
-fn app_detail(p: &Props, app: &CatalogApp) -> Html {
+#[derive(Properties, Clone)]
+struct DetailProps {
+    model: Rc<Model>,
+    dispatch: Dispatch,
+    app: CatalogApp,
+}
+
+impl PartialEq for DetailProps {
+    fn eq(&self, other: &Self) -> bool {
+        *self.model == *other.model && self.app == other.app
+    }
+}
+
+/// An app of the catalog, and where to install it. The user installs into a company they own;
+/// when they own several, they choose one here (none is chosen for them) and the consent
+/// screen names it.
+#[function_component(AppDetail)]
+fn app_detail(p: &DetailProps) -> Html {
     let m = &p.model;
+    let app = &p.app;
     let d = p.dispatch.clone();
-    let owned: Vec<_> = m
-        .companies
-        .iter()
-        .filter(|c| c.role == "owner")
-        .cloned()
-        .collect();
+    let chosen = use_state(|| None::<i64>);
+    let owned = m.owned();
     let installed = m.installed(&app.client_id).cloned();
-    let company = m.company;
-    let can_install = m.is_owner() && installed.is_none();
+    let target = match owned.as_slice() {
+        [only] => Some(only.id),
+        _ => (*chosen).filter(|id| owned.iter().any(|c| c.id == *id)),
+    };
+    let target_name = target
+        .and_then(|id| owned.iter().find(|c| c.id == id))
+        .map(|c| c.name.clone());
     let next = {
         let d = d.clone();
         let id = app.client_id.clone();
         move |_| {
-            if let Some(company_id) = company {
+            if let Some(company_id) = target {
                 d.dispatch(Action::Show(View::Consent {
                     client_id: id.clone(),
                     company_id,
@@ -516,12 +545,30 @@ fn app_detail(p: &Props, app: &CatalogApp) -> Html {
             <p class="muted small">{ format!("Install method: {}", app.methods.join(" or ").to_uppercase()) }</p>
             if let Some(i) = installed {
                 <button class="button" id="open-app" onclick={ { let d = d.clone(); move |_| spawn(actions::open(d.clone(), i.clone())) } }>{ "Open" }</button>
-            } else if can_install {
-                <button class="button" id="install" onclick={next}>{ format!("Install in {}", m.current_company().map(|c| c.name.clone()).unwrap_or_default()) }</button>
             } else if owned.is_empty() {
                 <p class="muted">{ "Only a company owner can install apps. Create your own company in Settings to install it there." }</p>
             } else {
-                <p class="muted">{ "You are a member of this company, not an owner: ask an owner to install it, or switch to a company you own." }</p>
+                if owned.len() > 1 {
+                    <fieldset class="choices" id="install-company">
+                        <legend>{ "Install in which company?" }</legend>
+                        { for owned.iter().map(|c| {
+                            let chosen = chosen.clone();
+                            let id = c.id;
+                            html! {
+                                <label class="check">
+                                    <input type="radio" name="install-company" value={c.id.to_string()}
+                                        checked={target == Some(c.id)} onchange={move |_| chosen.set(Some(id))} />
+                                    { &c.name }
+                                </label>
+                            }
+                        }) }
+                    </fieldset>
+                }
+                <div class="actions">
+                    <button class="button" id="install" onclick={next} disabled={target.is_none()}>
+                        { match &target_name { Some(n) => format!("Install in {n}"), None => "Choose a company first".into() } }
+                    </button>
+                </div>
             }
         </section>
     }

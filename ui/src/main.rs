@@ -6,6 +6,7 @@
 
 mod actions;
 mod app;
+mod companies;
 mod deliveries;
 mod developer;
 mod model;

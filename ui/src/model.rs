@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, Me, Page};
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationView, Me, Page};
 use atrium_proto::ServerStatus;
 use yew::Reducible;
 
@@ -18,9 +18,14 @@ pub enum SessionState {
 pub enum View {
     Catalog,
     AppDetail(String),
-    Consent { client_id: String, company_id: i64 },
+    Consent {
+        client_id: String,
+        company_id: i64,
+    },
     Installing(Installing),
     Open(i64),
+    /// The current company's members, invitations, and leaving it.
+    Company,
     Developer,
     Settings,
 }
@@ -62,8 +67,12 @@ pub struct Model {
     pub company: Option<i64>,
     pub installs: Vec<InstallView>,
     pub installs_next: Option<String>,
+    /// The company whose installs `installs` are (None while they load).
+    pub installs_for: Option<i64>,
     pub catalog: Vec<CatalogApp>,
     pub catalog_next: Option<String>,
+    /// Invitations to join companies, waiting for the user's answer.
+    pub invitations: Vec<InvitationView>,
     pub offline: bool,
     pub view: View,
     pub open: Vec<OpenApp>,
@@ -82,8 +91,10 @@ impl Default for Model {
             company: None,
             installs: Vec::new(),
             installs_next: None,
+            installs_for: None,
             catalog: Vec::new(),
             catalog_next: None,
+            invitations: Vec::new(),
             offline: false,
             view: View::Catalog,
             open: Vec::new(),
@@ -100,6 +111,14 @@ impl Model {
 
     pub fn is_owner(&self) -> bool {
         self.current_company().is_some_and(|c| c.role == "owner")
+    }
+
+    /// The companies the user may install apps into.
+    pub fn owned(&self) -> Vec<&CompanyView> {
+        self.companies
+            .iter()
+            .filter(|c| c.role == "owner")
+            .collect()
     }
 
     pub fn installed(&self, client_id: &str) -> Option<&InstallView> {
@@ -123,6 +142,7 @@ pub enum Action {
     /// The next page of the user's companies.
     MoreCompanies(Page<CompanyView>),
     SelectCompany(i64),
+    Invitations(Vec<InvitationView>),
     /// The first page of a company's installs.
     Installs(i64, Page<InstallView>),
     /// A further page of a company's installs.
@@ -199,10 +219,12 @@ impl Reducible for Model {
                     m.company = Some(id);
                     m.installs.clear();
                     m.installs_next = None;
+                    m.installs_for = None;
                     m.open.clear();
                     m.view = View::Catalog;
                 }
             }
+            Action::Invitations(list) => m.invitations = list,
             Action::Installs(company, page) => {
                 if m.company == Some(company) {
                     let list = page.items;
@@ -214,6 +236,7 @@ impl Reducible for Model {
                         }
                     }
                     m.installs = list;
+                    m.installs_for = Some(company);
                 }
             }
             Action::Show(v) => {

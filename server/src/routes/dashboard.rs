@@ -3,11 +3,12 @@
 //! own client with scope `dashboard` ([`super::api::dashboard_user`]).
 //!
 //! Access rules: a company's data is visible to its members only (others get 404, so ids don't
-//! leak); installing, uninstalling and adding members are for owners (403 for members).
+//! leak); installing, uninstalling and inviting are for owners (403 for members). Nobody is
+//! added to a company without accepting an invitation ([`super::invitations`]).
 
 use atrium_proto::dashboard::{
     CatalogApp, CompanyView, ConsentView, InstallAnswer, InstallRequest, InstallView, LaunchView,
-    Me, MemberView, NewCompany, NewMember, ScopeView,
+    Me, MemberView, NewCompany, ScopeView,
 };
 use warp::http::StatusCode;
 use warp::Filter;
@@ -58,12 +59,6 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(auth())
         .and(super::raw_query())
         .then(members);
-    // POST /api/dashboard/companies/{company_id}/members
-    let add_member = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
-        .and(warp::post())
-        .and(auth())
-        .and(json_body::<NewMember>())
-        .then(add_member);
     // GET /api/dashboard/companies/{company_id}/installs
     let installs = warp::path!("api" / "dashboard" / "companies" / i64 / "installs")
         .and(warp::get())
@@ -105,8 +100,6 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
         .or(members)
         .unify()
-        .or(add_member)
-        .unify()
         .or(installs)
         .unify()
         .or(consent)
@@ -121,11 +114,11 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
 }
 
-fn ok<T: serde::Serialize>(body: &T) -> Resp {
+pub(super) fn ok<T: serde::Serialize>(body: &T) -> Resp {
     respond::no_store(respond::json(StatusCode::OK, body))
 }
 
-fn not_found(what: &str) -> Resp {
+pub(super) fn not_found(what: &str) -> Resp {
     respond::api_error(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -133,15 +126,15 @@ fn not_found(what: &str) -> Resp {
     )
 }
 
-fn forbidden(why: &str) -> Resp {
+pub(super) fn forbidden(why: &str) -> Resp {
     respond::api_error(StatusCode::FORBIDDEN, "forbidden", why)
 }
 
-fn bad_request(why: &str) -> Resp {
+pub(super) fn bad_request(why: &str) -> Resp {
     respond::api_error(StatusCode::BAD_REQUEST, "invalid_request", why)
 }
 
-fn server_error<E: std::fmt::Display>(e: E) -> Resp {
+pub(super) fn server_error<E: std::fmt::Display>(e: E) -> Resp {
     tracing::error!(error = %e, "dashboard request failed");
     respond::api_error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -151,7 +144,7 @@ fn server_error<E: std::fmt::Display>(e: E) -> Resp {
 }
 
 /// The user's role in a company; 404 for non-members.
-async fn member_role(state: &AppState, company: i64, user: &User) -> Result<Role, Resp> {
+pub(super) async fn member_role(state: &AppState, company: i64, user: &User) -> Result<Role, Resp> {
     match state.oauth.store.role(company, user.id).await {
         Ok(Some(role)) => Ok(role),
         Ok(None) => Err(not_found("company")),
@@ -159,7 +152,7 @@ async fn member_role(state: &AppState, company: i64, user: &User) -> Result<Role
     }
 }
 
-async fn owner_of(state: &AppState, company: i64, user: &User) -> Result<(), Resp> {
+pub(super) async fn owner_of(state: &AppState, company: i64, user: &User) -> Result<(), Resp> {
     match member_role(state, company, user).await? {
         Role::Owner => Ok(()),
         Role::Member => Err(forbidden("only an owner of the company can do this")),
@@ -288,38 +281,6 @@ async fn members(company: i64, (state, h): Auth, query: String) -> Resp {
             display_name: u.display_name.clone(),
             role: role.as_str().into(),
         })),
-        Err(e) => server_error(e),
-    }
-}
-
-async fn add_member(company: i64, (state, h): Auth, body: Result<NewMember, Resp>) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let body = tri!(body);
-    tri!(owner_of(&state, company, &user).await);
-    let role = match body.role.as_deref() {
-        None | Some("member") => Role::Member,
-        Some("owner") => Role::Owner,
-        Some(_) => return bad_request("role must be member or owner"),
-    };
-    let target = match state.oauth.store.user_by_username(&body.username).await {
-        Ok(Some((u, _))) => u,
-        Ok(None) => return not_found("user"),
-        Err(e) => return server_error(e),
-    };
-    match state.oauth.store.add_member(company, target.id, role).await {
-        Ok(()) => respond::json(
-            StatusCode::CREATED,
-            &MemberView {
-                username: target.username,
-                display_name: target.display_name,
-                role: role.as_str().into(),
-            },
-        ),
-        Err(crate::store::StoreError::Conflict(_)) => respond::api_error(
-            StatusCode::CONFLICT,
-            "conflict",
-            "that user is already a member",
-        ),
         Err(e) => server_error(e),
     }
 }

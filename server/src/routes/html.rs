@@ -29,6 +29,9 @@ input[type=text],input[type=password],select{width:100%;box-sizing:border-box;pa
 .actions{display:flex;gap:10px;margin-top:22px}
 button{flex:1;padding:10px;border-radius:7px;border:1px solid #3c5ccf;font:inherit;font-weight:600;cursor:pointer}
 button.primary{background:#3c5ccf;color:#fff}button.secondary{background:#fff;color:#3c5ccf}
+fieldset.companies{border:1px solid #c9ced8;border-radius:7px;margin:14px 0 0;padding:8px 12px}
+fieldset.companies legend{font-weight:600;padding:0 4px}
+label.choice{font-weight:400;margin:6px 0;cursor:pointer}
 ul.scopes{padding-left:20px}ul.scopes li{margin:6px 0}
 .error{background:#fdecec;color:#a32020;padding:10px 12px;border-radius:7px}
 .muted{color:#5d6675;font-size:13px}
@@ -110,20 +113,23 @@ pub fn consent(
             esc(&only.company.name),
             only.company.id
         ),
+        // Several: the user picks one; none is chosen for them, so that a company whose name
+        // sorts first cannot catch installs meant for another.
         many => {
-            let options: String = many
+            let choices: String = many
                 .iter()
                 .map(|m| {
                     format!(
-                        "<option value=\"{}\">{}</option>",
+                        "<label class=\"choice\"><input type=\"radio\" name=\"company_id\" \
+                         value=\"{}\" required> {}</label>",
                         m.company.id,
                         esc(&m.company.name)
                     )
                 })
                 .collect();
             format!(
-                "<label for=\"company_id\">Install in company</label>\
-                 <select id=\"company_id\" name=\"company_id\">{options}</select>"
+                "<fieldset class=\"companies\"><legend>Install in which company?</legend>\
+                 {choices}</fieldset>"
             )
         }
     };
@@ -136,7 +142,7 @@ pub fn consent(
              <form method=\"post\" action=\"/oauth2/authorize\">{hidden}\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{company}\
              <div class=\"actions\">\
-             <button class=\"secondary\" type=\"submit\" name=\"decision\" value=\"deny\">Cancel</button>\
+             <button class=\"secondary\" type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Cancel</button>\
              <button class=\"primary\" type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
              </div></form><p class=\"muted\">Signed in as {user}.</p>",
             name = esc(&client.name),

@@ -20,6 +20,7 @@ pub mod dashboard;
 pub mod developer;
 pub mod health;
 pub mod html;
+pub mod invitations;
 pub mod meta;
 pub mod oauth;
 pub mod paging;
@@ -87,7 +88,16 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/api/dashboard/companies"),
     ("post", "/api/dashboard/companies"),
     ("get", "/api/dashboard/companies/{company_id}/members"),
-    ("post", "/api/dashboard/companies/{company_id}/members"),
+    ("get", "/api/dashboard/companies/{company_id}/invitations"),
+    ("post", "/api/dashboard/companies/{company_id}/invitations"),
+    (
+        "delete",
+        "/api/dashboard/companies/{company_id}/invitations/{invitation_id}",
+    ),
+    ("delete", "/api/dashboard/companies/{company_id}/membership"),
+    ("get", "/api/dashboard/invitations"),
+    ("post", "/api/dashboard/invitations/{invitation_id}/accept"),
+    ("post", "/api/dashboard/invitations/{invitation_id}/decline"),
     ("get", "/api/dashboard/companies/{company_id}/installs"),
     ("get", "/api/dashboard/apps/{client_id}/consent"),
     ("post", "/api/dashboard/installs"),
@@ -216,6 +226,8 @@ pub fn all(state: AppState) -> BoxedFilter<(Resp,)> {
         .or(oauth::filters(state.clone()))
         .unify()
         .or(dashboard::filters(state.clone()))
+        .unify()
+        .or(invitations::filters(state.clone()))
         .unify()
         .or(developer::filters(state))
         .unify()

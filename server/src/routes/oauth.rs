@@ -205,26 +205,10 @@ async fn authorize_post(
             Err(_) => server_error_page(),
         };
     }
-    let company = match p.get("company_id").ok().flatten() {
-        None => None,
-        Some(raw) => {
-            let owned = match owned_companies(&state, signed_in.user.id).await {
-                Ok(c) => c,
-                Err(_) => return server_error_page(),
-            };
-            match raw
-                .parse::<i64>()
-                .ok()
-                .filter(|id| owned.iter().any(|m| m.company.id == *id))
-            {
-                Some(id) => Some(id),
-                None => return error_page("You can only install apps in companies you own."),
-            }
-        }
+    let company = match company_choice(&state, &req, signed_in.user.id, &p).await {
+        Ok(c) => c,
+        Err(page) => return page,
     };
-    if needs_company(&req) && company.is_none() {
-        return error_page("Choose the company to install the app in.");
-    }
     match authorize::approve(&state.oauth, &req, signed_in.user.id, company).await {
         Ok(approval) => {
             tracing::info!(
@@ -235,6 +219,45 @@ async fn authorize_post(
             respond::see_other(approval.redirect.as_str())
         }
         Err(_) => server_error_page(),
+    }
+}
+
+/// The company a consent POST installs into. A third-party app goes into a company the user
+/// owns and chose on the page: when they own any, the POST must name one (the page pre-selects
+/// none when there are several), and a POST without one is refused, not defaulted.
+async fn company_choice(
+    state: &AppState,
+    req: &ValidRequest,
+    user: i64,
+    p: &Params,
+) -> Result<Option<i64>, Resp> {
+    if req.client.first_party {
+        return Ok(None);
+    }
+    let owned = owned_companies(state, user)
+        .await
+        .map_err(|_| server_error_page())?;
+    match p
+        .get("company_id")
+        .ok()
+        .flatten()
+        .filter(|raw| !raw.is_empty())
+    {
+        Some(raw) => match raw
+            .parse::<i64>()
+            .ok()
+            .filter(|id| owned.iter().any(|m| m.company.id == *id))
+        {
+            Some(id) => Ok(Some(id)),
+            None => Err(error_page(
+                "You can only install apps in companies you own.",
+            )),
+        },
+        None if needs_company(req) || !owned.is_empty() => Err(error_page(&format!(
+            "Choose the company to install {} in: go back and pick one, then allow it.",
+            req.client.name
+        ))),
+        None => Ok(None),
     }
 }
 

@@ -368,13 +368,23 @@ async fn a_member_who_is_not_an_owner_cannot_install_or_uninstall() {
         .app
         .call(
             "POST",
-            &format!("/api/dashboard/companies/{}/members", w.company),
+            &format!("/api/dashboard/companies/{}/invitations", w.company),
             &w.alice,
             Some(json!({"username": "bob"})),
         )
         .await;
-    assert_eq!(res.status(), 201);
+    assert_eq!(res.status(), 202);
     let bob = w.app.dashboard_token("bob").await;
+    let mine: Value = w
+        .app
+        .call("GET", "/api/dashboard/invitations", &bob, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let accept = format!("/api/dashboard/invitations/{}/accept", mine[0]["id"]);
+    let res = w.app.call("POST", &accept, &bob, None).await;
+    assert_eq!(res.status(), 200);
     let res = w.install(&bob).await;
     assert_eq!(res.status(), 403);
     let (install, _) = w.install_and_exchange().await;

@@ -10,6 +10,7 @@ mod connections;
 mod files;
 mod health;
 mod interop;
+mod invitations;
 mod lifecycle;
 mod limits;
 mod load;

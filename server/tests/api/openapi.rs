@@ -63,6 +63,7 @@ async fn every_documented_operation_is_answered_by_the_server() {
 fn concrete(path: &str) -> String {
     path.replace("{company_id}", "1")
         .replace("{install_id}", "1")
+        .replace("{invitation_id}", "1")
         .replace("{client_id}", "some-client")
         .replace("{event_id}", "evt_some")
 }

@@ -222,13 +222,34 @@ async fn uninstall_racing_an_install_approval_leaves_no_live_token() {
     );
 }
 
+/// A CODE-flow code for `profile`, installed into `company`: alice owns several companies, so
+/// the consent form must name one.
+async fn code_in(w: &World, browser: &Browser, company: i64) -> String {
+    let res = browser
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", &w.client.client_id),
+            ("redirect_uri", REDIRECT),
+            ("scope", "profile"),
+            ("state", "xyz"),
+        ])
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let res = browser
+        .decide(&page, "allow", &[("company_id", &company.to_string())])
+        .await;
+    assert_eq!(res.status(), 303);
+    query_param(&location(&res), "code").expect("a code in the redirect")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replayed_code_burst_always_revokes_the_winner() {
     let w = world().await;
     let browser = w.app.browser("alice").await;
     let mut violations = Vec::new();
     for round in 0..ROUNDS {
-        let code = w.app.code_for(&browser, &w.client, "profile", None).await;
+        let code = code_in(&w, &browser, w.companies[0]).await;
         let mut burst = JoinSet::new();
         for _ in 0..BURST {
             let w = Arc::clone(&w);
