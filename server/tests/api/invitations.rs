@@ -73,14 +73,17 @@ impl Team {
 
     /// Company ids and roles of `token`'s user.
     async fn companies(&self, token: &str) -> Vec<(i64, String)> {
-        let list: Vec<Value> = self
+        let page: Value = self
             .app
             .call("GET", "/api/dashboard/companies", token, None)
             .await
             .json()
             .await
             .unwrap();
-        list.iter()
+        page["items"]
+            .as_array()
+            .expect("a page of companies")
+            .iter()
             .map(|c| {
                 (
                     c["id"].as_i64().unwrap(),
