@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use atrium_proto::dashboard::{InvitationSent, InvitationView, MemberView};
+use atrium_proto::dashboard::{InvitationSent, InvitationView, MemberView, Page};
 use serde::Serialize;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -114,8 +114,9 @@ pub fn company_pane(p: &PaneProps) -> Html {
             let message = message.clone();
             spawn(async move {
                 let arg = CompanyArg { company_id };
-                match invoke::<_, Fetched<Vec<MemberView>>>("company_members", &arg).await {
-                    Ok(f) => members.set(f.data),
+                // The first page of members (the server pages by 50).
+                match invoke::<_, Fetched<Page<MemberView>>>("company_members", &arg).await {
+                    Ok(f) => members.set(f.data.items),
                     Err(e) => message.set(Some((false, e.message))),
                 }
                 if owner {
