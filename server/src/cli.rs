@@ -30,7 +30,7 @@ pub struct Cli {
 
     /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
     /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs,
-    /// header_read_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
+    /// header_read_timeout_secs, idle_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
     /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
     /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
     /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
@@ -113,10 +113,15 @@ pub struct ServeArgs {
     /// reuse revokes the grant. At most 60 [default: 10]
     #[arg(long, env = "ATRIUM_REFRESH_REUSE_INTERVAL", value_name = "SECS")]
     pub refresh_reuse_interval: Option<i64>,
-    /// Seconds a connection may take to send a complete request head, counted from when the
-    /// server starts waiting for one; also the keep-alive idle timeout [default: 10]
+    /// Seconds a connection may take to send a complete request head: from its accept, or
+    /// from the first byte of a later head on a kept-alive connection [default: 10]
     #[arg(long, env = "ATRIUM_HEADER_READ_TIMEOUT", value_name = "SECS")]
     pub header_read_timeout: Option<f64>,
+    /// Seconds a kept-alive connection may stay silent between a response and its next
+    /// request; keep it longer than a reverse proxy's upstream keep-alive, so the proxy
+    /// closes first [default: 75]
+    #[arg(long, env = "ATRIUM_IDLE_TIMEOUT", value_name = "SECS")]
+    pub idle_timeout: Option<f64>,
     /// Seconds a stalled request body may take to arrive in full [default: 30]
     #[arg(long, env = "ATRIUM_BODY_READ_TIMEOUT", value_name = "SECS")]
     pub body_read_timeout: Option<f64>,
@@ -358,6 +363,9 @@ async fn serve(
     let c = &mut settings.connections;
     if let Some(v) = args.header_read_timeout.or(file.header_read_timeout_secs) {
         c.header_read_timeout = duration(v, "header read timeout")?;
+    }
+    if let Some(v) = args.idle_timeout.or(file.idle_timeout_secs) {
+        c.idle_timeout = duration(v, "idle timeout")?;
     }
     if let Some(v) = args.body_read_timeout.or(file.body_read_timeout_secs) {
         c.body_read_timeout = duration(v, "body read timeout")?;

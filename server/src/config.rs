@@ -92,6 +92,7 @@ pub struct FileConfig {
     pub implicit_token_ttl_secs: Option<i64>,
     pub refresh_reuse_interval_secs: Option<i64>,
     pub header_read_timeout_secs: Option<f64>,
+    pub idle_timeout_secs: Option<f64>,
     pub body_read_timeout_secs: Option<f64>,
     pub max_connections: Option<usize>,
     pub login_concurrency: Option<usize>,

@@ -1,11 +1,11 @@
 //! The connection layer: accepts TCP connections and serves the warp filter tree over HTTP/1.1
 //! with hyper, under limits that warp's own server does not set.
 //!
-//! - **Request-head timeout.** hyper's HTTP/1 server closes a connection whose request head
-//!   (request line and headers) is not complete in time. The clock starts when the server
-//!   begins waiting for a request: on a new connection, and on a kept-alive one after each
-//!   response. So it is also the idle keep-alive timeout, and a silent or half-sent request
-//!   can hold a socket for this long at most. (warp 0.4 gives hyper no timer, so it had none.)
+//! - **Request-head and idle timeouts.** A connection must send a complete request head within
+//!   `header_read_timeout` (from its accept, or from the first byte of a later head), and a
+//!   kept-alive connection may sit silent between requests for `idle_timeout`. The two are
+//!   separate clocks, kept by a watchdog beside each connection ([`watchdog`]), because hyper's
+//!   own head timer also counts the idle time. (warp 0.4 gives hyper no timer, so it had none.)
 //! - **Body-read timeout.** A request body that stalls is abandoned after this long
 //!   ([`TimedBody`]). The timer is armed only when a body read would wait, so a request whose
 //!   body came with its head (every GET, most POSTs) never touches the timer.
@@ -18,10 +18,11 @@
 //!   flood of idle sockets cannot keep a health check out.
 //!
 //! Per request this layer does what warp's server did (one clone of the boxed filter, an
-//! `Arc`) plus one `get_all` lookup of `Authorization`, and it does not insert warp's
-//! remote-address extension (an allocation) except on the one route that reads it. The
-//! request-head timeout is hyper's: a timer per request head, armed while the server waits
-//! for it. That is the price of having the timeout at all.
+//! `Arc`) plus one `get_all` lookup of `Authorization` and the watchdog's bookkeeping, and it
+//! does not insert warp's remote-address extension (an allocation) except on the one route
+//! that reads it.
+
+mod watchdog;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -32,9 +33,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::time::Sleep;
 use warp::filters::BoxedFilter;
 use warp::http::{self, StatusCode};
@@ -47,13 +49,23 @@ pub const HEALTH_RESERVE: usize = 16;
 const FD_HEADROOM: u64 = 64;
 /// How long a connection in the health reserve may take to send its request.
 const RESERVE_HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+/// The reserve's clocks: a short head time, and no keep-alive worth the name.
+const RESERVE_CLOCKS: Clocks = Clocks {
+    header_read: RESERVE_HEAD_TIMEOUT,
+    idle: RESERVE_HEAD_TIMEOUT,
+};
+
+pub use watchdog::Clocks;
+use watchdog::{Activity, Expired, InFlight, Watched};
 
 /// Limits of the connection layer.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Time allowed for a complete request head, counted from when the server starts waiting
-    /// for it (so it is also the keep-alive idle timeout).
+    /// Time allowed for a complete request head: from a new connection's accept, or from the
+    /// first byte of a later head on a kept-alive connection.
     pub header_read_timeout: Duration,
+    /// Time a kept-alive connection may stay silent between a response and the next request.
+    pub idle_timeout: Duration,
     /// Time allowed for a request body that has stalled to arrive in full.
     pub body_read_timeout: Duration,
     /// Connections served at once (beyond them, only the health reserve).
@@ -64,6 +76,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(75),
             body_read_timeout: Duration::from_secs(30),
             max_connections: 1024,
         }
@@ -159,32 +172,40 @@ pub async fn serve(
         max_connections = max,
         health_reserve = HEALTH_RESERVE,
         header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+        idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
         body_read_timeout_ms = limits.body_read_timeout.as_millis() as u64,
         "serving connections"
     );
 
+    // hyper's head timer is off: the watchdog keeps the head and idle clocks apart.
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+    http.header_read_timeout(None);
     let mut reserve_http = http.clone();
-    reserve_http
-        .header_read_timeout(RESERVE_HEAD_TIMEOUT)
-        .keep_alive(false);
+    reserve_http.keep_alive(false);
+    let clocks = Clocks {
+        header_read: limits.header_read_timeout,
+        idle: limits.idle_timeout,
+    };
 
     let app = Routes {
         service: warp::service(routes),
         body_timeout: limits.body_read_timeout,
         peer: None,
+        activity: None,
     };
     let health = Routes {
         service: warp::service(health),
         body_timeout: RESERVE_HEAD_TIMEOUT,
         peer: None,
+        activity: None,
     };
     let slots = Arc::new(Semaphore::new(max));
     let mut reserve: std::collections::VecDeque<tokio::task::AbortHandle> =
         std::collections::VecDeque::with_capacity(HEALTH_RESERVE);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Stopping: `stop` tells every connection to finish gracefully; each holds a clone of
+    // `live`, so `until_closed` ends once the last one has.
+    let (stop, stopping) = watch::channel(false);
+    let (live, mut until_closed) = mpsc::channel::<()>(1);
     let mut shutdown = std::pin::pin!(shutdown);
 
     loop {
@@ -200,17 +221,18 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(stream);
         match slots.clone().try_acquire_owned() {
             Ok(permit) => {
+                let activity = Activity::new(clocks);
+                let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
                 let mut svc = app.clone();
                 svc.peer = Some(peer);
-                let conn = graceful.watch(http.serve_connection(io, svc));
+                svc.activity = Some(Arc::clone(&activity));
+                let conn = http.serve_connection(io, svc);
+                let (stopping, live) = (stopping.clone(), live.clone());
                 tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        connection_ended(&err);
-                    }
-                    drop(permit);
+                    drive(conn, &activity, stopping).await;
+                    drop((permit, live));
                 });
             }
             Err(_) => {
@@ -220,18 +242,60 @@ pub async fn serve(
                         oldest.abort();
                     }
                 }
-                let conn = graceful.watch(reserve_http.serve_connection(io, health.clone()));
+                let activity = Activity::new(RESERVE_CLOCKS);
+                let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
+                let mut svc = health.clone();
+                svc.activity = Some(Arc::clone(&activity));
+                let conn = reserve_http.serve_connection(io, svc);
+                let (stopping, live) = (stopping.clone(), live.clone());
                 let task = tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        connection_ended(&err);
-                    }
+                    drive(conn, &activity, stopping).await;
+                    drop(live);
                 });
                 reserve.push_back(task.abort_handle());
             }
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stop.send(true);
+    drop(live);
+    let _ = until_closed.recv().await;
+}
+
+/// Serves one connection to its end: until the client closes it, the server stops (the
+/// requests in flight finish first), or it misses a deadline of its [`watchdog`].
+async fn drive<C>(conn: C, activity: &Activity, mut stopping: watch::Receiver<bool>)
+where
+    C: GracefulConnection<Error = hyper::Error>,
+{
+    let mut conn = std::pin::pin!(conn);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            ended = conn.as_mut() => {
+                if let Err(err) = ended {
+                    connection_ended(&err);
+                }
+                return;
+            }
+            _ = stopping.changed(), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            why = activity.expired(), if !closing => match why {
+                // hyper closes an idle connection at once, and finishes a response it is
+                // still writing.
+                Expired::Idle => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                Expired::Head => {
+                    tracing::debug!("request head timed out; connection closed");
+                    return;
+                }
+            },
+        }
+    }
 }
 
 /// Every way a connection ends in error is the client's doing (a reset, a timeout, a
@@ -261,6 +325,8 @@ struct Routes<S> {
     service: S,
     body_timeout: Duration,
     peer: Option<SocketAddr>,
+    /// The connection's watchdog record (set per connection).
+    activity: Option<Arc<Activity>>,
 }
 
 impl<S> hyper::service::Service<http::Request<Incoming>> for Routes<S>
@@ -273,11 +339,13 @@ where
     type Future = Answer<S::Future>;
 
     fn call(&self, mut req: http::Request<Incoming>) -> Self::Future {
+        let in_flight = self.activity.as_ref().map(Activity::begin);
         // Two Authorization headers: which one would a proxy, a cache or the handler believe?
         // Refuse rather than pick.
         let mut auth = req.headers().get_all(http::header::AUTHORIZATION).iter();
         if auth.next().is_some() && auth.next().is_some() {
             return Answer::Ready {
+                in_flight,
                 response: Some(respond::api_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
@@ -291,6 +359,7 @@ where
         let timeout = self.body_timeout;
         let mut service = self.service.clone();
         Answer::Routed {
+            in_flight,
             future: service.call(req.map(|body| TimedBody::new(body, timeout))),
         }
     }
@@ -298,10 +367,11 @@ where
 
 pin_project_lite::pin_project! {
     /// The answer to one request: the routes' future, or a response decided before routing.
+    /// Its `in_flight` guard tells the connection's watchdog when it is done.
     #[project = AnswerProj]
     pub enum Answer<F> {
-        Routed { #[pin] future: F },
-        Ready { response: Option<Resp> },
+        Routed { #[pin] future: F, in_flight: Option<InFlight> },
+        Ready { response: Option<Resp>, in_flight: Option<InFlight> },
     }
 }
 
@@ -310,11 +380,21 @@ impl<F: Future<Output = Result<Resp, Infallible>>> Future for Answer<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            AnswerProj::Routed { future } => future.poll(cx),
-            AnswerProj::Ready { response } => match response.take() {
-                Some(r) => Poll::Ready(Ok(r)),
-                None => Poll::Pending,
-            },
+            AnswerProj::Routed { future, in_flight } => {
+                let answer = std::task::ready!(future.poll(cx));
+                in_flight.take();
+                Poll::Ready(answer)
+            }
+            AnswerProj::Ready {
+                response,
+                in_flight,
+            } => {
+                in_flight.take();
+                match response.take() {
+                    Some(r) => Poll::Ready(Ok(r)),
+                    None => Poll::Pending,
+                }
+            }
         }
     }
 }

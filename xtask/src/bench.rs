@@ -144,6 +144,7 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
     )?;
     let install = install_load(rel, &server, &seed_file)?;
     let rss_peak = server.peak_rss_kib()?;
+    let flood = login_flood(rel, work)?;
 
     // The same resource path with 1M tokens and 100k users, beside a second run on the small
     // database, alternating (small, big, small, big) so that drift of the machine between
@@ -226,7 +227,18 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         "install flow (approve → code → exchange → first API call), 16 conns: {} installs/s, p50 {} ms, p99 {} ms, {} failed   (target ≥ 1,000/s)",
         install["installs_per_s"], install["p50_ms"], install["p99_ms"], install["failures"]
     );
+    println!(
+        "login flood ({} sign-in attempts by 150 clients, back-off off): server RSS peak {} MiB; /healthz {} answers, p50 {} ms, p99 {} ms, max {} ms, {} failed   (target RSS < 300 MiB, p99 < 50 ms)",
+        flood["attempts"],
+        flood["server_peak_rss_kib"].as_u64().unwrap_or(0) / 1024,
+        flood["healthz"]["answers"],
+        flood["healthz"]["p50_ms"],
+        flood["healthz"]["p99_ms"],
+        flood["healthz"]["max_ms"],
+        flood["healthz"]["failures"],
+    );
     Ok(json!({
+        "login_flood": flood,
         "install_flow": install,
         "duration": DURATION,
         "floor_username": floor_load.json(),
@@ -310,6 +322,40 @@ fn install_load(rel: &Path, server: &Server, seed: &Path) -> Result<Value> {
         bail!("the install-flow driver failed");
     }
     Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// 150 clients failing to sign in as fast as they can on a server of its own, with the
+/// back-off thresholds out of reach (the worst case, a flood from many addresses): the cost of
+/// a password check is bounded by the check cap, and `/healthz` must stay quick beside it.
+fn login_flood(rel: &Path, work: &Path) -> Result<Value> {
+    let port = free_port()?;
+    let server = Server::start(
+        Command::new(rel.join("atrium-server"))
+            .arg("--db")
+            .arg(work.join("flood.db"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .args(["--login-user-failures", "1000000"])
+            .args(["--login-ip-failures", "1000000"])
+            .env("RUST_LOG", "error"),
+        port,
+    )?;
+    let seconds = DURATION.trim_end_matches('s');
+    eprintln!(
+        "xtask: login flood, 150 clients {DURATION} → {}",
+        server.url("")
+    );
+    let out = Command::new(rel.join("examples/login_flood"))
+        .arg(server.url(""))
+        .args(["--conns", "150", "--seconds", seconds])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run the login-flood driver")?;
+    if !out.status.success() {
+        bail!("the login-flood driver failed");
+    }
+    let mut flood: Value = serde_json::from_slice(&out.stdout)?;
+    flood["server_peak_rss_kib"] = json!(server.peak_rss_kib()?);
+    Ok(flood)
 }
 
 /// A wrk script that POSTs `body_prefix` (plus, with `values`, one line of that file per request,

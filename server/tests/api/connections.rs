@@ -9,13 +9,64 @@ use tokio::net::TcpStream;
 
 use crate::helpers::*;
 
+/// The head timeout of [`strict_app`].
+const HEAD: Duration = Duration::from_millis(700);
+/// The idle timeout of [`strict_app`], unlike its head timeout.
+const IDLE: Duration = Duration::from_millis(2000);
+
 /// A server with short timeouts, so a test sees them fire.
 async fn strict_app() -> TestApp {
     spawn_app_configured(|s| {
-        s.connections.header_read_timeout = Duration::from_millis(700);
+        s.connections.header_read_timeout = HEAD;
+        s.connections.idle_timeout = IDLE;
         s.connections.body_read_timeout = Duration::from_millis(700);
     })
     .await
+}
+
+/// Sends `GET /healthz` on `s` and reads its whole answer (head and body).
+async fn healthz_on(s: &mut TcpStream) -> String {
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            other => panic!("the connection ended before its answer ({other:?}): {text:?}"),
+        }
+    }
+}
+
+/// Reads `s` until the server closes it; how long that took. Panics after 10 s.
+async fn closed_within(s: &mut TcpStream) -> Duration {
+    let start = Instant::now();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server kept the connection open for 10 s");
+    start.elapsed()
 }
 
 fn host(app: &TestApp) -> String {
@@ -71,18 +122,48 @@ async fn a_half_sent_request_head_is_closed_after_the_header_read_timeout() {
 }
 
 #[tokio::test]
-async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
+async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
     let app = strict_app().await;
-    let (answer, open) = until_closed(
-        &app,
-        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
-        Duration::from_secs(10),
-    )
-    .await;
+    let mut s = TcpStream::connect(host(&app)).await.unwrap();
+    let answer = healthz_on(&mut s).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let open = closed_within(&mut s).await;
+    // Its own clock: not the (shorter) head timeout.
     assert!(
-        open >= Duration::from_millis(600),
-        "closed too early: {open:?}"
+        open >= IDLE - Duration::from_millis(100),
+        "an idle connection was closed after {open:?}, before the idle timeout of {IDLE:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_may_idle_longer_than_the_head_timeout() {
+    let app = strict_app().await;
+    let mut s = TcpStream::connect(host(&app)).await.unwrap();
+    assert!(healthz_on(&mut s).await.starts_with("HTTP/1.1 200"));
+    // Silent for longer than a head may take, shorter than the idle timeout.
+    tokio::time::sleep(HEAD + Duration::from_millis(500)).await;
+    let again = healthz_on(&mut s).await;
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+}
+
+#[tokio::test]
+async fn a_slow_head_on_a_kept_alive_connection_gets_the_head_timeout_not_the_idle_timeout() {
+    let app = strict_app().await;
+    let mut s = TcpStream::connect(host(&app)).await.unwrap();
+    assert!(healthz_on(&mut s).await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first bytes of a head that never completes: its clock starts now.
+    s.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: 1")
+        .await
+        .unwrap();
+    let open = closed_within(&mut s).await;
+    assert!(
+        open >= HEAD - Duration::from_millis(100),
+        "cut off {open:?} after its first byte, before the head timeout of {HEAD:?}"
+    );
+    assert!(
+        open < IDLE,
+        "a half-sent head was kept {open:?}, as long as an idle connection"
     );
 }
 
