@@ -10,7 +10,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::domain::redirect::ApplicationType;
+use crate::domain::redirect::{ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::TokenDigest;
 
@@ -210,20 +210,25 @@ pub struct CodeGrant {
     pub app_id: i64,
     pub user_id: i64,
     pub company_id: Option<i64>,
-    pub redirect_uri: String,
+    /// The redirect URI the code was sent to, which the exchange must name again.
+    pub redirect_uri: RedirectUri,
     pub scopes: ScopeSet,
     pub code_challenge: Option<String>,
     pub expires_at: i64,
     pub install_id: Option<i64>,
 }
 
-/// Outcome of redeeming a code (which marks it used, atomically).
+/// Outcome of consuming a code ([`Store::consume_code`]).
 #[derive(Debug, Clone)]
-pub enum Redeemed {
-    /// First use: the code's grant.
+pub enum Consumed {
+    /// First use: the code's grant. The code is now used.
     Fresh(CodeGrant),
-    /// Already used: the tokens it issued have been revoked (RFC 9700 §4.5 / RFC 6749 §4.1.2).
-    Replayed,
+    /// Consumed before. `family` is what its first exchange issued, if it has yet; if not,
+    /// that exchange will now issue nothing ([`Issue::CodeSpent`]). What a second use means
+    /// is the grant's decision (`oauth::grants::authorization_code`).
+    Already {
+        family: Option<i64>,
+    },
     Unknown,
 }
 
@@ -347,7 +352,7 @@ pub enum Issue {
 
 /// What a rotation keeps so that a retry within the reuse interval gets the same new pair:
 /// the random salt the pair was derived from (with the server key and the old refresh token;
-/// see `oauth::token`), and until when.
+/// see `oauth::grants::refresh_token`), and until when.
 #[derive(Clone, Copy)]
 pub struct RetryWindow {
     pub salt: [u8; 32],
@@ -363,29 +368,40 @@ impl std::fmt::Debug for RetryWindow {
     }
 }
 
-/// Outcome of rotating a refresh token.
+/// The retry a rotation kept ([`RetryWindow`]), while its window is open and the successor
+/// is unused.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingRetry {
+    pub salt: [u8; 32],
+    pub access_expires_at: i64,
+}
+
+/// Outcome of rotating a refresh token if it is current ([`Store::rotate_refresh`]).
 #[derive(Clone, PartialEq, Eq)]
 pub enum Rotation {
     Rotated,
-    /// The token was rotated moments ago, its successor is unused and the reuse interval is
-    /// not over: the caller answers with the pair derived from this salt again.
-    Retry {
-        salt: [u8; 32],
-        access_expires_at: i64,
+    /// The token had been rotated already; nothing changed. `retry` is the rotation's kept
+    /// retry, if its window is open and its successor unused. What this reuse means is the
+    /// grant's decision (`oauth::grants::refresh_token`).
+    AlreadyRotated {
+        family: i64,
+        retry: Option<PendingRetry>,
     },
-    /// The token had been rotated already: its whole family is now revoked.
-    Reused,
+    /// Unknown, expired, or its family revoked (or its install gone).
     Invalid,
 }
 
 impl std::fmt::Debug for Rotation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Rotation::Rotated => "Rotated",
-            Rotation::Retry { .. } => "Retry",
-            Rotation::Reused => "Reused",
-            Rotation::Invalid => "Invalid",
-        })
+        match self {
+            Rotation::Rotated => f.write_str("Rotated"),
+            Rotation::AlreadyRotated { family, retry } => f
+                .debug_struct("AlreadyRotated")
+                .field("family", family)
+                .field("retry", &retry.is_some())
+                .finish(),
+            Rotation::Invalid => f.write_str("Invalid"),
+        }
     }
 }
 
@@ -508,9 +524,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Saves a code; false (and nothing saved) when the code's install is no longer active.
     async fn save_code(&self, digest: TokenDigest, code: CodeGrant) -> StoreResult<bool>;
-    /// Marks a code used; a used code that comes back is marked replayed and the family it
-    /// issued, if any yet, is revoked in the same transaction.
-    async fn redeem_code(&self, digest: TokenDigest, now: i64) -> StoreResult<Redeemed>;
+    /// Consume-once: marks a code used and returns its grant. A used code that comes back is
+    /// marked replayed, in the same transaction, so that an exchange of it that has not
+    /// written its tokens yet writes none ([`Issue::CodeSpent`]); the answer names the family
+    /// an earlier exchange issued, if any. Revokes nothing.
+    async fn consume_code(&self, digest: TokenDigest, now: i64) -> StoreResult<Consumed>;
 
     /// Creates a token family with its first tokens; `code` links it to the code it came from,
     /// so a replay of that code revokes it. In the same transaction it checks that the grant's
@@ -526,10 +544,12 @@ pub trait Store: Send + Sync + 'static {
     /// The hot path of the resource API: a live (unexpired, unrevoked) access token.
     async fn access_token(&self, digest: TokenDigest, now: i64) -> StoreResult<Option<AccessInfo>>;
     async fn refresh_token(&self, digest: TokenDigest) -> StoreResult<Option<RefreshInfo>>;
-    /// Rotates `old` into `access` and `refresh`, if `old` is current. With `retry`, keeps
-    /// what a retry of this rotation needs until `retry.until`; a rotated `old` presented again
-    /// before then, while its successor is unused, answers [`Rotation::Retry`] and changes
-    /// nothing. Any other reuse revokes the family.
+    /// Rotate-if-current: rotates `old` into `access` and `refresh` if `old` is current,
+    /// atomically, so two rotations of one token cannot both succeed. With `retry`, keeps
+    /// what a retry of this rotation needs until `retry.until` (replacing the family's earlier
+    /// one: its successor, `old`, is used now). A rotated `old` changes nothing and answers
+    /// [`Rotation::AlreadyRotated`] with its family, and the kept retry while that is open.
+    /// Revokes nothing.
     async fn rotate_refresh(
         &self,
         old: TokenDigest,
@@ -537,6 +557,8 @@ pub trait Store: Send + Sync + 'static {
         refresh: NewToken,
         retry: Option<RetryWindow>,
     ) -> StoreResult<Rotation>;
+    /// Revoke-family: every token of the family, at once and for good (with any retry kept
+    /// for it).
     async fn revoke_family(&self, family: i64, now: i64) -> StoreResult<()>;
     async fn revoke_access(&self, digest: TokenDigest) -> StoreResult<()>;
 

@@ -686,7 +686,7 @@ impl Store for SqliteStore {
                     code.app_id,
                     code.user_id,
                     code.company_id,
-                    code.redirect_uri,
+                    code.redirect_uri.as_str(),
                     code.scopes.to_string(),
                     code.code_challenge,
                     code.expires_at,
@@ -698,8 +698,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn redeem_code(&self, digest: TokenDigest, at: i64) -> StoreResult<Redeemed> {
-        let out = self.write(move |c| {
+    async fn consume_code(&self, digest: TokenDigest, at: i64) -> StoreResult<Consumed> {
+        self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let row = tx
                 .prepare_cached("SELECT app_id, user_id, company_id, redirect_uri, scopes, code_challenge,
@@ -708,12 +708,19 @@ impl Store for SqliteStore {
                 .query_row(
                     [digest.0.to_vec()],
                     |r| {
+                        let redirect_uri: String = r.get(3)?;
                         Ok((
                             CodeGrant {
                                 app_id: r.get(0)?,
                                 user_id: r.get(1)?,
                                 company_id: r.get(2)?,
-                                redirect_uri: r.get(3)?,
+                                redirect_uri: RedirectUri::absolute(&redirect_uri).ok_or_else(|| {
+                                    rusqlite::Error::FromSqlConversionFailure(
+                                        3,
+                                        rusqlite::types::Type::Text,
+                                        "a stored redirect_uri is not a URL".into(),
+                                    )
+                                })?,
                                 scopes: ScopeSet::from_stored(&r.get::<_, String>(4)?),
                                 code_challenge: r.get(5)?,
                                 expires_at: r.get(6)?,
@@ -726,7 +733,7 @@ impl Store for SqliteStore {
                 )
                 .optional()?;
             let outcome = match row {
-                None => Redeemed::Unknown,
+                None => Consumed::Unknown,
                 Some((_, Some(_used), family)) => {
                     // Remembered, so that an exchange of this code that has not written its
                     // tokens yet writes none (see `issue`).
@@ -734,15 +741,7 @@ impl Store for SqliteStore {
                         "UPDATE authorization_codes SET replayed_at = ?2 WHERE digest = ?1 AND replayed_at IS NULL",
                     )?
                     .execute(params![digest.0.to_vec(), at])?;
-                    if let Some(family) = family {
-                        tx.prepare_cached(
-                            "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                        )?
-                        .execute(
-                            params![family, at],
-                        )?;
-                    }
-                    Redeemed::Replayed
+                    Consumed::Already { family }
                 }
                 Some((grant, None, _)) => {
                     tx.prepare_cached(
@@ -751,17 +750,13 @@ impl Store for SqliteStore {
                     .execute(
                         params![digest.0.to_vec(), at],
                     )?;
-                    Redeemed::Fresh(grant)
+                    Consumed::Fresh(grant)
                 }
             };
             tx.commit()?;
             Ok(outcome)
         })
-        .await;
-        if !matches!(out, Ok(Redeemed::Fresh(_) | Redeemed::Unknown)) {
-            self.access.invalidate();
-        }
-        out
+        .await
     }
 
     async fn issue(
@@ -896,87 +891,89 @@ impl Store for SqliteStore {
         refresh: NewToken,
         retry: Option<RetryWindow>,
     ) -> StoreResult<Rotation> {
-        let out = self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let at = access.issued_at;
-            // A family whose install is gone counts as revoked (uninstalling revokes it too).
-            let row: Option<(i64, bool, bool, i64)> = tx
-                .prepare_cached("SELECT t.family_id, t.rotated_at IS NOT NULL,
+        let out = self
+            .write(move |c| {
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let at = access.issued_at;
+                // A family whose install is gone counts as revoked (uninstalling revokes it too).
+                let row: Option<(i64, bool, bool, i64)> = tx
+                    .prepare_cached(
+                        "SELECT t.family_id, t.rotated_at IS NOT NULL,
                             f.revoked_at IS NOT NULL OR IFNULL(i.state, 'active') <> 'active',
                             t.expires_at
                      FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id
                      LEFT JOIN installs i ON i.id = f.install_id
-                     WHERE t.digest = ?1")?
-                .query_row(
-                    [old.0.as_slice()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            let outcome = match row {
-                None => Rotation::Invalid,
-                Some((family, true, revoked, _)) => {
-                    // The family's retry row names its newest rotation only: once the
-                    // successor was rotated in turn, the row names the successor, not `old`.
-                    let pending: Option<(Vec<u8>, i64)> = if revoked {
-                        None
-                    } else {
-                        tx.prepare_cached(
-                            "SELECT salt, access_expires_at FROM refresh_retries
-                             WHERE family_id = ?1 AND old_digest = ?2 AND until > ?3",
-                        )?
-                        .query_row(params![family, old.0.as_slice(), at], |r| {
-                            Ok((r.get(0)?, r.get(1)?))
-                        })
-                        .optional()?
-                    };
-                    match pending.and_then(|(salt, exp)| Some((<[u8; 32]>::try_from(salt).ok()?, exp))) {
-                        Some((salt, access_expires_at)) => Rotation::Retry {
-                            salt,
-                            access_expires_at,
-                        },
-                        None => {
-                            tx.prepare_cached(
-                                "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                            )?
-                            .execute(params![family, at])?;
-                            tx.prepare_cached("DELETE FROM refresh_retries WHERE family_id = ?1")?
-                                .execute([family])?;
-                            Rotation::Reused
-                        }
-                    }
-                }
-                Some((_, _, true, _)) => Rotation::Invalid,
-                Some((_, _, _, exp)) if exp <= at => Rotation::Invalid,
-                Some((family, false, false, _)) => {
-                    tx.prepare_cached(
-                        "UPDATE refresh_tokens SET rotated_at = ?2 WHERE digest = ?1",
+                     WHERE t.digest = ?1",
                     )?
-                    .execute(params![old.0.as_slice(), at])?;
-                    insert_access(&tx, family, access)?;
-                    insert_refresh(&tx, family, refresh)?;
-                    match retry {
-                        // Replaces the row of the previous rotation: its successor (`old`) is
-                        // used now, so a retry of that one is reuse.
-                        Some(w) => tx.prepare_cached(
-                            "INSERT OR REPLACE INTO refresh_retries
+                    .query_row([old.0.as_slice()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()?;
+                let outcome = match row {
+                    None => Rotation::Invalid,
+                    Some((family, true, revoked, _)) => {
+                        // The family's retry row names its newest rotation only: once the
+                        // successor was rotated in turn, the row names the successor, not `old`.
+                        let pending: Option<(Vec<u8>, i64)> = if revoked {
+                            None
+                        } else {
+                            tx.prepare_cached(
+                                "SELECT salt, access_expires_at FROM refresh_retries
+                             WHERE family_id = ?1 AND old_digest = ?2 AND until > ?3",
+                            )?
+                            .query_row(params![family, old.0.as_slice(), at], |r| {
+                                Ok((r.get(0)?, r.get(1)?))
+                            })
+                            .optional()?
+                        };
+                        let retry = pending.and_then(|(salt, access_expires_at)| {
+                            Some(PendingRetry {
+                                salt: <[u8; 32]>::try_from(salt).ok()?,
+                                access_expires_at,
+                            })
+                        });
+                        Rotation::AlreadyRotated { family, retry }
+                    }
+                    Some((_, _, true, _)) => Rotation::Invalid,
+                    Some((_, _, _, exp)) if exp <= at => Rotation::Invalid,
+                    Some((family, false, false, _)) => {
+                        tx.prepare_cached(
+                            "UPDATE refresh_tokens SET rotated_at = ?2 WHERE digest = ?1",
+                        )?
+                        .execute(params![old.0.as_slice(), at])?;
+                        insert_access(&tx, family, access)?;
+                        insert_refresh(&tx, family, refresh)?;
+                        match retry {
+                            // Replaces the row of the previous rotation: its successor (`old`) is
+                            // used now, so a retry of that one is reuse.
+                            Some(w) => tx
+                                .prepare_cached(
+                                    "INSERT OR REPLACE INTO refresh_retries
                                  (family_id, old_digest, salt, access_expires_at, until)
                              VALUES (?1, ?2, ?3, ?4, ?5)",
-                        )?
-                        .execute(params![family, old.0.as_slice(), w.salt.as_slice(), access.expires_at, w.until])?,
-                        None => tx.prepare_cached("DELETE FROM refresh_retries WHERE family_id = ?1")?
-                            .execute([family])?,
-                    };
-                    // Salts whose interval is over are of no use to anyone: drop them.
-                    tx.prepare_cached("DELETE FROM refresh_retries WHERE until <= ?1")?
-                        .execute([at])?;
-                    Rotation::Rotated
-                }
-            };
-            tx.commit()?;
-            Ok(outcome)
-        })
-        .await;
-        if matches!(out, Ok(Rotation::Reused) | Err(_)) {
+                                )?
+                                .execute(params![
+                                    family,
+                                    old.0.as_slice(),
+                                    w.salt.as_slice(),
+                                    access.expires_at,
+                                    w.until
+                                ])?,
+                            None => tx
+                                .prepare_cached("DELETE FROM refresh_retries WHERE family_id = ?1")?
+                                .execute([family])?,
+                        };
+                        // Salts whose interval is over are of no use to anyone: drop them.
+                        tx.prepare_cached("DELETE FROM refresh_retries WHERE until <= ?1")?
+                            .execute([at])?;
+                        Rotation::Rotated
+                    }
+                };
+                tx.commit()?;
+                Ok(outcome)
+            })
+            .await;
+        if out.is_err() {
             self.access.invalidate();
         }
         out
@@ -984,10 +981,15 @@ impl Store for SqliteStore {
 
     async fn revoke_family(&self, family: i64, at: i64) -> StoreResult<()> {
         self.write_revoking(move |c| {
-            c.prepare_cached(
+            let tx = c.transaction()?;
+            tx.prepare_cached(
                 "UPDATE token_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             )?
             .execute(params![family, at])?;
+            // A revoked family has no retry to answer (see `rotate_refresh`).
+            tx.prepare_cached("DELETE FROM refresh_retries WHERE family_id = ?1")?
+                .execute([family])?;
+            tx.commit()?;
             Ok(())
         })
         .await
