@@ -23,8 +23,8 @@
 //! interval bounds that: after it, or once the new refresh token is used, a replay revokes
 //! the grant as before.
 //!
-//! [`Store::rotate_refresh`]: crate::store::Store::rotate_refresh
-//! [`Store::revoke_family`]: crate::store::Store::revoke_family
+//! [`Store::rotate_refresh`]: crate::store::GrantStore::rotate_refresh
+//! [`Store::revoke_family`]: crate::store::GrantStore::revoke_family
 //! [`ServerKeys::rotation_pair`]: crate::keys::ServerKeys::rotation_pair
 
 use super::{token_record, TokenResponse};
