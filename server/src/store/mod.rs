@@ -22,6 +22,8 @@
 pub mod apps;
 pub mod cache;
 pub mod companies;
+#[cfg(test)]
+mod conformance;
 pub mod grants;
 pub mod installs;
 pub mod outbox;
