@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use atrium_server::apps::{register, AppRegistration};
 use atrium_server::db::{Db, DbError};
+use atrium_server::domain::redirect::RedirectUri;
 use atrium_server::domain::scope::ScopeSet;
 use atrium_server::domain::secret::{Kind, Secret};
 use atrium_server::domain::{now, password};
@@ -102,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
                     app_id,
                     user_id: user,
                     company_id: None,
-                    redirect_uri: REDIRECT.into(),
+                    redirect_uri: RedirectUri::absolute(REDIRECT).expect("REDIRECT is a URL"),
                     scopes: scopes.clone(),
                     code_challenge: None,
                     expires_at: at + 600,

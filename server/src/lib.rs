@@ -4,8 +4,13 @@
 //! authorization server, and the resource API that installed apps call with their tokens.
 //!
 //! - [`domain`]: validated types (scopes, redirect URIs, secrets, passwords);
-//! - [`store`]: storage behind the [`store::Store`] trait, implemented over SQLite ([`db`]);
-//! - [`oauth`]: the protocol logic, callable without HTTP;
+//! - [`store`]: storage behind one trait per aggregate (users, companies, apps, grants,
+//!   installs, outbox) composed into [`store::Store`], implemented over SQLite ([`db`]) one
+//!   file per aggregate in `store/sqlite/`; primitives only, no policy;
+//! - [`oauth`]: the protocol logic, callable without HTTP: typed requests
+//!   ([`oauth::request`]), the authorization endpoint ([`oauth::authorize`]), and one module
+//!   per grant ([`oauth::grants`]; a refresh token is rotated in
+//!   [`oauth::grants::refresh_token`]), where the security decisions are made;
 //! - [`routes`]: warp filters and thin handlers;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;

@@ -34,7 +34,8 @@ impl ApplicationType {
 /// Atrium's own URL scheme: only the desktop (seeded by a migration) may receive redirects there.
 pub const ATRIUM_SCHEME: &str = "atrium";
 
-/// A registered redirect URI.
+/// A redirect URI: one a developer registers ([`RedirectUri::parse`]), or one a request names
+/// that matched a registered one ([`matching`]). Equality is that of the parsed URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUri(Url);
 
@@ -99,6 +100,13 @@ impl RedirectUri {
         Ok(RedirectUri(url))
     }
 
+    /// Any absolute URL, without the registration rules: for a URI that was checked when it
+    /// was written (a code's, read back from storage) or that is only compared with one
+    /// (the token request's, RFC 6749 §4.1.3). Never for a URI to register or redirect to.
+    pub fn absolute(raw: &str) -> Option<RedirectUri> {
+        Url::parse(raw).ok().map(RedirectUri)
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
@@ -108,22 +116,30 @@ impl RedirectUri {
     }
 }
 
-/// Does the redirect URI of a request match one of the registered ones?
+/// Does the redirect URI of a request match one of the registered ones? See [`matching`].
+pub fn matches(registered: &[String], requested: &str, loopback_any_port: bool) -> bool {
+    matching(registered, requested, loopback_any_port).is_some()
+}
+
+/// The redirect URI of a request, parsed, if it matches one of the registered ones.
 ///
 /// The comparison is exact, as a string (no normalisation that a browser might undo), with one
 /// exception from RFC 8252 §7.3 for native clients: loopback IP redirects match on any port.
-pub fn matches(registered: &[String], requested: &str, loopback_any_port: bool) -> bool {
+pub fn matching(
+    registered: &[String],
+    requested: &str,
+    loopback_any_port: bool,
+) -> Option<RedirectUri> {
+    let req = Url::parse(requested).ok()?;
     if registered.iter().any(|r| r == requested) {
-        return true;
+        return Some(RedirectUri(req));
     }
-    if !loopback_any_port {
-        return false;
-    }
-    let Ok(req) = Url::parse(requested) else {
-        return false;
-    };
-    if req.scheme() != "http" || req.fragment().is_some() || !is_ip_loopback(&req) {
-        return false;
+    if !loopback_any_port
+        || req.scheme() != "http"
+        || req.fragment().is_some()
+        || !is_ip_loopback(&req)
+    {
+        return None;
     }
     registered
         .iter()
@@ -134,6 +150,7 @@ pub fn matches(registered: &[String], requested: &str, loopback_any_port: bool) 
                 && reg.path() == req.path()
                 && reg.query() == req.query()
         })
+        .then_some(RedirectUri(req))
 }
 
 /// `com.example.app`: at least two non-empty labels of letters, digits and `-`.

@@ -6,27 +6,20 @@
 
 use url::Url;
 
-use super::params::Params;
-use super::{pkce, ErrorCode, OAuth, OAuthError};
+use super::request::{AuthorizationRequest, ResponseType};
+use super::{ErrorCode, OAuth, OAuthError};
 use crate::domain::now;
-use crate::domain::redirect;
-use crate::domain::scope::{ScopeError, ScopeSet};
+use crate::domain::redirect::{self, RedirectUri};
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret};
 use crate::store::{Client, CodeGrant, Grant, Install, Issue, NewToken};
-
-/// CODE (`response_type=code`) or TOKEN (`response_type=token`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    Code,
-    Token,
-}
 
 /// An authorization request that passed every check.
 #[derive(Debug, Clone)]
 pub struct ValidRequest {
     pub client: Client,
     pub response_type: ResponseType,
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     pub scopes: ScopeSet,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
@@ -37,14 +30,56 @@ pub struct ValidRequest {
 pub enum AuthorizeError {
     /// The client or its redirect URI is not trustworthy: tell the user, redirect nowhere.
     Page(String),
-    /// Send the error back to the client at its (verified) redirect URI.
-    Redirect(Url),
+    /// Tell the client, at its (verified) redirect URI ([`ClientError::redirect`]).
+    Client(ClientError),
 }
 
-/// Checks an authorization request.
-pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, AuthorizeError> {
+/// An error for the client, and where it goes back (RFC 6749 §4.1.2.1, §4.2.2.1).
+#[derive(Debug, Clone)]
+pub struct ClientError {
+    pub error: OAuthError,
+    redirect_uri: RedirectUri,
+    /// Where the error goes: in the query for CODE, in the fragment for TOKEN.
+    response_type: ResponseType,
+    state: Option<String>,
+}
+
+impl ClientError {
+    /// The redirect URI with the error, `state` and `iss` (RFC 9207).
+    pub fn redirect(&self, issuer: &str) -> Url {
+        let mut url = self.redirect_uri.url().clone();
+        let pairs = [
+            Some(("error", self.error.error.as_str())),
+            Some(("error_description", self.error.description.as_ref())),
+            self.state.as_deref().map(|s| ("state", s)),
+            Some(("iss", issuer)),
+        ];
+        match self.response_type {
+            ResponseType::Code => {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in pairs.iter().flatten() {
+                    q.append_pair(k, v);
+                }
+            }
+            ResponseType::Token => {
+                let mut f = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in pairs.iter().flatten() {
+                    f.append_pair(k, v);
+                }
+                url.set_fragment(Some(&f.finish()));
+            }
+        }
+        url
+    }
+}
+
+/// Checks an authorization request against its client.
+pub async fn validate(
+    oauth: &OAuth,
+    req: AuthorizationRequest,
+) -> Result<ValidRequest, AuthorizeError> {
     let page = |e: OAuthError| AuthorizeError::Page(e.description.into_owned());
-    let client_id = p.require("client_id").map_err(page)?;
+    let client_id = &req.client_id;
     let client = oauth
         .store
         .client(client_id)
@@ -53,18 +88,19 @@ pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, Authori
         .ok_or_else(|| {
             AuthorizeError::Page(format!("There is no app with client_id {client_id:?}."))
         })?;
-    let redirect_uri = match p.get("redirect_uri").map_err(page)? {
-        Some(uri) => {
-            if !redirect::matches(&client.redirect_uris, uri, client.loopback_any_port()) {
-                return Err(AuthorizeError::Page(format!(
+    let redirect_uri = match &req.redirect_uri {
+        Some(uri) => redirect::matching(&client.redirect_uris, uri, client.loopback_any_port())
+            .ok_or_else(|| {
+                AuthorizeError::Page(format!(
                     "The redirect_uri {uri:?} is not registered for {}.",
                     client.name
-                )));
-            }
-            uri.to_string()
-        }
+                ))
+            })?,
         // RFC 6749 §3.1.2.3: may be omitted only when exactly one URI is registered.
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None if client.redirect_uris.len() == 1 => RedirectUri::absolute(&client.redirect_uris[0])
+            .ok_or_else(|| {
+                AuthorizeError::Page("The registered redirect_uri is not a URL.".into())
+            })?,
         None => {
             return Err(AuthorizeError::Page(
                 "The request has no redirect_uri and the app registered several.".into(),
@@ -73,42 +109,19 @@ pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, Authori
     };
 
     // From here the redirect URI is trusted; `state` goes back with every error.
-    let state = p.get("state").ok().flatten().map(str::to_string);
-    let response_type = match p.get("response_type") {
-        Ok(Some("code")) => ResponseType::Code,
-        Ok(Some("token")) => ResponseType::Token,
-        Ok(Some(_)) => {
-            return Err(redirect_error(
-                &redirect_uri,
-                ResponseType::Code,
-                OAuthError::new(
-                    ErrorCode::UnsupportedResponseType,
-                    "response_type must be code or token",
-                ),
-                state.as_deref(),
-                &oauth.config.issuer,
-            ))
-        }
-        Ok(None) | Err(_) => {
-            return Err(redirect_error(
-                &redirect_uri,
-                ResponseType::Code,
-                OAuthError::invalid_request("response_type is missing or repeated"),
-                state.as_deref(),
-                &oauth.config.issuer,
-            ))
-        }
-    };
-    let fail = |e: OAuthError| {
-        redirect_error(
-            &redirect_uri,
+    let to_client = |response_type, error| {
+        AuthorizeError::Client(ClientError {
+            error,
+            redirect_uri: redirect_uri.clone(),
             response_type,
-            e,
-            state.as_deref(),
-            &oauth.config.issuer,
-        )
+            state: req.state.clone(),
+        })
     };
-    p.no_repeats().map_err(fail)?;
+    let response_type = req
+        .response_type
+        .map_err(|e| to_client(ResponseType::Code, e))?;
+    let fail = |e: OAuthError| to_client(response_type, e);
+    let details = req.details.map_err(fail)?;
     let allowed = match response_type {
         ResponseType::Code => client.allow_code,
         ResponseType::Token => client.allow_token,
@@ -119,15 +132,7 @@ pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, Authori
         )));
     }
 
-    let scopes = match p.get("scope").map_err(fail)? {
-        None => client.scopes.clone(),
-        Some(raw) => ScopeSet::parse(raw).map_err(|e| {
-            fail(OAuthError::invalid_scope(match e {
-                ScopeError::Unknown(s) => format!("unknown scope {s:?}"),
-                ScopeError::Malformed => "the scope parameter is malformed".into(),
-            }))
-        })?,
-    };
+    let scopes = details.scope.unwrap_or_else(|| client.scopes.clone());
     if !scopes.is_subset(&client.scopes) {
         return Err(fail(OAuthError::invalid_scope(
             "the app may not ask for some of these scopes",
@@ -138,33 +143,21 @@ pub async fn validate(oauth: &OAuth, p: &Params) -> Result<ValidRequest, Authori
             "the dashboard scope is reserved for Atrium",
         )));
     }
-
-    let code_challenge = match p.get("code_challenge").map_err(fail)? {
-        Some(challenge) => {
-            if response_type == ResponseType::Token {
-                return Err(fail(OAuthError::invalid_request(
-                    "PKCE applies to response_type=code only",
-                )));
-            }
-            pkce::check_challenge(challenge, p.get("code_challenge_method").map_err(fail)?)
-                .map_err(fail)?;
-            Some(challenge.to_string())
-        }
-        None if client.is_public() && response_type == ResponseType::Code => {
-            return Err(fail(OAuthError::invalid_request(
-                "public clients must use PKCE (code_challenge with S256)",
-            )))
-        }
-        None => None,
-    };
+    // RFC 9700 §2.1.1: public clients must use PKCE.
+    if details.code_challenge.is_none() && client.is_public() && response_type == ResponseType::Code
+    {
+        return Err(fail(OAuthError::invalid_request(
+            "public clients must use PKCE (code_challenge with S256)",
+        )));
+    }
 
     Ok(ValidRequest {
         client,
         response_type,
         redirect_uri,
         scopes,
-        state,
-        code_challenge,
+        state: req.state,
+        code_challenge: details.code_challenge,
     })
 }
 
@@ -187,8 +180,7 @@ pub async fn approve(
     company_id: Option<i64>,
 ) -> Result<Approval, OAuthError> {
     let at = now();
-    let mut url = Url::parse(&req.redirect_uri)
-        .map_err(|_| OAuthError::invalid_request("redirect_uri is not a URL"))?;
+    let mut url = req.redirect_uri.url().clone();
     let install = match company_id {
         Some(company) => {
             let recorded = oauth
@@ -289,49 +281,11 @@ fn uninstalled_meanwhile() -> OAuthError {
 
 /// The user refused: `access_denied` back to the client.
 pub fn deny(oauth: &OAuth, req: &ValidRequest) -> Url {
-    match redirect_error(
-        &req.redirect_uri,
-        req.response_type,
-        OAuthError::new(ErrorCode::AccessDenied, "the user refused the request"),
-        req.state.as_deref(),
-        &oauth.config.issuer,
-    ) {
-        AuthorizeError::Redirect(url) => url,
-        AuthorizeError::Page(_) => unreachable!("redirect_error always redirects or pages"),
+    ClientError {
+        error: OAuthError::new(ErrorCode::AccessDenied, "the user refused the request"),
+        redirect_uri: req.redirect_uri.clone(),
+        response_type: req.response_type,
+        state: req.state.clone(),
     }
-}
-
-/// An error response at the redirect URI: in the query for CODE, in the fragment for TOKEN.
-fn redirect_error(
-    redirect_uri: &str,
-    response_type: ResponseType,
-    err: OAuthError,
-    state: Option<&str>,
-    issuer: &str,
-) -> AuthorizeError {
-    let Ok(mut url) = Url::parse(redirect_uri) else {
-        return AuthorizeError::Page("The registered redirect_uri is not a URL.".into());
-    };
-    let pairs = [
-        Some(("error", err.error.as_str())),
-        Some(("error_description", err.description.as_ref())),
-        state.map(|s| ("state", s)),
-        Some(("iss", issuer)),
-    ];
-    match response_type {
-        ResponseType::Code => {
-            let mut q = url.query_pairs_mut();
-            for (k, v) in pairs.iter().flatten() {
-                q.append_pair(k, v);
-            }
-        }
-        ResponseType::Token => {
-            let mut f = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in pairs.iter().flatten() {
-                f.append_pair(k, v);
-            }
-            url.set_fragment(Some(&f.finish()));
-        }
-    }
-    AuthorizeError::Redirect(url)
+    .redirect(&oauth.config.issuer)
 }

@@ -1,14 +1,27 @@
-//! The OAuth 2.0 protocol logic, independent of the web framework: validating authorization
-//! requests and issuing codes or tokens ([`authorize`]), the token endpoint's grants, client
-//! authentication, revocation and introspection ([`token`]), PKCE ([`pkce`]).
+//! The OAuth 2.0 protocol logic, independent of the web framework.
 //!
+//! - [`request`]: raw parameters become typed requests here, once ([`request::AuthorizationRequest`],
+//!   [`request::TokenRequest`] with one variant per `grant_type`); [`params`] reads forms;
+//! - [`authorize`]: checking an authorization request and approving it (a code or a token,
+//!   and the install) — for the consent page and the dashboard's install API alike;
+//! - [`client_auth`]: who is calling the token, revocation and introspection endpoints;
+//! - [`grants`]: the token endpoint, one module per grant: [`grants::authorization_code`]
+//!   (code replay), [`grants::refresh_token`] (rotation and reuse), [`grants::client_credentials`];
+//! - [`revoke`] (RFC 7009), [`introspect`] (RFC 7662), [`pkce`] (RFC 7636), [`error`].
+//!
+//! Security decisions (a replayed code, a reused refresh token, a removed install) are made in
+//! the grant modules, with the RFC they follow; the store only offers primitives.
 //! Handlers in `routes/` are thin: they parse HTTP and call these functions.
 
 pub mod authorize;
+pub mod client_auth;
 pub mod error;
+pub mod grants;
+pub mod introspect;
 pub mod params;
 pub mod pkce;
-pub mod token;
+pub mod request;
+pub mod revoke;
 
 use std::sync::Arc;
 

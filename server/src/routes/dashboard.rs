@@ -20,8 +20,9 @@ use super::{json_body, with_auth, AppState, Auth};
 use crate::domain::now;
 use crate::domain::scope::ScopeSet;
 use crate::domain::text;
-use crate::oauth::authorize::{self, AuthorizeError, ResponseType};
+use crate::oauth::authorize::{self, AuthorizeError};
 use crate::oauth::params::Params;
+use crate::oauth::request::{AuthorizationFields, AuthorizationRequest};
 use crate::oauth::ErrorCode;
 use crate::store::{Client, Install, Role, User};
 
@@ -351,46 +352,25 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
             &format!("{} is installed from its install URL: open {url}", app.name),
         );
     }
-    // The same checks as /oauth2/authorize: build its parameters and validate them.
-    let response_type = req
-        .response_type
-        .clone()
-        .unwrap_or_else(|| if app.allow_code { "code" } else { "token" }.into());
-    let mut pairs: Vec<(&str, String)> = vec![
-        ("client_id", req.client_id.clone()),
-        ("response_type", response_type),
-    ];
-    for (k, v) in [
-        ("redirect_uri", &req.redirect_uri),
-        ("scope", &req.scope),
-        ("state", &req.state),
-        ("code_challenge", &req.code_challenge),
-        ("code_challenge_method", &req.code_challenge_method),
-    ] {
-        if let Some(v) = v {
-            pairs.push((k, v.clone()));
-        }
-    }
-    let encoded = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
-        .finish();
-    let valid = match authorize::validate(&state.oauth, &Params::parse(&encoded)).await {
+    // The same typed request, checks and approval as /oauth2/authorize.
+    let default_method = if app.allow_code { "code" } else { "token" };
+    let request = AuthorizationRequest::from_fields(AuthorizationFields {
+        client_id: &req.client_id,
+        response_type: Some(req.response_type.as_deref().unwrap_or(default_method)),
+        redirect_uri: req.redirect_uri.as_deref(),
+        scope: req.scope.as_deref(),
+        state: req.state.as_deref(),
+        code_challenge: req.code_challenge.as_deref(),
+        code_challenge_method: req.code_challenge_method.as_deref(),
+    });
+    let valid = match authorize::validate(&state.oauth, request).await {
         Ok(v) => v,
         Err(AuthorizeError::Page(msg)) => return bad_request(&msg),
-        Err(AuthorizeError::Redirect(url)) => {
-            let get = |name: &str| {
-                url.query_pairs()
-                    .chain(url::form_urlencoded::parse(
-                        url.fragment().unwrap_or("").as_bytes(),
-                    ))
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
+        Err(AuthorizeError::Client(e)) => {
             return respond::api_error(
                 StatusCode::BAD_REQUEST,
-                &get("error"),
-                &get("error_description"),
+                e.error.error.as_str(),
+                &e.error.description,
             );
         }
     };
@@ -403,11 +383,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
             ok(&InstallAnswer {
                 install: install_view(&install),
                 redirect_to: approval.redirect.to_string(),
-                method: match valid.response_type {
-                    ResponseType::Code => "code",
-                    ResponseType::Token => "token",
-                }
-                .into(),
+                method: valid.response_type.as_str().into(),
             })
         }
         // An owner uninstalled the app while this install was being approved.

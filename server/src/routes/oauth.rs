@@ -7,9 +7,10 @@ use warp::Filter;
 use super::respond::{self, Resp};
 use super::session::{self, csrf_ok, FormOrigin};
 use super::{form, html, raw_query, with_state, AppState};
-use crate::oauth::authorize::{self, AuthorizeError, ResponseType, ValidRequest};
+use crate::oauth::authorize::{self, AuthorizeError, ValidRequest};
 use crate::oauth::params::Params;
-use crate::oauth::{token, OAuthError};
+use crate::oauth::request::{AuthorizationRequest, TokenHandle, TokenRequest};
+use crate::oauth::{grants, introspect, revoke, OAuthError};
 use crate::store::Role;
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
@@ -80,11 +81,21 @@ fn server_error_page() -> Resp {
     )
 }
 
-fn authorize_failure(e: AuthorizeError) -> Resp {
+fn authorize_failure(state: &AppState, e: AuthorizeError) -> Resp {
     match e {
         AuthorizeError::Page(message) => error_page(&message),
-        AuthorizeError::Redirect(url) => respond::see_other(url.as_str()),
+        AuthorizeError::Client(e) => {
+            respond::see_other(e.redirect(&state.oauth.config.issuer).as_str())
+        }
     }
+}
+
+/// Parses and checks an authorization request from a query or form.
+async fn validate(state: &AppState, p: &Params) -> Result<ValidRequest, Resp> {
+    let req = AuthorizationRequest::parse(p).map_err(|e| error_page(&e.description))?;
+    authorize::validate(&state.oauth, req)
+        .await
+        .map_err(|e| authorize_failure(state, e))
 }
 
 /// Companies the user may install into: the ones they own.
@@ -108,9 +119,9 @@ fn needs_company(req: &ValidRequest) -> bool {
 
 async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> Resp {
     let p = Params::parse(&query);
-    let req = match authorize::validate(&state.oauth, &p).await {
+    let req = match validate(&state, &p).await {
         Ok(r) => r,
-        Err(e) => return authorize_failure(e),
+        Err(page) => return page,
     };
     let signed_in = match session::current(&state, sid.as_deref()).await {
         Ok(s) => s,
@@ -183,9 +194,9 @@ async fn authorize_post(
     if !csrf_ok(&signed_in.session.csrf, p.get("csrf").ok().flatten()) {
         return error_page("This consent form is not valid any more. Start again from the app.");
     }
-    let req = match authorize::validate(&state.oauth, &p).await {
+    let req = match validate(&state, &p).await {
         Ok(r) => r,
-        Err(e) => return authorize_failure(e),
+        Err(page) => return page,
     };
     match p.get("decision").ok().flatten() {
         Some("allow") => {}
@@ -213,7 +224,7 @@ async fn authorize_post(
         Ok(approval) => {
             tracing::info!(
                 client_id = %req.client.client_id,
-                method = if req.response_type == ResponseType::Code { "code" } else { "token" },
+                method = req.response_type.as_str(),
                 "authorization approved"
             );
             respond::see_other(approval.redirect.as_str())
@@ -268,7 +279,10 @@ async fn token_endpoint(
 ) -> Resp {
     let used_basic = authorization.is_some();
     let result = match form {
-        Ok(p) => token::exchange(&state.oauth, &p, authorization.as_deref()).await,
+        Ok(p) => match TokenRequest::parse(&p, authorization.as_deref()) {
+            Ok(req) => grants::exchange(&state.oauth, req).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {
@@ -284,7 +298,10 @@ async fn revoke_endpoint(
 ) -> Resp {
     let used_basic = authorization.is_some();
     let result = match form {
-        Ok(p) => token::revoke(&state.oauth, &p, authorization.as_deref()).await,
+        Ok(p) => match TokenHandle::parse(&p, authorization.as_deref()) {
+            Ok(req) => revoke::revoke(&state.oauth, req).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {
@@ -300,7 +317,10 @@ async fn introspect_endpoint(
 ) -> Resp {
     let used_basic = authorization.is_some();
     let result = match form {
-        Ok(p) => token::introspect(&state.oauth, &p, authorization.as_deref()).await,
+        Ok(p) => match TokenHandle::parse(&p, authorization.as_deref()) {
+            Ok(req) => introspect::introspect(&state.oauth, req).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {

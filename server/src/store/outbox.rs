@@ -1,141 +1,65 @@
-//! The notification outbox in SQLite: what is due, recording attempts, and the developer's
-//! view. Called by [`super::sqlite::SqliteStore`]; kept apart so the delivery rules read in
-//! one place.
+//! The outbox of install notifications (webhooks) and their delivery attempts.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use async_trait::async_trait;
 
-use super::{Delivery, StoreResult};
+use super::StoreResult;
 
-const SELECT: &str = "SELECT o.id, o.app_id, o.event_id, o.event_type, a.client_id,
-        a.webhook_version, o.url, o.body, o.attempts, o.created_at, o.failed_at IS NOT NULL,
-        o.last_error, o.next_attempt_at
-    FROM outbox o JOIN apps a ON a.id = o.app_id";
-
-fn from_row(r: &Row) -> rusqlite::Result<Delivery> {
-    let failed: bool = r.get(10)?;
-    Ok(Delivery {
-        id: r.get(0)?,
-        app_id: r.get(1)?,
-        event_id: r.get(2)?,
-        event_type: r.get(3)?,
-        client_id: r.get(4)?,
-        webhook_version: r.get(5)?,
-        url: r.get(6)?,
-        body: r.get(7)?,
-        attempts: r.get(8)?,
-        created_at: r.get(9)?,
-        failed,
-        last_error: r.get(11)?,
-        next_attempt_at: if failed { None } else { r.get(12)? },
-    })
+/// A notification in the outbox.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    /// The app it goes to: deliveries are capped, and share their fate, per app.
+    pub app_id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub client_id: String,
+    pub webhook_version: i64,
+    pub url: String,
+    pub body: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    /// Given up (no more attempts).
+    pub failed: bool,
+    /// The classified error of the last attempt.
+    pub last_error: Option<String>,
+    /// When the next attempt is due; `None` once given up.
+    pub next_attempt_at: Option<i64>,
 }
 
-/// Due events, earliest first, at most `per_app` of each app.
-pub(super) fn due(
-    c: &Connection,
-    at: i64,
-    limit: usize,
-    per_app: usize,
-) -> StoreResult<Vec<Delivery>> {
-    let mut st = c.prepare_cached(&format!(
-        "{SELECT} JOIN (
-            SELECT id, ROW_NUMBER() OVER (PARTITION BY app_id ORDER BY next_attempt_at, id) AS rn
-            FROM outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?1
-         ) d ON d.id = o.id
-         WHERE d.rn <= ?3 ORDER BY o.next_attempt_at, o.id LIMIT ?2"
-    ))?;
-    let rows = st.query_map(params![at, limit as i64, per_app as i64], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Due notifications, earliest first, at most `per_app` of any one app (so that one app's
+    /// backlog cannot fill the batch).
+    async fn due_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+        per_app: usize,
+    ) -> StoreResult<Vec<Delivery>>;
 
-/// Marks an event delivered and makes the app's other pending events due now: the endpoint
-/// answers again, so nothing should wait out a backoff that an outage built up.
-pub(super) fn done(c: &mut Connection, id: i64, at: i64) -> StoreResult<()> {
-    let tx = c.transaction()?;
-    tx.prepare_cached(
-        "UPDATE outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL
-         WHERE id = ?1",
-    )?
-    .execute(params![id, at])?;
-    tx.prepare_cached(
-        "UPDATE outbox SET next_attempt_at = ?2
-         WHERE app_id = (SELECT app_id FROM outbox WHERE id = ?1)
-           AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at > ?2",
-    )?
-    .execute(params![id, at])?;
-    tx.commit()?;
-    Ok(())
-}
+    /// Records a delivery, and makes the app's other pending notifications due at `now`: its
+    /// endpoint answers again, so nothing waits out a backoff an outage built up.
+    async fn delivery_done(&self, id: i64, now: i64) -> StoreResult<()>;
 
-/// Records a failed attempt. With a retry time, the app's other pending events that were due
-/// earlier are deferred to it (one probe per retry while an endpoint is down, not one per
-/// event); without one, the event is given up.
-pub(super) fn failed(
-    c: &mut Connection,
-    id: i64,
-    error: &str,
-    retry_at: Option<i64>,
-    at: i64,
-) -> StoreResult<()> {
-    let tx = c.transaction()?;
-    match retry_at {
-        Some(next) => {
-            tx.prepare_cached(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
-                 WHERE id = ?1",
-            )?
-            .execute(params![id, error, next])?;
-            tx.prepare_cached(
-                "UPDATE outbox SET next_attempt_at = ?2
-                 WHERE app_id = (SELECT app_id FROM outbox WHERE id = ?1) AND id != ?1
-                   AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at < ?2",
-            )?
-            .execute(params![id, next])?;
-        }
-        None => {
-            tx.prepare_cached(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, failed_at = ?3
-                 WHERE id = ?1",
-            )?
-            .execute(params![id, error, at])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
+    /// Records a failed attempt; `retry_at` None gives up on the delivery. A retry time also
+    /// defers the app's other pending notifications that were due earlier, so an endpoint
+    /// that is down gets one probe per retry rather than one per notification.
+    async fn delivery_attempt_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<i64>,
+    ) -> StoreResult<()>;
 
-/// An app's events that are not delivered (pending, retrying, or given up), newest first.
-pub(super) fn undelivered(c: &Connection, app_id: i64, limit: usize) -> StoreResult<Vec<Delivery>> {
-    let mut st = c.prepare_cached(&format!(
-        "{SELECT} WHERE o.app_id = ?1 AND o.delivered_at IS NULL ORDER BY o.id DESC LIMIT ?2"
-    ))?;
-    let rows = st.query_map(params![app_id, limit as i64], from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
+    /// An app's notifications not delivered yet (pending, retrying, given up), newest first.
+    async fn undelivered(&self, app_id: i64, limit: usize) -> StoreResult<Vec<Delivery>>;
 
-/// Makes one undelivered event of an app due now, reviving it if it had been given up.
-/// `None` when the app has no such undelivered event.
-pub(super) fn retry_now(
-    c: &mut Connection,
-    app_id: i64,
-    event_id: &str,
-    at: i64,
-) -> StoreResult<Option<Delivery>> {
-    let tx = c.transaction()?;
-    let changed = tx
-        .prepare_cached(
-            "UPDATE outbox SET next_attempt_at = ?3, failed_at = NULL
-             WHERE app_id = ?1 AND event_id = ?2 AND delivered_at IS NULL",
-        )?
-        .execute(params![app_id, event_id, at])?;
-    let found = if changed == 1 {
-        tx.prepare_cached(&format!("{SELECT} WHERE o.event_id = ?1"))?
-            .query_row([event_id], from_row)
-            .optional()?
-    } else {
-        None
-    };
-    tx.commit()?;
-    Ok(found)
+    /// Makes an undelivered notification of the app due at `now` (reviving one given up);
+    /// `None` if the app has no undelivered notification with that event id.
+    async fn retry_delivery(
+        &self,
+        app_id: i64,
+        event_id: &str,
+        now: i64,
+    ) -> StoreResult<Option<Delivery>>;
 }
