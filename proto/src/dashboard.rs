@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{InstallState, OAuthMethod, ResponseType, Role};
+
 /// A scope with the words shown on consent screens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeView {
@@ -18,8 +20,8 @@ pub struct CatalogApp {
     pub description: String,
     pub developer: Option<String>,
     pub scopes: Vec<ScopeView>,
-    /// `code`, `token` or both.
-    pub methods: Vec<String>,
+    /// The response types the app may be installed with.
+    pub methods: Vec<ResponseType>,
     pub has_ui: bool,
     /// Installed through the app's own install URL: the dashboard opens it and the app starts
     /// the authorization request (with its own PKCE and state).
@@ -35,12 +37,12 @@ pub struct Me {
     pub email: Option<String>,
 }
 
-/// A company and the user's role in it (`owner` or `member`).
+/// A company and the user's role in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompanyView {
     pub id: i64,
     pub name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,14 +54,15 @@ pub struct NewCompany {
 pub struct MemberView {
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// An owner invites a user, by username, to join their company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewInvitation {
     pub username: String,
-    /// `member` (default) or `owner`; owner rights start only when the invitee accepts.
+    /// A [`Role`]'s word: `member` (default) or `owner`; owner rights start only when the
+    /// invitee accepts. A string, so the server answers an unknown role with its own error.
     #[serde(default)]
     pub role: Option<String>,
 }
@@ -81,8 +84,7 @@ pub struct InvitationView {
     pub company_name: String,
     /// The invitee, as the owner typed it.
     pub username: String,
-    /// `member` or `owner`.
-    pub role: String,
+    pub role: Role,
     pub invited_by: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -96,8 +98,7 @@ pub struct InstallView {
     pub app_name: String,
     pub company_id: i64,
     pub scopes: Vec<String>,
-    /// `active` or `uninstalled`.
-    pub state: String,
+    pub state: InstallState,
     pub installed_by: Option<String>,
     pub has_ui: bool,
     pub created_at: i64,
@@ -142,7 +143,7 @@ pub struct InstallAnswer {
     pub install: InstallView,
     /// The app's redirect URI with the code (CODE) or the token in the fragment (TOKEN).
     pub redirect_to: String,
-    pub method: String,
+    pub method: ResponseType,
 }
 
 /// An app to open: its UI URL carrying a short-lived signed launch token.
@@ -165,7 +166,8 @@ pub struct NewApp {
     pub webhook_url: Option<String>,
     /// Space-separated scopes the app may ask for.
     pub scopes: String,
-    /// `code`, `token` or `both`.
+    /// An [`OAuthMethod`]'s word: `code`, `token` or `both`. A string, so the server answers
+    /// an unknown method with its own error.
     pub method: String,
     /// A public client (no secret, PKCE required).
     #[serde(default)]
@@ -211,7 +213,7 @@ pub struct AppView {
     pub iframe_url: Option<String>,
     pub webhook_url: Option<String>,
     pub scopes: String,
-    pub method: String,
+    pub method: OAuthMethod,
     pub public: bool,
     /// `web` or `native`.
     #[serde(default)]
@@ -288,4 +290,27 @@ pub enum DeliveryState {
     Retrying,
     /// Given up after about a day of failures; "retry now" tries once more.
     Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The enums of a view read and write the same JSON as the strings they replaced.
+    #[test]
+    fn views_carry_their_words_as_before() {
+        let company: CompanyView =
+            serde_json::from_value(json!({"id": 1, "name": "Acme", "role": "owner"})).unwrap();
+        assert_eq!(company.role, Role::Owner);
+        assert_eq!(serde_json::to_value(&company).unwrap()["role"], "owner");
+        let install = json!({
+            "id": 2, "client_id": "c", "app_name": "A", "company_id": 1, "scopes": [],
+            "state": "uninstalled", "installed_by": null, "has_ui": false,
+            "created_at": 0, "updated_at": 0,
+        });
+        let view: InstallView = serde_json::from_value(install.clone()).unwrap();
+        assert_eq!(view.state, InstallState::Uninstalled);
+        assert_eq!(serde_json::to_value(&view).unwrap(), install);
+    }
 }

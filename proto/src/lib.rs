@@ -1,7 +1,17 @@
-//! Wire types shared by the Atrium server, the desktop shell and the Yew UI.
+//! # atrium-proto
 //!
-//! This crate is the only code the three share. It holds plain serde types and no I/O, so it
-//! builds for `wasm32-unknown-unknown` as well as for the host.
+//! The contract between Atrium's crates: the only code the server, the desktop shell and the
+//! Yew UI share. It holds plain serde types and no I/O, so it builds for
+//! `wasm32-unknown-unknown` as well as for the host.
+//!
+//! - [`dashboard`]: the bodies of the first-party API (`/api/dashboard/...`,
+//!   `/api/developer/...`), as the server sends them and the shell reads them;
+//! - [`kinds`]: the closed sets of words in those bodies (role, install state, OAuth method,
+//!   response type) as enums, with their JSON pinned by tests;
+//! - [`paths`]: every path of the HTTP API, templates and builders;
+//! - [`ipc`]: between the shell and the UI: one type per Tauri command and per event, and the
+//!   shell's error;
+//! - here: the health check.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +44,11 @@ pub enum HealthState {
 }
 
 pub mod dashboard;
+pub mod ipc;
+pub mod kinds;
+pub mod paths;
+
+pub use kinds::{InstallState, OAuthMethod, ResponseType, Role, UnknownWord};
 
 #[cfg(test)]
 mod tests {

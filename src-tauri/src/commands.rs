@@ -1,19 +1,17 @@
-//! Tauri commands: the UI's only way to reach the server. Each is a few lines over [`Shell`].
+//! Tauri commands: the UI's only way to reach the server. Each takes its arguments as the
+//! command's type in [`atrium_proto::ipc`] and answers that type's `Output`; each is a few
+//! lines over the typed API client ([`crate::api`]) or the [`Shell`]. No URL is written here.
 
-use atrium_proto::dashboard::{
-    AppCreated, AppPatch, AppView, CatalogApp, CompanyView, ConsentView, DeliveryView,
-    InstallRequest, InstallView, InvitationSent, InvitationView, LaunchView, Me, MemberView,
-    NewApp, NewCompany, NewInvitation, Page, SecretRotated,
-};
-use atrium_proto::{Health, HealthState, ServerStatus};
-use reqwest::Method;
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use atrium_proto::dashboard::InstallRequest;
+use atrium_proto::ipc::{self, Command, SessionChanged};
+use atrium_proto::HealthState;
+use tauri::{AppHandle, Runtime, State};
 
-use crate::error::{from_http, Error};
-use crate::shell::{Fetched, Shell};
+use crate::error::Error;
+use crate::shell::Shell;
 
-type Res<T> = Result<T, Error>;
+/// What command `C` answers.
+type Out<C> = Result<<C as Command>::Output, Error>;
 
 /// When the shell started, to tell how long the dashboard took to appear.
 pub struct Startup {
@@ -34,39 +32,22 @@ impl Startup {
 /// time. Logged once, with the time since start: the startup figure `cargo xtask bench`
 /// reads, and a clue for anyone wondering why the app starts slowly.
 #[tauri::command]
-pub fn dashboard_shown(startup: State<'_, Startup>) {
+pub fn dashboard_shown(startup: State<'_, Startup>, args: ipc::DashboardShown) {
     use std::sync::atomic::Ordering;
+    let ipc::DashboardShown {} = args;
     if !startup.shown.swap(true, Ordering::Relaxed) {
         let ms = startup.at.elapsed().as_millis() as u64;
         tracing::info!(since_start_ms = ms, "dashboard shown");
     }
 }
 
-/// The configured server and whether it answers its health check.
 #[tauri::command]
-pub async fn server_status(shell: State<'_, Shell>) -> Res<ServerStatus> {
-    let url = shell.server_url();
-    let probe = async {
-        let res = shell
-            .http()
-            .get(
-                url.join("healthz")
-                    .map_err(|e| Error::Internal(e.to_string()))?,
-            )
-            .send()
-            .await
-            .map_err(from_http)?;
-        if !res.status().is_success() {
-            return Err(Error::Offline(format!(
-                "the server answered {}",
-                res.status()
-            )));
-        }
-        res.json::<Health>()
-            .await
-            .map_err(|_| Error::Offline("the answer is not an Atrium health report".into()))
-    };
-    let health = match probe.await {
+pub async fn server_status(
+    shell: State<'_, Shell>,
+    args: ipc::ServerStatus,
+) -> Out<ipc::ServerStatus> {
+    let ipc::ServerStatus {} = args;
+    let health = match shell.api().health().await {
         Ok(h) if h.status == "ok" => HealthState::Healthy { version: h.version },
         Ok(h) => HealthState::Unreachable {
             reason: format!("the server reports status {:?}", h.status),
@@ -76,28 +57,21 @@ pub async fn server_status(shell: State<'_, Shell>) -> Res<ServerStatus> {
             reason: e.to_string(),
         },
     };
-    Ok(ServerStatus {
-        url: url.as_str().trim_end_matches('/').to_string(),
+    Ok(atrium_proto::ServerStatus {
+        url: shell.server_url_text(),
         health,
     })
 }
 
-/// Whether a user is signed in, and to which server.
-#[derive(Debug, Clone, Serialize)]
-pub struct SessionState {
-    pub signed_in: bool,
-    pub server_url: String,
-}
-
 #[tauri::command]
-pub async fn session_state(shell: State<'_, Shell>) -> Res<SessionState> {
-    Ok(SessionState {
+pub async fn session_state(
+    shell: State<'_, Shell>,
+    args: ipc::SessionState,
+) -> Out<ipc::SessionState> {
+    let ipc::SessionState {} = args;
+    Ok(ipc::SessionInfo {
         signed_in: shell.signed_in().await,
-        server_url: shell
-            .server_url()
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
+        server_url: shell.server_url_text(),
     })
 }
 
@@ -105,216 +79,139 @@ pub async fn session_state(shell: State<'_, Shell>) -> Res<SessionState> {
 pub async fn set_server_url<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
-    url: String,
-) -> Res<String> {
-    let url = shell.set_server_url(&url).await?;
-    let _ = app.emit("session-changed", false);
-    Ok(url.as_str().trim_end_matches('/').to_string())
+    args: ipc::SetServerUrl,
+) -> Out<ipc::SetServerUrl> {
+    shell.set_server_url(&args.url).await?;
+    crate::emit(&app, SessionChanged { signed_in: false });
+    Ok(shell.server_url_text())
 }
 
 /// Opens the system browser at the server's sign-in page; the answer comes back as a deep
 /// link. Returns the URL, for the UI to show if no browser opens.
 #[tauri::command]
-pub async fn sign_in(shell: State<'_, Shell>) -> Res<String> {
+pub async fn sign_in(shell: State<'_, Shell>, args: ipc::SignIn) -> Out<ipc::SignIn> {
+    let ipc::SignIn {} = args;
     let url = shell.begin_sign_in()?;
     crate::browser::open(url.as_str())?;
     Ok(url.to_string())
 }
 
 #[tauri::command]
-pub async fn sign_out<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> Res<()> {
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    args: ipc::SignOut,
+) -> Out<ipc::SignOut> {
+    let ipc::SignOut {} = args;
     shell.sign_out().await;
-    let _ = app.emit("session-changed", false);
+    crate::emit(&app, SessionChanged { signed_in: false });
     Ok(())
 }
 
 #[tauri::command]
-pub async fn me(shell: State<'_, Shell>) -> Res<Fetched<Me>> {
-    shell.fetch("api/dashboard/me").await
+pub async fn me(shell: State<'_, Shell>, args: ipc::Me) -> Out<ipc::Me> {
+    let ipc::Me {} = args;
+    shell.api().me().await
 }
 
-/// `path` asking for the page after `cursor` (the first page without one). Each page is
-/// cached on its own, so the offline view shows the pages the user had loaded.
-fn paged(path: &str, cursor: Option<&str>) -> String {
-    match cursor.filter(|c| !c.is_empty()) {
-        Some(c) => format!("{path}?cursor={}", urlencode(c)),
-        None => path.to_string(),
-    }
-}
-
-/// A page of the catalog; `cursor` is the previous page's `next_cursor`.
 #[tauri::command]
-pub async fn catalog(
+pub async fn catalog(shell: State<'_, Shell>, args: ipc::Catalog) -> Out<ipc::Catalog> {
+    shell.api().catalog(args.cursor.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn companies(shell: State<'_, Shell>, args: ipc::Companies) -> Out<ipc::Companies> {
+    shell.api().companies(args.cursor.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn create_company(
     shell: State<'_, Shell>,
-    cursor: Option<String>,
-) -> Res<Fetched<Page<CatalogApp>>> {
-    shell
-        .fetch(&paged("api/dashboard/catalog", cursor.as_deref()))
-        .await
-}
-
-#[tauri::command]
-pub async fn companies(
-    shell: State<'_, Shell>,
-    cursor: Option<String>,
-) -> Res<Fetched<Page<CompanyView>>> {
-    shell
-        .fetch(&paged("api/dashboard/companies", cursor.as_deref()))
-        .await
-}
-
-#[tauri::command]
-pub async fn create_company(shell: State<'_, Shell>, name: String) -> Res<CompanyView> {
-    shell
-        .call(
-            Method::POST,
-            "api/dashboard/companies",
-            Some(&NewCompany { name }),
-        )
-        .await
+    args: ipc::CreateCompany,
+) -> Out<ipc::CreateCompany> {
+    shell.api().create_company(args.name).await
 }
 
 #[tauri::command]
 pub async fn company_members(
     shell: State<'_, Shell>,
-    company_id: i64,
-    cursor: Option<String>,
-) -> Res<Fetched<Page<MemberView>>> {
-    shell
-        .fetch(&paged(
-            &format!("api/dashboard/companies/{company_id}/members"),
-            cursor.as_deref(),
-        ))
-        .await
+    args: ipc::CompanyMembers,
+) -> Out<ipc::CompanyMembers> {
+    let cursor = args.cursor.as_deref();
+    shell.api().company_members(args.company_id, cursor).await
 }
 
-/// Invites a user by username into a company (owners). The answer is the same whether or not
-/// the user exists; they join only when they accept.
 #[tauri::command]
 pub async fn invite_member(
     shell: State<'_, Shell>,
-    company_id: i64,
-    username: String,
-    role: String,
-) -> Res<InvitationSent> {
-    shell
-        .call(
-            Method::POST,
-            &format!("api/dashboard/companies/{company_id}/invitations"),
-            Some(&NewInvitation {
-                username,
-                role: Some(role),
-            }),
-        )
-        .await
+    args: ipc::InviteMember,
+) -> Out<ipc::InviteMember> {
+    let ipc::InviteMember {
+        company_id,
+        username,
+        role,
+    } = args;
+    shell.api().invite(company_id, username, role).await
 }
 
-/// A company's pending invitations (owners).
 #[tauri::command]
 pub async fn company_invitations(
     shell: State<'_, Shell>,
-    company_id: i64,
-) -> Res<Vec<InvitationView>> {
-    shell
-        .call::<(), _>(
-            Method::GET,
-            &format!("api/dashboard/companies/{company_id}/invitations"),
-            None,
-        )
-        .await
+    args: ipc::CompanyInvitations,
+) -> Out<ipc::CompanyInvitations> {
+    shell.api().company_invitations(args.company_id).await
 }
 
 #[tauri::command]
 pub async fn revoke_invitation(
     shell: State<'_, Shell>,
-    company_id: i64,
-    invitation_id: i64,
-) -> Res<()> {
-    shell
-        .call::<(), serde_json::Value>(
-            Method::DELETE,
-            &format!("api/dashboard/companies/{company_id}/invitations/{invitation_id}"),
-            None,
-        )
-        .await
-        .map(|_| ())
-}
-
-/// The signed-in user's pending invitations.
-#[tauri::command]
-pub async fn my_invitations(shell: State<'_, Shell>) -> Res<Vec<InvitationView>> {
-    shell
-        .call::<(), _>(Method::GET, "api/dashboard/invitations", None)
-        .await
-}
-
-/// Accepts an invitation: answers the company joined, with the role now held.
-#[tauri::command]
-pub async fn accept_invitation(shell: State<'_, Shell>, invitation_id: i64) -> Res<CompanyView> {
-    shell
-        .call::<(), _>(
-            Method::POST,
-            &format!("api/dashboard/invitations/{invitation_id}/accept"),
-            None,
-        )
+    args: ipc::RevokeInvitation,
+) -> Out<ipc::RevokeInvitation> {
+    let api = shell.api();
+    api.revoke_invitation(args.company_id, args.invitation_id)
         .await
 }
 
 #[tauri::command]
-pub async fn decline_invitation(shell: State<'_, Shell>, invitation_id: i64) -> Res<()> {
-    shell
-        .call::<(), serde_json::Value>(
-            Method::POST,
-            &format!("api/dashboard/invitations/{invitation_id}/decline"),
-            None,
-        )
-        .await
-        .map(|_| ())
+pub async fn my_invitations(
+    shell: State<'_, Shell>,
+    args: ipc::MyInvitations,
+) -> Out<ipc::MyInvitations> {
+    let ipc::MyInvitations {} = args;
+    shell.api().my_invitations().await
 }
 
-/// Leaves a company (refused for its last owner).
 #[tauri::command]
-pub async fn leave_company(shell: State<'_, Shell>, company_id: i64) -> Res<()> {
-    shell
-        .call::<(), serde_json::Value>(
-            Method::DELETE,
-            &format!("api/dashboard/companies/{company_id}/membership"),
-            None,
-        )
-        .await
-        .map(|_| ())
+pub async fn accept_invitation(
+    shell: State<'_, Shell>,
+    args: ipc::AcceptInvitation,
+) -> Out<ipc::AcceptInvitation> {
+    shell.api().accept_invitation(args.invitation_id).await
+}
+
+#[tauri::command]
+pub async fn decline_invitation(
+    shell: State<'_, Shell>,
+    args: ipc::DeclineInvitation,
+) -> Out<ipc::DeclineInvitation> {
+    shell.api().decline_invitation(args.invitation_id).await
+}
+
+#[tauri::command]
+pub async fn leave_company(
+    shell: State<'_, Shell>,
+    args: ipc::LeaveCompany,
+) -> Out<ipc::LeaveCompany> {
+    shell.api().leave_company(args.company_id).await
 }
 
 #[tauri::command]
 pub async fn company_installs(
     shell: State<'_, Shell>,
-    company_id: i64,
-    cursor: Option<String>,
-) -> Res<Fetched<Page<InstallView>>> {
-    shell
-        .fetch(&paged(
-            &format!("api/dashboard/companies/{company_id}/installs"),
-            cursor.as_deref(),
-        ))
-        .await
-}
-
-#[tauri::command]
-pub async fn consent(
-    shell: State<'_, Shell>,
-    client_id: String,
-    company_id: i64,
-) -> Res<ConsentView> {
-    shell
-        .call::<(), _>(
-            Method::GET,
-            &format!(
-                "api/dashboard/apps/{}/consent?company_id={company_id}",
-                urlencode(&client_id)
-            ),
-            None,
-        )
-        .await
+    args: ipc::CompanyInstalls,
+) -> Out<ipc::CompanyInstalls> {
+    let cursor = args.cursor.as_deref();
+    shell.api().company_installs(args.company_id, cursor).await
 }
 
 /// An app with an install URL asks for consent itself: open that URL (as the server lists it,
@@ -324,10 +221,12 @@ pub async fn consent(
 #[tauri::command]
 pub async fn install_via_url(
     shell: State<'_, Shell>,
-    client_id: String,
-    company_id: i64,
-) -> Res<()> {
-    let view = consent(shell.clone(), client_id, company_id).await?;
+    args: ipc::InstallViaUrl,
+) -> Out<ipc::InstallViaUrl> {
+    let view = shell
+        .api()
+        .consent(&args.client_id, args.company_id)
+        .await?;
     let Some(raw) = view.app.install_url else {
         return Err(Error::Invalid(format!(
             "{} has no install URL; install it from the catalog",
@@ -337,7 +236,7 @@ pub async fn install_via_url(
     let mut url = url::Url::parse(&raw)
         .map_err(|e| Error::Server(format!("the app's install URL is not a URL: {e}")))?;
     url.query_pairs_mut()
-        .append_pair("iss", shell.server_url().as_str().trim_end_matches('/'));
+        .append_pair("iss", &shell.server_url_text());
     crate::browser::open(url.as_str())
 }
 
@@ -347,145 +246,81 @@ pub async fn install_via_url(
 pub async fn install_app<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
-    client_id: String,
-    company_id: i64,
-) -> Res<InstallView> {
+    args: ipc::InstallApp,
+) -> Out<ipc::InstallApp> {
     let state = crate::browser::random_state();
-    let answer: atrium_proto::dashboard::InstallAnswer = shell
-        .call(
-            Method::POST,
-            "api/dashboard/installs",
-            Some(&InstallRequest {
-                client_id,
-                company_id,
-                state: Some(state.clone()),
-                ..InstallRequest::default()
-            }),
-        )
-        .await?;
+    let request = InstallRequest {
+        client_id: args.client_id,
+        company_id: args.company_id,
+        state: Some(state.clone()),
+        ..InstallRequest::default()
+    };
+    let answer = shell.api().install(&request).await?;
     crate::windows::open_redirect(&app, &answer.redirect_to, answer.install.id, state)?;
     Ok(answer.install)
 }
 
 #[tauri::command]
-pub async fn get_install(shell: State<'_, Shell>, install_id: i64) -> Res<InstallView> {
-    shell
-        .call::<(), _>(
-            Method::GET,
-            &format!("api/dashboard/installs/{install_id}"),
-            None,
-        )
-        .await
+pub async fn get_install(shell: State<'_, Shell>, args: ipc::GetInstall) -> Out<ipc::GetInstall> {
+    shell.api().get_install(args.install_id).await
 }
 
 #[tauri::command]
-pub async fn uninstall(shell: State<'_, Shell>, install_id: i64) -> Res<InstallView> {
-    shell
-        .call::<(), _>(
-            Method::DELETE,
-            &format!("api/dashboard/installs/{install_id}"),
-            None,
-        )
-        .await
+pub async fn uninstall(shell: State<'_, Shell>, args: ipc::Uninstall) -> Out<ipc::Uninstall> {
+    shell.api().uninstall(args.install_id).await
 }
 
 #[tauri::command]
-pub async fn launch(shell: State<'_, Shell>, install_id: i64) -> Res<LaunchView> {
-    shell
-        .call::<(), _>(
-            Method::POST,
-            &format!("api/dashboard/installs/{install_id}/launch"),
-            None,
-        )
-        .await
+pub async fn launch(shell: State<'_, Shell>, args: ipc::Launch) -> Out<ipc::Launch> {
+    shell.api().launch(args.install_id).await
 }
 
 #[tauri::command]
-pub async fn dev_apps(
+pub async fn dev_apps(shell: State<'_, Shell>, args: ipc::DevApps) -> Out<ipc::DevApps> {
+    shell.api().dev_apps(args.cursor.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn dev_register(
     shell: State<'_, Shell>,
-    cursor: Option<String>,
-) -> Res<Fetched<Page<AppView>>> {
-    shell
-        .fetch(&paged("api/developer/apps", cursor.as_deref()))
-        .await
+    args: ipc::DevRegister,
+) -> Out<ipc::DevRegister> {
+    shell.api().dev_register(&args.app).await
 }
 
 #[tauri::command]
-pub async fn dev_register(shell: State<'_, Shell>, app: NewApp) -> Res<AppCreated> {
-    shell
-        .call(Method::POST, "api/developer/apps", Some(&app))
-        .await
+pub async fn dev_update(shell: State<'_, Shell>, args: ipc::DevUpdate) -> Out<ipc::DevUpdate> {
+    shell.api().dev_update(&args.client_id, &args.patch).await
 }
 
 #[tauri::command]
-pub async fn dev_update(
+pub async fn dev_rotate_secret(
     shell: State<'_, Shell>,
-    client_id: String,
-    patch: AppPatch,
-) -> Res<AppView> {
-    shell
-        .call(
-            Method::PATCH,
-            &format!("api/developer/apps/{}", urlencode(&client_id)),
-            Some(&patch),
-        )
-        .await
+    args: ipc::DevRotateSecret,
+) -> Out<ipc::DevRotateSecret> {
+    shell.api().dev_rotate_secret(&args.client_id).await
 }
 
 #[tauri::command]
-pub async fn dev_rotate_secret(shell: State<'_, Shell>, client_id: String) -> Res<SecretRotated> {
-    shell
-        .call::<(), _>(
-            Method::POST,
-            &format!("api/developer/apps/{}/secret", urlencode(&client_id)),
-            None,
-        )
-        .await
+pub async fn dev_delete(shell: State<'_, Shell>, args: ipc::DevDelete) -> Out<ipc::DevDelete> {
+    shell.api().dev_delete(&args.client_id).await
 }
 
 #[tauri::command]
-pub async fn dev_delete(shell: State<'_, Shell>, client_id: String) -> Res<()> {
-    shell
-        .call::<(), serde_json::Value>(
-            Method::DELETE,
-            &format!("api/developer/apps/{}", urlencode(&client_id)),
-            None,
-        )
-        .await
-        .map(|_| ())
-}
-
-#[tauri::command]
-pub async fn dev_deliveries(shell: State<'_, Shell>, client_id: String) -> Res<Vec<DeliveryView>> {
-    shell
-        .call::<(), _>(
-            Method::GET,
-            &format!("api/developer/apps/{}/deliveries", urlencode(&client_id)),
-            None,
-        )
-        .await
+pub async fn dev_deliveries(
+    shell: State<'_, Shell>,
+    args: ipc::DevDeliveries,
+) -> Out<ipc::DevDeliveries> {
+    shell.api().dev_deliveries(&args.client_id).await
 }
 
 /// Makes an undelivered notification due now; the server answers it as it now stands.
 #[tauri::command]
 pub async fn dev_retry_delivery(
     shell: State<'_, Shell>,
-    client_id: String,
-    event_id: String,
-) -> Res<DeliveryView> {
-    shell
-        .call::<(), _>(
-            Method::POST,
-            &format!(
-                "api/developer/apps/{}/deliveries/{}/retry",
-                urlencode(&client_id),
-                urlencode(&event_id)
-            ),
-            None,
-        )
+    args: ipc::DevRetryDelivery,
+) -> Out<ipc::DevRetryDelivery> {
+    let api = shell.api();
+    api.dev_retry_delivery(&args.client_id, &args.event_id)
         .await
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

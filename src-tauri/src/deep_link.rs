@@ -7,17 +7,13 @@
 //!   finished its side. It is a hint only — any local program can open such a link — so the UI
 //!   re-reads the install from the server before it shows or opens anything.
 
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use atrium_proto::ipc::{InstallComplete, SessionChanged, SignInFailed};
+use tauri::{AppHandle, Manager, Runtime};
 use url::Url;
 
+use crate::emit;
 use crate::shell::Shell;
 use crate::windows::PendingInstall;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct InstallComplete {
-    pub install_id: i64,
-}
 
 pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
     if url.scheme() != "atrium" {
@@ -32,11 +28,12 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
                 let shell = app.state::<Shell>();
                 match shell.complete_sign_in(&url).await {
                     Ok(()) => {
-                        let _ = app.emit("session-changed", true);
+                        emit(&app, SessionChanged { signed_in: true });
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "sign-in failed");
-                        let _ = app.emit("sign-in-failed", e.to_string());
+                        let message = e.to_string();
+                        emit(&app, SignInFailed { message });
                     }
                 }
                 if let Some(w) = app.get_webview_window("main") {
@@ -54,7 +51,7 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
                 .and_then(|p| p.0.lock().unwrap_or_else(|e| e.into_inner()).clone());
             match pending {
                 Some((install_id, expected)) if state.as_deref() == Some(expected.as_str()) => {
-                    let _ = app.emit("install-complete", InstallComplete { install_id });
+                    emit(app, InstallComplete { install_id });
                 }
                 _ => tracing::warn!(
                     "ignoring an install-complete link that matches no pending install"

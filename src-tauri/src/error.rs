@@ -1,7 +1,8 @@
-//! The error type of shell commands. It reaches the UI as `{"kind": ..., "message": ...}`:
-//! `kind` lets the UI choose a way out (sign in again, retry, fix the input), `message` is shown.
+//! The error type of shell commands. It reaches the UI as [`ShellError`] (`{"kind": ...,
+//! "message": ...}`): `kind` lets the UI choose a way out (sign in again, retry, fix the input),
+//! `message` is shown.
 
-use serde::ser::SerializeStruct;
+use atrium_proto::ipc::{ErrorKind, ShellError};
 use serde::{Serialize, Serializer};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,24 +22,30 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::NotSignedIn => "not_signed_in",
-            Error::SessionExpired => "session_expired",
-            Error::Offline(_) => "offline",
-            Error::Server(_) => "server",
-            Error::Invalid(_) => "invalid",
-            Error::Internal(_) => "internal",
+            Error::NotSignedIn => ErrorKind::NotSignedIn,
+            Error::SessionExpired => ErrorKind::SessionExpired,
+            Error::Offline(_) => ErrorKind::Offline,
+            Error::Server(_) => ErrorKind::Server,
+            Error::Invalid(_) => ErrorKind::Invalid,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+impl From<&Error> for ShellError {
+    fn from(e: &Error) -> ShellError {
+        ShellError {
+            kind: e.kind(),
+            message: e.to_string(),
         }
     }
 }
 
 impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Error", 2)?;
-        s.serialize_field("kind", self.kind())?;
-        s.serialize_field("message", &self.to_string())?;
-        s.end()
+        ShellError::from(self).serialize(serializer)
     }
 }
 

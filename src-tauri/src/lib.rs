@@ -1,11 +1,21 @@
 //! # atrium-desktop
 //!
 //! The Tauri 2 shell of the Atrium dashboard. It owns everything that must not live in a webview:
-//! the server connection and the user's tokens ([`shell`]), the files it keeps ([`store`]), the
-//! window where an app's install redirect runs ([`windows`]) and `atrium://` deep links
-//! ([`deep_link`]). The Yew UI calls it through the commands in [`commands`] and listens to the
-//! events `session-changed`, `sign-in-failed` and `install-complete`.
+//!
+//! - [`shell`]: the server connection, sign-in (RFC 8252: system browser, PKCE, deep-link
+//!   callback) and the user's tokens, refreshed silently;
+//! - [`api`]: the typed client of the server's HTTP API (every URL path comes from
+//!   `atrium_proto::paths`);
+//! - [`commands`]: the Tauri commands the UI invokes, one per type of `atrium_proto::ipc`,
+//!   registered by [`with_commands`], which checks at compile time that each is named as the UI
+//!   calls it;
+//! - [`deep_link`]: where the desktop handles `atrium://` links (sign-in callback, install
+//!   complete), which emit the events of `atrium_proto::ipc` to the UI;
+//! - [`windows`]: the window where an app's install redirect runs;
+//! - [`store`]: the files it keeps (session, settings, offline cache); [`config`],
+//!   [`browser`], [`error`] (the commands' error, sent as `ipc::ShellError`).
 
+pub mod api;
 pub mod browser;
 pub mod commands;
 pub mod config;
@@ -15,6 +25,7 @@ pub mod shell;
 pub mod store;
 pub mod windows;
 
+use atrium_proto::ipc::{self, Command, Event};
 use tauri::{Manager, Runtime};
 
 pub use config::ShellConfig;
@@ -57,40 +68,81 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
     builder
         .manage(commands::Startup::now())
         .manage(windows::PendingInstall::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::server_status,
-            commands::session_state,
-            commands::set_server_url,
-            commands::sign_in,
-            commands::sign_out,
-            commands::me,
-            commands::catalog,
-            commands::companies,
-            commands::create_company,
-            commands::company_members,
-            commands::invite_member,
-            commands::company_invitations,
-            commands::revoke_invitation,
-            commands::my_invitations,
-            commands::accept_invitation,
-            commands::decline_invitation,
-            commands::leave_company,
-            commands::company_installs,
-            commands::consent,
-            commands::install_app,
-            commands::install_via_url,
-            commands::get_install,
-            commands::uninstall,
-            commands::launch,
-            commands::dev_apps,
-            commands::dev_register,
-            commands::dev_update,
-            commands::dev_rotate_secret,
-            commands::dev_delete,
-            commands::dev_deliveries,
-            commands::dev_retry_delivery,
-            commands::dashboard_shown,
-        ])
+        .invoke_handler(handlers!(
+            DashboardShown => dashboard_shown,
+            ServerStatus => server_status,
+            SessionState => session_state,
+            SetServerUrl => set_server_url,
+            SignIn => sign_in,
+            SignOut => sign_out,
+            Me => me,
+            Catalog => catalog,
+            Companies => companies,
+            CreateCompany => create_company,
+            CompanyMembers => company_members,
+            InviteMember => invite_member,
+            CompanyInvitations => company_invitations,
+            RevokeInvitation => revoke_invitation,
+            MyInvitations => my_invitations,
+            AcceptInvitation => accept_invitation,
+            DeclineInvitation => decline_invitation,
+            LeaveCompany => leave_company,
+            CompanyInstalls => company_installs,
+            InstallApp => install_app,
+            InstallViaUrl => install_via_url,
+            GetInstall => get_install,
+            Uninstall => uninstall,
+            Launch => launch,
+            DevApps => dev_apps,
+            DevRegister => dev_register,
+            DevUpdate => dev_update,
+            DevRotateSecret => dev_rotate_secret,
+            DevDelete => dev_delete,
+            DevDeliveries => dev_deliveries,
+            DevRetryDelivery => dev_retry_delivery,
+        ))
+}
+
+/// `tauri::generate_handler!` over `commands::<fn>` for each `ipc::<Type> => <fn>`, failing to
+/// compile unless each function is named as its type's [`Command::NAME`] (the name the UI
+/// invokes) and every command of [`ipc::COMMANDS`] is registered.
+macro_rules! handlers {
+    ($($ty:ident => $f:ident),* $(,)?) => {{
+        $(const _: () = assert!(
+            same(<ipc::$ty as Command>::NAME, stringify!($f)),
+            concat!("commands::", stringify!($f), " is not named as ipc::", stringify!($ty), "::NAME")
+        );)*
+        const _: () = assert!(
+            [$(stringify!($f)),*].len() == ipc::COMMANDS.len(),
+            "a command of atrium_proto::ipc is not registered"
+        );
+        tauri::generate_handler![$(commands::$f),*]
+    }};
+}
+use handlers;
+
+/// String equality at compile time.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Sends an event of [`ipc`] to the UI (best effort: the window may be closing).
+pub(crate) fn emit<R: Runtime, E: Event>(app: &tauri::AppHandle<R>, event: E) {
+    use tauri::Emitter;
+    if let Err(e) = app.emit(E::NAME, event) {
+        tracing::debug!(event = E::NAME, error = %e, "cannot emit");
+    }
 }
 
 /// Deep links (cold start and while running) go to [`deep_link::handle`].

@@ -9,6 +9,8 @@
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
+use atrium_proto::ipc::Fetched;
+use atrium_proto::paths;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
@@ -33,13 +35,6 @@ struct Pending {
     state: String,
     verifier: String,
     server_url: Url,
-}
-
-/// The answer of a read, with `offline: true` when it comes from the cache.
-#[derive(Debug, Clone, Serialize)]
-pub struct Fetched<T> {
-    pub data: T,
-    pub offline: bool,
 }
 
 pub struct Shell {
@@ -101,6 +96,11 @@ impl Shell {
             .clone()
     }
 
+    /// The server's URL as shown to people and apps (no trailing slash).
+    pub fn server_url_text(&self) -> String {
+        self.server_url().as_str().trim_end_matches('/').to_string()
+    }
+
     /// Switches servers (remembered); signs out of the previous one.
     pub async fn set_server_url(&self, raw: &str) -> Result<Url, Error> {
         let url = parse_server_url(raw).map_err(Error::Invalid)?;
@@ -116,10 +116,9 @@ impl Shell {
         Ok(url)
     }
 
-    fn endpoint(&self, path: &str) -> Result<Url, Error> {
-        self.server_url()
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::Internal(e.to_string()))
+    /// The URL of an API path (from [`paths`]) on the current server.
+    pub fn endpoint(&self, path: &str) -> Result<Url, Error> {
+        join(&self.server_url(), path)
     }
 
     fn oauth_client(
@@ -135,10 +134,9 @@ impl Shell {
         >,
         Error,
     > {
-        let join = |p: &str| server.join(p).map_err(|e| Error::Internal(e.to_string()));
         Ok(BasicClient::new(ClientId::new(CLIENT_ID.into()))
-            .set_auth_uri(AuthUrl::from_url(join("oauth2/authorize")?))
-            .set_token_uri(TokenUrl::from_url(join("oauth2/token")?))
+            .set_auth_uri(AuthUrl::from_url(join(server, paths::AUTHORIZE)?))
+            .set_token_uri(TokenUrl::from_url(join(server, paths::TOKEN)?))
             .set_redirect_uri(
                 RedirectUrl::new(REDIRECT_URI.into())
                     .map_err(|e| Error::Internal(e.to_string()))?,
@@ -227,7 +225,7 @@ impl Shell {
         let old = self.session.lock().await.take();
         self.disk.clear_session();
         if let Some(s) = old {
-            if let (Some(rt), Ok(url)) = (s.refresh_token, self.endpoint("oauth2/revoke")) {
+            if let (Some(rt), Ok(url)) = (s.refresh_token, self.endpoint(paths::REVOKE)) {
                 let _ = self
                     .http
                     .post(url)
@@ -354,6 +352,13 @@ impl Shell {
             Err(e) => Err(e),
         }
     }
+}
+
+/// `path` under `server`, which may itself have a path (a server behind a prefix).
+fn join(server: &Url, path: &str) -> Result<Url, Error> {
+    server
+        .join(path.trim_start_matches('/'))
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// The `oauth2` crate's HTTP transport over the shell's reqwest client.

@@ -1,15 +1,13 @@
-//! What the UI does: each action calls the shell and dispatches what it learned. Pages call
-//! these; components stay pure views.
+//! What the dashboard does: each action calls the shell and dispatches what it learned to the
+//! dashboard's reducer ([`crate::model`]). The root component ([`crate::app`]) turns them into
+//! the callbacks it hands to components, which stay views.
 
-use atrium_proto::dashboard::{
-    CatalogApp, CompanyView, InstallView, InvitationView, LaunchView, Me, Page,
-};
-use atrium_proto::ServerStatus;
-use serde::Serialize;
-use yew::UseReducerDispatcher;
+use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationView};
+use atrium_proto::ipc;
+use yew::{Callback, Reducible, UseReducerDispatcher};
 
 use crate::model::{Action, InstallStep, Installing, Model, OpenApp, SessionState, View};
-use crate::tauri::{invoke, CursorArg, Fetched, NoArgs, ShellError};
+use crate::tauri::{invoke, ShellError};
 
 pub type Dispatch = UseReducerDispatcher<Model>;
 
@@ -17,69 +15,46 @@ pub fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
     wasm_bindgen_futures::spawn_local(f);
 }
 
+/// A callback that runs the action `f` with the reducer's dispatcher and what it is given.
+pub fn run<M, T, F>(
+    d: &UseReducerDispatcher<M>,
+    f: impl Fn(UseReducerDispatcher<M>, T) -> F + 'static,
+) -> Callback<T>
+where
+    M: Reducible + 'static,
+    T: 'static,
+    F: std::future::Future<Output = ()> + 'static,
+{
+    let d = d.clone();
+    Callback::from(move |x| spawn(f(d.clone(), x)))
+}
+
+/// A callback that dispatches `f` of what it is given.
+pub fn send<M, T>(d: &UseReducerDispatcher<M>, f: impl Fn(T) -> M::Action + 'static) -> Callback<T>
+where
+    M: Reducible + 'static,
+    T: 'static,
+{
+    let d = d.clone();
+    Callback::from(move |x| d.dispatch(f(x)))
+}
+
 /// Shows an error, or the sign-in screen when the session is gone.
 pub fn fail(d: &Dispatch, err: ShellError) {
-    if err.needs_sign_in() {
+    if err.kind.needs_sign_in() {
         d.dispatch(Action::Session(SessionState::SignedOut));
     }
     d.dispatch(Action::Notice(Some(err.message)));
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CompanyArg {
-    company_id: i64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CompanyPageArg<'a> {
-    company_id: i64,
-    cursor: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InstallArg {
-    install_id: i64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InstallAppArgs<'a> {
-    client_id: &'a str,
-    company_id: i64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InvitationArg {
-    invitation_id: i64,
-}
-
-#[derive(Serialize)]
-struct UrlArg<'a> {
-    url: &'a str,
-}
-
-#[derive(Serialize)]
-struct NameArg<'a> {
-    name: &'a str,
-}
-
-#[derive(serde::Deserialize)]
-struct SessionInfo {
-    signed_in: bool,
-}
-
 pub async fn check_server(d: Dispatch) {
-    if let Ok(s) = invoke::<_, ServerStatus>("server_status", &NoArgs {}).await {
+    if let Ok(s) = invoke(&ipc::ServerStatus {}).await {
         d.dispatch(Action::Server(s));
     }
 }
 
 pub async fn check_session(d: Dispatch) {
-    match invoke::<_, SessionInfo>("session_state", &NoArgs {}).await {
+    match invoke(&ipc::SessionState {}).await {
         Ok(s) if s.signed_in => load(d).await,
         Ok(_) => d.dispatch(Action::Session(SessionState::SignedOut)),
         Err(e) => {
@@ -91,10 +66,9 @@ pub async fn check_session(d: Dispatch) {
 
 /// Loads the user, their companies and the catalog, then the selected company's installs.
 pub async fn load(d: Dispatch) {
-    let me = invoke::<_, Fetched<Me>>("me", &NoArgs {}).await;
-    let first_page = CursorArg { cursor: None };
-    let companies = invoke::<_, Fetched<Page<CompanyView>>>("companies", &first_page).await;
-    let catalog = invoke::<_, Fetched<Page<CatalogApp>>>("catalog", &first_page).await;
+    let me = invoke(&ipc::Me {}).await;
+    let companies = invoke(&ipc::Companies { cursor: None }).await;
+    let catalog = invoke(&ipc::Catalog { cursor: None }).await;
     match (me, companies, catalog) {
         (Ok(me), Ok(companies), Ok(catalog)) => {
             let first = companies.data.items.first().map(|c| c.id);
@@ -110,18 +84,18 @@ pub async fn load(d: Dispatch) {
             load_invitations(d.clone()).await;
             // The dispatches above have rendered the dashboard; tell the shell (it logs the
             // time since start once).
-            let _ = invoke::<_, ()>("dashboard_shown", &NoArgs {}).await;
+            let _ = invoke(&ipc::DashboardShown {}).await;
         }
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => fail(&d, e),
     }
 }
 
 pub async fn load_installs(d: Dispatch, company_id: i64) {
-    let arg = CompanyPageArg {
+    let arg = ipc::CompanyInstalls {
         company_id,
         cursor: None,
     };
-    match invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg).await {
+    match invoke(&arg).await {
         Ok(f) => d.dispatch(Action::Installs(company_id, f.data)),
         Err(e) => fail(&d, e),
     }
@@ -129,10 +103,11 @@ pub async fn load_installs(d: Dispatch, company_id: i64) {
 
 /// The next page of the catalog, after `cursor`.
 pub async fn more_catalog(d: Dispatch, cursor: String) {
-    let arg = CursorArg {
-        cursor: Some(&cursor),
-    };
-    match invoke::<_, Fetched<Page<CatalogApp>>>("catalog", &arg).await {
+    match invoke(&ipc::Catalog {
+        cursor: Some(cursor),
+    })
+    .await
+    {
         Ok(f) => d.dispatch(Action::MoreCatalog(f.data)),
         Err(e) => fail(&d, e),
     }
@@ -140,10 +115,11 @@ pub async fn more_catalog(d: Dispatch, cursor: String) {
 
 /// The next page of the user's companies, after `cursor`.
 pub async fn more_companies(d: Dispatch, cursor: String) {
-    let arg = CursorArg {
-        cursor: Some(&cursor),
-    };
-    match invoke::<_, Fetched<Page<CompanyView>>>("companies", &arg).await {
+    match invoke(&ipc::Companies {
+        cursor: Some(cursor),
+    })
+    .await
+    {
         Ok(f) => d.dispatch(Action::MoreCompanies(f.data)),
         Err(e) => fail(&d, e),
     }
@@ -151,11 +127,11 @@ pub async fn more_companies(d: Dispatch, cursor: String) {
 
 /// The next page of a company's installs, after `cursor`.
 pub async fn more_installs(d: Dispatch, company_id: i64, cursor: String) {
-    let arg = CompanyPageArg {
+    let arg = ipc::CompanyInstalls {
         company_id,
-        cursor: Some(&cursor),
+        cursor: Some(cursor),
     };
-    match invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg).await {
+    match invoke(&arg).await {
         Ok(f) => d.dispatch(Action::MoreInstalls(company_id, f.data)),
         Err(e) => fail(&d, e),
     }
@@ -164,25 +140,21 @@ pub async fn more_installs(d: Dispatch, company_id: i64, cursor: String) {
 /// The user's pending invitations (shown as a banner). A failure leaves the list as it was:
 /// the dashboard works without it.
 pub async fn load_invitations(d: Dispatch) {
-    if let Ok(list) = invoke::<_, Vec<InvitationView>>("my_invitations", &NoArgs {}).await {
+    if let Ok(list) = invoke(&ipc::MyInvitations {}).await {
         d.dispatch(Action::Invitations(list));
     }
 }
 
 /// Accepts an invitation, then shows the company joined.
 pub async fn accept_invitation(d: Dispatch, invitation: InvitationView) {
-    let arg = InvitationArg {
+    let arg = ipc::AcceptInvitation {
         invitation_id: invitation.id,
     };
-    match invoke::<_, CompanyView>("accept_invitation", &arg).await {
+    match invoke(&arg).await {
         Ok(c) => {
             load(d.clone()).await;
             select_company(d.clone(), c.id).await;
-            let role = if c.role == "owner" {
-                "an owner"
-            } else {
-                "a member"
-            };
+            let role = crate::model::role_phrase(c.role);
             d.dispatch(Action::Notice(Some(format!(
                 "You joined {} as {role}.",
                 c.name
@@ -196,10 +168,10 @@ pub async fn accept_invitation(d: Dispatch, invitation: InvitationView) {
 }
 
 pub async fn decline_invitation(d: Dispatch, invitation: InvitationView) {
-    let arg = InvitationArg {
+    let arg = ipc::DeclineInvitation {
         invitation_id: invitation.id,
     };
-    match invoke::<_, ()>("decline_invitation", &arg).await {
+    match invoke(&arg).await {
         Ok(()) => {
             d.dispatch(Action::Notice(Some(format!(
                 "You declined the invitation to {}.",
@@ -217,12 +189,9 @@ pub async fn decline_invitation(d: Dispatch, invitation: InvitationView) {
 /// Leaves the company; the dashboard moves to another one. The server refuses for the last
 /// owner, and the reason is shown.
 pub async fn leave_company(d: Dispatch, company: CompanyView) {
-    match invoke::<_, ()>(
-        "leave_company",
-        &CompanyArg {
-            company_id: company.id,
-        },
-    )
+    match invoke(&ipc::LeaveCompany {
+        company_id: company.id,
+    })
     .await
     {
         Ok(()) => {
@@ -240,7 +209,7 @@ pub async fn select_company(d: Dispatch, company_id: i64) {
 }
 
 pub async fn set_server(d: Dispatch, url: String) {
-    match invoke::<_, String>("set_server_url", &UrlArg { url: &url }).await {
+    match invoke(&ipc::SetServerUrl { url }).await {
         Ok(_) => {
             d.dispatch(Action::Notice(None));
             check_server(d).await;
@@ -250,19 +219,19 @@ pub async fn set_server(d: Dispatch, url: String) {
 }
 
 pub async fn sign_in(d: Dispatch) {
-    match invoke::<_, String>("sign_in", &NoArgs {}).await {
+    match invoke(&ipc::SignIn {}).await {
         Ok(url) => d.dispatch(Action::SignInStarted(url)),
         Err(e) => d.dispatch(Action::Notice(Some(e.message))),
     }
 }
 
 pub async fn sign_out(d: Dispatch) {
-    let _ = invoke::<_, ()>("sign_out", &NoArgs {}).await;
+    let _ = invoke(&ipc::SignOut {}).await;
     d.dispatch(Action::Session(SessionState::SignedOut));
 }
 
 pub async fn create_company(d: Dispatch, name: String) {
-    match invoke::<_, CompanyView>("create_company", &NameArg { name: &name }).await {
+    match invoke(&ipc::CreateCompany { name }).await {
         Ok(c) => {
             load(d.clone()).await;
             select_company(d, c.id).await;
@@ -282,13 +251,10 @@ pub async fn install(d: Dispatch, app: CatalogApp, company_id: i64) {
         step: InstallStep::Approving,
     };
     d.dispatch(Action::Installing(progress.clone()));
-    match invoke::<_, InstallView>(
-        "install_app",
-        &InstallAppArgs {
-            client_id: &app.client_id,
-            company_id,
-        },
-    )
+    match invoke(&ipc::InstallApp {
+        client_id: app.client_id.clone(),
+        company_id,
+    })
     .await
     {
         Ok(install) => {
@@ -298,7 +264,7 @@ pub async fn install(d: Dispatch, app: CatalogApp, company_id: i64) {
             load_installs(d, company_id).await;
         }
         Err(e) => {
-            if e.needs_sign_in() {
+            if e.kind.needs_sign_in() {
                 return fail(&d, e);
             }
             progress.step = InstallStep::Failed(e.message);
@@ -323,16 +289,13 @@ pub async fn install_via_url(d: Dispatch, app: CatalogApp, company_id: i64) {
         step: InstallStep::InBrowser,
     };
     d.dispatch(Action::Installing(progress.clone()));
-    if let Err(e) = invoke::<_, ()>(
-        "install_via_url",
-        &InstallAppArgs {
-            client_id: &app.client_id,
-            company_id,
-        },
-    )
+    if let Err(e) = invoke(&ipc::InstallViaUrl {
+        client_id: app.client_id.clone(),
+        company_id,
+    })
     .await
     {
-        if e.needs_sign_in() {
+        if e.kind.needs_sign_in() {
             return fail(&d, e);
         }
         progress.step = InstallStep::Failed(e.message);
@@ -354,18 +317,12 @@ pub async fn install_via_url(d: Dispatch, app: CatalogApp, company_id: i64) {
 async fn find_install(company_id: i64, client_id: &str) -> Option<i64> {
     let mut cursor: Option<String> = None;
     loop {
-        let arg = CompanyPageArg {
-            company_id,
-            cursor: cursor.as_deref(),
-        };
-        let page = invoke::<_, Fetched<Page<InstallView>>>("company_installs", &arg)
-            .await
-            .ok()?
-            .data;
+        let arg = ipc::CompanyInstalls { company_id, cursor };
+        let page = invoke(&arg).await.ok()?.data;
         if let Some(done) = page
             .items
             .iter()
-            .find(|i| i.client_id == client_id && i.state == "active")
+            .find(|i| i.client_id == client_id && i.state.is_active())
         {
             return Some(done.id);
         }
@@ -383,8 +340,8 @@ async fn sleep_ms(ms: i32) {
 }
 
 pub async fn finish_install(d: Dispatch, install_id: i64) {
-    match invoke::<_, InstallView>("get_install", &InstallArg { install_id }).await {
-        Ok(install) if install.state == "active" => {
+    match invoke(&ipc::GetInstall { install_id }).await {
+        Ok(install) if install.state.is_active() => {
             d.dispatch(Action::Installing(Installing {
                 app_name: install.app_name.clone(),
                 install_id: Some(install.id),
@@ -411,12 +368,9 @@ pub async fn open(d: Dispatch, install: InstallView) {
         ))));
         return;
     }
-    match invoke::<_, LaunchView>(
-        "launch",
-        &InstallArg {
-            install_id: install.id,
-        },
-    )
+    match invoke(&ipc::Launch {
+        install_id: install.id,
+    })
     .await
     {
         Ok(l) => d.dispatch(Action::Opened(OpenApp {
@@ -429,12 +383,9 @@ pub async fn open(d: Dispatch, install: InstallView) {
 }
 
 pub async fn uninstall(d: Dispatch, install: InstallView) {
-    match invoke::<_, InstallView>(
-        "uninstall",
-        &InstallArg {
-            install_id: install.id,
-        },
-    )
+    match invoke(&ipc::Uninstall {
+        install_id: install.id,
+    })
     .await
     {
         Ok(_) => {

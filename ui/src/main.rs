@@ -2,13 +2,24 @@
 //!
 //! The Atrium dashboard, a Yew app compiled to `wasm32-unknown-unknown` and shown by the desktop
 //! shell. It never talks to the server itself: every request goes through a Tauri command
-//! ([`tauri`]), so tokens stay in the shell and never reach this webview.
+//! ([`tauri`], over the types of `atrium_proto::ipc`), so tokens stay in the shell and never
+//! reach this webview.
+//!
+//! - [`app`]: the root component; it owns the state and wires components to actions;
+//! - [`model`] and [`actions`]: the dashboard's state (a reducer) and what it does;
+//! - [`dev_model`] and [`dev_actions`]: the same for the developer pane;
+//! - [`components`]: the views, one per file, each given only its data and callbacks;
+//! - [`hooks`]: the shell's events (`use_shell_events`) and the Ctrl+1…9 shortcuts.
+//!
+//! The reducers and helpers are plain Rust: `cargo test -p atrium-ui` runs their tests on the
+//! host.
 
 mod actions;
 mod app;
-mod companies;
-mod deliveries;
-mod developer;
+mod components;
+mod dev_actions;
+mod dev_model;
+mod hooks;
 mod model;
 mod tauri;
 

@@ -1,8 +1,9 @@
 //! Typed wrappers over `window.__TAURI__.core.invoke` and `window.__TAURI__.event.listen`
-//! (`withGlobalTauri` in tauri.conf.json): the only door from the UI to the shell.
+//! (`withGlobalTauri` in tauri.conf.json): the only door from the UI to the shell. Commands and
+//! events are the types of `atrium_proto::ipc`, which the shell uses too.
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use atrium_proto::ipc::{Command, ErrorKind, Event};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -17,38 +18,14 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
 }
 
-/// A failed command: `kind` says what way out to offer, `message` is for people.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ShellError {
-    pub kind: String,
-    pub message: String,
-}
+pub use atrium_proto::ipc::ShellError;
 
-impl ShellError {
-    fn local(message: impl Into<String>) -> ShellError {
-        ShellError {
-            kind: "internal".into(),
-            message: message.into(),
-        }
+/// An error made on this side of the bridge.
+fn local(message: impl Into<String>) -> ShellError {
+    ShellError {
+        kind: ErrorKind::Internal,
+        message: message.into(),
     }
-
-    /// The session is gone: the UI should show the sign-in screen.
-    pub fn needs_sign_in(&self) -> bool {
-        self.kind == "not_signed_in" || self.kind == "session_expired"
-    }
-}
-
-impl std::fmt::Display for ShellError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-/// A read that may come from the shell's offline cache.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Fetched<T> {
-    pub data: T,
-    pub offline: bool,
 }
 
 /// Is `window.__TAURI__` there (the page runs in the desktop shell, not a plain browser)?
@@ -58,42 +35,33 @@ fn in_shell() -> bool {
         .is_some_and(|t| !t.is_undefined())
 }
 
-/// Calls the shell command `cmd` with `args` (a struct whose fields are the command's
-/// parameters, in camelCase) and decodes its answer.
-pub async fn invoke<A: Serialize, T: DeserializeOwned>(
-    cmd: &str,
-    args: &A,
-) -> Result<T, ShellError> {
+/// The payload of every command: its value under `args` (the shell's commands take
+/// `args: <the command's type>`).
+#[derive(Serialize)]
+struct Payload<'a, C> {
+    args: &'a C,
+}
+
+/// Invokes the shell command `C` with `args` and decodes its answer.
+pub async fn invoke<C: Command>(args: &C) -> Result<C::Output, ShellError> {
     if !in_shell() {
-        return Err(ShellError::local(
+        return Err(local(
             "the dashboard is not running inside the Atrium desktop app",
         ));
     }
-    let args = serde_wasm_bindgen::to_value(args).map_err(|e| ShellError::local(e.to_string()))?;
-    match invoke_raw(cmd, args).await {
-        Ok(value) => {
-            serde_wasm_bindgen::from_value(value).map_err(|e| ShellError::local(e.to_string()))
-        }
+    let payload =
+        serde_wasm_bindgen::to_value(&Payload { args }).map_err(|e| local(e.to_string()))?;
+    match invoke_raw(C::NAME, payload).await {
+        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(|e| local(e.to_string())),
         Err(err) => Err(
             serde_wasm_bindgen::from_value::<ShellError>(err.clone()).unwrap_or_else(|_| {
-                ShellError::local(
+                local(
                     err.as_string()
-                        .unwrap_or_else(|| format!("the desktop shell refused `{cmd}`")),
+                        .unwrap_or_else(|| format!("the desktop shell refused `{}`", C::NAME)),
                 )
             }),
         ),
     }
-}
-
-/// No arguments.
-#[derive(Serialize)]
-pub struct NoArgs {}
-
-/// The page to read of a paged list: after `cursor` (the previous page's `next_cursor`), or
-/// the first one.
-#[derive(Serialize)]
-pub struct CursorArg<'a> {
-    pub cursor: Option<&'a str>,
 }
 
 /// A subscription to a shell event; dropping it unsubscribes.
@@ -110,17 +78,20 @@ impl Drop for Listener {
     }
 }
 
-/// Subscribes to `event`; `handler` gets the event's payload.
-pub async fn listen(event: &str, handler: impl Fn(JsValue) + 'static) -> Option<Listener> {
+/// Subscribes to the shell's event `E`; `handler` gets each payload that decodes as one.
+pub async fn listen<E: Event>(handler: impl Fn(E) + 'static) -> Option<Listener> {
     if !in_shell() {
         return None;
     }
     let closure = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
         let payload =
             js_sys::Reflect::get(&e, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
-        handler(payload);
+        match serde_wasm_bindgen::from_value::<E>(payload) {
+            Ok(event) => handler(event),
+            Err(err) => web_sys::console::warn_1(&format!("{}: {err}", E::NAME).into()),
+        }
     });
-    let unlisten = listen_raw(event, &closure)
+    let unlisten = listen_raw(E::NAME, &closure)
         .await
         .ok()?
         .dyn_into::<js_sys::Function>()

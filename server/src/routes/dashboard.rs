@@ -22,7 +22,7 @@ use crate::domain::scope::ScopeSet;
 use crate::domain::text;
 use crate::oauth::authorize::{self, AuthorizeError};
 use crate::oauth::params::Params;
-use crate::oauth::request::{AuthorizationFields, AuthorizationRequest};
+use crate::oauth::request::{AuthorizationFields, AuthorizationRequest, ResponseType};
 use crate::oauth::ErrorCode;
 use crate::store::{Client, Install, Role, User};
 
@@ -173,10 +173,10 @@ pub fn scope_views(scopes: &ScopeSet) -> Vec<ScopeView> {
 pub fn catalog_app(c: &Client) -> CatalogApp {
     let mut methods = Vec::new();
     if c.allow_code {
-        methods.push("code".to_string());
+        methods.push(atrium_proto::ResponseType::Code);
     }
     if c.allow_token {
-        methods.push("token".to_string());
+        methods.push(atrium_proto::ResponseType::Token);
     }
     CatalogApp {
         client_id: c.client_id.clone(),
@@ -197,7 +197,7 @@ fn install_view(i: &Install) -> InstallView {
         app_name: i.app_name.clone(),
         company_id: i.company_id,
         scopes: i.scopes.iter().map(|s| s.name.to_string()).collect(),
-        state: if i.active { "active" } else { "uninstalled" }.into(),
+        state: atrium_proto::InstallState::from_active(i.active),
         installed_by: i.installed_by.clone(),
         has_ui: i.iframe_url.is_some(),
         created_at: i.created_at,
@@ -227,7 +227,7 @@ fn company_view(m: &crate::store::Membership) -> CompanyView {
     CompanyView {
         id: m.company.id,
         name: m.company.name.clone(),
-        role: m.role.as_str().into(),
+        role: m.role.into(),
     }
 }
 
@@ -264,7 +264,7 @@ async fn create_company((state, h): Auth, body: Result<NewCompany, Resp>) -> Res
             &CompanyView {
                 id,
                 name,
-                role: "owner".into(),
+                role: Role::Owner.into(),
             },
         ),
         Err(e @ crate::store::StoreError::Quota { .. }) => quota_exceeded(&e),
@@ -280,7 +280,7 @@ async fn members(company: i64, (state, h): Auth, query: String) -> Resp {
         Ok(list) => ok(&paging::page(list, |(u, role)| MemberView {
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            role: role.as_str().into(),
+            role: (*role).into(),
         })),
         Err(e) => server_error(e),
     }
@@ -332,7 +332,7 @@ async fn consent(client_id: String, (state, h): Auth, query: String) -> Resp {
         company: CompanyView {
             id: company,
             name: company_name,
-            role: role.as_str().into(),
+            role: role.into(),
         },
         installed,
     })
@@ -383,7 +383,10 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
             ok(&InstallAnswer {
                 install: install_view(&install),
                 redirect_to: approval.redirect.to_string(),
-                method: valid.response_type.as_str().into(),
+                method: match valid.response_type {
+                    ResponseType::Code => atrium_proto::ResponseType::Code,
+                    ResponseType::Token => atrium_proto::ResponseType::Token,
+                },
             })
         }
         // An owner uninstalled the app while this install was being approved.

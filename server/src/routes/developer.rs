@@ -108,12 +108,7 @@ fn app_view(c: &Client) -> AppView {
         iframe_url: c.iframe_url.clone(),
         webhook_url: c.webhook_url.clone(),
         scopes: c.scopes.to_string(),
-        method: match (c.allow_code, c.allow_token) {
-            (true, true) => "both",
-            (false, true) => "token",
-            _ => "code",
-        }
-        .into(),
+        method: atrium_proto::OAuthMethod::from_allowed(c.allow_code, c.allow_token),
         public: c.is_public(),
         application_type: c.application_type.as_str().into(),
         install_url: c.install_url.clone(),

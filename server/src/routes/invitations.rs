@@ -84,7 +84,7 @@ fn view(i: Invitation) -> InvitationView {
         company_id: i.company.id,
         company_name: i.company.name,
         username: i.username,
-        role: i.role.as_str().into(),
+        role: i.role.into(),
         invited_by: i.invited_by,
         created_at: i.created_at,
         expires_at: i.expires_at,
@@ -207,7 +207,7 @@ async fn accept(id: i64, (state, h): Auth) -> Resp {
             ok(&CompanyView {
                 id: m.company.id,
                 name: m.company.name,
-                role: m.role.as_str().into(),
+                role: m.role.into(),
             })
         }
         Ok(Accepted::NotFound) => not_found("invitation"),

@@ -26,6 +26,16 @@ impl Role {
     }
 }
 
+/// The role as the API speaks it.
+impl From<Role> for atrium_proto::Role {
+    fn from(role: Role) -> atrium_proto::Role {
+        match role {
+            Role::Owner => atrium_proto::Role::Owner,
+            Role::Member => atrium_proto::Role::Member,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Company {
     pub id: i64,

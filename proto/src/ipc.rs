@@ -1,0 +1,283 @@
+//! The contract between the desktop shell and the UI in its webview: one type per Tauri
+//! command (its arguments, and its answer as [`Command::Output`]), one per event, and the
+//! error every command may answer.
+//!
+//! The UI invokes a command by its [`Command::NAME`] with `{"args": <the command value>}`; the
+//! shell's command of that name takes `args: <the type>` and answers `Output`. Both sides name
+//! the type, so a command renamed or changed on one side fails to compile on the other (and the
+//! shell checks at compile time that each handler is named after its type's `NAME`).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::dashboard::{
+    AppCreated, AppPatch, AppView, CatalogApp, CompanyView, DeliveryView, InstallView,
+    InvitationSent, InvitationView, LaunchView, MemberView, NewApp, Page, SecretRotated,
+};
+use crate::kinds::{words, UnknownWord};
+use crate::Role;
+
+/// A Tauri command: the value is its arguments.
+pub trait Command: Serialize + DeserializeOwned {
+    /// The name the shell registers it under.
+    const NAME: &'static str;
+    /// What it answers on success.
+    type Output: Serialize + DeserializeOwned;
+}
+
+/// An event the shell emits to the UI: the value is its payload.
+pub trait Event: Serialize + DeserializeOwned + Clone {
+    const NAME: &'static str;
+}
+
+/// The answer of a read, with `offline: true` when it comes from the shell's cache because the
+/// server could not be reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fetched<T> {
+    pub data: T,
+    pub offline: bool,
+}
+
+/// Whether a user is signed in, and to which server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub signed_in: bool,
+    pub server_url: String,
+}
+
+words! {
+    /// What went wrong, so the UI can offer a way out (sign in again, retry, fix the input).
+    ErrorKind ("shell error kind") {
+        NotSignedIn = "not_signed_in",
+        SessionExpired = "session_expired",
+        /// The server could not be reached.
+        Offline = "offline",
+        /// The server failed, or answered something unexpected.
+        Server = "server",
+        /// The request was refused: the message says what to fix.
+        Invalid = "invalid",
+        Internal = "internal",
+    }
+}
+
+impl ErrorKind {
+    /// The session is gone: the UI should show the sign-in screen.
+    pub fn needs_sign_in(self) -> bool {
+        matches!(self, ErrorKind::NotSignedIn | ErrorKind::SessionExpired)
+    }
+}
+
+/// A failed command, as the UI receives it: `{"kind": ..., "message": ...}`; `message` is for
+/// people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl std::fmt::Display for ShellError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ShellError {}
+
+impl From<UnknownWord> for ShellError {
+    fn from(e: UnknownWord) -> ShellError {
+        ShellError {
+            kind: ErrorKind::Invalid,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// One struct per command, named after it, with its arguments as fields.
+macro_rules! commands {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident => $ty:ident { $($(#[$fmeta:meta])* $field:ident: $fty:ty),* $(,)? } -> $out:ty;
+    )+) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+            pub struct $ty {
+                $($(#[$fmeta])* pub $field: $fty,)*
+            }
+
+            impl Command for $ty {
+                const NAME: &'static str = stringify!($name);
+                type Output = $out;
+            }
+        )+
+
+        /// The name of every command.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),+];
+    };
+}
+
+commands! {
+    /// The UI has shown the signed-in dashboard for the first time (the shell logs how long
+    /// that took since start).
+    dashboard_shown => DashboardShown {} -> ();
+    /// The configured server and whether it answers its health check.
+    server_status => ServerStatus {} -> crate::ServerStatus;
+    session_state => SessionState {} -> SessionInfo;
+    /// Switches servers (signs out of the previous one); answers the URL as normalised.
+    set_server_url => SetServerUrl { url: String } -> String;
+    /// Opens the system browser at the server's sign-in page; answers its URL, for the UI to
+    /// show if no browser opens. The outcome arrives as [`SessionChanged`] or [`SignInFailed`].
+    sign_in => SignIn {} -> String;
+    sign_out => SignOut {} -> ();
+    me => Me {} -> Fetched<crate::dashboard::Me>;
+    /// A page of the catalog; `cursor` is the previous page's `next_cursor`.
+    catalog => Catalog { cursor: Option<String> } -> Fetched<Page<CatalogApp>>;
+    companies => Companies { cursor: Option<String> } -> Fetched<Page<CompanyView>>;
+    create_company => CreateCompany { name: String } -> CompanyView;
+    company_members => CompanyMembers { company_id: i64, cursor: Option<String> }
+        -> Fetched<Page<MemberView>>;
+    /// Invites a username into a company (owners). The answer is the same whether or not the
+    /// user exists; they join only when they accept.
+    invite_member => InviteMember { company_id: i64, username: String, role: Role }
+        -> InvitationSent;
+    /// A company's pending invitations (owners).
+    company_invitations => CompanyInvitations { company_id: i64 } -> Vec<InvitationView>;
+    revoke_invitation => RevokeInvitation { company_id: i64, invitation_id: i64 } -> ();
+    /// The signed-in user's pending invitations.
+    my_invitations => MyInvitations {} -> Vec<InvitationView>;
+    /// Answers the company joined, with the role now held.
+    accept_invitation => AcceptInvitation { invitation_id: i64 } -> CompanyView;
+    decline_invitation => DeclineInvitation { invitation_id: i64 } -> ();
+    /// Leaves a company (refused for its last owner).
+    leave_company => LeaveCompany { company_id: i64 } -> ();
+    company_installs => CompanyInstalls { company_id: i64, cursor: Option<String> }
+        -> Fetched<Page<InstallView>>;
+    /// The user allowed the install: the server records it and the app's redirect runs in a
+    /// window of its own; [`InstallComplete`] follows when the app is done.
+    install_app => InstallApp { client_id: String, company_id: i64 } -> InstallView;
+    /// Opens the app's own install URL (as the server lists it) in the system browser.
+    install_via_url => InstallViaUrl { client_id: String, company_id: i64 } -> ();
+    get_install => GetInstall { install_id: i64 } -> InstallView;
+    uninstall => Uninstall { install_id: i64 } -> InstallView;
+    /// The URL to open an installed app with, carrying a short-lived launch token.
+    launch => Launch { install_id: i64 } -> LaunchView;
+    dev_apps => DevApps { cursor: Option<String> } -> Fetched<Page<AppView>>;
+    dev_register => DevRegister { app: NewApp } -> AppCreated;
+    dev_update => DevUpdate { client_id: String, patch: AppPatch } -> AppView;
+    dev_rotate_secret => DevRotateSecret { client_id: String } -> SecretRotated;
+    dev_delete => DevDelete { client_id: String } -> ();
+    dev_deliveries => DevDeliveries { client_id: String } -> Vec<DeliveryView>;
+    /// Makes an undelivered notification due now; answers it as it now stands.
+    dev_retry_delivery => DevRetryDelivery { client_id: String, event_id: String }
+        -> DeliveryView;
+}
+
+/// The session began (`true`, after a sign-in) or ended (`false`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionChanged {
+    pub signed_in: bool,
+}
+
+impl Event for SessionChanged {
+    const NAME: &'static str = "session-changed";
+}
+
+/// A sign-in came back refused or unusable; the message says why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SignInFailed {
+    pub message: String,
+}
+
+impl Event for SignInFailed {
+    const NAME: &'static str = "sign-in-failed";
+}
+
+/// The pending install's app says it has finished its side (`atrium://install-complete`). A
+/// hint only: the UI re-reads the install from the server before it trusts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallComplete {
+    pub install_id: i64,
+}
+
+impl Event for InstallComplete {
+    const NAME: &'static str = "install-complete";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn commands_are_named_in_snake_case_after_their_type() {
+        assert_eq!(<Catalog as Command>::NAME, "catalog");
+        assert_eq!(<DevRetryDelivery as Command>::NAME, "dev_retry_delivery");
+        assert_eq!(COMMANDS.len(), 31);
+        for (i, c) in COMMANDS.iter().enumerate() {
+            assert!(!COMMANDS[i + 1..].contains(c), "{c} declared twice");
+        }
+    }
+
+    #[test]
+    fn arguments_travel_as_the_commands_fields() {
+        let args = InviteMember {
+            company_id: 3,
+            username: "ada".into(),
+            role: Role::Owner,
+        };
+        assert_eq!(
+            serde_json::to_value(&args).unwrap(),
+            json!({"company_id": 3, "username": "ada", "role": "owner"})
+        );
+        let first: Catalog = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(first.cursor, None);
+        let none: SignOut = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(none, SignOut {});
+    }
+
+    #[test]
+    fn events_keep_their_names_and_payloads() {
+        assert_eq!(SessionChanged::NAME, "session-changed");
+        assert_eq!(SignInFailed::NAME, "sign-in-failed");
+        assert_eq!(InstallComplete::NAME, "install-complete");
+        let changed = SessionChanged { signed_in: true };
+        assert_eq!(serde_json::to_value(changed).unwrap(), json!(true));
+        let failed = SignInFailed {
+            message: "no".into(),
+        };
+        assert_eq!(serde_json::to_value(&failed).unwrap(), json!("no"));
+        let done = InstallComplete { install_id: 9 };
+        assert_eq!(
+            serde_json::to_value(done).unwrap(),
+            json!({"install_id": 9})
+        );
+    }
+
+    #[test]
+    fn a_shell_error_is_a_kind_and_a_message() {
+        let e = ShellError {
+            kind: ErrorKind::SessionExpired,
+            message: "your session has ended; sign in again".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"kind": "session_expired", "message": "your session has ended; sign in again"})
+        );
+        assert!(e.kind.needs_sign_in());
+        assert!(!ErrorKind::Offline.needs_sign_in());
+        let words: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "not_signed_in",
+                "session_expired",
+                "offline",
+                "server",
+                "invalid",
+                "internal"
+            ]
+        );
+    }
+}
