@@ -250,6 +250,8 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     test.arg("test").args(HOST_PACKAGES);
     test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
     run(&mut test)?;
+    // The UI's reducers are plain Rust: their unit tests run on the host.
+    run(cargo().args(["test", "-p", "atrium-ui", "--lib"]))?;
     if !no_lint {
         run(cargo().args([
             "clippy",
