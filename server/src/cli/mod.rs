@@ -1,0 +1,148 @@
+//! The `atrium-server` command line: the global options and [`run`], which dispatches to one
+//! module per subcommand group.
+//!
+//! - [`serve`]: `serve` and its settings;
+//! - [`user`], [`company`], [`app`]: `user add`, `company add|invite`, `app add`;
+//! - [`demo`]: `demo`, the seeded data of the local demo.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{default_db_path, FileConfig};
+use crate::db::Db;
+use crate::keys::{key_path_for, ServerKeys};
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+use crate::webhooks::egress::Egress;
+
+pub mod app;
+pub mod company;
+pub mod demo;
+pub mod serve;
+pub mod user;
+
+pub use app::{AppCmd, AppTypeArg, Method};
+pub use company::{CompanyCmd, InviteRole};
+pub use demo::DEMO_PASSWORD;
+pub use serve::ServeArgs;
+pub use user::UserCmd;
+
+/// The Atrium platform server: OAuth 2.0 provider, app registry and resource API.
+#[derive(Debug, Parser)]
+#[command(name = "atrium-server", version, about, long_about = None)]
+pub struct Cli {
+    /// SQLite database file [default: $XDG_DATA_HOME/atrium/atrium.db]
+    #[arg(long, global = true, env = "ATRIUM_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
+    /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs,
+    /// header_read_timeout_secs, idle_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
+    /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
+    /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
+    /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
+    /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination); flags and
+    /// environment variables take precedence.
+    #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Let webhooks go to loopback, private and other non-public addresses, and use http on
+    /// loopback. For development and the local demo only: otherwise any developer can make
+    /// the server send requests into its own network. Off by default; applies to `serve`
+    /// (sending) and to `app add` and `demo` (registering).
+    #[arg(
+        long,
+        global = true,
+        env = "ATRIUM_ALLOW_PRIVATE_WEBHOOKS",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_private_webhooks: Option<bool>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Create the database or bring its schema up to date, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage companies.
+    #[command(subcommand)]
+    Company(CompanyCmd),
+    /// Manage apps (OAuth clients).
+    #[command(subcommand)]
+    App(AppCmd),
+    /// Seed demo data (idempotent): user `demo`, company "Demo Company", App1 (TOKEN) and App2
+    /// (CODE) pointing at the sample app. Prints the credentials as JSON; client secrets are
+    /// rotated on every run, since only digests are stored. A sample app on loopback needs
+    /// --allow-private-webhooks (here and for `serve`).
+    Demo {
+        /// Base URL of the sample app.
+        #[arg(
+            long,
+            env = "ATRIUM_SAMPLE_APP_URL",
+            default_value = "http://127.0.0.1:8010"
+        )]
+        sample_app_url: String,
+    },
+}
+
+/// Runs one command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
+    crate::telemetry::init("info,warp=error");
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let db_path = cli.db.or(file.db.clone()).unwrap_or_else(default_db_path);
+    let egress = Egress {
+        allow_private: cli
+            .allow_private_webhooks
+            .or(file.allow_private_webhooks)
+            .unwrap_or(false),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::serve(args, file, db_path, egress)),
+        Command::Migrate => {
+            Db::open(&db_path)?;
+            println!("database {} is up to date", db_path.display());
+            Ok(())
+        }
+        Command::User(cmd) => runtime.block_on(user::user(cmd, &db_path)),
+        Command::Company(cmd) => runtime.block_on(company::company(cmd, &db_path)),
+        Command::App(cmd) => runtime.block_on(app::app(cmd, &db_path, egress)),
+        Command::Demo { sample_app_url } => {
+            runtime.block_on(demo::demo(&sample_app_url, &db_path, egress))
+        }
+    }
+}
+
+pub(super) fn open_store(db_path: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqliteStore::new(Db::open(db_path)?)))
+}
+
+pub(super) fn open_keys(db_path: &std::path::Path) -> anyhow::Result<ServerKeys> {
+    Ok(ServerKeys::load_or_create(&key_path_for(db_path))?)
+}
+
+pub(super) async fn find_user(store: &Arc<dyn Store>, name: &str) -> anyhow::Result<i64> {
+    Ok(store
+        .user_by_username(name)
+        .await?
+        .with_context(|| format!("no user named {name:?}"))?
+        .0
+        .id)
+}
