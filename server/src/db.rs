@@ -34,6 +34,18 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/009_invitations.sql"),
 ];
 
+/// The schema version this server migrates databases to (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Why the database cannot serve requests, as `GET /readyz` says.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("the database does not answer: {0}")]
+    Unavailable(String),
+    #[error("the database has schema version {found}, but this server needs {expected}")]
+    Schema { found: i64, expected: usize },
+}
+
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -75,7 +87,8 @@ struct Inner {
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
     writer: std::sync::mpsc::Sender<WriteJob>,
-    /// A connection of its own for [`Db::probe`], so a health check never queues behind reads.
+    /// A connection of its own for [`Db::readiness`], so a health check never queues behind
+    /// reads.
     health: Mutex<Connection>,
 }
 
@@ -137,12 +150,22 @@ impl Db {
         })
     }
 
-    /// Reads the schema version on a connection kept for this alone: proof that the database
-    /// answers, which neither waits for the read pool nor for the blocking threads. It takes
-    /// microseconds (one page, usually cached), so it runs where it is called.
-    pub fn probe(&self) -> Result<i64, DbError> {
+    /// Whether the database answers and its schema is the one this server migrates to, read
+    /// on a connection kept for this alone, which neither waits for the read pool nor for the
+    /// blocking threads; it takes microseconds (one page, usually cached), so it runs where it
+    /// is called. What `GET /readyz` reports.
+    pub fn readiness(&self) -> Result<(), NotReady> {
         let conn = self.inner.health.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(conn.pragma_query_value(None, "schema_version", |r| r.get(0))?)
+        let found: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| NotReady::Unavailable(e.to_string()))?;
+        if usize::try_from(found).ok() != Some(SCHEMA_VERSION) {
+            return Err(NotReady::Schema {
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        Ok(())
     }
 
     /// The database file.

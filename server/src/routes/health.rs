@@ -1,34 +1,66 @@
-//! `GET /healthz`: liveness, including a read of the database on a connection of its own.
+//! Health checks, both cheap enough to poll every second and answered also on connections
+//! past the cap (see [`crate::serve`]):
+//!
+//! - `GET /healthz`, liveness: the process answers. It touches nothing else, so that a slow or
+//!   locked database never gets a live server restarted by its supervisor;
+//! - `GET /readyz`, readiness: the database answers, on a connection kept for this alone (so it
+//!   never queues behind the read pool), and its schema is the one this server migrates to.
+//!   Otherwise 503 with the reason, so a load balancer takes the server out of rotation.
 
 use atrium_proto::Health;
+use serde::Serialize;
 use warp::http::StatusCode;
 use warp::Filter;
 
 use crate::db::Db;
 
-/// GET /healthz
+/// The body of `GET /readyz`.
+#[derive(Debug, Serialize)]
+struct Readiness {
+    /// `"ready"` or `"unavailable"`.
+    status: &'static str,
+    version: &'static str,
+    /// Why the server is not ready; absent when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// GET /healthz, GET /readyz
 pub fn filter(
     db: Db,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    warp::path!("healthz")
+    let live = warp::path!("healthz").and(warp::get()).map(|| {
+        warp::reply::with_status(
+            warp::reply::json(&Health {
+                status: "ok".into(),
+                version: crate::VERSION.into(),
+            }),
+            StatusCode::OK,
+        )
+    });
+    let ready = warp::path!("readyz")
         .and(warp::get())
         .and(super::with_db(db))
-        .then(handle)
+        .map(ready);
+    live.or(ready).unify()
 }
 
-async fn handle(db: Db) -> impl warp::Reply {
-    // Not through the read pool: thirty slow reads there must not make the server look dead.
-    let probe = db.probe();
-    let (status, code) = match probe {
-        Ok(_) => ("ok", StatusCode::OK),
+fn ready(db: Db) -> warp::reply::WithStatus<warp::reply::Json> {
+    let (status, code, reason) = match db.readiness() {
+        Ok(()) => ("ready", StatusCode::OK, None),
         Err(err) => {
-            tracing::error!(%err, "health check failed");
-            ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
+            tracing::warn!(%err, "not ready");
+            (
+                "unavailable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(err.to_string()),
+            )
         }
     };
-    let body = Health {
-        status: status.into(),
-        version: crate::VERSION.into(),
+    let body = Readiness {
+        status,
+        version: crate::VERSION,
+        reason,
     };
     warp::reply::with_status(warp::reply::json(&body), code)
 }

@@ -74,6 +74,7 @@ impl std::ops::Deref for AppState {
 /// exactly these (checked by a test).
 pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/.well-known/oauth-authorization-server"),
     ("post", "/oauth2/token"),
     ("post", "/oauth2/revoke"),

@@ -19,6 +19,7 @@ mod openapi;
 mod paging;
 mod prune;
 mod races;
+mod readiness;
 mod real_server;
 mod rotation;
 mod security;
