@@ -199,7 +199,7 @@ pub fn webhook_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// one, never a short one that would stop the next start. Linking (unlike renaming) fails if
 /// another process created the key file meanwhile, so a key that may already be in use is
 /// never replaced; the caller then reads that one.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -14,12 +14,13 @@
 //! - [`routes`]: warp filters and thin handlers;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
-//!   [`cli`]: the `atrium-server` command line.
+//!   [`backup`]: online backups and their restore; [`cli`]: the `atrium-server` command line.
 //!
 //! `main.rs` only parses the command line, so tests and `xtask` can start a real server on a
 //! port with [`startup::Application`].
 
 pub mod apps;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -3,6 +3,7 @@
 //!
 //! - [`serve`]: `serve` and its settings;
 //! - [`user`], [`company`], [`app`]: `user add`, `company add|invite`, `app add`;
+//! - [`backup`]: `backup` and `restore`;
 //! - [`demo`]: `demo`, the seeded data of the local demo.
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use crate::store::Store;
 use crate::webhooks::egress::Egress;
 
 pub mod app;
+pub mod backup;
 pub mod company;
 pub mod demo;
 pub mod serve;
@@ -83,6 +85,22 @@ pub enum Command {
     /// Manage apps (OAuth clients).
     #[command(subcommand)]
     App(AppCmd),
+    /// Copy the database and its key into one file while the server keeps serving (SQLite's
+    /// online backup). The file holds the server's master key: keep it as private as the key
+    /// file. It is written readable by its owner only, and replaced only once complete.
+    Backup {
+        /// The backup file to write.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Verify a backup (integrity check, schema version, key) and make it the database, with
+    /// its key. Refuses while a process has the database open; what it replaces is kept
+    /// beside it under a `.pre-restore-TIME` name.
+    Restore {
+        /// The backup file, as written by `backup`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
     /// Seed demo data (idempotent): user `demo`, company "Demo Company", App1 (TOKEN) and App2
     /// (CODE) pointing at the sample app. Prints the credentials as JSON; client secrets are
     /// rotated on every run, since only digests are stored. A sample app on loopback needs
@@ -121,6 +139,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} is up to date", db_path.display());
             Ok(())
         }
+        Command::Backup { to } => backup::run_backup(&db_path, &to),
+        Command::Restore { from } => backup::run_restore(&db_path, &from),
         Command::User(cmd) => runtime.block_on(user::user(cmd, &db_path)),
         Command::Company(cmd) => runtime.block_on(company::company(cmd, &db_path)),
         Command::App(cmd) => runtime.block_on(app::app(cmd, &db_path, egress)),

@@ -5,6 +5,7 @@ mod helpers;
 
 mod api;
 mod authorize;
+mod backup;
 mod bad_input;
 mod connections;
 mod files;
