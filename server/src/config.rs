@@ -14,7 +14,8 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// SQLite database file; created with its parent directory if missing.
     pub db_path: PathBuf,
-    /// Public base URL (the OAuth issuer); defaults to `http://{addr}`.
+    /// Public base URL (the OAuth issuer); defaults to `http://{addr}`, or `https://{addr}`
+    /// with TLS.
     pub public_url: Option<String>,
     /// Access-token lifetime in seconds.
     pub access_ttl: i64,
@@ -37,6 +38,8 @@ pub struct Settings {
     pub retention: crate::prune::Retention,
     /// Where install notifications may go (private addresses only if the operator allows).
     pub egress: crate::webhooks::egress::Egress,
+    /// Serve https with this certificate and key (reloaded on SIGHUP); plain http without.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 /// Per-user quotas. They bound what one account can make the server store through the API;
@@ -76,6 +79,7 @@ impl Settings {
             quotas: Quotas::default(),
             retention: crate::prune::Retention::default(),
             egress: crate::webhooks::egress::Egress::default(),
+            tls: None,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct FileConfig {
     pub allow_private_webhooks: Option<bool>,
     pub webhook_max_in_flight: Option<usize>,
     pub webhook_max_per_destination: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl FileConfig {

@@ -14,7 +14,8 @@
 //! - [`routes`]: warp filters and thin handlers;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
-//!   [`backup`]: online backups and their restore; [`cli`]: the `atrium-server` command line.
+//!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and
+//!   their restore; [`cli`]: the `atrium-server` command line.
 //!
 //! `main.rs` only parses the command line, so tests and `xtask` can start a real server on a
 //! port with [`startup::Application`].
@@ -35,6 +36,7 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod tls;
 pub mod webhooks;
 
 /// The server's version, as reported by `GET /healthz`.

@@ -148,11 +148,14 @@ fn soft_fd_limit() -> Option<u64> {
 
 /// Serves `routes` on `listener` until `shutdown` resolves, then lets the requests in flight
 /// finish. Connections past the cap get `health` (the `/healthz` route and a 503 for the rest).
+/// With `tls`, every connection first completes a TLS handshake (within the request-head
+/// timeout, on its own task so a slow one holds up no other) and every response carries HSTS.
 pub async fn serve(
     listener: TcpListener,
     routes: BoxedFilter<(Resp,)>,
     health: BoxedFilter<(Resp,)>,
     limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let mut max = limits.max_connections.max(1);
@@ -187,17 +190,20 @@ pub async fn serve(
         idle: limits.idle_timeout,
     };
 
+    let hsts = tls.is_some();
     let app = Routes {
         service: warp::service(routes),
         body_timeout: limits.body_read_timeout,
         peer: None,
         activity: None,
+        hsts,
     };
     let health = Routes {
         service: warp::service(health),
         body_timeout: RESERVE_HEAD_TIMEOUT,
         peer: None,
         activity: None,
+        hsts,
     };
     let slots = Arc::new(Semaphore::new(max));
     let mut reserve: std::collections::VecDeque<tokio::task::AbortHandle> =
@@ -222,6 +228,23 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         match slots.clone().try_acquire_owned() {
+            Ok(permit) if tls.is_some() => {
+                let activity = Activity::new(clocks);
+                let watched = Watched::new(stream, Arc::clone(&activity));
+                let mut svc = app.clone();
+                svc.peer = Some(peer);
+                svc.activity = Some(Arc::clone(&activity));
+                let (tls, http) = (tls.clone(), http.clone());
+                let (stopping, live) = (stopping.clone(), live.clone());
+                let within = limits.header_read_timeout;
+                tokio::spawn(async move {
+                    if let Some(io) = handshake(tls, watched, within).await {
+                        let conn = http.serve_connection(TokioIo::new(io), svc);
+                        drive(conn, &activity, stopping).await;
+                    }
+                    drop((permit, live));
+                });
+            }
             Ok(permit) => {
                 let activity = Activity::new(clocks);
                 let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
@@ -243,15 +266,26 @@ pub async fn serve(
                     }
                 }
                 let activity = Activity::new(RESERVE_CLOCKS);
-                let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
+                let watched = Watched::new(stream, Arc::clone(&activity));
                 let mut svc = health.clone();
                 svc.activity = Some(Arc::clone(&activity));
-                let conn = reserve_http.serve_connection(io, svc);
                 let (stopping, live) = (stopping.clone(), live.clone());
-                let task = tokio::spawn(async move {
-                    drive(conn, &activity, stopping).await;
-                    drop(live);
-                });
+                let task = if tls.is_some() {
+                    let (tls, http) = (tls.clone(), reserve_http.clone());
+                    tokio::spawn(async move {
+                        if let Some(io) = handshake(tls, watched, RESERVE_HEAD_TIMEOUT).await {
+                            let conn = http.serve_connection(TokioIo::new(io), svc);
+                            drive(conn, &activity, stopping).await;
+                        }
+                        drop(live);
+                    })
+                } else {
+                    let conn = reserve_http.serve_connection(TokioIo::new(watched), svc);
+                    tokio::spawn(async move {
+                        drive(conn, &activity, stopping).await;
+                        drop(live);
+                    })
+                };
                 reserve.push_back(task.abort_handle());
             }
         }
@@ -298,6 +332,28 @@ where
     }
 }
 
+/// Completes the TLS handshake of one connection within `within`; `None` if it failed.
+async fn handshake<S>(
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    stream: S,
+    within: Duration,
+) -> Option<tokio_rustls::server::TlsStream<S>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    match tokio::time::timeout(within, tls?.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(err)) => {
+            tracing::debug!(%err, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
+        }
+    }
+}
+
 /// Every way a connection ends in error is the client's doing (a reset, a timeout, a
 /// malformed request, a disconnect in the middle of a response): worth a debug line, not an
 /// error in the operator's log.
@@ -327,6 +383,8 @@ struct Routes<S> {
     peer: Option<SocketAddr>,
     /// The connection's watchdog record (set per connection).
     activity: Option<Arc<Activity>>,
+    /// Served over TLS: every response gets `Strict-Transport-Security`.
+    hsts: bool,
 }
 
 impl<S> hyper::service::Service<http::Request<Incoming>> for Routes<S>
@@ -344,13 +402,17 @@ where
         // Refuse rather than pick.
         let mut auth = req.headers().get_all(http::header::AUTHORIZATION).iter();
         if auth.next().is_some() && auth.next().is_some() {
+            let mut response = respond::api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "more than one Authorization header",
+            );
+            if self.hsts {
+                add_hsts(&mut response);
+            }
             return Answer::Ready {
                 in_flight,
-                response: Some(respond::api_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "more than one Authorization header",
-                )),
+                response: Some(response),
             };
         }
         if let Some(peer) = self.peer.filter(|_| wants_client_addr(&req)) {
@@ -361,6 +423,7 @@ where
         Answer::Routed {
             in_flight,
             future: service.call(req.map(|body| TimedBody::new(body, timeout))),
+            hsts: self.hsts,
         }
     }
 }
@@ -370,7 +433,7 @@ pin_project_lite::pin_project! {
     /// Its `in_flight` guard tells the connection's watchdog when it is done.
     #[project = AnswerProj]
     pub enum Answer<F> {
-        Routed { #[pin] future: F, in_flight: Option<InFlight> },
+        Routed { #[pin] future: F, in_flight: Option<InFlight>, hsts: bool },
         Ready { response: Option<Resp>, in_flight: Option<InFlight> },
     }
 }
@@ -380,10 +443,19 @@ impl<F: Future<Output = Result<Resp, Infallible>>> Future for Answer<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project() {
-            AnswerProj::Routed { future, in_flight } => {
+            AnswerProj::Routed {
+                future,
+                in_flight,
+                hsts,
+            } => {
                 let answer = std::task::ready!(future.poll(cx));
                 in_flight.take();
-                Poll::Ready(answer)
+                Poll::Ready(answer.map(|mut response| {
+                    if *hsts {
+                        add_hsts(&mut response);
+                    }
+                    response
+                }))
             }
             AnswerProj::Ready {
                 response,
@@ -397,6 +469,13 @@ impl<F: Future<Output = Result<Resp, Infallible>>> Future for Answer<F> {
             }
         }
     }
+}
+
+fn add_hsts(response: &mut Resp) {
+    response.headers_mut().insert(
+        http::header::STRICT_TRANSPORT_SECURITY,
+        http::HeaderValue::from_static(crate::tls::HSTS),
+    );
 }
 
 /// Why a request body could not be read.

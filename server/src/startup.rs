@@ -23,6 +23,8 @@ pub struct Application {
     webhook_policy: crate::webhooks::Policy,
     connections: crate::serve::Limits,
     retention: crate::prune::Retention,
+    /// The certificates (reloaded on SIGHUP) and the acceptor that answers with them.
+    tls: Option<(Arc<crate::tls::Certificates>, tokio_rustls::TlsAcceptor)>,
 }
 
 impl Application {
@@ -34,10 +36,19 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
+        let tls = match &settings.tls {
+            Some(files) => {
+                let certs = crate::tls::Certificates::load(files.clone())?;
+                let acceptor = certs.acceptor()?;
+                Some((certs, acceptor))
+            }
+            None => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let issuer = settings
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
+            .unwrap_or_else(|| format!("{scheme}://{addr}"));
         let mut config = OAuthConfig::new(&issuer);
         config.access_ttl = settings.access_ttl;
         config.refresh_ttl = settings.refresh_ttl;
@@ -48,7 +59,8 @@ impl Application {
         ))?);
         let state = AppState::new(State {
             oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
-            secure_cookies: issuer.starts_with("https://"),
+            // Served over TLS, or behind a proxy that terminates it for an https issuer.
+            secure_cookies: tls.is_some() || issuer.starts_with("https://"),
             quotas: settings.quotas,
             egress: settings.egress,
             db,
@@ -61,6 +73,7 @@ impl Application {
             webhook_policy: settings.webhook_policy.clone(),
             connections: settings.connections.clone(),
             retention: settings.retention.clone(),
+            tls,
         })
     }
 
@@ -92,7 +105,25 @@ impl Application {
         let health = crate::routes::health_only(self.state.clone());
         let pruner = crate::prune::spawn(oauth.store.clone(), self.retention.clone());
         let routes = crate::routes::all(self.state);
-        crate::serve::serve(self.listener, routes, health, self.connections, shutdown).await;
+        let (acceptor, reloader) = match self.tls {
+            Some((certs, acceptor)) => (
+                Some(acceptor),
+                Some(crate::tls::reload_on_sighup(certs)),
+            ),
+            None => (None, None),
+        };
+        crate::serve::serve(
+            self.listener,
+            routes,
+            health,
+            self.connections,
+            acceptor,
+            shutdown,
+        )
+        .await;
+        if let Some(r) = reloader {
+            r.abort();
+        }
         worker.abort();
         pruner.abort();
     }

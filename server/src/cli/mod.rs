@@ -46,8 +46,8 @@ pub struct Cli {
     /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
     /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
     /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
-    /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination); flags and
-    /// environment variables take precedence.
+    /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination, tls_cert,
+    /// tls_key); flags and environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 

@@ -14,7 +14,8 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8000]
     #[arg(long, env = "ATRIUM_ADDR")]
     pub addr: Option<SocketAddr>,
-    /// Public base URL, used as the OAuth issuer [default: http://ADDR]
+    /// Public base URL, used as the OAuth issuer [default: http://ADDR, or https://ADDR with
+    /// --tls-cert]
     #[arg(long, env = "ATRIUM_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Access-token lifetime in seconds [default: 3600]
@@ -91,6 +92,14 @@ pub struct ServeArgs {
     /// slots [default: 4]
     #[arg(long, env = "ATRIUM_WEBHOOK_MAX_PER_DESTINATION", value_name = "N")]
     pub webhook_max_per_destination: Option<usize>,
+    /// Serve https with this PEM certificate chain (leaf first); needs --tls-key. Both files
+    /// are read again on SIGHUP, so a renewed certificate takes effect without a restart.
+    /// With TLS, cookies are `__Host-` prefixed and `Secure`, and responses carry HSTS
+    #[arg(long, env = "ATRIUM_TLS_CERT", value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert
+    #[arg(long, env = "ATRIUM_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub(super) async fn serve(
@@ -149,6 +158,11 @@ pub(super) async fn serve(
         settings.retention.interval =
             std::time::Duration::from_secs(positive(s, "prune interval")? as u64);
     }
+    settings.tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+        (Some(cert), Some(key)) => Some(crate::tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => bail!("TLS needs both a certificate (--tls-cert) and its key (--tls-key)"),
+    };
     let c = &mut settings.connections;
     if let Some(v) = args.header_read_timeout.or(file.header_read_timeout_secs) {
         c.header_read_timeout = duration(v, "header read timeout")?;

@@ -24,6 +24,7 @@ mod readiness;
 mod real_server;
 mod rotation;
 mod security;
+mod tls;
 mod token;
 mod trust;
 mod webhooks;
