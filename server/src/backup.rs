@@ -56,7 +56,10 @@ pub enum BackupError {
         source: rusqlite::Error,
     },
     #[error("{path} fails SQLite's integrity check: {first_problem}")]
-    Corrupt { path: PathBuf, first_problem: String },
+    Corrupt {
+        path: PathBuf,
+        first_problem: String,
+    },
     #[error("{path} is not an Atrium database (no schema version)")]
     NotAtrium { path: PathBuf },
     #[error("{path} has schema version {found}, newer than this server knows ({known}); restore it with a newer atrium-server")]
@@ -285,7 +288,10 @@ pub fn restore(from: &Path, db: &Path) -> Result<RestoreReport, BackupError> {
 }
 
 /// Checks the staged copy and takes the key out of it; the copy is left without it.
-fn verify_and_unseal(staging: &Path, from: &Path) -> Result<([u8; 32], RestoreReport), BackupError> {
+fn verify_and_unseal(
+    staging: &Path,
+    from: &Path,
+) -> Result<([u8; 32], RestoreReport), BackupError> {
     let conn = Connection::open(staging).map_err(sql(from))?;
     let check: Vec<String> = {
         let mut stmt = conn
@@ -316,11 +322,9 @@ fn verify_and_unseal(staging: &Path, from: &Path) -> Result<([u8; 32], RestoreRe
         });
     }
     let meta = |key: &str| -> Result<Option<String>, BackupError> {
-        conn.query_row(
-            "SELECT value FROM server_meta WHERE key = ?1",
-            [key],
-            |r| r.get(0),
-        )
+        conn.query_row("SELECT value FROM server_meta WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(sql(from))
     };

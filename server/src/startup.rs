@@ -106,10 +106,7 @@ impl Application {
         let pruner = crate::prune::spawn(oauth.store.clone(), self.retention.clone());
         let routes = crate::routes::all(self.state);
         let (acceptor, reloader) = match self.tls {
-            Some((certs, acceptor)) => (
-                Some(acceptor),
-                Some(crate::tls::reload_on_sighup(certs)),
-            ),
+            Some((certs, acceptor)) => (Some(acceptor), Some(crate::tls::reload_on_sighup(certs))),
             None => (None, None),
         };
         crate::serve::serve(

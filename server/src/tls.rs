@@ -88,7 +88,12 @@ impl Certificates {
 
 impl ResolvesServerCert for Certificates {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.read().unwrap_or_else(|e| e.into_inner()).clone())
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
     }
 }
 
@@ -131,8 +136,12 @@ pub fn reload_on_sighup(certs: Arc<Certificates>) -> tokio::task::JoinHandle<()>
             };
             while hup.recv().await.is_some() {
                 match certs.reload() {
-                    Ok(()) => tracing::info!(cert = %certs.files.cert.display(), "reloaded the TLS certificate"),
-                    Err(err) => tracing::error!(%err, "cannot reload the TLS certificate; keeping the one in use"),
+                    Ok(()) => {
+                        tracing::info!(cert = %certs.files.cert.display(), "reloaded the TLS certificate")
+                    }
+                    Err(err) => {
+                        tracing::error!(%err, "cannot reload the TLS certificate; keeping the one in use")
+                    }
                 }
             }
         }

@@ -95,10 +95,20 @@ pub struct ServeArgs {
     /// Serve https with this PEM certificate chain (leaf first); needs --tls-key. Both files
     /// are read again on SIGHUP, so a renewed certificate takes effect without a restart.
     /// With TLS, cookies are `__Host-` prefixed and `Secure`, and responses carry HSTS
-    #[arg(long, env = "ATRIUM_TLS_CERT", value_name = "PEM", requires = "tls_key")]
+    #[arg(
+        long,
+        env = "ATRIUM_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
     pub tls_cert: Option<PathBuf>,
     /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert
-    #[arg(long, env = "ATRIUM_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
+    #[arg(
+        long,
+        env = "ATRIUM_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
     pub tls_key: Option<PathBuf>,
 }
 
@@ -158,7 +168,10 @@ pub(super) async fn serve(
         settings.retention.interval =
             std::time::Duration::from_secs(positive(s, "prune interval")? as u64);
     }
-    settings.tls = match (args.tls_cert.or(file.tls_cert), args.tls_key.or(file.tls_key)) {
+    settings.tls = match (
+        args.tls_cert.or(file.tls_cert),
+        args.tls_key.or(file.tls_key),
+    ) {
         (Some(cert), Some(key)) => Some(crate::tls::TlsFiles { cert, key }),
         (None, None) => None,
         _ => bail!("TLS needs both a certificate (--tls-cert) and its key (--tls-key)"),

@@ -159,7 +159,12 @@ async fn a_backup_under_install_load_restores_every_install_acknowledged_before_
                 ],
             )
             .await;
-        assert_eq!(refreshed.status(), 200, "the refresh token of {}", installed.id);
+        assert_eq!(
+            refreshed.status(),
+            200,
+            "the refresh token of {}",
+            installed.id
+        );
     }
     // The same master key: the same launch-token signing key is published.
     let jwks = |base: String| async move {
@@ -172,7 +177,10 @@ async fn a_backup_under_install_load_restores_every_install_acknowledged_before_
             .await
             .unwrap()
     };
-    assert_eq!(jwks(app.base.clone()).await, jwks(restored.base.clone()).await);
+    assert_eq!(
+        jwks(app.base.clone()).await,
+        jwks(restored.base.clone()).await
+    );
 }
 
 #[tokio::test]

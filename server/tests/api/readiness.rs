@@ -24,8 +24,7 @@ async fn readyz_answers_ready_on_a_migrated_database() {
 }
 
 #[tokio::test]
-async fn readyz_answers_503_with_the_reason_when_the_schema_is_not_current_and_healthz_stays_ok()
-{
+async fn readyz_answers_503_with_the_reason_when_the_schema_is_not_current_and_healthz_stays_ok() {
     let app = spawn_app().await;
     // Another server version migrated the file under this one.
     let newer = SCHEMA_VERSION as i64 + 1;
@@ -43,7 +42,11 @@ async fn readyz_answers_503_with_the_reason_when_the_schema_is_not_current_and_h
         "{reason}"
     );
     let live = http().get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(live.status(), 200, "liveness does not depend on the database");
+    assert_eq!(
+        live.status(),
+        200,
+        "liveness does not depend on the database"
+    );
 
     let current = SCHEMA_VERSION as i64;
     app.db

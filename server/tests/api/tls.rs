@@ -8,8 +8,8 @@ use crate::real_server::RealServer;
 
 /// A self-signed certificate for 127.0.0.1 and localhost: (certificate PEM, key PEM).
 fn certificate() -> (String, String) {
-    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
-        .unwrap();
+    let made =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
     (made.cert.pem(), made.signing_key.serialize_pem())
 }
 
@@ -24,7 +24,8 @@ fn write(dir: &Path, (cert, key): &(String, String)) -> (PathBuf, PathBuf) {
     (cert_path, key_path)
 }
 
-/// A client that trusts exactly `certs` and makes a new connection for every request.
+/// A client that trusts exactly `certs`. Each check uses a new one: a client that resumed an
+/// earlier TLS session would be shown no certificate, and report the one it saw first.
 fn client(certs: &[&(String, String)]) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_certs_only(
@@ -33,7 +34,6 @@ fn client(certs: &[&(String, String)]) -> reqwest::Client {
                 .map(|(pem, _)| reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()),
         )
         .tls_info(true)
-        .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -119,15 +119,15 @@ async fn sighup_makes_the_server_present_the_renewed_certificate() {
     let server = start(&cert, &key);
     let url = format!("https://{}/healthz", server.addr);
     let renewed = certificate();
-    let http = client(&[&first, &renewed]);
-    let res = http.get(&url).send().await.unwrap();
+    let get = || async { client(&[&first, &renewed]).get(&url).send().await.unwrap() };
+    let res = get().await;
     assert_eq!(served(&res), der(&first));
 
     write(dir.path(), &renewed);
     hangup(&server);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let res = http.get(&url).send().await.unwrap();
+        let res = get().await;
         assert_eq!(res.status(), 200);
         if served(&res) == der(&renewed) {
             break;
@@ -150,10 +150,14 @@ async fn sighup_makes_the_server_present_the_renewed_certificate() {
         .iter()
         .any(|l| l.contains("cannot reload the TLS certificate"))
     {
-        assert!(Instant::now() < deadline, "no error logged: {:?}", server.log());
+        assert!(
+            Instant::now() < deadline,
+            "no error logged: {:?}",
+            server.log()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let res = http.get(&url).send().await.unwrap();
+    let res = get().await;
     assert_eq!(served(&res), der(&renewed));
 }
 
