@@ -235,7 +235,12 @@ pub fn restore(from: &Path, db: &Path) -> Result<RestoreReport, BackupError> {
     }
     ensure_not_in_use(db)?;
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        // As the server would make it: readable by its owner only.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(io(dir))?;
     }
     // Work on a copy: the backup itself is never changed.
     let staging = sibling(db, &format!(".restoring-{}", std::process::id()));

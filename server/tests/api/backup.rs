@@ -130,6 +130,8 @@ async fn a_backup_under_install_load_restores_every_install_acknowledged_before_
     assert!(ok, "restore failed: {err}");
     assert!(out.contains("integrity check ok"), "{out}");
     assert_eq!(mode(&restored_db.with_extension("key")), 0o600);
+    assert_eq!(mode(restored_db.parent().unwrap()), 0o700);
+    assert_eq!(mode(&restored_db), 0o600);
     let restored = spawn_app_configured({
         let restored_db = restored_db.clone();
         move |s| s.db_path = restored_db
