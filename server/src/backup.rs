@@ -41,8 +41,8 @@ const PAGES_PER_STEP: i32 = 1024;
 pub enum BackupError {
     #[error("there is no database at {0}")]
     NoDatabase(PathBuf),
-    #[error("there is no key file at {0}; without it a backup cannot restore webhook secrets or the launch-token key")]
-    NoKey(PathBuf),
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
     #[error("the key file {0} is not 32 bytes")]
     BadKey(PathBuf),
     #[error("{path}: {source}")]
@@ -128,13 +128,12 @@ pub fn backup(
         return Err(BackupError::NoDatabase(db.to_owned()));
     }
     let key_path = key_path_for(db);
-    let key = match std::fs::read(&key_path) {
-        Ok(k) => k,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BackupError::NoKey(key_path))
-        }
-        Err(e) => return Err(io(&key_path)(e)),
-    };
+    if !key_path.exists() {
+        // A database never served has no key yet: make it now, as the first start would, so
+        // that the backup and the server it is restored into agree on it.
+        crate::keys::ServerKeys::load_or_create(&key_path)?;
+    }
+    let key = std::fs::read(&key_path).map_err(io(&key_path))?;
     if key.len() != 32 {
         return Err(BackupError::BadKey(key_path));
     }

@@ -85,17 +85,21 @@ pub enum Command {
     /// Manage apps (OAuth clients).
     #[command(subcommand)]
     App(AppCmd),
-    /// Copy the database and its key into one file while the server keeps serving (SQLite's
-    /// online backup). The file holds the server's master key: keep it as private as the key
-    /// file. It is written readable by its owner only, and replaced only once complete.
+    /// Copy the database and its key into one file while the server keeps serving.
+    ///
+    /// SQLite's online backup, one consistent snapshot. The file holds the server's master key:
+    /// keep it as private as the key file. It is written readable by its owner only, and
+    /// replaced only once complete.
     Backup {
         /// The backup file to write.
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
-    /// Verify a backup (integrity check, schema version, key) and make it the database, with
-    /// its key. Refuses while a process has the database open; what it replaces is kept
-    /// beside it under a `.pre-restore-TIME` name.
+    /// Verify a backup and make it the database, with its key (stop the server first).
+    ///
+    /// Checks SQLite's integrity, the schema version and the key before anything is replaced.
+    /// Refuses while a process has the database open; what it replaces is kept beside it
+    /// under a `.pre-restore-TIME` name.
     Restore {
         /// The backup file, as written by `backup`.
         #[arg(long, value_name = "FILE")]
