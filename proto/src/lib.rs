@@ -15,13 +15,17 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Answer of `GET /healthz`.
+/// Answer of `GET /healthz` (`status` is `"ok"`: the process answers) and of `GET /readyz`
+/// (`"ready"`: the database answers with the current schema; else `"unavailable"` and a
+/// `reason`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    /// `"ok"` when the server can reach its database.
     pub status: String,
     /// The server's version (its crate version).
     pub version: String,
+    /// Why the server is not ready, for people; absent when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What the desktop shell knows about the server it is configured with, as shown by the UI.
@@ -37,7 +41,7 @@ pub struct ServerStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum HealthState {
-    /// The server answered `GET /healthz` with status `ok`.
+    /// The server answered `GET /readyz` with status `ready`.
     Healthy { version: String },
     /// The server could not be reached or answered something else; `reason` is for people.
     Unreachable { reason: String },

@@ -7,6 +7,7 @@ use std::fmt::{Display, Write};
 
 // Server and OAuth 2.0 (RFC 6749, 7009, 7662, 8414).
 pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
 pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS: &str = "/.well-known/jwks.json";
 /// The authorization endpoint (an HTML page in the user's browser, not JSON).
@@ -49,6 +50,7 @@ pub const DEV_DELIVERY_RETRY: &str = "/api/developer/apps/{client_id}/deliveries
 /// Every path template above.
 pub const ALL: &[&str] = &[
     HEALTHZ,
+    READYZ,
     OAUTH_METADATA,
     JWKS,
     AUTHORIZE,

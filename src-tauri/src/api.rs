@@ -42,24 +42,26 @@ impl Api<'_> {
             .map(|_| ())
     }
 
-    /// `GET /healthz`, without a token.
+    /// `GET /readyz`, without a token: the server answers and so does its database. A server
+    /// that is up but not ready (503) says why.
     pub async fn health(&self) -> Res<Health> {
         let res = self
             .shell
             .http()
-            .get(self.shell.endpoint(paths::HEALTHZ)?)
+            .get(self.shell.endpoint(paths::READYZ)?)
             .send()
             .await
             .map_err(from_http)?;
-        if !res.status().is_success() {
-            return Err(Error::Offline(format!(
-                "the server answered {}",
-                res.status()
-            )));
+        let status = res.status();
+        match res.json::<Health>().await {
+            Ok(health) if status.is_success() || status.as_u16() == 503 => Ok(health),
+            _ if !status.is_success() => Err(Error::Offline(format!(
+                "the server answered {status}"
+            ))),
+            _ => Err(Error::Offline(
+                "the answer is not an Atrium health report".into(),
+            )),
         }
-        res.json::<Health>()
-            .await
-            .map_err(|_| Error::Offline("the answer is not an Atrium health report".into()))
     }
 
     pub async fn me(&self) -> Res<Fetched<Me>> {

@@ -48,9 +48,11 @@ pub async fn server_status(
 ) -> Out<ipc::ServerStatus> {
     let ipc::ServerStatus {} = args;
     let health = match shell.api().health().await {
-        Ok(h) if h.status == "ok" => HealthState::Healthy { version: h.version },
+        Ok(h) if h.status == "ready" => HealthState::Healthy { version: h.version },
         Ok(h) => HealthState::Unreachable {
-            reason: format!("the server reports status {:?}", h.status),
+            reason: h
+                .reason
+                .unwrap_or_else(|| format!("the server reports status {:?}", h.status)),
         },
         Err(Error::Offline(reason)) => HealthState::Unreachable { reason },
         Err(e) => HealthState::Unreachable {

@@ -34,6 +34,7 @@ pub fn filter(
             warp::reply::json(&Health {
                 status: "ok".into(),
                 version: crate::VERSION.into(),
+                reason: None,
             }),
             StatusCode::OK,
         )
