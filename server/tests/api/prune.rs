@@ -32,7 +32,7 @@ async fn pruning_on_start_removes_what_expired_and_keeps_live_tokens_revoked_fam
 ) {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("dev").await;
     let pkce = Pkce::new();
     let code = app

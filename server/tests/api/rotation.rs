@@ -18,7 +18,7 @@ struct Grant {
 async fn grant(app: TestApp) -> Grant {
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let tokens = app.exchange(&client, &code, None).await;
@@ -161,7 +161,7 @@ async fn a_refresh_retry_by_another_client_gets_nothing() {
         tokens,
     } = grant(spawn_app().await).await;
     let dev = app.user("mallory").await;
-    let other = app.register(dev, "profile", true, false, false).await;
+    let other = app.register(dev, AppSpec::code("profile")).await;
     let (_, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
     let (status, answer) = refresh(&app, &other, &tokens["refresh_token"]).await;
     assert_eq!(status, 400);

@@ -34,7 +34,9 @@ async fn setup(public: bool) -> (TestApp, TestClient, Browser) {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, public).await;
+    let spec = AppSpec::code("profile");
+    let spec = if public { spec.public() } else { spec };
+    let client = app.register(dev, spec).await;
     let browser = app.browser("alice").await;
     (app, client, browser)
 }
@@ -216,7 +218,7 @@ async fn a_replayed_code_revokes_the_tokens_it_issued() {
 async fn a_code_cannot_be_redeemed_by_another_client() {
     let (app, client, browser) = setup(false).await;
     let dev2 = app.user("dev2").await;
-    let other = app.register(dev2, "profile", true, false, false).await;
+    let other = app.register(dev2, AppSpec::code("profile")).await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let res = app
         .token(
@@ -306,7 +308,7 @@ async fn tokens_only_reach_endpoints_of_their_scopes() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile email", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile email")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "email", None).await;
     let t = app.exchange(&client, &code, None).await;

@@ -9,7 +9,7 @@ async fn a_code_exchanges_for_tokens_with_client_secret_post() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let res = app
@@ -44,7 +44,7 @@ async fn a_code_exchanges_with_client_secret_basic() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let res = http()
@@ -65,7 +65,7 @@ async fn a_code_exchanges_with_client_secret_basic() {
 async fn a_wrong_secret_is_invalid_client_with_401() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let res = http()
         .post(app.url("/oauth2/token"))
         .basic_auth(&client.client_id, Some("atr_cs_wrong"))
@@ -96,7 +96,7 @@ async fn a_wrong_secret_is_invalid_client_with_401() {
 async fn two_client_authentication_methods_at_once_are_refused() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let secret = client.secret.clone().unwrap();
     let res = http()
         .post(app.url("/oauth2/token"))
@@ -120,7 +120,7 @@ async fn the_token_endpoint_checks_the_redirect_uri_of_the_code() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let res = app
@@ -144,7 +144,7 @@ async fn the_token_endpoint_checks_the_redirect_uri_of_the_code() {
 async fn client_credentials_issues_an_access_token_without_a_user_or_refresh_token() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile email", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile email")).await;
     let res = app
         .token(
             &client,
@@ -171,7 +171,7 @@ async fn client_credentials_issues_an_access_token_without_a_user_or_refresh_tok
 async fn public_clients_cannot_use_client_credentials() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, true).await;
+    let client = app.register(dev, AppSpec::code("profile").public()).await;
     let res = app
         .token(&client, &[("grant_type", "client_credentials")])
         .await;
@@ -186,7 +186,7 @@ async fn public_clients_cannot_use_client_credentials() {
 async fn unknown_and_missing_grant_types_are_reported() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let res = app.token(&client, &[("grant_type", "password")]).await;
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap()["error"],
@@ -204,7 +204,7 @@ async fn refresh_rotates_and_the_old_access_token_keeps_working_until_it_expires
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let first = app.exchange(&client, &code, None).await;
@@ -234,7 +234,7 @@ async fn revoking_an_access_token_makes_the_api_answer_401() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let t = app.exchange(&client, &code, None).await;
@@ -266,7 +266,7 @@ async fn revoking_a_refresh_token_revokes_its_access_tokens() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, "profile", None).await;
     let t = app.exchange(&client, &code, None).await;
@@ -311,8 +311,8 @@ async fn another_client_cannot_revoke_my_tokens() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let mine = app.register(dev, "profile", true, false, false).await;
-    let other = app.register(dev, "profile", true, false, false).await;
+    let mine = app.register(dev, AppSpec::code("profile")).await;
+    let other = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &mine, "profile", None).await;
     let t = app.exchange(&mine, &code, None).await;
@@ -333,8 +333,8 @@ async fn introspection_describes_own_tokens_and_hides_others() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let mine = app.register(dev, "profile", true, false, false).await;
-    let other = app.register(dev, "profile", true, false, false).await;
+    let mine = app.register(dev, AppSpec::code("profile")).await;
+    let other = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &mine, "profile", None).await;
     let t = app.exchange(&mine, &code, None).await;

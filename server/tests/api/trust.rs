@@ -512,7 +512,7 @@ async fn implicit_tokens_are_short_lived_and_never_come_with_a_refresh_token() {
         .await;
         let dev = app.user("dev").await;
         app.user("alice").await;
-        let client = app.register(dev, "profile", false, true, false).await;
+        let client = app.register(dev, AppSpec::token("profile")).await;
         let browser = app.browser("alice").await;
         let location = browser
             .authorize_and_allow(&[

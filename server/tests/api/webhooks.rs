@@ -230,7 +230,7 @@ impl World {
     async fn app_stored_with_webhook(&self, webhook_url: &str) -> String {
         let client = self
             .app
-            .register(self.dev_id, "profile", true, false, false)
+            .register(self.dev_id, AppSpec::code("profile"))
             .await;
         let (id, url) = (client.client_id.clone(), webhook_url.to_string());
         self.app
