@@ -107,7 +107,7 @@ async fn a_client_credentials_token_reads_no_user_data() {
     let dev = app.user("dev").await;
     let client = app.register(dev, AppSpec::code("profile")).await;
     let t: serde_json::Value = app
-        .token(&client, &[("grant_type", "client_credentials")])
+        .client_credentials(&client, None)
         .await
         .json()
         .await

@@ -77,13 +77,11 @@ async fn code_flow_redirects_with_code_state_and_issuer_in_the_query() {
     let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let loc = browser
-        .authorize_and_allow(&[
-            ("response_type", "code"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "profile"),
-            ("state", "the state"),
-        ])
+        .authorize_and_allow(
+            &Authorize::code(&client.client_id)
+                .scope("profile")
+                .state("the state"),
+        )
         .await;
     assert!(loc.starts_with(REDIRECT), "{loc}");
     assert!(query_param(&loc, "code").unwrap().starts_with("atr_ac_"));
@@ -100,13 +98,11 @@ async fn token_flow_puts_the_token_in_the_fragment_without_a_refresh_token() {
     let client = app.register(dev, AppSpec::token("profile")).await;
     let browser = app.browser("alice").await;
     let loc = browser
-        .authorize_and_allow(&[
-            ("response_type", "token"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "profile"),
-            ("state", "st"),
-        ])
+        .authorize_and_allow(
+            &Authorize::token(&client.client_id)
+                .scope("profile")
+                .state("st"),
+        )
         .await;
     let url = url::Url::parse(&loc).unwrap();
     assert!(url.query().is_none(), "nothing in the query: {loc}");

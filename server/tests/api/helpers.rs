@@ -180,6 +180,18 @@ impl TestApp {
         }
     }
 
+    /// The common start of a grant: users `dev` and `alice` (in that order); `dev` registers
+    /// `spec`; `alice` signs in and allows it `scope` (CODE, no PKCE). Returns the app's
+    /// credentials and the code.
+    pub async fn alice_allows(&self, spec: AppSpec, scope: &str) -> (TestClient, String) {
+        let dev = self.user("dev").await;
+        self.user("alice").await;
+        let client = self.register(dev, spec).await;
+        let browser = self.browser("alice").await;
+        let code = self.code_for(&browser, &client, scope, None).await;
+        (client, code)
+    }
+
     /// A browser signed in as `username` (with [`PASSWORD`]).
     pub async fn browser(&self, username: &str) -> Browser {
         self.signed_in(username, PASSWORD).await

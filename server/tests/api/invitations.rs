@@ -378,13 +378,11 @@ async fn two_companies() -> (TestApp, Browser, TestClient, i64, i64) {
 
 async fn consent_page(browser: &Browser, client: &TestClient) -> String {
     let res = browser
-        .authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "profile"),
-            ("state", "s"),
-        ])
+        .authorize(
+            &Authorize::code(&client.client_id)
+                .scope("profile")
+                .state("s"),
+        )
         .await;
     assert_eq!(res.status(), 200);
     res.text().await.unwrap()

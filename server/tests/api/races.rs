@@ -54,16 +54,14 @@ impl World {
     async fn install(&self, company: i64) -> Option<(i64, String)> {
         let res = self
             .app
-            .call(
-                "POST",
-                "/api/dashboard/installs",
+            .install(
                 &self.alice,
-                Some(json!({
+                json!({
                     "client_id": self.client.client_id,
                     "company_id": company,
                     "scope": "profile company",
                     "state": "st",
-                })),
+                }),
             )
             .await;
         if res.status() != 200 {
