@@ -27,11 +27,8 @@ async fn world() -> Result<World> {
     let (server, demo) = Server::start_with_demo(&format!("http://127.0.0.1:{port}")).await?;
     ensure!(demo["username"] == "demo", "unexpected demo output: {demo}");
     let app = SampleApp::start(&server.url, port, &demo).await?;
-    let browser = Browser::new(&server.url)?;
-    browser.login("demo", PASSWORD).await?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+    let browser = server.atrium().signed_in("demo", PASSWORD).await;
+    let http = atrium_tests::http();
     Ok(World {
         server,
         app,
@@ -81,46 +78,8 @@ impl World {
 
     /// A first-party token with the `dashboard` scope, obtained as the desktop does (PKCE, the
     /// `atrium://` deep-link redirect, and a click on "Continue as ...").
-    async fn dashboard_token(&self) -> Result<String> {
-        let verifier = "e2e-verifier-of-enough-length-for-rfc7636-0123456789";
-        let challenge = pkce_challenge(verifier);
-        let redirect = "atrium://oauth/callback".to_string();
-        let page = self
-            .browser
-            .consent_page(&[
-                ("response_type", "code"),
-                ("client_id", "atrium-desktop"),
-                ("redirect_uri", &redirect),
-                ("scope", "dashboard profile"),
-                ("state", "desktop"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ])
-            .await?;
-        ensure!(
-            page.contains("to the Atrium app?"),
-            "not the desktop's sign-in page: {page}"
-        );
-        let location = self.browser.decide(&page, "allow", &[]).await?;
-        let code = query_param(&location, "code").context("no code for the desktop")?;
-        let tokens: Value = self
-            .http
-            .post(format!("{}/oauth2/token", self.server.url))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &redirect),
-                ("client_id", "atrium-desktop"),
-                ("code_verifier", verifier),
-            ])
-            .send()
-            .await?
-            .json()
-            .await?;
-        tokens["access_token"]
-            .as_str()
-            .map(str::to_string)
-            .with_context(|| format!("no desktop token: {tokens}"))
+    async fn dashboard_token(&self) -> String {
+        self.server.atrium().desktop_token(&self.browser).await
     }
 
     /// The dashboard API, as the desktop shell calls it.
@@ -164,13 +123,6 @@ impl World {
     }
 }
 
-/// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
-fn pkce_challenge(verifier: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_code_method_installs_app2_and_the_sample_app_reads_the_user() -> Result<()> {
     let w = world().await?;
@@ -184,7 +136,7 @@ async fn the_code_method_installs_app2_and_the_sample_app_reads_the_user() -> Re
             ("scope", "profile"),
             ("state", "e2e-state-app2"),
         ])
-        .await?;
+        .await;
     ensure!(
         location.starts_with(&format!("{redirect}?code=")),
         "unexpected redirect: {location}"
@@ -225,8 +177,8 @@ async fn app2_shows_a_clear_page_when_the_user_cancels_the_consent() -> Result<(
             ("scope", "profile"),
             ("state", "e2e-deny"),
         ])
-        .await?;
-    let location = w.browser.decide(&page, "deny", &[]).await?;
+        .await;
+    let location = w.browser.decide_to(&page, "deny", &[]).await;
     ensure!(
         query_param(&location, "error").as_deref() == Some("access_denied"),
         "{location}"
@@ -251,7 +203,7 @@ async fn the_token_method_installs_app1_and_its_backend_reads_the_user() -> Resu
             ("scope", "profile company"),
             ("state", "e2e-state-app1"),
         ])
-        .await?;
+        .await;
     ensure!(
         location.starts_with(&format!("{redirect}#")),
         "the token must come in the fragment: {location}"
@@ -292,7 +244,7 @@ async fn the_token_method_installs_app1_and_its_backend_reads_the_user() -> Resu
 async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_verifies(
 ) -> Result<()> {
     let w = world().await?;
-    let token = w.dashboard_token().await?;
+    let token = w.dashboard_token().await;
     let company = w.demo["company_id"].as_i64().context("company_id")?;
 
     // What the desktop does after its own consent screen: approve, then send the user on.

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use atrium_tests::{binary, free_port, Browser, Desktop, Process, SampleApp, Server};
+use atrium_tests::{binary, free_port, Atrium, Desktop, Process, SampleApp, Server};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -162,18 +162,19 @@ fn register_third_app(server: &Server, sample_url: &str) -> Result<Value> {
 
 /// Installs each app in the demo company through the server's consent page, as `demo`.
 async fn install_all(server_url: &str, apps: &[(&str, &str, String)]) -> Result<()> {
-    let browser = Browser::new(server_url)?;
-    browser.login("demo", "atrium-demo").await?;
+    let browser = Atrium::new(server_url)
+        .signed_in("demo", "atrium-demo")
+        .await;
     for (client_id, response_type, redirect_uri) in apps {
         let to = browser
             .authorize_and_allow(&[
-                ("client_id", client_id),
-                ("response_type", response_type),
-                ("redirect_uri", redirect_uri),
+                ("client_id", *client_id),
+                ("response_type", *response_type),
+                ("redirect_uri", redirect_uri.as_str()),
                 ("scope", "profile company"),
                 ("state", "bench"),
             ])
-            .await?;
+            .await;
         if to.contains("error=") {
             bail!("installing {client_id} failed: {to}");
         }

@@ -16,7 +16,8 @@
 //! desktop's URL handler would.
 
 use anyhow::{bail, Context, Result};
-use atrium_tests::hidden_inputs;
+use atrium_tests::html::{hidden_inputs, meta_refresh};
+use atrium_tests::urls::try_location as location;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -100,21 +101,4 @@ fn open_deep_link(desktop: &str, link: &str) -> Result<()> {
         bail!("the second atrium process failed: {status}");
     }
     Ok(())
-}
-
-/// The target of `<meta http-equiv="refresh" content="N;url=...">`, HTML-unescaped.
-fn meta_refresh(html: &str) -> Option<String> {
-    let tag_start = html.find("http-equiv=\"refresh\"")?;
-    let tag = &html[tag_start..];
-    let url_start = tag.find("url=")? + 4;
-    let end = tag[url_start..].find('"')? + url_start;
-    Some(tag[url_start..end].replace("&amp;", "&"))
-}
-
-fn location(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get("location")?
-        .to_str()
-        .ok()
-        .map(str::to_string)
 }

@@ -3,8 +3,9 @@
 //! - [`Server`]: the `atrium-server` binary on a free loopback port with a fresh SQLite file
 //!   (optionally seeded with `atrium-server demo` first: [`Server::start_with_demo`]);
 //! - [`SampleApp`]: the `atrium-sample-app` binary, configured with the demo's credentials;
-//! - [`Browser`]: a scripted user agent (cookies on, redirects off) for the server's HTML
-//!   login and consent pages;
+//! - the test kit (`atrium-testkit`, re-exported here): the scripted [`Browser`] for the
+//!   server's HTML login and consent pages, form parsing, and typed endpoint helpers
+//!   ([`Server::atrium`]);
 //! - [`Desktop`]: the real `atrium` binary, started by `tauri-driver` (which drives
 //!   WebKitWebDriver) inside its own D-Bus session, so several tests can each run an instance
 //!   without the single-instance plugin merging them.
@@ -20,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder, Locator};
+
+pub use atrium_testkit::*;
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
@@ -183,6 +186,11 @@ impl Server {
         })
     }
 
+    /// The kit's typed endpoint helpers for this server.
+    pub fn atrium(&self) -> Atrium {
+        Atrium::new(&self.url)
+    }
+
     /// The server's database file (for `atrium-server --db ... app add` and the like).
     pub fn db_path(&self) -> PathBuf {
         self._dir.path().join("atrium.db")
@@ -221,153 +229,6 @@ impl SampleApp {
             _dir: dir,
         })
     }
-}
-
-/// A scripted user agent for the server's HTML pages: keeps cookies, follows no redirect (the
-/// caller looks at each `Location`, as a test must).
-pub struct Browser {
-    pub client: reqwest::Client,
-    base: String,
-}
-
-impl Browser {
-    /// A browser for the server at `base`.
-    pub fn new(base: &str) -> Result<Browser> {
-        Ok(Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
-            base: base.to_string(),
-        })
-    }
-
-    /// Signs in on the HTML login page (`GET /login`, then the form with its hidden fields).
-    pub async fn login(&self, username: &str, password: &str) -> Result<()> {
-        let page = self
-            .client
-            .get(format!("{}/login", self.base))
-            .send()
-            .await?
-            .text()
-            .await?;
-        let mut fields = hidden_inputs(&page);
-        fields.push(("username".into(), username.into()));
-        fields.push(("password".into(), password.into()));
-        let res = self
-            .client
-            .post(format!("{}/login", self.base))
-            .form(&fields)
-            .send()
-            .await?;
-        if res.status() != reqwest::StatusCode::SEE_OTHER {
-            bail!("signing in as {username} answered {}", res.status());
-        }
-        Ok(())
-    }
-
-    /// `GET /oauth2/authorize?...`; returns the consent page.
-    pub async fn consent_page(&self, query: &[(&str, &str)]) -> Result<String> {
-        let res = self
-            .client
-            .get(format!("{}/oauth2/authorize", self.base))
-            .query(query)
-            .send()
-            .await?;
-        let status = res.status();
-        let page = res.text().await?;
-        if status != reqwest::StatusCode::OK || !page.contains("name=\"decision\"") {
-            bail!("expected the consent page, got {status}: {page}");
-        }
-        Ok(page)
-    }
-
-    /// Submits the consent form of `page` (its hidden inputs, among them `company_id` when the
-    /// user owns one company, plus `extra`) with `decision`; returns the 303's `Location`.
-    pub async fn decide(
-        &self,
-        page: &str,
-        decision: &str,
-        extra: &[(&str, &str)],
-    ) -> Result<String> {
-        let mut fields = hidden_inputs(page);
-        for (k, v) in extra {
-            fields.retain(|(name, _)| name != k);
-            fields.push((k.to_string(), v.to_string()));
-        }
-        fields.push(("decision".into(), decision.into()));
-        let res = self
-            .client
-            .post(format!("{}/oauth2/authorize", self.base))
-            .form(&fields)
-            .send()
-            .await?;
-        if res.status() != reqwest::StatusCode::SEE_OTHER {
-            bail!(
-                "the consent form answered {}: {}",
-                res.status(),
-                res.text().await.unwrap_or_default()
-            );
-        }
-        location(&res)
-    }
-
-    /// `GET /oauth2/authorize?...`, then allows; returns where the server sends the user.
-    pub async fn authorize_and_allow(&self, query: &[(&str, &str)]) -> Result<String> {
-        let page = self.consent_page(query).await?;
-        self.decide(&page, "allow", &[]).await
-    }
-}
-
-/// The `Location` header of a response.
-pub fn location(res: &reqwest::Response) -> Result<String> {
-    Ok(res
-        .headers()
-        .get("location")
-        .context("no Location header")?
-        .to_str()?
-        .to_string())
-}
-
-/// A query parameter of a URL.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url)
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// A parameter of a URL's fragment.
-pub fn fragment_param(url: &str, name: &str) -> Option<String> {
-    let url = url::Url::parse(url).ok()?;
-    url::form_urlencoded::parse(url.fragment()?.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// The `<input type="hidden">` fields of a page, unescaped.
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input type=\"hidden\" ").skip(1) {
-        let attr = |name: &str| -> Option<String> {
-            let start = chunk.find(&format!("{name}=\""))? + name.len() + 2;
-            let end = chunk[start..].find('"')? + start;
-            Some(unescape(&chunk[start..end]))
-        };
-        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
-            out.push((n, v));
-        }
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
 }
 
 /// The real desktop app under WebDriver.

@@ -12,13 +12,7 @@ async fn token_for(app: &TestApp, scopes: &str) -> String {
         .await
         .unwrap();
     let client = app
-        .register(
-            dev,
-            "profile email company company.members",
-            true,
-            false,
-            false,
-        )
+        .register(dev, AppSpec::code("profile email company company.members"))
         .await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &client, scopes, None).await;
@@ -111,9 +105,9 @@ async fn missing_malformed_and_unknown_tokens_are_told_apart() {
 async fn a_client_credentials_token_reads_no_user_data() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let t: serde_json::Value = app
-        .token(&client, &[("grant_type", "client_credentials")])
+        .client_credentials(&client, None)
         .await
         .json()
         .await

@@ -8,9 +8,7 @@ async fn an_anonymous_user_gets_the_login_page_then_the_consent_page() {
     let dev = app.user("dev").await;
     let alice = app.user("alice").await;
     app.company("Acme", alice).await;
-    let client = app
-        .register(dev, "profile company", true, false, false)
-        .await;
+    let client = app.register(dev, AppSpec::code("profile company")).await;
     let query = [
         ("response_type", "code"),
         ("client_id", client.client_id.as_str()),
@@ -76,16 +74,14 @@ async fn code_flow_redirects_with_code_state_and_issuer_in_the_query() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let loc = browser
-        .authorize_and_allow(&[
-            ("response_type", "code"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "profile"),
-            ("state", "the state"),
-        ])
+        .authorize_and_allow(
+            &Authorize::code(&client.client_id)
+                .scope("profile")
+                .state("the state"),
+        )
         .await;
     assert!(loc.starts_with(REDIRECT), "{loc}");
     assert!(query_param(&loc, "code").unwrap().starts_with("atr_ac_"));
@@ -99,16 +95,14 @@ async fn token_flow_puts_the_token_in_the_fragment_without_a_refresh_token() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", false, true, false).await;
+    let client = app.register(dev, AppSpec::token("profile")).await;
     let browser = app.browser("alice").await;
     let loc = browser
-        .authorize_and_allow(&[
-            ("response_type", "token"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "profile"),
-            ("state", "st"),
-        ])
+        .authorize_and_allow(
+            &Authorize::token(&client.client_id)
+                .scope("profile")
+                .state("st"),
+        )
         .await;
     let url = url::Url::parse(&loc).unwrap();
     assert!(url.query().is_none(), "nothing in the query: {loc}");
@@ -135,7 +129,7 @@ async fn denying_consent_redirects_with_access_denied() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let page = browser
         .authorize(&[
@@ -178,7 +172,7 @@ async fn an_unknown_client_gets_an_error_page_not_a_redirect() {
 async fn client_errors_after_the_redirect_uri_is_verified_go_back_to_the_client() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let cases = [
         (
             vec![("response_type", "magic")],
@@ -233,9 +227,7 @@ async fn an_app_asking_for_company_scopes_needs_a_company_the_user_owns() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app
-        .register(dev, "profile company", true, false, false)
-        .await;
+    let client = app.register(dev, AppSpec::code("profile company")).await;
     let browser = app.browser("alice").await;
     let res = browser
         .authorize(&[
@@ -257,9 +249,7 @@ async fn the_consent_form_only_installs_into_companies_the_user_owns() {
     let bob = app.user("bob").await;
     app.company("Alice Co", alice).await;
     let bobs = app.company("Bob Co", bob).await;
-    let client = app
-        .register(dev, "profile company", true, false, false)
-        .await;
+    let client = app.register(dev, AppSpec::code("profile company")).await;
     let browser = app.browser("alice").await;
     let page = browser
         .authorize(&[

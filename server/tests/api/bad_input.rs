@@ -6,7 +6,7 @@ use crate::helpers::*;
 async fn setup() -> (TestApp, TestClient) {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     (app, client)
 }
 

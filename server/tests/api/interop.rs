@@ -82,7 +82,7 @@ async fn the_oauth2_crate_completes_code_refresh_and_revocation_as_a_confidentia
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let registered = app.register(dev, "profile email", true, false, false).await;
+    let registered = app.register(dev, AppSpec::code("profile email")).await;
     let (auth, token, revoke, redirect, id, secret) = endpoints(&app, &registered);
     let client = BasicClient::new(id)
         .set_client_secret(secret.unwrap())
@@ -171,7 +171,7 @@ async fn the_oauth2_crate_completes_code_with_pkce_as_a_public_client() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let registered = app.register(dev, "profile", true, false, true).await;
+    let registered = app.register(dev, AppSpec::code("profile").public()).await;
     let (auth, token, _, redirect, id, _) = endpoints(&app, &registered);
     let client = BasicClient::new(id)
         .set_auth_uri(auth)
@@ -203,7 +203,7 @@ async fn the_oauth2_crate_completes_code_with_pkce_as_a_public_client() {
 async fn the_oauth2_crate_gets_client_credentials_tokens() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let registered = app.register(dev, "profile email", true, false, false).await;
+    let registered = app.register(dev, AppSpec::code("profile email")).await;
     let (auth, token, _, _, id, secret) = endpoints(&app, &registered);
     let client = BasicClient::new(id)
         .set_client_secret(secret.unwrap())

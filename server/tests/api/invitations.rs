@@ -371,20 +371,18 @@ async fn two_companies() -> (TestApp, Browser, TestClient, i64, i64) {
     let alice = app.user("alice").await;
     let a = app.company("Aardvark Ltd", alice).await;
     let b = app.company("Zebra Inc", alice).await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     (app, browser, client, a, b)
 }
 
 async fn consent_page(browser: &Browser, client: &TestClient) -> String {
     let res = browser
-        .authorize(&[
-            ("response_type", "code"),
-            ("client_id", &client.client_id),
-            ("redirect_uri", REDIRECT),
-            ("scope", "profile"),
-            ("state", "s"),
-        ])
+        .authorize(
+            &Authorize::code(&client.client_id)
+                .scope("profile")
+                .state("s"),
+        )
         .await;
     assert_eq!(res.status(), 200);
     res.text().await.unwrap()
@@ -434,7 +432,7 @@ async fn the_consent_page_keeps_the_only_company_chosen() {
     let dev = app.user("dev").await;
     let alice = app.user("alice").await;
     let only = app.company("Acme", alice).await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let page = consent_page(&browser, &client).await;
     assert!(hidden_inputs(&page).contains(&("company_id".into(), only.to_string())));

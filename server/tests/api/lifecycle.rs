@@ -192,15 +192,13 @@ impl World {
 
     async fn install(&self, token: &str) -> reqwest::Response {
         self.app
-            .call(
-                "POST",
-                "/api/dashboard/installs",
+            .install(
                 token,
-                Some(json!({
+                json!({
                     "client_id": self.client_id,
                     "company_id": self.company,
                     "state": "st",
-                })),
+                }),
             )
             .await
     }
@@ -574,12 +572,7 @@ async fn reinstalling_works_and_a_wider_consent_widens_the_install() {
         |scope: &str| json!({"client_id": w.client_id, "company_id": w.company, "scope": scope});
     let first: Value = w
         .app
-        .call(
-            "POST",
-            "/api/dashboard/installs",
-            &w.alice,
-            Some(body("profile")),
-        )
+        .install(&w.alice, body("profile"))
         .await
         .json()
         .await
@@ -587,12 +580,7 @@ async fn reinstalling_works_and_a_wider_consent_widens_the_install() {
     assert_eq!(first["install"]["scopes"], json!(["profile"]));
     let wider: Value = w
         .app
-        .call(
-            "POST",
-            "/api/dashboard/installs",
-            &w.alice,
-            Some(body("company")),
-        )
+        .install(&w.alice, body("company"))
         .await
         .json()
         .await
@@ -629,12 +617,7 @@ async fn reinstalling_works_and_a_wider_consent_widens_the_install() {
     );
     let again: Value = w
         .app
-        .call(
-            "POST",
-            "/api/dashboard/installs",
-            &w.alice,
-            Some(body("profile")),
-        )
+        .install(&w.alice, body("profile"))
         .await
         .json()
         .await

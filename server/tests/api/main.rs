@@ -1,5 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1:0 with a fresh temporary SQLite file,
-//! spoken to over HTTP.
+//! spoken to over HTTP. `helpers` starts it (`spawn_app()`) and seeds it; the HTTP side — the
+//! scripted browser, typed helpers per endpoint, `AppSpec`, `assert_oauth_error` — is the
+//! workspace's test kit (`testkit/`, `atrium-testkit`), re-exported by `helpers`.
 
 mod helpers;
 

@@ -22,13 +22,13 @@ async fn register(app: &TestApp, token: &str, name: &str, description: &str) -> 
             "POST",
             "/api/developer/apps",
             token,
-            Some(json!({
-                "name": name,
-                "description": description,
-                "redirect_uris": [REDIRECT],
-                "scopes": "profile",
-                "method": "code",
-            })),
+            Some(
+                AppSpec::code("profile")
+                    .name(name)
+                    .description(description)
+                    .without_iframe()
+                    .to_json(),
+            ),
         )
         .await;
     assert_eq!(res.status(), 201, "registering {name}");
@@ -128,11 +128,9 @@ async fn every_list_endpoint_pages_and_refuses_a_limit_over_the_maximum_or_a_for
     for name in ["One", "Two"] {
         let client_id = register(&app, &owner, name, "").await;
         let res = app
-            .call(
-                "POST",
-                "/api/dashboard/installs",
+            .install(
                 &owner,
-                Some(json!({ "client_id": client_id, "company_id": company, "state": "st" })),
+                json!({ "client_id": client_id, "company_id": company, "state": "st" }),
             )
             .await;
         assert_eq!(res.status(), 200, "install {name}");

@@ -32,7 +32,7 @@ async fn pruning_on_start_removes_what_expired_and_keeps_live_tokens_revoked_fam
 ) {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("dev").await;
     let pkce = Pkce::new();
     let code = app
@@ -174,13 +174,7 @@ async fn pruning_on_start_removes_what_expired_and_keeps_live_tokens_revoked_fam
     let token = live["access_token"].as_str().unwrap();
     assert_eq!(app.api("/api/username", token).await.status(), 200);
     let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", live["refresh_token"].as_str().unwrap()),
-            ],
-        )
+        .refresh(&client, live["refresh_token"].as_str().unwrap())
         .await;
     assert_eq!(res.status(), 200, "the live refresh token still rotates");
 }

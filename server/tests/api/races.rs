@@ -34,9 +34,7 @@ async fn world() -> Arc<World> {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     let alice_id = app.user("alice").await;
-    let client = app
-        .register(dev, "profile company", true, false, false)
-        .await;
+    let client = app.register(dev, AppSpec::code("profile company")).await;
     let alice = app.dashboard_token("alice").await;
     let mut companies = Vec::new();
     for i in 0..BURST {
@@ -56,16 +54,14 @@ impl World {
     async fn install(&self, company: i64) -> Option<(i64, String)> {
         let res = self
             .app
-            .call(
-                "POST",
-                "/api/dashboard/installs",
+            .install(
                 &self.alice,
-                Some(json!({
+                json!({
                     "client_id": self.client.client_id,
                     "company_id": company,
                     "scope": "profile company",
                     "state": "st",
-                })),
+                }),
             )
             .await;
         if res.status() != 200 {

@@ -16,11 +16,7 @@ struct Grant {
 }
 
 async fn grant(app: TestApp) -> Grant {
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let tokens = app.exchange(&client, &code, None).await;
     Grant {
         app,
@@ -31,15 +27,7 @@ async fn grant(app: TestApp) -> Grant {
 
 /// A refresh with `refresh_token` by `client`: the status and the answer.
 async fn refresh(app: &TestApp, client: &TestClient, refresh_token: &Value) -> (u16, Value) {
-    let res = app
-        .token(
-            client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.as_str().unwrap()),
-            ],
-        )
-        .await;
+    let res = app.refresh(client, refresh_token.as_str().unwrap()).await;
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
@@ -161,7 +149,7 @@ async fn a_refresh_retry_by_another_client_gets_nothing() {
         tokens,
     } = grant(spawn_app().await).await;
     let dev = app.user("mallory").await;
-    let other = app.register(dev, "profile", true, false, false).await;
+    let other = app.register(dev, AppSpec::code("profile")).await;
     let (_, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
     let (status, answer) = refresh(&app, &other, &tokens["refresh_token"]).await;
     assert_eq!(status, 400);

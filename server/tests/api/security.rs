@@ -34,7 +34,9 @@ async fn setup(public: bool) -> (TestApp, TestClient, Browser) {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, public).await;
+    let spec = AppSpec::code("profile");
+    let spec = if public { spec.public() } else { spec };
+    let client = app.register(dev, spec).await;
     let browser = app.browser("alice").await;
     (app, client, browser)
 }
@@ -144,10 +146,7 @@ async fn a_code_verifier_without_a_challenge_is_refused() {
         )
         .await;
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -159,20 +158,9 @@ async fn a_wrong_code_verifier_is_refused() {
         .await;
     let wrong = Pkce::new();
     let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", &wrong.verifier),
-            ],
-        )
+        .try_exchange(&client, &code, Some(&wrong.verifier))
         .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -182,56 +170,23 @@ async fn a_replayed_code_revokes_the_tokens_it_issued() {
     let t = app.exchange(&client, &code, None).await;
     let access = t["access_token"].as_str().unwrap();
     assert_eq!(app.api("/api/username", access).await.status(), 200);
-    let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    let res = app.try_exchange(&client, &code, None).await;
+    assert_oauth_error(res, "invalid_grant").await;
     assert_eq!(app.api("/api/username", access).await.status(), 401);
     let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ],
-        )
+        .refresh(&client, t["refresh_token"].as_str().unwrap())
         .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn a_code_cannot_be_redeemed_by_another_client() {
     let (app, client, browser) = setup(false).await;
     let dev2 = app.user("dev2").await;
-    let other = app.register(dev2, "profile", true, false, false).await;
+    let other = app.register(dev2, AppSpec::code("profile")).await;
     let code = app.code_for(&browser, &client, "profile", None).await;
-    let res = app
-        .token(
-            &other,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    let res = app.try_exchange(&other, &code, None).await;
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -240,25 +195,11 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_grant() {
     let code = app.code_for(&browser, &client, "profile", None).await;
     let first = app.exchange(&client, &code, None).await;
     let old = first["refresh_token"].as_str().unwrap();
-    let second: serde_json::Value = app
-        .token(
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", old)],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: serde_json::Value = app.refresh(&client, old).await.json().await.unwrap();
     // The client rotates again: the second refresh token is used, so a replay of the first
     // can no longer pass for a retry of a lost answer (see `rotation.rs`).
     let third: serde_json::Value = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", second["refresh_token"].as_str().unwrap()),
-            ],
-        )
+        .refresh(&client, second["refresh_token"].as_str().unwrap())
         .await
         .json()
         .await
@@ -267,16 +208,8 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_grant() {
     let fresh = third["access_token"].as_str().unwrap();
     assert_eq!(app.api("/api/username", fresh).await.status(), 200);
     // An attacker replays the old refresh token.
-    let res = app
-        .token(
-            &client,
-            &[("grant_type", "refresh_token"), ("refresh_token", old)],
-        )
-        .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    let res = app.refresh(&client, old).await;
+    assert_oauth_error(res, "invalid_grant").await;
     // Everything of the grant is dead, including what the legitimate client got.
     for tokens in [&second, &third] {
         assert_eq!(
@@ -287,28 +220,17 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_grant() {
         );
     }
     let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", third["refresh_token"].as_str().unwrap()),
-            ],
-        )
+        .refresh(&client, third["refresh_token"].as_str().unwrap())
         .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn tokens_only_reach_endpoints_of_their_scopes() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile email", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "email", None).await;
+    let (client, code) = app
+        .alice_allows(AppSpec::code("profile email"), "email")
+        .await;
     let t = app.exchange(&client, &code, None).await;
     assert_eq!(
         app.api("/api/username", t["access_token"].as_str().unwrap())

@@ -1,27 +1,12 @@
 //! `/oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect`.
 
-use base64::Engine;
-
 use crate::helpers::*;
 
 #[tokio::test]
 async fn a_code_exchanges_for_tokens_with_client_secret_post() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
-    let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
+    let res = app.try_exchange(&client, &code, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let t: serde_json::Value = res.json().await.unwrap();
@@ -42,11 +27,7 @@ async fn a_code_exchanges_for_tokens_with_client_secret_post() {
 #[tokio::test]
 async fn a_code_exchanges_with_client_secret_basic() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let res = http()
         .post(app.url("/oauth2/token"))
         .basic_auth(&client.client_id, client.secret.as_ref())
@@ -65,7 +46,7 @@ async fn a_code_exchanges_with_client_secret_basic() {
 async fn a_wrong_secret_is_invalid_client_with_401() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let res = http()
         .post(app.url("/oauth2/token"))
         .basic_auth(&client.client_id, Some("atr_cs_wrong"))
@@ -96,7 +77,7 @@ async fn a_wrong_secret_is_invalid_client_with_401() {
 async fn two_client_authentication_methods_at_once_are_refused() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let secret = client.secret.clone().unwrap();
     let res = http()
         .post(app.url("/oauth2/token"))
@@ -109,20 +90,13 @@ async fn two_client_authentication_methods_at_once_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_request"
-    );
+    assert_oauth_error(res, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn the_token_endpoint_checks_the_redirect_uri_of_the_code() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let res = app
         .token(
             &client,
@@ -134,88 +108,51 @@ async fn the_token_endpoint_checks_the_redirect_uri_of_the_code() {
         )
         .await;
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn client_credentials_issues_an_access_token_without_a_user_or_refresh_token() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile email", true, false, false).await;
-    let res = app
-        .token(
-            &client,
-            &[("grant_type", "client_credentials"), ("scope", "email")],
-        )
-        .await;
+    let client = app.register(dev, AppSpec::code("profile email")).await;
+    let res = app.client_credentials(&client, Some("email")).await;
     assert_eq!(res.status(), 200);
     let t: serde_json::Value = res.json().await.unwrap();
     assert_eq!(t["scope"], "email");
     assert!(t.get("refresh_token").is_none());
-    let res = app
-        .token(
-            &client,
-            &[("grant_type", "client_credentials"), ("scope", "company")],
-        )
-        .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_scope"
-    );
+    let res = app.client_credentials(&client, Some("company")).await;
+    assert_oauth_error(res, "invalid_scope").await;
 }
 
 #[tokio::test]
 async fn public_clients_cannot_use_client_credentials() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, true).await;
-    let res = app
-        .token(&client, &[("grant_type", "client_credentials")])
-        .await;
+    let client = app.register(dev, AppSpec::code("profile").public()).await;
+    let res = app.client_credentials(&client, None).await;
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "unauthorized_client"
-    );
+    assert_oauth_error(res, "unauthorized_client").await;
 }
 
 #[tokio::test]
 async fn unknown_and_missing_grant_types_are_reported() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
-    let client = app.register(dev, "profile", true, false, false).await;
+    let client = app.register(dev, AppSpec::code("profile")).await;
     let res = app.token(&client, &[("grant_type", "password")]).await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "unsupported_grant_type"
-    );
+    assert_oauth_error(res, "unsupported_grant_type").await;
     let res = app.token(&client, &[]).await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_request"
-    );
+    assert_oauth_error(res, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_the_old_access_token_keeps_working_until_it_expires() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let first = app.exchange(&client, &code, None).await;
     let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", first["refresh_token"].as_str().unwrap()),
-            ],
-        )
+        .refresh(&client, first["refresh_token"].as_str().unwrap())
         .await;
     assert_eq!(res.status(), 200);
     let second: serde_json::Value = res.json().await.unwrap();
@@ -232,43 +169,23 @@ async fn refresh_rotates_and_the_old_access_token_keeps_working_until_it_expires
 #[tokio::test]
 async fn revoking_an_access_token_makes_the_api_answer_401() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let t = app.exchange(&client, &code, None).await;
     let access = t["access_token"].as_str().unwrap();
     // Used once first, so that the revocation also has to reach the server's token cache.
     assert_eq!(app.api("/api/username", access).await.status(), 200);
-    let res = http()
-        .post(app.url("/oauth2/revoke"))
-        .basic_auth(&client.client_id, client.secret.as_ref())
-        .form(&[("token", access), ("token_type_hint", "access_token")])
-        .send()
-        .await
-        .unwrap();
+    let res = app.revoke(&client, access, Some("access_token")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.api("/api/username", access).await.status(), 401);
     // Unknown tokens are fine too (RFC 7009 §2.2).
-    let res = http()
-        .post(app.url("/oauth2/revoke"))
-        .basic_auth(&client.client_id, client.secret.as_ref())
-        .form(&[("token", "atr_at_unknown")])
-        .send()
-        .await
-        .unwrap();
+    let res = app.revoke(&client, "atr_at_unknown", None).await;
     assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_access_tokens() {
     let app = spawn_app().await;
-    let dev = app.user("dev").await;
-    app.user("alice").await;
-    let client = app.register(dev, "profile", true, false, false).await;
-    let browser = app.browser("alice").await;
-    let code = app.code_for(&browser, &client, "profile", None).await;
+    let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let t = app.exchange(&client, &code, None).await;
     let res = app.token(&client, &[]).await;
     assert_eq!(res.status(), 400);
@@ -292,18 +209,9 @@ async fn revoking_a_refresh_token_revokes_its_access_tokens() {
         401
     );
     let res = app
-        .token(
-            &client,
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", t["refresh_token"].as_str().unwrap()),
-            ],
-        )
+        .refresh(&client, t["refresh_token"].as_str().unwrap())
         .await;
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["error"],
-        "invalid_grant"
-    );
+    assert_oauth_error(res, "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -311,19 +219,13 @@ async fn another_client_cannot_revoke_my_tokens() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let mine = app.register(dev, "profile", true, false, false).await;
-    let other = app.register(dev, "profile", true, false, false).await;
+    let mine = app.register(dev, AppSpec::code("profile")).await;
+    let other = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &mine, "profile", None).await;
     let t = app.exchange(&mine, &code, None).await;
     let access = t["access_token"].as_str().unwrap();
-    let res = http()
-        .post(app.url("/oauth2/revoke"))
-        .basic_auth(&other.client_id, other.secret.as_ref())
-        .form(&[("token", access)])
-        .send()
-        .await
-        .unwrap();
+    let res = app.revoke(&other, access, None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.api("/api/username", access).await.status(), 200);
 }
@@ -333,37 +235,30 @@ async fn introspection_describes_own_tokens_and_hides_others() {
     let app = spawn_app().await;
     let dev = app.user("dev").await;
     app.user("alice").await;
-    let mine = app.register(dev, "profile", true, false, false).await;
-    let other = app.register(dev, "profile", true, false, false).await;
+    let mine = app.register(dev, AppSpec::code("profile")).await;
+    let other = app.register(dev, AppSpec::code("profile")).await;
     let browser = app.browser("alice").await;
     let code = app.code_for(&browser, &mine, "profile", None).await;
     let t = app.exchange(&mine, &code, None).await;
     let access = t["access_token"].as_str().unwrap();
     let ask = |c: &TestClient, token: &str| {
-        let auth = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            c.client_id,
-            c.secret.clone().unwrap()
-        ));
-        http()
-            .post(app.url("/oauth2/introspect"))
-            .header("authorization", format!("Basic {auth}"))
-            .form(&[("token", token.to_string())])
-            .send()
+        let (app, c, token) = (&app, c.clone(), token.to_string());
+        async move {
+            app.introspect(&c, &token)
+                .await
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
     };
-    let i: serde_json::Value = ask(&mine, access).await.unwrap().json().await.unwrap();
+    let i = ask(&mine, access).await;
     assert_eq!(i["active"], true);
     assert_eq!(i["username"], "alice");
     assert_eq!(i["scope"], "profile");
     assert_eq!(i["client_id"], mine.client_id);
-    let i: serde_json::Value = ask(&other, access).await.unwrap().json().await.unwrap();
+    let i = ask(&other, access).await;
     assert_eq!(i, serde_json::json!({"active": false}));
-    let i: serde_json::Value = ask(&mine, "atr_at_nothing")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let i = ask(&mine, "atr_at_nothing").await;
     assert_eq!(i, serde_json::json!({"active": false}));
     // Without client authentication: 401.
     let res = http()

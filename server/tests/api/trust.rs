@@ -452,11 +452,9 @@ async fn a_public_code_app_is_installed_through_its_install_url_with_its_own_pkc
 
     // The dashboard can't hold the app's verifier: it sends the user to the install URL.
     let res = app
-        .call(
-            "POST",
-            "/api/dashboard/installs",
+        .install(
             &token,
-            Some(serde_json::json!({ "client_id": client_id, "company_id": company })),
+            serde_json::json!({ "client_id": client_id, "company_id": company }),
         )
         .await;
     assert_eq!(res.status(), 409);
@@ -512,16 +510,14 @@ async fn implicit_tokens_are_short_lived_and_never_come_with_a_refresh_token() {
         .await;
         let dev = app.user("dev").await;
         app.user("alice").await;
-        let client = app.register(dev, "profile", false, true, false).await;
+        let client = app.register(dev, AppSpec::token("profile")).await;
         let browser = app.browser("alice").await;
         let location = browser
-            .authorize_and_allow(&[
-                ("response_type", "token"),
-                ("client_id", &client.client_id),
-                ("redirect_uri", REDIRECT),
-                ("scope", "profile"),
-                ("state", "imp"),
-            ])
+            .authorize_and_allow(
+                &Authorize::token(&client.client_id)
+                    .scope("profile")
+                    .state("imp"),
+            )
             .await;
         let params = fragment_params(&location);
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());

@@ -206,13 +206,14 @@ impl World {
                 "POST",
                 "/api/developer/apps",
                 &self.dev,
-                Some(json!({
-                    "name": "Hook App",
-                    "redirect_uris": [REDIRECT],
-                    "webhook_url": webhook_url,
-                    "scopes": "profile",
-                    "method": "code",
-                })),
+                Some(
+                    AppSpec::code("profile")
+                        .name("Hook App")
+                        .description("")
+                        .without_iframe()
+                        .webhook_url(webhook_url)
+                        .to_json(),
+                ),
             )
             .await
     }
@@ -230,7 +231,7 @@ impl World {
     async fn app_stored_with_webhook(&self, webhook_url: &str) -> String {
         let client = self
             .app
-            .register(self.dev_id, "profile", true, false, false)
+            .register(self.dev_id, AppSpec::code("profile"))
             .await;
         let (id, url) = (client.client_id.clone(), webhook_url.to_string());
         self.app
@@ -262,11 +263,9 @@ impl World {
         let company = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         let res = self
             .app
-            .call(
-                "POST",
-                "/api/dashboard/installs",
+            .install(
                 &self.alice,
-                Some(json!({"client_id": client_id, "company_id": company, "state": "s"})),
+                json!({"client_id": client_id, "company_id": company, "state": "s"}),
             )
             .await;
         assert_eq!(res.status(), 200);

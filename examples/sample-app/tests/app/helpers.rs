@@ -351,10 +351,7 @@ pub async fn spawn() -> TestApp {
         base,
         atrium,
         state,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        http: atrium_testkit::http(),
         _stop: tx,
     }
 }
