@@ -79,7 +79,7 @@ async fn a_backup_under_install_load_restores_every_install_acknowledged_before_
     let dev = app.user("dev").await;
     let alice_id = app.user("alice").await;
     let client = app
-        .register(dev, "profile company", true, false, false)
+        .register(dev, AppSpec::code("profile company"))
         .await;
     let alice = app.dashboard_token("alice").await;
     let mut companies = Vec::new();
