@@ -32,6 +32,7 @@ pub mod oauth;
 pub mod prune;
 pub mod routes;
 pub mod serve;
+pub mod services;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
