@@ -19,6 +19,7 @@ use super::error::{reply, ApiError, ApiResult};
 use super::paging;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
+use crate::domain::ids::{ClientId, CompanyId, InstallId};
 use crate::domain::scope::ScopeSet;
 use crate::oauth::authorize::{self, AuthorizeError};
 use crate::oauth::params::Params;
@@ -57,21 +58,21 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .then(create_company)
         .map(reply);
     // GET /api/dashboard/companies/{company_id}/members
-    let members = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
+    let members = warp::path!("api" / "dashboard" / "companies" / CompanyId / "members")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
         .then(members)
         .map(reply);
     // GET /api/dashboard/companies/{company_id}/installs
-    let installs = warp::path!("api" / "dashboard" / "companies" / i64 / "installs")
+    let installs = warp::path!("api" / "dashboard" / "companies" / CompanyId / "installs")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
         .then(company_installs)
         .map(reply);
     // GET /api/dashboard/apps/{client_id}/consent?company_id=N
-    let consent = warp::path!("api" / "dashboard" / "apps" / String / "consent")
+    let consent = warp::path!("api" / "dashboard" / "apps" / ClientId / "consent")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
@@ -85,19 +86,19 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .then(install)
         .map(reply);
     // GET /api/dashboard/installs/{install_id}
-    let get_install = warp::path!("api" / "dashboard" / "installs" / i64)
+    let get_install = warp::path!("api" / "dashboard" / "installs" / InstallId)
         .and(warp::get())
         .and(auth())
         .then(get_install)
         .map(reply);
     // DELETE /api/dashboard/installs/{install_id}
-    let uninstall = warp::path!("api" / "dashboard" / "installs" / i64)
+    let uninstall = warp::path!("api" / "dashboard" / "installs" / InstallId)
         .and(warp::delete())
         .and(auth())
         .then(uninstall)
         .map(reply);
     // POST /api/dashboard/installs/{install_id}/launch
-    let launch = warp::path!("api" / "dashboard" / "installs" / i64 / "launch")
+    let launch = warp::path!("api" / "dashboard" / "installs" / InstallId / "launch")
         .and(warp::post())
         .and(auth())
         .then(launch)
@@ -219,7 +220,7 @@ async fn create_company((state, h): Auth, body: Result<NewCompany, ApiError>) ->
     ))
 }
 
-async fn members(company: i64, (state, h): Auth, query: String) -> ApiResult {
+async fn members(company: CompanyId, (state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
     let list = companies::members(&state.oauth, &user, company, page).await?;
@@ -230,21 +231,21 @@ async fn members(company: i64, (state, h): Auth, query: String) -> ApiResult {
     }))
 }
 
-async fn company_installs(company: i64, (state, h): Auth, query: String) -> ApiResult {
+async fn company_installs(company: CompanyId, (state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
     let list = installs::of_company(&state.oauth, &user, company, page).await?;
     ok(&paging::page(list, install_view))
 }
 
-async fn consent(client_id: String, (state, h): Auth, query: String) -> ApiResult {
+async fn consent(client_id: ClientId, (state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let p = Params::parse(&query);
     let Some(company) = p
         .get("company_id")
         .ok()
         .flatten()
-        .and_then(|c| c.parse::<i64>().ok())
+        .and_then(|c| c.parse::<CompanyId>().ok())
     else {
         return Err(ApiError::invalid("company_id is required"));
     };
@@ -264,8 +265,9 @@ async fn consent(client_id: String, (state, h): Auth, query: String) -> ApiResul
 async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let req = body?;
-    companies::require_owner(&state.oauth, req.company_id, &user).await?;
-    let app = installs::live_app(&state.oauth, &req.client_id).await?;
+    let company = CompanyId::new(req.company_id);
+    companies::require_owner(&state.oauth, company, &user).await?;
+    let app = installs::live_app(&state.oauth, &ClientId::new(req.client_id.as_str())).await?;
     if let Some(url) = &app.install_url {
         // The app starts its own authorization request (with its PKCE verifier and state),
         // which the dashboard could not hold for it.
@@ -321,19 +323,19 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
     }
 }
 
-async fn get_install(id: i64, (state, h): Auth) -> ApiResult {
+async fn get_install(id: InstallId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let (install, _) = installs::visible(&state.oauth, &user, id).await?;
     ok(&install_view(&install))
 }
 
-async fn uninstall(id: i64, (state, h): Auth) -> ApiResult {
+async fn uninstall(id: InstallId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let install = installs::uninstall(&state.oauth, &user, id).await?;
     ok(&install_view(&install))
 }
 
-async fn launch(id: i64, (state, h): Auth) -> ApiResult {
+async fn launch(id: InstallId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let l = launch::launch(&state.oauth, &user, id).await?;
     ok(&LaunchView {

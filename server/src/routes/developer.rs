@@ -16,6 +16,7 @@ use super::paging;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
 use crate::apps::{parse_method, AppEdit, AppRegistration};
+use crate::domain::ids::ClientId;
 use crate::domain::redirect::ApplicationType;
 use crate::services::apps;
 use crate::store::{Client, Delivery};
@@ -37,39 +38,39 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .then(create)
         .map(reply);
     // GET /api/developer/apps/{client_id}
-    let get = warp::path!("api" / "developer" / "apps" / String)
+    let get = warp::path!("api" / "developer" / "apps" / ClientId)
         .and(warp::get())
         .and(auth())
         .then(get)
         .map(reply);
     // PATCH /api/developer/apps/{client_id}
-    let patch = warp::path!("api" / "developer" / "apps" / String)
+    let patch = warp::path!("api" / "developer" / "apps" / ClientId)
         .and(warp::patch())
         .and(auth())
         .and(json_body::<AppPatch>())
         .then(patch)
         .map(reply);
     // DELETE /api/developer/apps/{client_id}
-    let delete = warp::path!("api" / "developer" / "apps" / String)
+    let delete = warp::path!("api" / "developer" / "apps" / ClientId)
         .and(warp::delete())
         .and(auth())
         .then(delete)
         .map(reply);
     // POST /api/developer/apps/{client_id}/secret
-    let rotate = warp::path!("api" / "developer" / "apps" / String / "secret")
+    let rotate = warp::path!("api" / "developer" / "apps" / ClientId / "secret")
         .and(warp::post())
         .and(auth())
         .then(rotate)
         .map(reply);
     // GET /api/developer/apps/{client_id}/deliveries
-    let deliveries = warp::path!("api" / "developer" / "apps" / String / "deliveries")
+    let deliveries = warp::path!("api" / "developer" / "apps" / ClientId / "deliveries")
         .and(warp::get())
         .and(auth())
         .then(deliveries)
         .map(reply);
     // POST /api/developer/apps/{client_id}/deliveries/{event_id}/retry
     let retry =
-        warp::path!("api" / "developer" / "apps" / String / "deliveries" / String / "retry")
+        warp::path!("api" / "developer" / "apps" / ClientId / "deliveries" / String / "retry")
             .and(warp::post())
             .and(auth())
             .then(retry)
@@ -151,13 +152,17 @@ async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
     )))
 }
 
-async fn get(client_id: String, (state, h): Auth) -> ApiResult {
+async fn get(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let app = apps::own(&state.oauth, &user, &client_id).await?;
     Ok(respond::json(StatusCode::OK, &app_view(&app)))
 }
 
-async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, ApiError>) -> ApiResult {
+async fn patch(
+    client_id: ClientId,
+    (state, h): Auth,
+    body: Result<AppPatch, ApiError>,
+) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let body = body?;
     let edit = AppEdit {
@@ -174,22 +179,22 @@ async fn patch(client_id: String, (state, h): Auth, body: Result<AppPatch, ApiEr
     Ok(respond::json(StatusCode::OK, &app_view(&app)))
 }
 
-async fn delete(client_id: String, (state, h): Auth) -> ApiResult {
+async fn delete(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     apps::delete(&state.oauth, &user, &client_id).await?;
     Ok(respond::json(
         StatusCode::OK,
-        &serde_json::json!({ "deleted": client_id }),
+        &serde_json::json!({ "deleted": client_id.as_str() }),
     ))
 }
 
-async fn rotate(client_id: String, (state, h): Auth) -> ApiResult {
+async fn rotate(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let secret = apps::rotate_secret(&state.oauth, &user, &client_id).await?;
     Ok(respond::no_store(respond::json(
         StatusCode::OK,
         &SecretRotated {
-            client_id,
+            client_id: client_id.into_string(),
             client_secret: secret.expose().to_string(),
             previous_secret_revoked: true,
         },
@@ -215,7 +220,7 @@ fn delivery_view(d: Delivery) -> DeliveryView {
     }
 }
 
-async fn deliveries(client_id: String, (state, h): Auth) -> ApiResult {
+async fn deliveries(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let list = apps::undelivered(&state.oauth, &user, &client_id).await?;
     Ok(respond::json(
@@ -224,7 +229,7 @@ async fn deliveries(client_id: String, (state, h): Auth) -> ApiResult {
     ))
 }
 
-async fn retry(client_id: String, event_id: String, (state, h): Auth) -> ApiResult {
+async fn retry(client_id: ClientId, event_id: String, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let d = apps::retry(&state.oauth, &user, &client_id, &event_id).await?;
     Ok(respond::json(StatusCode::OK, &delivery_view(d)))

@@ -11,6 +11,7 @@ use super::dashboard::ok;
 use super::error::{reply, ApiError, ApiResult};
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
+use crate::domain::ids::{CompanyId, InvitationId};
 use crate::domain::invitation::INVITATION_TTL;
 use crate::services::{companies, invitations};
 use crate::store::Invitation;
@@ -18,26 +19,27 @@ use crate::store::Invitation;
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
     // POST /api/dashboard/companies/{company_id}/invitations
-    let invite = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations")
+    let invite = warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations")
         .and(warp::post())
         .and(auth())
         .and(json_body::<wire::NewInvitation>())
         .then(invite)
         .map(reply);
     // GET /api/dashboard/companies/{company_id}/invitations
-    let pending = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations")
+    let pending = warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations")
         .and(warp::get())
         .and(auth())
         .then(company_invitations)
         .map(reply);
     // DELETE /api/dashboard/companies/{company_id}/invitations/{invitation_id}
-    let revoke = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations" / i64)
-        .and(warp::delete())
-        .and(auth())
-        .then(revoke)
-        .map(reply);
+    let revoke =
+        warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations" / InvitationId)
+            .and(warp::delete())
+            .and(auth())
+            .then(revoke)
+            .map(reply);
     // DELETE /api/dashboard/companies/{company_id}/membership
-    let leave = warp::path!("api" / "dashboard" / "companies" / i64 / "membership")
+    let leave = warp::path!("api" / "dashboard" / "companies" / CompanyId / "membership")
         .and(warp::delete())
         .and(auth())
         .then(leave)
@@ -49,13 +51,13 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .then(my_invitations)
         .map(reply);
     // POST /api/dashboard/invitations/{invitation_id}/accept
-    let accept = warp::path!("api" / "dashboard" / "invitations" / i64 / "accept")
+    let accept = warp::path!("api" / "dashboard" / "invitations" / InvitationId / "accept")
         .and(warp::post())
         .and(auth())
         .then(accept)
         .map(reply);
     // POST /api/dashboard/invitations/{invitation_id}/decline
-    let decline = warp::path!("api" / "dashboard" / "invitations" / i64 / "decline")
+    let decline = warp::path!("api" / "dashboard" / "invitations" / InvitationId / "decline")
         .and(warp::post())
         .and(auth())
         .then(decline)
@@ -89,7 +91,7 @@ fn view(i: Invitation) -> InvitationView {
 }
 
 async fn invite(
-    company: i64,
+    company: CompanyId,
     (state, h): Auth,
     body: Result<wire::NewInvitation, ApiError>,
 ) -> ApiResult {
@@ -113,22 +115,22 @@ async fn invite(
     )))
 }
 
-async fn company_invitations(company: i64, (state, h): Auth) -> ApiResult {
+async fn company_invitations(company: CompanyId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let list = invitations::pending(&state.oauth, &user, company).await?;
     ok(&list.into_iter().map(view).collect::<Vec<_>>())
 }
 
-async fn revoke(company: i64, id: i64, (state, h): Auth) -> ApiResult {
+async fn revoke(company: CompanyId, id: InvitationId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     invitations::revoke(&state.oauth, &user, company, id).await?;
-    ok(&serde_json::json!({ "revoked": id }))
+    ok(&serde_json::json!({ "revoked": id.get() }))
 }
 
-async fn leave(company: i64, (state, h): Auth) -> ApiResult {
+async fn leave(company: CompanyId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     companies::leave(&state.oauth, &user, company).await?;
-    ok(&serde_json::json!({ "left": company }))
+    ok(&serde_json::json!({ "left": company.get() }))
 }
 
 async fn my_invitations((state, h): Auth) -> ApiResult {
@@ -137,7 +139,7 @@ async fn my_invitations((state, h): Auth) -> ApiResult {
     ok(&list.into_iter().map(view).collect::<Vec<_>>())
 }
 
-async fn accept(id: i64, (state, h): Auth) -> ApiResult {
+async fn accept(id: InvitationId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let m = invitations::accept(&state.oauth, &user, id).await?;
     ok(&CompanyView {
@@ -147,8 +149,8 @@ async fn accept(id: i64, (state, h): Auth) -> ApiResult {
     })
 }
 
-async fn decline(id: i64, (state, h): Auth) -> ApiResult {
+async fn decline(id: InvitationId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     invitations::decline(&state.oauth, &user, id).await?;
-    ok(&serde_json::json!({ "declined": id }))
+    ok(&serde_json::json!({ "declined": id.get() }))
 }

@@ -6,6 +6,7 @@
 
 use super::{ServiceError, ServiceResult};
 use crate::apps::{self, AppEdit, AppRegistration};
+use crate::domain::ids::ClientId;
 use crate::domain::now;
 use crate::domain::secret::{Kind, Secret};
 use crate::oauth::OAuth;
@@ -16,8 +17,8 @@ use crate::webhooks::egress::Egress;
 pub const DELIVERIES_SHOWN: usize = 100;
 
 /// One of the developer's own apps; not found for anyone else's.
-pub async fn own(p: &OAuth, developer: &User, client_id: &str) -> ServiceResult<Client> {
-    match p.store.client(client_id).await? {
+pub async fn own(p: &OAuth, developer: &User, client_id: &ClientId) -> ServiceResult<Client> {
+    match p.store.client(client_id.as_str()).await? {
         Some(c) if c.developer_id == Some(developer.id) && !c.first_party => Ok(c),
         _ => Err(ServiceError::NotFound("app")),
     }
@@ -63,37 +64,41 @@ pub async fn register(
 pub async fn edit(
     p: &OAuth,
     developer: &User,
-    client_id: &str,
+    client_id: &ClientId,
     edit: AppEdit,
     egress: Egress,
 ) -> ServiceResult<Client> {
     let app = own(p, developer, client_id).await?;
     let update = edit.validate(&app, egress).map_err(ServiceError::invalid)?;
-    p.store.update_app(client_id, update).await?;
+    p.store.update_app(client_id.as_str(), update).await?;
     p.store
-        .client(client_id)
+        .client(client_id.as_str())
         .await?
         .ok_or(ServiceError::NotFound("app"))
 }
 
 /// Deletes one of the developer's apps, uninstalling it everywhere (each install notified).
-pub async fn delete(p: &OAuth, developer: &User, client_id: &str) -> ServiceResult<()> {
+pub async fn delete(p: &OAuth, developer: &User, client_id: &ClientId) -> ServiceResult<()> {
     own(p, developer, client_id).await?;
-    p.store.delete_app(client_id, developer.id).await?;
+    p.store.delete_app(client_id.as_str(), developer.id).await?;
     p.outbox.notify_one();
     tracing::info!(client_id = %client_id, "app deleted");
     Ok(())
 }
 
 /// A new client secret for a confidential app; the previous one stops working at once.
-pub async fn rotate_secret(p: &OAuth, developer: &User, client_id: &str) -> ServiceResult<Secret> {
+pub async fn rotate_secret(
+    p: &OAuth,
+    developer: &User,
+    client_id: &ClientId,
+) -> ServiceResult<Secret> {
     let app = own(p, developer, client_id).await?;
     if app.is_public() {
         return Err(ServiceError::invalid("a public client has no secret"));
     }
     let secret = Secret::generate(Kind::ClientSecret);
     p.store
-        .set_client_secret(client_id, Some(secret.digest()))
+        .set_client_secret(client_id.as_str(), Some(secret.digest()))
         .await?;
     tracing::info!(client_id = %client_id, "client secret rotated");
     Ok(secret)
@@ -103,7 +108,7 @@ pub async fn rotate_secret(p: &OAuth, developer: &User, client_id: &str) -> Serv
 pub async fn undelivered(
     p: &OAuth,
     developer: &User,
-    client_id: &str,
+    client_id: &ClientId,
 ) -> ServiceResult<Vec<Delivery>> {
     let app = own(p, developer, client_id).await?;
     Ok(p.store.undelivered(app.app_id, DELIVERIES_SHOWN).await?)
@@ -113,7 +118,7 @@ pub async fn undelivered(
 pub async fn retry(
     p: &OAuth,
     developer: &User,
-    client_id: &str,
+    client_id: &ClientId,
     event_id: &str,
 ) -> ServiceResult<Delivery> {
     let app = own(p, developer, client_id).await?;

@@ -6,20 +6,21 @@
 //! ([`super::invitations`]).
 
 use super::{ServiceError, ServiceResult};
+use crate::domain::ids::CompanyId;
 use crate::domain::text;
 use crate::oauth::OAuth;
 use crate::store::{Company, Left, Membership, Page, PageReq, Role, User};
 
 /// The user's role in a company; not found for non-members.
-pub async fn role_in(p: &OAuth, company: i64, user: &User) -> ServiceResult<Role> {
+pub async fn role_in(p: &OAuth, company: CompanyId, user: &User) -> ServiceResult<Role> {
     p.store
-        .role(company, user.id)
+        .role(company.get(), user.id)
         .await?
         .ok_or(ServiceError::NotFound("company"))
 }
 
 /// Succeeds for an owner of the company; forbidden for a member, not found for anyone else.
-pub async fn require_owner(p: &OAuth, company: i64, user: &User) -> ServiceResult<()> {
+pub async fn require_owner(p: &OAuth, company: CompanyId, user: &User) -> ServiceResult<()> {
     match role_in(p, company, user).await? {
         Role::Owner => Ok(()),
         Role::Member => Err(ServiceError::Forbidden(
@@ -29,9 +30,9 @@ pub async fn require_owner(p: &OAuth, company: i64, user: &User) -> ServiceResul
 }
 
 /// A company by id (the caller has checked membership).
-pub async fn get(p: &OAuth, company: i64) -> ServiceResult<Company> {
+pub async fn get(p: &OAuth, company: CompanyId) -> ServiceResult<Company> {
     p.store
-        .company(company)
+        .company(company.get())
         .await?
         .ok_or(ServiceError::NotFound("company"))
 }
@@ -52,19 +53,19 @@ pub async fn create(p: &OAuth, user: &User, name: &str, quota: u32) -> ServiceRe
 pub async fn members(
     p: &OAuth,
     user: &User,
-    company: i64,
+    company: CompanyId,
     page: PageReq,
 ) -> ServiceResult<Page<(User, Role)>> {
     role_in(p, company, user).await?;
-    Ok(p.store.company_members_page(company, page).await?)
+    Ok(p.store.company_members_page(company.get(), page).await?)
 }
 
 /// The user leaves the company, unless they are its last owner.
-pub async fn leave(p: &OAuth, user: &User, company: i64) -> ServiceResult<()> {
+pub async fn leave(p: &OAuth, user: &User, company: CompanyId) -> ServiceResult<()> {
     role_in(p, company, user).await?;
-    match p.store.leave_company(company, user.id).await? {
+    match p.store.leave_company(company.get(), user.id).await? {
         Left::Left => {
-            tracing::info!(company, "a member left a company");
+            tracing::info!(company = company.get(), "a member left a company");
             Ok(())
         }
         Left::NotMember => Err(ServiceError::NotFound("company")),

@@ -7,6 +7,7 @@
 
 use super::companies::{self, role_in};
 use super::{ServiceError, ServiceResult};
+use crate::domain::ids::{AppId, ClientId, CompanyId, InstallId};
 use crate::oauth::OAuth;
 use crate::store::{Client, Company, Install, Page, PageReq, Role, User};
 
@@ -16,8 +17,8 @@ pub async fn catalog(p: &OAuth, page: PageReq) -> ServiceResult<Page<Client>> {
 }
 
 /// A registered third-party app; Atrium's own client is not one.
-pub async fn live_app(p: &OAuth, client_id: &str) -> ServiceResult<Client> {
-    match p.store.client(client_id).await? {
+pub async fn live_app(p: &OAuth, client_id: &ClientId) -> ServiceResult<Client> {
+    match p.store.client(client_id.as_str()).await? {
         Some(c) if !c.first_party => Ok(c),
         _ => Err(ServiceError::NotFound("app")),
     }
@@ -27,11 +28,11 @@ pub async fn live_app(p: &OAuth, client_id: &str) -> ServiceResult<Client> {
 pub async fn of_company(
     p: &OAuth,
     user: &User,
-    company: i64,
+    company: CompanyId,
     page: PageReq,
 ) -> ServiceResult<Page<Install>> {
     role_in(p, company, user).await?;
-    Ok(p.store.installs_page(company, page).await?)
+    Ok(p.store.installs_page(company.get(), page).await?)
 }
 
 /// What the dashboard shows before installing an app in a company.
@@ -48,8 +49,8 @@ pub struct Consent {
 pub async fn consent(
     p: &OAuth,
     user: &User,
-    client_id: &str,
-    company: i64,
+    client_id: &ClientId,
+    company: CompanyId,
 ) -> ServiceResult<Consent> {
     let role = role_in(p, company, user).await?;
     let app = live_app(p, client_id).await?;
@@ -59,7 +60,7 @@ pub async fn consent(
         .installs_of_company(company.id)
         .await?
         .iter()
-        .any(|i| i.app_id == app.app_id);
+        .any(|i| AppId::new(i.app_id) == AppId::new(app.app_id));
     Ok(Consent {
         app,
         company,
@@ -70,20 +71,20 @@ pub async fn consent(
 
 /// An install visible to the user (a member of its company), with their role there; not
 /// found for anyone else.
-pub async fn visible(p: &OAuth, user: &User, id: i64) -> ServiceResult<(Install, Role)> {
+pub async fn visible(p: &OAuth, user: &User, id: InstallId) -> ServiceResult<(Install, Role)> {
     let install = p
         .store
-        .install(id)
+        .install(id.get())
         .await?
         .ok_or(ServiceError::NotFound("install"))?;
-    let role = role_in(p, install.company_id, user)
+    let role = role_in(p, CompanyId::new(install.company_id), user)
         .await
         .map_err(|_| ServiceError::NotFound("install"))?;
     Ok((install, role))
 }
 
 /// An owner uninstalls the app; the app is notified. Answers the install as it now is.
-pub async fn uninstall(p: &OAuth, user: &User, id: i64) -> ServiceResult<Install> {
+pub async fn uninstall(p: &OAuth, user: &User, id: InstallId) -> ServiceResult<Install> {
     let (install, role) = visible(p, user, id).await?;
     if role != Role::Owner {
         return Err(ServiceError::Forbidden(

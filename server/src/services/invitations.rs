@@ -8,6 +8,7 @@
 
 use super::companies::require_owner;
 use super::{ServiceError, ServiceResult};
+use crate::domain::ids::{CompanyId, InvitationId};
 use crate::domain::invitation::{
     parse_role, Invitee, INVITATION_TTL, MAX_LISTED_FOR_USER, MAX_PENDING_PER_COMPANY,
 };
@@ -20,7 +21,7 @@ use crate::store::{Accepted, Invitation, Invited, Membership, NewInvitation, Use
 pub async fn invite(
     p: &OAuth,
     owner: &User,
-    company: i64,
+    company: CompanyId,
     username: &str,
     role: Option<&str>,
 ) -> ServiceResult<()> {
@@ -32,7 +33,7 @@ pub async fn invite(
         .store
         .invite(
             NewInvitation {
-                company,
+                company: company.get(),
                 username: invitee.as_str().to_string(),
                 role,
                 invited_by: Some(owner.id),
@@ -60,15 +61,24 @@ pub async fn invite(
 }
 
 /// The company's pending invitations, for an owner.
-pub async fn pending(p: &OAuth, owner: &User, company: i64) -> ServiceResult<Vec<Invitation>> {
+pub async fn pending(
+    p: &OAuth,
+    owner: &User,
+    company: CompanyId,
+) -> ServiceResult<Vec<Invitation>> {
     require_owner(p, company, owner).await?;
-    Ok(p.store.company_invitations(company, now()).await?)
+    Ok(p.store.company_invitations(company.get(), now()).await?)
 }
 
 /// An owner withdraws a pending invitation.
-pub async fn revoke(p: &OAuth, owner: &User, company: i64, id: i64) -> ServiceResult<()> {
+pub async fn revoke(
+    p: &OAuth,
+    owner: &User,
+    company: CompanyId,
+    id: InvitationId,
+) -> ServiceResult<()> {
     require_owner(p, company, owner).await?;
-    if !p.store.revoke_invitation(company, id).await? {
+    if !p.store.revoke_invitation(company.get(), id.get()).await? {
         return Err(ServiceError::NotFound("invitation"));
     }
     Ok(())
@@ -82,8 +92,8 @@ pub async fn for_user(p: &OAuth, user: &User) -> ServiceResult<Vec<Invitation>> 
 }
 
 /// The user accepts an invitation of theirs and joins the company.
-pub async fn accept(p: &OAuth, user: &User, id: i64) -> ServiceResult<Membership> {
-    match p.store.accept_invitation(id, user.id, now()).await? {
+pub async fn accept(p: &OAuth, user: &User, id: InvitationId) -> ServiceResult<Membership> {
+    match p.store.accept_invitation(id.get(), user.id, now()).await? {
         Accepted::Joined(m) => {
             tracing::info!(
                 company = m.company.id,
@@ -105,8 +115,8 @@ pub async fn accept(p: &OAuth, user: &User, id: i64) -> ServiceResult<Membership
 }
 
 /// The user declines an invitation of theirs.
-pub async fn decline(p: &OAuth, user: &User, id: i64) -> ServiceResult<()> {
-    if !p.store.decline_invitation(id, user.id).await? {
+pub async fn decline(p: &OAuth, user: &User, id: InvitationId) -> ServiceResult<()> {
+    if !p.store.decline_invitation(id.get(), user.id).await? {
         return Err(ServiceError::NotFound("invitation"));
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use super::installs::{not_installed, visible};
 use super::{companies, ServiceError, ServiceResult};
+use crate::domain::ids::{CompanyId, InstallId};
 use crate::domain::now;
 use crate::oauth::OAuth;
 use crate::store::User;
@@ -17,7 +18,7 @@ pub struct Launch {
 }
 
 /// The app's UI URL with a launch token for `user`, a member of the install's company.
-pub async fn launch(p: &OAuth, user: &User, install_id: i64) -> ServiceResult<Launch> {
+pub async fn launch(p: &OAuth, user: &User, install_id: InstallId) -> ServiceResult<Launch> {
     let (install, _) = visible(p, user, install_id).await?;
     if !install.active {
         return Err(not_installed());
@@ -28,7 +29,7 @@ pub async fn launch(p: &OAuth, user: &User, install_id: i64) -> ServiceResult<La
             why: "this app has no user interface".into(),
         });
     };
-    let company = companies::get(p, install.company_id).await?;
+    let company = companies::get(p, CompanyId::new(install.company_id)).await?;
     let iat = now();
     let exp = iat + LAUNCH_TTL;
     let jwt = p.keys.sign_jwt(&serde_json::json!({
