@@ -11,6 +11,7 @@
 //!   ([`oauth::request`]), the authorization endpoint ([`oauth::authorize`]), and one module
 //!   per grant ([`oauth::grants`]; a refresh token is rotated in
 //!   [`oauth::grants::refresh_token`]), where the security decisions are made;
+//! - [`platform`]: [`platform::Platform`], the state the protocol and the services share;
 //! - [`services`]: the platform's features (companies, invitations, installs, launch, developer
 //!   apps), callable without HTTP; [`apps`]: the rules of app registration and edits;
 //! - [`routes`]: warp filters and thin handlers; [`routes::error`] renders every error;
@@ -31,6 +32,7 @@ pub mod domain;
 pub mod events;
 pub mod keys;
 pub mod oauth;
+pub mod platform;
 pub mod prune;
 pub mod routes;
 pub mod serve;

@@ -75,7 +75,7 @@ pub async fn bearer(
         }
     };
     let info = state
-        .oauth
+        .platform
         .store
         .access_token(TokenDigest::of(token), now())
         .await
@@ -108,7 +108,12 @@ pub async fn dashboard_user(
 ) -> Result<crate::store::User, ApiError> {
     let info = bearer(state, header, "dashboard").await?;
     let user_id = info.user_id.ok_or_else(no_user)?;
-    state.oauth.store.user(user_id).await?.ok_or_else(no_user)
+    state
+        .platform
+        .store
+        .user(user_id)
+        .await?
+        .ok_or_else(no_user)
 }
 
 fn no_user() -> ApiError {
@@ -156,7 +161,12 @@ struct Me {
 async fn me(state: AppState, header: Option<String>) -> ApiResult {
     let info = bearer(&state, header.as_deref(), "profile").await?;
     let user_id = info.user_id.ok_or_else(no_user)?;
-    let u = state.oauth.store.user(user_id).await?.ok_or_else(no_user)?;
+    let u = state
+        .platform
+        .store
+        .user(user_id)
+        .await?
+        .ok_or_else(no_user)?;
     Ok(respond::json(
         StatusCode::OK,
         &Me {
@@ -182,7 +192,7 @@ async fn company(state: AppState, header: Option<String>) -> ApiResult {
     let info = bearer(&state, header.as_deref(), "company").await?;
     let id = info.company_id.ok_or_else(no_company)?;
     let c = state
-        .oauth
+        .platform
         .store
         .company(id)
         .await?
@@ -207,7 +217,7 @@ async fn members(state: AppState, header: Option<String>) -> ApiResult {
     let info = bearer(&state, header.as_deref(), "company.members").await?;
     let id = info.company_id.ok_or_else(no_company)?;
     let members: Vec<MemberView> = state
-        .oauth
+        .platform
         .store
         .company_members(id)
         .await?

@@ -186,7 +186,7 @@ async fn me((state, h): Auth) -> ApiResult {
 async fn catalog((state, h): Auth, query: String) -> ApiResult {
     dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
-    let apps = installs::catalog(&state.oauth, page).await?;
+    let apps = installs::catalog(&state.platform, page).await?;
     ok(&paging::page(apps, catalog_app))
 }
 
@@ -201,7 +201,7 @@ fn company_view(m: &crate::store::Membership) -> CompanyView {
 async fn companies((state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
-    let list = companies::of_user(&state.oauth, &user, page).await?;
+    let list = companies::of_user(&state.platform, &user, page).await?;
     ok(&paging::page(list, company_view))
 }
 
@@ -209,7 +209,7 @@ async fn create_company((state, h): Auth, body: Result<NewCompany, ApiError>) ->
     let user = dashboard_user(&state, h.as_deref()).await?;
     let body = body?;
     let quota = state.quotas.companies_per_user;
-    let company = companies::create(&state.oauth, &user, &body.name, quota).await?;
+    let company = companies::create(&state.platform, &user, &body.name, quota).await?;
     Ok(respond::json(
         StatusCode::CREATED,
         &CompanyView {
@@ -223,7 +223,7 @@ async fn create_company((state, h): Auth, body: Result<NewCompany, ApiError>) ->
 async fn members(company: CompanyId, (state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
-    let list = companies::members(&state.oauth, &user, company, page).await?;
+    let list = companies::members(&state.platform, &user, company, page).await?;
     ok(&paging::page(list, |(u, role)| MemberView {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
@@ -234,7 +234,7 @@ async fn members(company: CompanyId, (state, h): Auth, query: String) -> ApiResu
 async fn company_installs(company: CompanyId, (state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
-    let list = installs::of_company(&state.oauth, &user, company, page).await?;
+    let list = installs::of_company(&state.platform, &user, company, page).await?;
     ok(&paging::page(list, install_view))
 }
 
@@ -249,7 +249,7 @@ async fn consent(client_id: ClientId, (state, h): Auth, query: String) -> ApiRes
     else {
         return Err(ApiError::invalid("company_id is required"));
     };
-    let c = installs::consent(&state.oauth, &user, &client_id, company).await?;
+    let c = installs::consent(&state.platform, &user, &client_id, company).await?;
     ok(&ConsentView {
         scopes: scope_views(&c.app.scopes),
         app: catalog_app(&c.app),
@@ -266,8 +266,8 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
     let user = dashboard_user(&state, h.as_deref()).await?;
     let req = body?;
     let company = CompanyId::new(req.company_id);
-    companies::require_owner(&state.oauth, company, &user).await?;
-    let app = installs::live_app(&state.oauth, &ClientId::new(req.client_id.as_str())).await?;
+    companies::require_owner(&state.platform, company, &user).await?;
+    let app = installs::live_app(&state.platform, &ClientId::new(req.client_id.as_str())).await?;
     if let Some(url) = &app.install_url {
         // The app starts its own authorization request (with its PKCE verifier and state),
         // which the dashboard could not hold for it.
@@ -287,7 +287,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
         code_challenge: req.code_challenge.as_deref(),
         code_challenge_method: req.code_challenge_method.as_deref(),
     });
-    let valid = match authorize::validate(&state.oauth, request).await {
+    let valid = match authorize::validate(&state.platform, request).await {
         Ok(v) => v,
         Err(AuthorizeError::Page(msg)) => return Err(ApiError::invalid(msg)),
         Err(AuthorizeError::Client(e)) => {
@@ -298,7 +298,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
             ));
         }
     };
-    match authorize::approve(&state.oauth, &valid, user.id, Some(req.company_id)).await {
+    match authorize::approve(&state.platform, &valid, user.id, Some(req.company_id)).await {
         Ok(approval) => {
             let Some(install) = approval.install else {
                 return Err(ApiError::internal(
@@ -325,19 +325,19 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
 
 async fn get_install(id: InstallId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let (install, _) = installs::visible(&state.oauth, &user, id).await?;
+    let (install, _) = installs::visible(&state.platform, &user, id).await?;
     ok(&install_view(&install))
 }
 
 async fn uninstall(id: InstallId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let install = installs::uninstall(&state.oauth, &user, id).await?;
+    let install = installs::uninstall(&state.platform, &user, id).await?;
     ok(&install_view(&install))
 }
 
 async fn launch(id: InstallId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let l = launch::launch(&state.oauth, &user, id).await?;
+    let l = launch::launch(&state.platform, &user, id).await?;
     ok(&LaunchView {
         url: l.url.to_string(),
         expires_at: l.expires_at,

@@ -115,7 +115,7 @@ fn app_view(c: &Client) -> AppView {
 async fn list((state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
-    let apps = apps::list(&state.oauth, &user, page).await?;
+    let apps = apps::list(&state.platform, &user, page).await?;
     Ok(respond::json(StatusCode::OK, &paging::page(apps, app_view)))
 }
 
@@ -141,7 +141,7 @@ async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
         application_type,
     };
     let quota = state.quotas.apps_per_user;
-    let new = apps::register(&state.oauth, &user, registration, state.egress, quota).await?;
+    let new = apps::register(&state.platform, &user, registration, state.egress, quota).await?;
     Ok(respond::no_store(respond::json(
         StatusCode::CREATED,
         &AppCreated {
@@ -154,7 +154,7 @@ async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
 
 async fn get(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let app = apps::own(&state.oauth, &user, &client_id).await?;
+    let app = apps::own(&state.platform, &user, &client_id).await?;
     Ok(respond::json(StatusCode::OK, &app_view(&app)))
 }
 
@@ -175,13 +175,13 @@ async fn patch(
         scopes: body.scopes,
         method: body.method,
     };
-    let app = apps::edit(&state.oauth, &user, &client_id, edit, state.egress).await?;
+    let app = apps::edit(&state.platform, &user, &client_id, edit, state.egress).await?;
     Ok(respond::json(StatusCode::OK, &app_view(&app)))
 }
 
 async fn delete(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    apps::delete(&state.oauth, &user, &client_id).await?;
+    apps::delete(&state.platform, &user, &client_id).await?;
     Ok(respond::json(
         StatusCode::OK,
         &serde_json::json!({ "deleted": client_id.as_str() }),
@@ -190,7 +190,7 @@ async fn delete(client_id: ClientId, (state, h): Auth) -> ApiResult {
 
 async fn rotate(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let secret = apps::rotate_secret(&state.oauth, &user, &client_id).await?;
+    let secret = apps::rotate_secret(&state.platform, &user, &client_id).await?;
     Ok(respond::no_store(respond::json(
         StatusCode::OK,
         &SecretRotated {
@@ -222,7 +222,7 @@ fn delivery_view(d: Delivery) -> DeliveryView {
 
 async fn deliveries(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let list = apps::undelivered(&state.oauth, &user, &client_id).await?;
+    let list = apps::undelivered(&state.platform, &user, &client_id).await?;
     Ok(respond::json(
         StatusCode::OK,
         &list.into_iter().map(delivery_view).collect::<Vec<_>>(),
@@ -231,6 +231,6 @@ async fn deliveries(client_id: ClientId, (state, h): Auth) -> ApiResult {
 
 async fn retry(client_id: ClientId, event_id: String, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let d = apps::retry(&state.oauth, &user, &client_id, &event_id).await?;
+    let d = apps::retry(&state.platform, &user, &client_id, &event_id).await?;
     Ok(respond::json(StatusCode::OK, &delivery_view(d)))
 }

@@ -98,7 +98,7 @@ async fn invite(
     let user = dashboard_user(&state, h.as_deref()).await?;
     let body = body?;
     invitations::invite(
-        &state.oauth,
+        &state.platform,
         &user,
         company,
         &body.username,
@@ -117,31 +117,31 @@ async fn invite(
 
 async fn company_invitations(company: CompanyId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let list = invitations::pending(&state.oauth, &user, company).await?;
+    let list = invitations::pending(&state.platform, &user, company).await?;
     ok(&list.into_iter().map(view).collect::<Vec<_>>())
 }
 
 async fn revoke(company: CompanyId, id: InvitationId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    invitations::revoke(&state.oauth, &user, company, id).await?;
+    invitations::revoke(&state.platform, &user, company, id).await?;
     ok(&serde_json::json!({ "revoked": id.get() }))
 }
 
 async fn leave(company: CompanyId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    companies::leave(&state.oauth, &user, company).await?;
+    companies::leave(&state.platform, &user, company).await?;
     ok(&serde_json::json!({ "left": company.get() }))
 }
 
 async fn my_invitations((state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let list = invitations::for_user(&state.oauth, &user).await?;
+    let list = invitations::for_user(&state.platform, &user).await?;
     ok(&list.into_iter().map(view).collect::<Vec<_>>())
 }
 
 async fn accept(id: InvitationId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    let m = invitations::accept(&state.oauth, &user, id).await?;
+    let m = invitations::accept(&state.platform, &user, id).await?;
     ok(&CompanyView {
         id: m.company.id,
         name: m.company.name,
@@ -151,6 +151,6 @@ async fn accept(id: InvitationId, (state, h): Auth) -> ApiResult {
 
 async fn decline(id: InvitationId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
-    invitations::decline(&state.oauth, &user, id).await?;
+    invitations::decline(&state.platform, &user, id).await?;
     ok(&serde_json::json!({ "declined": id.get() }))
 }

@@ -24,7 +24,8 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::db::Db;
 use crate::oauth::params::Params;
-use crate::oauth::{OAuth, OAuthError};
+use crate::oauth::OAuthError;
+use crate::platform::Platform;
 use error::ApiError;
 use respond::Resp;
 
@@ -34,7 +35,7 @@ use respond::Resp;
 pub struct AppState(std::sync::Arc<State>);
 
 pub struct State {
-    pub oauth: OAuth,
+    pub platform: Platform,
     pub db: Db,
     /// Mark cookies `Secure` (when the issuer is https).
     pub secure_cookies: bool,

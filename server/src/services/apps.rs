@@ -9,7 +9,7 @@ use crate::apps::{self, AppEdit, AppRegistration};
 use crate::domain::ids::ClientId;
 use crate::domain::now;
 use crate::domain::secret::{Kind, Secret};
-use crate::oauth::OAuth;
+use crate::platform::Platform;
 use crate::store::{Client, Delivery, Page, PageReq, User};
 use crate::webhooks::egress::Egress;
 
@@ -17,7 +17,7 @@ use crate::webhooks::egress::Egress;
 pub const DELIVERIES_SHOWN: usize = 100;
 
 /// One of the developer's own apps; not found for anyone else's.
-pub async fn own(p: &OAuth, developer: &User, client_id: &ClientId) -> ServiceResult<Client> {
+pub async fn own(p: &Platform, developer: &User, client_id: &ClientId) -> ServiceResult<Client> {
     match p.store.client(client_id.as_str()).await? {
         Some(c) if c.developer_id == Some(developer.id) && !c.first_party => Ok(c),
         _ => Err(ServiceError::NotFound("app")),
@@ -25,7 +25,7 @@ pub async fn own(p: &OAuth, developer: &User, client_id: &ClientId) -> ServiceRe
 }
 
 /// A page of the developer's apps.
-pub async fn list(p: &OAuth, developer: &User, page: PageReq) -> ServiceResult<Page<Client>> {
+pub async fn list(p: &Platform, developer: &User, page: PageReq) -> ServiceResult<Page<Client>> {
     Ok(p.store.apps_of_developer(developer.id, page).await?)
 }
 
@@ -38,7 +38,7 @@ pub struct Registered {
 
 /// Registers an app for the developer, within their quota of apps.
 pub async fn register(
-    p: &OAuth,
+    p: &Platform,
     developer: &User,
     registration: AppRegistration,
     egress: Egress,
@@ -62,7 +62,7 @@ pub async fn register(
 
 /// Edits one of the developer's apps; answers the app as it now is.
 pub async fn edit(
-    p: &OAuth,
+    p: &Platform,
     developer: &User,
     client_id: &ClientId,
     edit: AppEdit,
@@ -78,7 +78,7 @@ pub async fn edit(
 }
 
 /// Deletes one of the developer's apps, uninstalling it everywhere (each install notified).
-pub async fn delete(p: &OAuth, developer: &User, client_id: &ClientId) -> ServiceResult<()> {
+pub async fn delete(p: &Platform, developer: &User, client_id: &ClientId) -> ServiceResult<()> {
     own(p, developer, client_id).await?;
     p.store.delete_app(client_id.as_str(), developer.id).await?;
     p.outbox.notify_one();
@@ -88,7 +88,7 @@ pub async fn delete(p: &OAuth, developer: &User, client_id: &ClientId) -> Servic
 
 /// A new client secret for a confidential app; the previous one stops working at once.
 pub async fn rotate_secret(
-    p: &OAuth,
+    p: &Platform,
     developer: &User,
     client_id: &ClientId,
 ) -> ServiceResult<Secret> {
@@ -106,7 +106,7 @@ pub async fn rotate_secret(
 
 /// The app's install notifications not delivered yet (the first [`DELIVERIES_SHOWN`]).
 pub async fn undelivered(
-    p: &OAuth,
+    p: &Platform,
     developer: &User,
     client_id: &ClientId,
 ) -> ServiceResult<Vec<Delivery>> {
@@ -116,7 +116,7 @@ pub async fn undelivered(
 
 /// Makes an undelivered notification due now (reviving one given up).
 pub async fn retry(
-    p: &OAuth,
+    p: &Platform,
     developer: &User,
     client_id: &ClientId,
     event_id: &str,

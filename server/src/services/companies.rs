@@ -8,11 +8,11 @@
 use super::{ServiceError, ServiceResult};
 use crate::domain::ids::CompanyId;
 use crate::domain::text;
-use crate::oauth::OAuth;
+use crate::platform::Platform;
 use crate::store::{Company, Left, Membership, Page, PageReq, Role, User};
 
 /// The user's role in a company; not found for non-members.
-pub async fn role_in(p: &OAuth, company: CompanyId, user: &User) -> ServiceResult<Role> {
+pub async fn role_in(p: &Platform, company: CompanyId, user: &User) -> ServiceResult<Role> {
     p.store
         .role(company.get(), user.id)
         .await?
@@ -20,7 +20,7 @@ pub async fn role_in(p: &OAuth, company: CompanyId, user: &User) -> ServiceResul
 }
 
 /// Succeeds for an owner of the company; forbidden for a member, not found for anyone else.
-pub async fn require_owner(p: &OAuth, company: CompanyId, user: &User) -> ServiceResult<()> {
+pub async fn require_owner(p: &Platform, company: CompanyId, user: &User) -> ServiceResult<()> {
     match role_in(p, company, user).await? {
         Role::Owner => Ok(()),
         Role::Member => Err(ServiceError::Forbidden(
@@ -30,7 +30,7 @@ pub async fn require_owner(p: &OAuth, company: CompanyId, user: &User) -> Servic
 }
 
 /// A company by id (the caller has checked membership).
-pub async fn get(p: &OAuth, company: CompanyId) -> ServiceResult<Company> {
+pub async fn get(p: &Platform, company: CompanyId) -> ServiceResult<Company> {
     p.store
         .company(company.get())
         .await?
@@ -38,12 +38,12 @@ pub async fn get(p: &OAuth, company: CompanyId) -> ServiceResult<Company> {
 }
 
 /// A page of the user's companies, with their role in each.
-pub async fn of_user(p: &OAuth, user: &User, page: PageReq) -> ServiceResult<Page<Membership>> {
+pub async fn of_user(p: &Platform, user: &User, page: PageReq) -> ServiceResult<Page<Membership>> {
     Ok(p.store.memberships_page(user.id, page).await?)
 }
 
 /// Creates a company owned by `user`, within their quota of companies.
-pub async fn create(p: &OAuth, user: &User, name: &str, quota: u32) -> ServiceResult<Company> {
+pub async fn create(p: &Platform, user: &User, name: &str, quota: u32) -> ServiceResult<Company> {
     let name = text::company_name(name)?;
     let id = p.store.create_company(&name, user.id, Some(quota)).await?;
     Ok(Company { id, name })
@@ -51,7 +51,7 @@ pub async fn create(p: &OAuth, user: &User, name: &str, quota: u32) -> ServiceRe
 
 /// A page of a company's members, for a member.
 pub async fn members(
-    p: &OAuth,
+    p: &Platform,
     user: &User,
     company: CompanyId,
     page: PageReq,
@@ -61,7 +61,7 @@ pub async fn members(
 }
 
 /// The user leaves the company, unless they are its last owner.
-pub async fn leave(p: &OAuth, user: &User, company: CompanyId) -> ServiceResult<()> {
+pub async fn leave(p: &Platform, user: &User, company: CompanyId) -> ServiceResult<()> {
     role_in(p, company, user).await?;
     match p.store.leave_company(company.get(), user.id).await? {
         Left::Left => {

@@ -8,16 +8,16 @@
 use super::companies::{self, role_in};
 use super::{ServiceError, ServiceResult};
 use crate::domain::ids::{AppId, ClientId, CompanyId, InstallId};
-use crate::oauth::OAuth;
+use crate::platform::Platform;
 use crate::store::{Client, Company, Install, Page, PageReq, Role, User};
 
 /// A page of the catalog (third-party apps, by name).
-pub async fn catalog(p: &OAuth, page: PageReq) -> ServiceResult<Page<Client>> {
+pub async fn catalog(p: &Platform, page: PageReq) -> ServiceResult<Page<Client>> {
     Ok(p.store.catalog(page).await?)
 }
 
 /// A registered third-party app; Atrium's own client is not one.
-pub async fn live_app(p: &OAuth, client_id: &ClientId) -> ServiceResult<Client> {
+pub async fn live_app(p: &Platform, client_id: &ClientId) -> ServiceResult<Client> {
     match p.store.client(client_id.as_str()).await? {
         Some(c) if !c.first_party => Ok(c),
         _ => Err(ServiceError::NotFound("app")),
@@ -26,7 +26,7 @@ pub async fn live_app(p: &OAuth, client_id: &ClientId) -> ServiceResult<Client> 
 
 /// A page of a company's installs, for a member.
 pub async fn of_company(
-    p: &OAuth,
+    p: &Platform,
     user: &User,
     company: CompanyId,
     page: PageReq,
@@ -47,7 +47,7 @@ pub struct Consent {
 
 /// The consent for installing `client_id` in `company`, for a member of it.
 pub async fn consent(
-    p: &OAuth,
+    p: &Platform,
     user: &User,
     client_id: &ClientId,
     company: CompanyId,
@@ -71,7 +71,7 @@ pub async fn consent(
 
 /// An install visible to the user (a member of its company), with their role there; not
 /// found for anyone else.
-pub async fn visible(p: &OAuth, user: &User, id: InstallId) -> ServiceResult<(Install, Role)> {
+pub async fn visible(p: &Platform, user: &User, id: InstallId) -> ServiceResult<(Install, Role)> {
     let install = p
         .store
         .install(id.get())
@@ -84,7 +84,7 @@ pub async fn visible(p: &OAuth, user: &User, id: InstallId) -> ServiceResult<(In
 }
 
 /// An owner uninstalls the app; the app is notified. Answers the install as it now is.
-pub async fn uninstall(p: &OAuth, user: &User, id: InstallId) -> ServiceResult<Install> {
+pub async fn uninstall(p: &Platform, user: &User, id: InstallId) -> ServiceResult<Install> {
     let (install, role) = visible(p, user, id).await?;
     if role != Role::Owner {
         return Err(ServiceError::Forbidden(

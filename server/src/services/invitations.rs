@@ -13,13 +13,13 @@ use crate::domain::invitation::{
     parse_role, Invitee, INVITATION_TTL, MAX_LISTED_FOR_USER, MAX_PENDING_PER_COMPANY,
 };
 use crate::domain::now;
-use crate::oauth::OAuth;
+use crate::platform::Platform;
 use crate::store::{Accepted, Invitation, Invited, Membership, NewInvitation, User};
 
 /// An owner invites `username` (with `role`, member by default). Succeeds the same way whether
 /// or not that user exists.
 pub async fn invite(
-    p: &OAuth,
+    p: &Platform,
     owner: &User,
     company: CompanyId,
     username: &str,
@@ -62,7 +62,7 @@ pub async fn invite(
 
 /// The company's pending invitations, for an owner.
 pub async fn pending(
-    p: &OAuth,
+    p: &Platform,
     owner: &User,
     company: CompanyId,
 ) -> ServiceResult<Vec<Invitation>> {
@@ -72,7 +72,7 @@ pub async fn pending(
 
 /// An owner withdraws a pending invitation.
 pub async fn revoke(
-    p: &OAuth,
+    p: &Platform,
     owner: &User,
     company: CompanyId,
     id: InvitationId,
@@ -85,14 +85,14 @@ pub async fn revoke(
 }
 
 /// The invitations waiting for the user.
-pub async fn for_user(p: &OAuth, user: &User) -> ServiceResult<Vec<Invitation>> {
+pub async fn for_user(p: &Platform, user: &User) -> ServiceResult<Vec<Invitation>> {
     Ok(p.store
         .invitations_for(user.id, now(), MAX_LISTED_FOR_USER)
         .await?)
 }
 
 /// The user accepts an invitation of theirs and joins the company.
-pub async fn accept(p: &OAuth, user: &User, id: InvitationId) -> ServiceResult<Membership> {
+pub async fn accept(p: &Platform, user: &User, id: InvitationId) -> ServiceResult<Membership> {
     match p.store.accept_invitation(id.get(), user.id, now()).await? {
         Accepted::Joined(m) => {
             tracing::info!(
@@ -115,7 +115,7 @@ pub async fn accept(p: &OAuth, user: &User, id: InvitationId) -> ServiceResult<M
 }
 
 /// The user declines an invitation of theirs.
-pub async fn decline(p: &OAuth, user: &User, id: InvitationId) -> ServiceResult<()> {
+pub async fn decline(p: &Platform, user: &User, id: InvitationId) -> ServiceResult<()> {
     if !p.store.decline_invitation(id.get(), user.id).await? {
         return Err(ServiceError::NotFound("invitation"));
     }

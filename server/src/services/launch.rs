@@ -5,7 +5,7 @@ use super::installs::{not_installed, visible};
 use super::{companies, ServiceError, ServiceResult};
 use crate::domain::ids::{CompanyId, InstallId};
 use crate::domain::now;
-use crate::oauth::OAuth;
+use crate::platform::Platform;
 use crate::store::User;
 
 /// Launch tokens live this long (seconds).
@@ -18,7 +18,7 @@ pub struct Launch {
 }
 
 /// The app's UI URL with a launch token for `user`, a member of the install's company.
-pub async fn launch(p: &OAuth, user: &User, install_id: InstallId) -> ServiceResult<Launch> {
+pub async fn launch(p: &Platform, user: &User, install_id: InstallId) -> ServiceResult<Launch> {
     let (install, _) = visible(p, user, install_id).await?;
     if !install.active {
         return Err(not_installed());
