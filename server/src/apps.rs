@@ -1,4 +1,7 @@
-//! Registering apps: the checks shared by the command line and the developer API.
+//! Registering and editing apps: the checks shared by the command line and the developer API.
+//! [`AppRegistration`] and [`AppEdit`] are what a developer asks for; [`register`] and
+//! [`AppEdit::validate`] apply every rule once, whoever asks. Storing them, and who may edit
+//! which app, is [`crate::services::apps`].
 
 use anyhow::{bail, Context};
 
@@ -6,7 +9,7 @@ use crate::domain::redirect::{is_loopback_host, ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{self, Kind, Secret};
 use crate::domain::text;
-use crate::store::NewApp;
+use crate::store::{AppUpdate, Client, NewApp};
 use crate::webhooks::egress::{Egress, WebhookUrl};
 
 /// Checks an app's UI or install URL: https, or http on loopback only. (Webhook URLs follow the
@@ -109,10 +112,7 @@ pub fn register(
     let nonempty = |u: Option<String>| u.filter(|u| !u.trim().is_empty());
     let iframe_url = nonempty(r.iframe_url);
     let webhook_url = nonempty(r.webhook_url)
-        .map(|u| -> anyhow::Result<String> {
-            text::url_length("webhook URL", &u)?;
-            Ok(WebhookUrl::parse(&u, egress)?.into_string())
-        })
+        .map(|u| parse_webhook_url(&u, egress))
         .transpose()?;
     let install_url = nonempty(r.install_url);
     for (what, url) in [("iframe URL", &iframe_url), ("install URL", &install_url)] {
@@ -141,4 +141,79 @@ pub fn register(
         },
         client_secret,
     })
+}
+
+/// A webhook URL, checked against the egress rule.
+fn parse_webhook_url(u: &str, egress: Egress) -> anyhow::Result<String> {
+    text::url_length("webhook URL", u)?;
+    Ok(WebhookUrl::parse(u, egress)?.into_string())
+}
+
+/// What a developer asks to change in an app, before validation: `None` keeps a field; for the
+/// optional URLs, `Some("")` clears one.
+#[derive(Debug, Clone, Default)]
+pub struct AppEdit {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub iframe_url: Option<String>,
+    pub webhook_url: Option<String>,
+    pub install_url: Option<String>,
+    pub scopes: Option<String>,
+    /// `code`, `token` or `both`.
+    pub method: Option<String>,
+}
+
+/// `""` clears an optional URL; anything else must be a valid app URL.
+fn optional_url(what: &'static str, v: Option<String>) -> anyhow::Result<Option<Option<String>>> {
+    match v {
+        None => Ok(None),
+        Some(u) if u.is_empty() => Ok(Some(None)),
+        Some(u) => {
+            check_app_url(what, &u)?;
+            Ok(Some(Some(u)))
+        }
+    }
+}
+
+impl AppEdit {
+    /// The update to store, checked by the rules of [`register`] against the app as it is.
+    pub fn validate(self, app: &Client, egress: Egress) -> anyhow::Result<AppUpdate> {
+        let mut update = AppUpdate::default();
+        if let Some(name) = self.name {
+            update.name = Some(text::app_name(&name)?);
+        }
+        if let Some(d) = self.description {
+            update.description = Some(text::description(&d)?);
+        }
+        if let Some(uris) = self.redirect_uris {
+            update.redirect_uris = Some(check_redirect_uris(&uris, app.application_type)?);
+        }
+        update.iframe_url = optional_url("iframe URL", self.iframe_url)?;
+        if let Some(raw) = self.webhook_url.as_deref() {
+            update.webhook_url = Some(match raw {
+                "" => None,
+                u => Some(parse_webhook_url(u, egress)?),
+            });
+        }
+        update.install_url = optional_url("install URL", self.install_url)?;
+        if let Some(scopes) = self.scopes {
+            update.scopes = Some(check_scopes(&scopes)?);
+        }
+        if let Some(method) = self.method {
+            let (code, token) = parse_method(&method)?;
+            update.allow_code = Some(code);
+            update.allow_token = Some(token);
+        }
+        // The edited app must still be installable from the dashboard.
+        check_install_path(
+            app.is_public(),
+            update.allow_code.unwrap_or(app.allow_code),
+            match &update.install_url {
+                Some(new) => new.as_deref(),
+                None => app.install_url.as_deref(),
+            },
+        )?;
+        Ok(update)
+    }
 }

@@ -3,7 +3,7 @@
 //! The Atrium platform server: user accounts and companies, the app registry, an OAuth 2.0
 //! authorization server, and the resource API that installed apps call with their tokens.
 //!
-//! - [`domain`]: validated types (scopes, redirect URIs, secrets, passwords);
+//! - [`domain`]: validated types (ids, scopes, redirect URIs, secrets, passwords);
 //! - [`store`]: storage behind one trait per aggregate (users, companies, apps, grants,
 //!   installs, outbox) composed into [`store::Store`], implemented over SQLite ([`db`]) one
 //!   file per aggregate in `store/sqlite/`; primitives only, no policy;
@@ -11,7 +11,10 @@
 //!   ([`oauth::request`]), the authorization endpoint ([`oauth::authorize`]), and one module
 //!   per grant ([`oauth::grants`]; a refresh token is rotated in
 //!   [`oauth::grants::refresh_token`]), where the security decisions are made;
-//! - [`routes`]: warp filters and thin handlers;
+//! - [`platform`]: [`platform::Platform`], the state the protocol and the services share;
+//! - [`services`]: the platform's features (companies, invitations, installs, launch, developer
+//!   apps), callable without HTTP; [`apps`]: the rules of app registration and edits;
+//! - [`routes`]: warp filters and thin handlers; [`routes::error`] renders every error;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
 //!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and
@@ -29,9 +32,11 @@ pub mod domain;
 pub mod events;
 pub mod keys;
 pub mod oauth;
+pub mod platform;
 pub mod prune;
 pub mod routes;
 pub mod serve;
+pub mod services;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -11,7 +11,8 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::{key_path_for, ServerKeys};
-use crate::oauth::{OAuth, OAuthConfig};
+use crate::oauth::OAuthConfig;
+use crate::platform::Platform;
 use crate::routes::{AppState, State};
 use crate::store::sqlite::SqliteStore;
 
@@ -58,7 +59,7 @@ impl Application {
             &settings.db_path,
         ))?);
         let state = AppState::new(State {
-            oauth: OAuth::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
+            platform: Platform::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
             // Served over TLS, or behind a proxy that terminates it for an https issuer.
             secure_cookies: tls.is_some() || issuer.starts_with("https://"),
             quotas: settings.quotas,
@@ -84,7 +85,7 @@ impl Application {
 
     /// The issuer identifier (public base URL).
     pub fn issuer(&self) -> &str {
-        &self.state.oauth.config.issuer
+        &self.state.platform.config.issuer
     }
 
     /// The database handle the server uses.
@@ -94,7 +95,7 @@ impl Application {
 
     /// Serves requests until `shutdown` resolves, then lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) {
-        let oauth = &self.state.oauth;
+        let oauth = &self.state.platform;
         let worker = crate::webhooks::spawn(
             oauth.store.clone(),
             oauth.keys.clone(),

@@ -1,6 +1,7 @@
 //! Validated domain types: once constructed, a value is known to be well formed, so handlers
 //! cannot forget a check.
 
+pub mod ids;
 pub mod invitation;
 pub mod password;
 pub mod redirect;

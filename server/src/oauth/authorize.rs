@@ -7,11 +7,12 @@
 use url::Url;
 
 use super::request::{AuthorizationRequest, ResponseType};
-use super::{ErrorCode, OAuth, OAuthError};
+use super::{ErrorCode, OAuthError};
 use crate::domain::now;
 use crate::domain::redirect::{self, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret};
+use crate::platform::Platform;
 use crate::store::{Client, CodeGrant, Grant, Install, Issue, NewToken};
 
 /// An authorization request that passed every check.
@@ -75,7 +76,7 @@ impl ClientError {
 
 /// Checks an authorization request against its client.
 pub async fn validate(
-    oauth: &OAuth,
+    oauth: &Platform,
     req: AuthorizationRequest,
 ) -> Result<ValidRequest, AuthorizeError> {
     let page = |e: OAuthError| AuthorizeError::Page(e.description.into_owned());
@@ -174,7 +175,7 @@ pub struct Approval {
 /// checked the user owns), issue a code or a token, and answer where to send the user. The
 /// dashboard's install API and the HTML consent page both come here.
 pub async fn approve(
-    oauth: &OAuth,
+    oauth: &Platform,
     req: &ValidRequest,
     user_id: i64,
     company_id: Option<i64>,
@@ -280,7 +281,7 @@ fn uninstalled_meanwhile() -> OAuthError {
 }
 
 /// The user refused: `access_denied` back to the client.
-pub fn deny(oauth: &OAuth, req: &ValidRequest) -> Url {
+pub fn deny(oauth: &Platform, req: &ValidRequest) -> Url {
     ClientError {
         error: OAuthError::new(ErrorCode::AccessDenied, "the user refused the request"),
         redirect_uri: req.redirect_uri.clone(),

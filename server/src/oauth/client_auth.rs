@@ -8,8 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::params::Params;
-use super::{OAuth, OAuthError};
+use super::OAuthError;
 use crate::domain::secret::Secret;
+use crate::platform::Platform;
 use crate::store::Client;
 
 /// How a request authenticates its client, as sent; [`authenticate`] checks it.
@@ -79,7 +80,7 @@ impl ClientAuth {
 
 /// The client, if its credentials are right: a confidential client proves its secret, a
 /// public one has none to prove (and must not send one).
-pub async fn authenticate(oauth: &OAuth, auth: &ClientAuth) -> Result<Client, OAuthError> {
+pub async fn authenticate(oauth: &Platform, auth: &ClientAuth) -> Result<Client, OAuthError> {
     let client = oauth
         .store
         .client(auth.client_id())

@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use super::client_auth;
 use super::request::TokenHandle;
-use super::{OAuth, OAuthError};
+use super::OAuthError;
 use crate::domain::now;
+use crate::platform::Platform;
 
 /// An introspection answer (RFC 7662 §2.2). Inactive tokens answer `{"active": false}` only.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -31,7 +32,7 @@ pub struct Introspection {
 
 /// Confidential clients, about their own tokens (RFC 7662 §2.1, §4: a client learns nothing
 /// of another's tokens).
-pub async fn introspect(oauth: &OAuth, req: TokenHandle) -> Result<Introspection, OAuthError> {
+pub async fn introspect(oauth: &Platform, req: TokenHandle) -> Result<Introspection, OAuthError> {
     let client = client_auth::authenticate(oauth, &req.client).await?;
     if client.is_public() {
         return Err(OAuthError::invalid_client(

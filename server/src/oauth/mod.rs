@@ -23,13 +23,6 @@ pub mod pkce;
 pub mod request;
 pub mod revoke;
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
-use crate::keys::ServerKeys;
-use crate::store::Store;
-
 pub use error::{ErrorCode, OAuthError};
 
 /// Lifetimes and identity of the authorization server.
@@ -69,27 +62,6 @@ impl OAuthConfig {
             implicit_ttl: Self::DEFAULT_IMPLICIT_TTL,
             code_ttl: 60,
             refresh_reuse_interval: Self::DEFAULT_REFRESH_REUSE_INTERVAL,
-        }
-    }
-}
-
-/// The authorization server: its store and configuration. Cheap to clone.
-#[derive(Clone)]
-pub struct OAuth {
-    pub store: Arc<dyn Store>,
-    pub config: Arc<OAuthConfig>,
-    pub keys: Arc<ServerKeys>,
-    /// Wakes the notification worker when an install change queued an event.
-    pub outbox: Arc<Notify>,
-}
-
-impl OAuth {
-    pub fn new(store: Arc<dyn Store>, config: OAuthConfig, keys: Arc<ServerKeys>) -> OAuth {
-        OAuth {
-            store,
-            config: Arc::new(config),
-            keys,
-            outbox: Arc::new(Notify::new()),
         }
     }
 }

@@ -2,14 +2,15 @@
 
 use super::client_auth;
 use super::request::{TokenHandle, TokenTypeHint};
-use super::{OAuth, OAuthError};
+use super::OAuthError;
 use crate::domain::now;
+use crate::platform::Platform;
 
 /// Revokes a token of the authenticated client. Revoking a refresh token revokes its whole
 /// grant, as RFC 7009 §2.1 allows ("the authorization server SHOULD also invalidate the
 /// access token" ... "all tokens based on the same authorization grant"). Unknown tokens, and
 /// tokens of other clients, are answered with success and left alone (RFC 7009 §2.2).
-pub async fn revoke(oauth: &OAuth, req: TokenHandle) -> Result<(), OAuthError> {
+pub async fn revoke(oauth: &Platform, req: TokenHandle) -> Result<(), OAuthError> {
     let client = client_auth::authenticate(oauth, &req.client).await?;
     let digest = req.token.digest();
     // The hint says where to look first (RFC 7009 §2.1); both kinds are looked for.

@@ -5,6 +5,7 @@ use serde::Serialize;
 use warp::http::StatusCode;
 use warp::Filter;
 
+use super::error::{reply, ApiError, ApiResult};
 use super::respond::{self, Resp};
 use super::{with_state, AppState};
 use crate::domain::now;
@@ -17,22 +18,26 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let username = warp::path!("api" / "username")
         .and(warp::get())
         .and(auth())
-        .then(username);
+        .then(username)
+        .map(reply);
     // GET /api/me
     let me = warp::path!("api" / "me")
         .and(warp::get())
         .and(auth())
-        .then(me);
+        .then(me)
+        .map(reply);
     // GET /api/company
     let company = warp::path!("api" / "company")
         .and(warp::get())
         .and(auth())
-        .then(company);
+        .then(company)
+        .map(reply);
     // GET /api/company/members
     let members = warp::path!("api" / "company" / "members")
         .and(warp::get())
         .and(auth())
-        .then(members);
+        .then(members)
+        .map(reply);
     username
         .or(me)
         .unify()
@@ -47,59 +52,50 @@ pub async fn bearer(
     state: &AppState,
     header: Option<&str>,
     scope: &'static str,
-) -> Result<AccessInfo, Resp> {
+) -> Result<AccessInfo, ApiError> {
     let Some(header) = header else {
-        return Err(respond::bearer_error(
-            StatusCode::UNAUTHORIZED,
-            None,
-            "a bearer token is required",
-            None,
-        ));
+        return Err(ApiError::Bearer {
+            status: StatusCode::UNAUTHORIZED,
+            error: None,
+            description: "a bearer token is required",
+            scope: None,
+        });
     };
     let token = match header.split_once(' ') {
         Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
             t.trim()
         }
         _ => {
-            return Err(respond::bearer_error(
-                StatusCode::BAD_REQUEST,
-                Some("invalid_request"),
-                "the Authorization header must be: Bearer <token>",
-                None,
-            ))
+            return Err(ApiError::Bearer {
+                status: StatusCode::BAD_REQUEST,
+                error: Some("invalid_request"),
+                description: "the Authorization header must be: Bearer <token>",
+                scope: None,
+            })
         }
     };
-    let info = match state
-        .oauth
+    let info = state
+        .platform
         .store
         .access_token(TokenDigest::of(token), now())
         .await
-    {
-        Ok(Some(info)) => info,
-        Ok(None) => {
-            return Err(respond::bearer_error(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                "the access token is unknown, expired or revoked",
-                None,
-            ))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "token lookup failed");
-            return Err(respond::api_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the server could not check the token",
-            ));
-        }
-    };
+        .map_err(|e| ApiError::Internal {
+            source: Box::new(e),
+            description: "the server could not check the token",
+        })?
+        .ok_or(ApiError::Bearer {
+            status: StatusCode::UNAUTHORIZED,
+            error: Some("invalid_token"),
+            description: "the access token is unknown, expired or revoked",
+            scope: None,
+        })?;
     if !info.scopes.contains(scope) {
-        return Err(respond::bearer_error(
-            StatusCode::FORBIDDEN,
-            Some("insufficient_scope"),
-            "the access token was not granted the scope this endpoint requires",
-            Some(scope),
-        ));
+        return Err(ApiError::Bearer {
+            status: StatusCode::FORBIDDEN,
+            error: Some("insufficient_scope"),
+            description: "the access token was not granted the scope this endpoint requires",
+            scope: Some(scope),
+        });
     }
     Ok(info)
 }
@@ -109,40 +105,31 @@ pub async fn bearer(
 pub async fn dashboard_user(
     state: &AppState,
     header: Option<&str>,
-) -> Result<crate::store::User, Resp> {
+) -> Result<crate::store::User, ApiError> {
     let info = bearer(state, header, "dashboard").await?;
-    let Some(user_id) = info.user_id else {
-        return Err(no_user());
-    };
-    match state.oauth.store.user(user_id).await {
-        Ok(Some(u)) => Ok(u),
-        Ok(None) => Err(no_user()),
-        Err(_) => Err(server_error()),
+    let user_id = info.user_id.ok_or_else(no_user)?;
+    state
+        .platform
+        .store
+        .user(user_id)
+        .await?
+        .ok_or_else(no_user)
+}
+
+fn no_user() -> ApiError {
+    ApiError::Bearer {
+        status: StatusCode::FORBIDDEN,
+        error: Some("insufficient_scope"),
+        description: "this token acts for no user (client credentials)",
+        scope: None,
     }
 }
 
-fn no_user() -> Resp {
-    respond::bearer_error(
-        StatusCode::FORBIDDEN,
-        Some("insufficient_scope"),
-        "this token acts for no user (client credentials)",
-        None,
-    )
-}
-
-fn no_company() -> Resp {
-    respond::api_error(
+fn no_company() -> ApiError {
+    ApiError::refused(
         StatusCode::NOT_FOUND,
         "not_found",
         "this grant is not for a company",
-    )
-}
-
-fn server_error() -> Resp {
-    respond::api_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "server_error",
-        "please try again",
     )
 }
 
@@ -151,14 +138,15 @@ struct Username<'a> {
     username: &'a str,
 }
 
-async fn username(state: AppState, header: Option<String>) -> Resp {
-    match bearer(&state, header.as_deref(), "profile").await {
-        Ok(AccessInfo {
-            username: Some(u), ..
-        }) => respond::json(StatusCode::OK, &Username { username: &u }),
-        Ok(_) => no_user(),
-        Err(r) => r,
-    }
+async fn username(state: AppState, header: Option<String>) -> ApiResult {
+    let info = bearer(&state, header.as_deref(), "profile").await?;
+    let username = info.username.ok_or_else(no_user)?;
+    Ok(respond::json(
+        StatusCode::OK,
+        &Username {
+            username: &username,
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -170,31 +158,28 @@ struct Me {
     email: Option<String>,
 }
 
-async fn me(state: AppState, header: Option<String>) -> Resp {
-    let info = match bearer(&state, header.as_deref(), "profile").await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
-    let Some(user_id) = info.user_id else {
-        return no_user();
-    };
-    match state.oauth.store.user(user_id).await {
-        Ok(Some(u)) => respond::json(
-            StatusCode::OK,
-            &Me {
-                username: u.username,
-                display_name: u.display_name,
-                date_joined: rfc3339(u.joined_at),
-                email: if info.scopes.contains("email") {
-                    u.email
-                } else {
-                    None
-                },
+async fn me(state: AppState, header: Option<String>) -> ApiResult {
+    let info = bearer(&state, header.as_deref(), "profile").await?;
+    let user_id = info.user_id.ok_or_else(no_user)?;
+    let u = state
+        .platform
+        .store
+        .user(user_id)
+        .await?
+        .ok_or_else(no_user)?;
+    Ok(respond::json(
+        StatusCode::OK,
+        &Me {
+            username: u.username,
+            display_name: u.display_name,
+            date_joined: rfc3339(u.joined_at),
+            email: if info.scopes.contains("email") {
+                u.email
+            } else {
+                None
             },
-        ),
-        Ok(None) => no_user(),
-        Err(_) => server_error(),
-    }
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -203,25 +188,22 @@ struct CompanyView {
     name: String,
 }
 
-async fn company(state: AppState, header: Option<String>) -> Resp {
-    let info = match bearer(&state, header.as_deref(), "company").await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
-    let Some(id) = info.company_id else {
-        return no_company();
-    };
-    match state.oauth.store.company(id).await {
-        Ok(Some(c)) => respond::json(
-            StatusCode::OK,
-            &CompanyView {
-                id: c.id,
-                name: c.name,
-            },
-        ),
-        Ok(None) => no_company(),
-        Err(_) => server_error(),
-    }
+async fn company(state: AppState, header: Option<String>) -> ApiResult {
+    let info = bearer(&state, header.as_deref(), "company").await?;
+    let id = info.company_id.ok_or_else(no_company)?;
+    let c = state
+        .platform
+        .store
+        .company(id)
+        .await?
+        .ok_or_else(no_company)?;
+    Ok(respond::json(
+        StatusCode::OK,
+        &CompanyView {
+            id: c.id,
+            name: c.name,
+        },
+    ))
 }
 
 #[derive(Serialize)]
@@ -231,31 +213,25 @@ struct MemberView {
     role: &'static str,
 }
 
-async fn members(state: AppState, header: Option<String>) -> Resp {
-    let info = match bearer(&state, header.as_deref(), "company.members").await {
-        Ok(i) => i,
-        Err(r) => return r,
-    };
-    let Some(id) = info.company_id else {
-        return no_company();
-    };
-    match state.oauth.store.company_members(id).await {
-        Ok(list) => {
-            let members: Vec<MemberView> = list
-                .into_iter()
-                .map(|(u, role)| MemberView {
-                    username: u.username,
-                    display_name: u.display_name,
-                    role: role.as_str(),
-                })
-                .collect();
-            respond::json(
-                StatusCode::OK,
-                &serde_json::json!({ "company_id": id, "members": members }),
-            )
-        }
-        Err(_) => server_error(),
-    }
+async fn members(state: AppState, header: Option<String>) -> ApiResult {
+    let info = bearer(&state, header.as_deref(), "company.members").await?;
+    let id = info.company_id.ok_or_else(no_company)?;
+    let members: Vec<MemberView> = state
+        .platform
+        .store
+        .company_members(id)
+        .await?
+        .into_iter()
+        .map(|(u, role)| MemberView {
+            username: u.username,
+            display_name: u.display_name,
+            role: role.as_str(),
+        })
+        .collect();
+    Ok(respond::json(
+        StatusCode::OK,
+        &serde_json::json!({ "company_id": id, "members": members }),
+    ))
 }
 
 /// Unix seconds as an RFC 3339 UTC timestamp (days-from-civil, proleptic Gregorian).

@@ -2,9 +2,10 @@
 //! companies, installs with consent, uninstall and launch. Every route needs a token of Atrium's
 //! own client with scope `dashboard` ([`super::api::dashboard_user`]).
 //!
-//! Access rules: a company's data is visible to its members only (others get 404, so ids don't
-//! leak); installing, uninstalling and inviting are for owners (403 for members). Nobody is
-//! added to a company without accepting an invitation ([`super::invitations`]).
+//! The handlers parse, call the services ([`crate::services::companies`],
+//! [`crate::services::installs`], [`crate::services::launch`]) and render. Access rules live
+//! there: a company's data is visible to its members only (others get 404, so ids don't leak);
+//! installing, uninstalling and inviting are for owners (403 for members).
 
 use atrium_proto::dashboard::{
     CatalogApp, CompanyView, ConsentView, InstallAnswer, InstallRequest, InstallView, LaunchView,
@@ -14,20 +15,18 @@ use warp::http::StatusCode;
 use warp::Filter;
 
 use super::api::dashboard_user;
+use super::error::{reply, ApiError, ApiResult};
 use super::paging;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
-use crate::domain::now;
+use crate::domain::ids::{ClientId, CompanyId, InstallId};
 use crate::domain::scope::ScopeSet;
-use crate::domain::text;
 use crate::oauth::authorize::{self, AuthorizeError};
 use crate::oauth::params::Params;
 use crate::oauth::request::{AuthorizationFields, AuthorizationRequest, ResponseType};
 use crate::oauth::ErrorCode;
-use crate::store::{Client, Install, Role, User};
-
-/// Launch tokens live this long (seconds).
-pub const LAUNCH_TTL: i64 = 300;
+use crate::services::{companies, installs, launch};
+use crate::store::{Client, Install, Role};
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
@@ -35,64 +34,75 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     let me = warp::path!("api" / "dashboard" / "me")
         .and(warp::get())
         .and(auth())
-        .then(me);
+        .then(me)
+        .map(reply);
     // GET /api/dashboard/catalog
     let catalog = warp::path!("api" / "dashboard" / "catalog")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
-        .then(catalog);
+        .then(catalog)
+        .map(reply);
     // GET /api/dashboard/companies
     let companies = warp::path!("api" / "dashboard" / "companies")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
-        .then(companies);
+        .then(companies)
+        .map(reply);
     // POST /api/dashboard/companies
     let create_company = warp::path!("api" / "dashboard" / "companies")
         .and(warp::post())
         .and(auth())
         .and(json_body::<NewCompany>())
-        .then(create_company);
+        .then(create_company)
+        .map(reply);
     // GET /api/dashboard/companies/{company_id}/members
-    let members = warp::path!("api" / "dashboard" / "companies" / i64 / "members")
+    let members = warp::path!("api" / "dashboard" / "companies" / CompanyId / "members")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
-        .then(members);
+        .then(members)
+        .map(reply);
     // GET /api/dashboard/companies/{company_id}/installs
-    let installs = warp::path!("api" / "dashboard" / "companies" / i64 / "installs")
+    let installs = warp::path!("api" / "dashboard" / "companies" / CompanyId / "installs")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
-        .then(company_installs);
+        .then(company_installs)
+        .map(reply);
     // GET /api/dashboard/apps/{client_id}/consent?company_id=N
-    let consent = warp::path!("api" / "dashboard" / "apps" / String / "consent")
+    let consent = warp::path!("api" / "dashboard" / "apps" / ClientId / "consent")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
-        .then(consent);
+        .then(consent)
+        .map(reply);
     // POST /api/dashboard/installs
     let install = warp::path!("api" / "dashboard" / "installs")
         .and(warp::post())
         .and(auth())
         .and(json_body::<InstallRequest>())
-        .then(install);
+        .then(install)
+        .map(reply);
     // GET /api/dashboard/installs/{install_id}
-    let get_install = warp::path!("api" / "dashboard" / "installs" / i64)
+    let get_install = warp::path!("api" / "dashboard" / "installs" / InstallId)
         .and(warp::get())
         .and(auth())
-        .then(get_install);
+        .then(get_install)
+        .map(reply);
     // DELETE /api/dashboard/installs/{install_id}
-    let uninstall = warp::path!("api" / "dashboard" / "installs" / i64)
+    let uninstall = warp::path!("api" / "dashboard" / "installs" / InstallId)
         .and(warp::delete())
         .and(auth())
-        .then(uninstall);
+        .then(uninstall)
+        .map(reply);
     // POST /api/dashboard/installs/{install_id}/launch
-    let launch = warp::path!("api" / "dashboard" / "installs" / i64 / "launch")
+    let launch = warp::path!("api" / "dashboard" / "installs" / InstallId / "launch")
         .and(warp::post())
         .and(auth())
-        .then(launch);
+        .then(launch)
+        .map(reply);
     me.or(catalog)
         .unify()
         .or(companies)
@@ -115,49 +125,8 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
 }
 
-pub(super) fn ok<T: serde::Serialize>(body: &T) -> Resp {
-    respond::no_store(respond::json(StatusCode::OK, body))
-}
-
-pub(super) fn not_found(what: &str) -> Resp {
-    respond::api_error(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        &format!("no such {what}"),
-    )
-}
-
-pub(super) fn forbidden(why: &str) -> Resp {
-    respond::api_error(StatusCode::FORBIDDEN, "forbidden", why)
-}
-
-pub(super) fn bad_request(why: &str) -> Resp {
-    respond::api_error(StatusCode::BAD_REQUEST, "invalid_request", why)
-}
-
-pub(super) fn server_error<E: std::fmt::Display>(e: E) -> Resp {
-    tracing::error!(error = %e, "dashboard request failed");
-    respond::api_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "server_error",
-        "please try again",
-    )
-}
-
-/// The user's role in a company; 404 for non-members.
-pub(super) async fn member_role(state: &AppState, company: i64, user: &User) -> Result<Role, Resp> {
-    match state.oauth.store.role(company, user.id).await {
-        Ok(Some(role)) => Ok(role),
-        Ok(None) => Err(not_found("company")),
-        Err(e) => Err(server_error(e)),
-    }
-}
-
-pub(super) async fn owner_of(state: &AppState, company: i64, user: &User) -> Result<(), Resp> {
-    match member_role(state, company, user).await? {
-        Role::Owner => Ok(()),
-        Role::Member => Err(forbidden("only an owner of the company can do this")),
-    }
+pub(super) fn ok<T: serde::Serialize>(body: &T) -> ApiResult {
+    Ok(respond::no_store(respond::json(StatusCode::OK, body)))
 }
 
 pub fn scope_views(scopes: &ScopeSet) -> Vec<ScopeView> {
@@ -205,8 +174,8 @@ fn install_view(i: &Install) -> InstallView {
     }
 }
 
-async fn me((state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+async fn me((state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
     ok(&Me {
         username: user.username,
         display_name: user.display_name,
@@ -214,13 +183,11 @@ async fn me((state, h): Auth) -> Resp {
     })
 }
 
-async fn catalog((state, h): Auth, query: String) -> Resp {
-    tri!(dashboard_user(&state, h.as_deref()).await);
-    let page = tri!(paging::request(&query));
-    match state.oauth.store.catalog(page).await {
-        Ok(apps) => ok(&paging::page(apps, catalog_app)),
-        Err(e) => server_error(e),
-    }
+async fn catalog((state, h): Auth, query: String) -> ApiResult {
+    dashboard_user(&state, h.as_deref()).await?;
+    let page = paging::request(&query)?;
+    let apps = installs::catalog(&state.platform, page).await?;
+    ok(&paging::page(apps, catalog_app))
 }
 
 fn company_view(m: &crate::store::Membership) -> CompanyView {
@@ -231,126 +198,83 @@ fn company_view(m: &crate::store::Membership) -> CompanyView {
     }
 }
 
-async fn companies((state, h): Auth, query: String) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let page = tri!(paging::request(&query));
-    match state.oauth.store.memberships_page(user.id, page).await {
-        Ok(list) => ok(&paging::page(list, company_view)),
-        Err(e) => server_error(e),
-    }
+async fn companies((state, h): Auth, query: String) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let page = paging::request(&query)?;
+    let list = companies::of_user(&state.platform, &user, page).await?;
+    ok(&paging::page(list, company_view))
 }
 
-/// 403 with the quota in words, for a `StoreError::Quota`.
-pub fn quota_exceeded(e: &crate::store::StoreError) -> Resp {
-    respond::api_error(StatusCode::FORBIDDEN, "quota_exceeded", &e.to_string())
+async fn create_company((state, h): Auth, body: Result<NewCompany, ApiError>) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let body = body?;
+    let quota = state.quotas.companies_per_user;
+    let company = companies::create(&state.platform, &user, &body.name, quota).await?;
+    Ok(respond::json(
+        StatusCode::CREATED,
+        &CompanyView {
+            id: company.id,
+            name: company.name,
+            role: Role::Owner.into(),
+        },
+    ))
 }
 
-async fn create_company((state, h): Auth, body: Result<NewCompany, Resp>) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let body = tri!(body);
-    let name = match text::company_name(&body.name) {
-        Ok(n) => n,
-        Err(e) => return bad_request(&e.to_string()),
-    };
-    let quota = Some(state.quotas.companies_per_user);
-    match state
-        .oauth
-        .store
-        .create_company(&name, user.id, quota)
-        .await
-    {
-        Ok(id) => respond::json(
-            StatusCode::CREATED,
-            &CompanyView {
-                id,
-                name,
-                role: Role::Owner.into(),
-            },
-        ),
-        Err(e @ crate::store::StoreError::Quota { .. }) => quota_exceeded(&e),
-        Err(e) => server_error(e),
-    }
+async fn members(company: CompanyId, (state, h): Auth, query: String) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let page = paging::request(&query)?;
+    let list = companies::members(&state.platform, &user, company, page).await?;
+    ok(&paging::page(list, |(u, role)| MemberView {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: (*role).into(),
+    }))
 }
 
-async fn members(company: i64, (state, h): Auth, query: String) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let page = tri!(paging::request(&query));
-    tri!(member_role(&state, company, &user).await);
-    match state.oauth.store.company_members_page(company, page).await {
-        Ok(list) => ok(&paging::page(list, |(u, role)| MemberView {
-            username: u.username.clone(),
-            display_name: u.display_name.clone(),
-            role: (*role).into(),
-        })),
-        Err(e) => server_error(e),
-    }
+async fn company_installs(company: CompanyId, (state, h): Auth, query: String) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let page = paging::request(&query)?;
+    let list = installs::of_company(&state.platform, &user, company, page).await?;
+    ok(&paging::page(list, install_view))
 }
 
-async fn company_installs(company: i64, (state, h): Auth, query: String) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let page = tri!(paging::request(&query));
-    tri!(member_role(&state, company, &user).await);
-    match state.oauth.store.installs_page(company, page).await {
-        Ok(list) => ok(&paging::page(list, install_view)),
-        Err(e) => server_error(e),
-    }
-}
-
-async fn live_app(state: &AppState, client_id: &str) -> Result<Client, Resp> {
-    match state.oauth.store.client(client_id).await {
-        Ok(Some(c)) if !c.first_party => Ok(c),
-        Ok(_) => Err(not_found("app")),
-        Err(e) => Err(server_error(e)),
-    }
-}
-
-async fn consent(client_id: String, (state, h): Auth, query: String) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
+async fn consent(client_id: ClientId, (state, h): Auth, query: String) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
     let p = Params::parse(&query);
     let Some(company) = p
         .get("company_id")
         .ok()
         .flatten()
-        .and_then(|c| c.parse::<i64>().ok())
+        .and_then(|c| c.parse::<CompanyId>().ok())
     else {
-        return bad_request("company_id is required");
+        return Err(ApiError::invalid("company_id is required"));
     };
-    let role = tri!(member_role(&state, company, &user).await);
-    let app = tri!(live_app(&state, &client_id).await);
-    let company_name = match state.oauth.store.company(company).await {
-        Ok(Some(c)) => c.name,
-        Ok(None) => return not_found("company"),
-        Err(e) => return server_error(e),
-    };
-    let installed = match state.oauth.store.installs_of_company(company).await {
-        Ok(list) => list.iter().any(|i| i.app_id == app.app_id),
-        Err(e) => return server_error(e),
-    };
+    let c = installs::consent(&state.platform, &user, &client_id, company).await?;
     ok(&ConsentView {
-        scopes: scope_views(&app.scopes),
-        app: catalog_app(&app),
+        scopes: scope_views(&c.app.scopes),
+        app: catalog_app(&c.app),
         company: CompanyView {
-            id: company,
-            name: company_name,
-            role: role.into(),
+            id: c.company.id,
+            name: c.company.name,
+            role: c.role.into(),
         },
-        installed,
+        installed: c.installed,
     })
 }
 
-async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let req = tri!(body);
-    tri!(owner_of(&state, req.company_id, &user).await);
-    let app = tri!(live_app(&state, &req.client_id).await);
+async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let req = body?;
+    let company = CompanyId::new(req.company_id);
+    companies::require_owner(&state.platform, company, &user).await?;
+    let app = installs::live_app(&state.platform, &ClientId::new(req.client_id.as_str())).await?;
     if let Some(url) = &app.install_url {
         // The app starts its own authorization request (with its PKCE verifier and state),
         // which the dashboard could not hold for it.
-        return respond::api_error(
-            StatusCode::CONFLICT,
+        return Err(ApiError::conflict(
             "use_install_url",
-            &format!("{} is installed from its install URL: open {url}", app.name),
-        );
+            format!("{} is installed from its install URL: open {url}", app.name),
+        ));
     }
     // The same typed request, checks and approval as /oauth2/authorize.
     let default_method = if app.allow_code { "code" } else { "token" };
@@ -363,21 +287,23 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
         code_challenge: req.code_challenge.as_deref(),
         code_challenge_method: req.code_challenge_method.as_deref(),
     });
-    let valid = match authorize::validate(&state.oauth, request).await {
+    let valid = match authorize::validate(&state.platform, request).await {
         Ok(v) => v,
-        Err(AuthorizeError::Page(msg)) => return bad_request(&msg),
+        Err(AuthorizeError::Page(msg)) => return Err(ApiError::invalid(msg)),
         Err(AuthorizeError::Client(e)) => {
-            return respond::api_error(
+            return Err(ApiError::refused(
                 StatusCode::BAD_REQUEST,
                 e.error.error.as_str(),
-                &e.error.description,
-            );
+                e.error.description,
+            ));
         }
     };
-    match authorize::approve(&state.oauth, &valid, user.id, Some(req.company_id)).await {
+    match authorize::approve(&state.platform, &valid, user.id, Some(req.company_id)).await {
         Ok(approval) => {
             let Some(install) = approval.install else {
-                return server_error("an install approval recorded no install");
+                return Err(ApiError::internal(
+                    "an install approval recorded no install",
+                ));
             };
             tracing::info!(client_id = %req.client_id, install = install.id, "app installed");
             ok(&InstallAnswer {
@@ -391,93 +317,29 @@ async fn install((state, h): Auth, body: Result<InstallRequest, Resp>) -> Resp {
         }
         // An owner uninstalled the app while this install was being approved.
         Err(e) if e.error == ErrorCode::AccessDenied => {
-            respond::api_error(StatusCode::CONFLICT, "conflict", &e.description)
+            Err(ApiError::conflict("conflict", e.description))
         }
-        Err(e) => server_error(e),
+        Err(e) => Err(ApiError::internal(e)),
     }
 }
 
-/// An install visible to the user (member of its company), else 404.
-async fn visible_install(state: &AppState, id: i64, user: &User) -> Result<(Install, Role), Resp> {
-    let install = match state.oauth.store.install(id).await {
-        Ok(Some(i)) => i,
-        Ok(None) => return Err(not_found("install")),
-        Err(e) => return Err(server_error(e)),
-    };
-    let role = member_role(state, install.company_id, user)
-        .await
-        .map_err(|_| not_found("install"))?;
-    Ok((install, role))
-}
-
-async fn get_install(id: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let (install, _) = tri!(visible_install(&state, id, &user).await);
+async fn get_install(id: InstallId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let (install, _) = installs::visible(&state.platform, &user, id).await?;
     ok(&install_view(&install))
 }
 
-async fn uninstall(id: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let (install, role) = tri!(visible_install(&state, id, &user).await);
-    if role != Role::Owner {
-        return forbidden("only an owner of the company can uninstall apps");
-    }
-    match state.oauth.store.uninstall(install.id, user.id).await {
-        Ok(true) => {
-            state.oauth.outbox.notify_one();
-            tracing::info!(install = install.id, "app uninstalled");
-            match state.oauth.store.install(install.id).await {
-                Ok(Some(i)) => ok(&install_view(&i)),
-                Ok(None) => not_found("install"),
-                Err(e) => server_error(e),
-            }
-        }
-        Ok(false) => {
-            respond::api_error(StatusCode::CONFLICT, "conflict", "the app is not installed")
-        }
-        Err(e) => server_error(e),
-    }
+async fn uninstall(id: InstallId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let install = installs::uninstall(&state.platform, &user, id).await?;
+    ok(&install_view(&install))
 }
 
-async fn launch(id: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let (install, _) = tri!(visible_install(&state, id, &user).await);
-    if !install.active {
-        return respond::api_error(StatusCode::CONFLICT, "conflict", "the app is not installed");
-    }
-    let Some(iframe_url) = &install.iframe_url else {
-        return respond::api_error(
-            StatusCode::CONFLICT,
-            "conflict",
-            "this app has no user interface",
-        );
-    };
-    let company_name = match state.oauth.store.company(install.company_id).await {
-        Ok(Some(c)) => c.name,
-        Ok(None) => return not_found("company"),
-        Err(e) => return server_error(e),
-    };
-    let iat = now();
-    let exp = iat + LAUNCH_TTL;
-    let jwt = state.oauth.keys.sign_jwt(&serde_json::json!({
-        "iss": state.oauth.config.issuer,
-        "aud": install.client_id,
-        "sub": user.id.to_string(),
-        "username": user.username,
-        "install": install.id,
-        "company": install.company_id,
-        "company_name": company_name,
-        "app": install.client_id,
-        "iat": iat,
-        "exp": exp,
-    }));
-    let mut url = match url::Url::parse(iframe_url) {
-        Ok(u) => u,
-        Err(e) => return server_error(e),
-    };
-    url.query_pairs_mut().append_pair("atrium_launch", &jwt);
+async fn launch(id: InstallId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let l = launch::launch(&state.platform, &user, id).await?;
     ok(&LaunchView {
-        url: url.to_string(),
-        expires_at: exp,
+        url: l.url.to_string(),
+        expires_at: l.expires_at,
     })
 }

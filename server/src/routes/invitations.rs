@@ -1,64 +1,67 @@
 //! Joining and leaving companies (`/api/dashboard/...`): owners invite by username, the invitee
-//! accepts or declines, members leave. Every route needs a dashboard token.
-//!
-//! Nobody becomes a member, let alone an owner, without accepting. Invitations are stored by
-//! username and never checked against the users when made, so the answer to "invite X" (and
-//! the owner's list of pending invitations) is the same whether or not X exists; they are
-//! matched to a user when that user lists or accepts them. They expire, and a company holds a
-//! bounded number of them ([`crate::domain::invitation`]).
+//! accepts or declines, members leave. Every route needs a dashboard token. The rules are in
+//! [`crate::services::invitations`] and [`crate::services::companies`].
 
 use atrium_proto::dashboard::{self as wire, CompanyView, InvitationSent, InvitationView};
 use warp::http::StatusCode;
 use warp::Filter;
 
 use super::api::dashboard_user;
-use super::dashboard::{bad_request, member_role, not_found, ok, owner_of, server_error};
+use super::dashboard::ok;
+use super::error::{reply, ApiError, ApiResult};
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
-use crate::domain::invitation::{
-    parse_role, Invitee, INVITATION_TTL, MAX_LISTED_FOR_USER, MAX_PENDING_PER_COMPANY,
-};
-use crate::domain::now;
-use crate::store::{Accepted, Invitation, Invited, Left, NewInvitation};
+use crate::domain::ids::{CompanyId, InvitationId};
+use crate::domain::invitation::INVITATION_TTL;
+use crate::services::{companies, invitations};
+use crate::store::Invitation;
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
     // POST /api/dashboard/companies/{company_id}/invitations
-    let invite = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations")
+    let invite = warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations")
         .and(warp::post())
         .and(auth())
         .and(json_body::<wire::NewInvitation>())
-        .then(invite);
+        .then(invite)
+        .map(reply);
     // GET /api/dashboard/companies/{company_id}/invitations
-    let pending = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations")
+    let pending = warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations")
         .and(warp::get())
         .and(auth())
-        .then(company_invitations);
+        .then(company_invitations)
+        .map(reply);
     // DELETE /api/dashboard/companies/{company_id}/invitations/{invitation_id}
-    let revoke = warp::path!("api" / "dashboard" / "companies" / i64 / "invitations" / i64)
-        .and(warp::delete())
-        .and(auth())
-        .then(revoke);
+    let revoke =
+        warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations" / InvitationId)
+            .and(warp::delete())
+            .and(auth())
+            .then(revoke)
+            .map(reply);
     // DELETE /api/dashboard/companies/{company_id}/membership
-    let leave = warp::path!("api" / "dashboard" / "companies" / i64 / "membership")
+    let leave = warp::path!("api" / "dashboard" / "companies" / CompanyId / "membership")
         .and(warp::delete())
         .and(auth())
-        .then(leave);
+        .then(leave)
+        .map(reply);
     // GET /api/dashboard/invitations
     let mine = warp::path!("api" / "dashboard" / "invitations")
         .and(warp::get())
         .and(auth())
-        .then(my_invitations);
+        .then(my_invitations)
+        .map(reply);
     // POST /api/dashboard/invitations/{invitation_id}/accept
-    let accept = warp::path!("api" / "dashboard" / "invitations" / i64 / "accept")
+    let accept = warp::path!("api" / "dashboard" / "invitations" / InvitationId / "accept")
         .and(warp::post())
         .and(auth())
-        .then(accept);
+        .then(accept)
+        .map(reply);
     // POST /api/dashboard/invitations/{invitation_id}/decline
-    let decline = warp::path!("api" / "dashboard" / "invitations" / i64 / "decline")
+    let decline = warp::path!("api" / "dashboard" / "invitations" / InvitationId / "decline")
         .and(warp::post())
         .and(auth())
-        .then(decline);
+        .then(decline)
+        .map(reply);
     invite
         .or(pending)
         .unify()
@@ -74,10 +77,6 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
 }
 
-fn conflict(code: &str, why: &str) -> Resp {
-    respond::api_error(StatusCode::CONFLICT, code, why)
-}
-
 fn view(i: Invitation) -> InvitationView {
     InvitationView {
         id: i.id,
@@ -91,144 +90,67 @@ fn view(i: Invitation) -> InvitationView {
     }
 }
 
-async fn invite(company: i64, (state, h): Auth, body: Result<wire::NewInvitation, Resp>) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    let body = tri!(body);
-    tri!(owner_of(&state, company, &user).await);
-    let invitee = match Invitee::parse(&body.username) {
-        Ok(i) => i,
-        Err(e) => return bad_request(&e.to_string()),
-    };
-    let role = match parse_role(body.role.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return bad_request(&e.to_string()),
-    };
-    let at = now();
-    let outcome = state
-        .oauth
-        .store
-        .invite(
-            NewInvitation {
-                company,
-                username: invitee.as_str().to_string(),
-                role,
-                invited_by: Some(user.id),
-                expires_at: at + INVITATION_TTL,
-            },
-            at,
-            MAX_PENDING_PER_COMPANY,
-        )
-        .await;
-    match outcome {
-        // Nothing in this answer may depend on whether the invitee exists.
-        Ok(Invited::Sent) => respond::no_store(respond::json(
-            StatusCode::ACCEPTED,
-            &InvitationSent {
-                status: "pending".into(),
-                expires_in: INVITATION_TTL,
-            },
-        )),
-        Ok(Invited::AlreadyMember) => conflict("conflict", "that user is already a member"),
-        Ok(Invited::TooMany) => conflict(
-            "limit_reached",
-            &format!(
-                "this company already has {MAX_PENDING_PER_COMPANY} pending invitations; \
-                 revoke some or wait for them to expire"
-            ),
-        ),
-        Err(e) => server_error(e),
-    }
+async fn invite(
+    company: CompanyId,
+    (state, h): Auth,
+    body: Result<wire::NewInvitation, ApiError>,
+) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let body = body?;
+    invitations::invite(
+        &state.platform,
+        &user,
+        company,
+        &body.username,
+        body.role.as_deref(),
+    )
+    .await?;
+    // Nothing in this answer may depend on whether the invitee exists.
+    Ok(respond::no_store(respond::json(
+        StatusCode::ACCEPTED,
+        &InvitationSent {
+            status: "pending".into(),
+            expires_in: INVITATION_TTL,
+        },
+    )))
 }
 
-async fn company_invitations(company: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    tri!(owner_of(&state, company, &user).await);
-    match state.oauth.store.company_invitations(company, now()).await {
-        Ok(list) => ok(&list.into_iter().map(view).collect::<Vec<_>>()),
-        Err(e) => server_error(e),
-    }
+async fn company_invitations(company: CompanyId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let list = invitations::pending(&state.platform, &user, company).await?;
+    ok(&list.into_iter().map(view).collect::<Vec<_>>())
 }
 
-async fn revoke(company: i64, id: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    tri!(owner_of(&state, company, &user).await);
-    match state.oauth.store.revoke_invitation(company, id).await {
-        Ok(true) => ok(&serde_json::json!({ "revoked": id })),
-        Ok(false) => not_found("invitation"),
-        Err(e) => server_error(e),
-    }
+async fn revoke(company: CompanyId, id: InvitationId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    invitations::revoke(&state.platform, &user, company, id).await?;
+    ok(&serde_json::json!({ "revoked": id.get() }))
 }
 
-async fn leave(company: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    tri!(member_role(&state, company, &user).await);
-    match state.oauth.store.leave_company(company, user.id).await {
-        Ok(Left::Left) => {
-            tracing::info!(company, "a member left a company");
-            ok(&serde_json::json!({ "left": company }))
-        }
-        Ok(Left::NotMember) => not_found("company"),
-        Ok(Left::LastOwner) => conflict(
-            "last_owner",
-            "you are the last owner of this company: invite another owner, and once they \
-             accept, you can leave",
-        ),
-        Err(e) => server_error(e),
-    }
+async fn leave(company: CompanyId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    companies::leave(&state.platform, &user, company).await?;
+    ok(&serde_json::json!({ "left": company.get() }))
 }
 
-async fn my_invitations((state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    match state
-        .oauth
-        .store
-        .invitations_for(user.id, now(), MAX_LISTED_FOR_USER)
-        .await
-    {
-        Ok(list) => ok(&list.into_iter().map(view).collect::<Vec<_>>()),
-        Err(e) => server_error(e),
-    }
+async fn my_invitations((state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let list = invitations::for_user(&state.platform, &user).await?;
+    ok(&list.into_iter().map(view).collect::<Vec<_>>())
 }
 
-async fn accept(id: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    match state
-        .oauth
-        .store
-        .accept_invitation(id, user.id, now())
-        .await
-    {
-        Ok(Accepted::Joined(m)) => {
-            tracing::info!(
-                company = m.company.id,
-                role = m.role.as_str(),
-                "invitation accepted"
-            );
-            ok(&CompanyView {
-                id: m.company.id,
-                name: m.company.name,
-                role: m.role.into(),
-            })
-        }
-        Ok(Accepted::NotFound) => not_found("invitation"),
-        Ok(Accepted::Expired) => respond::api_error(
-            StatusCode::GONE,
-            "expired",
-            "this invitation has expired; ask the owner to invite you again",
-        ),
-        Ok(Accepted::AlreadyMember) => conflict(
-            "conflict",
-            "you are already a member of this company; your role is unchanged",
-        ),
-        Err(e) => server_error(e),
-    }
+async fn accept(id: InvitationId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let m = invitations::accept(&state.platform, &user, id).await?;
+    ok(&CompanyView {
+        id: m.company.id,
+        name: m.company.name,
+        role: m.role.into(),
+    })
 }
 
-async fn decline(id: i64, (state, h): Auth) -> Resp {
-    let user = tri!(dashboard_user(&state, h.as_deref()).await);
-    match state.oauth.store.decline_invitation(id, user.id).await {
-        Ok(true) => ok(&serde_json::json!({ "declined": id })),
-        Ok(false) => not_found("invitation"),
-        Err(e) => server_error(e),
-    }
+async fn decline(id: InvitationId, (state, h): Auth) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    invitations::decline(&state.platform, &user, id).await?;
+    ok(&serde_json::json!({ "declined": id.get() }))
 }

@@ -11,7 +11,7 @@ use crate::domain::scope::CATALOGUE;
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
-    let issuer = state.oauth.config.issuer.clone();
+    let issuer = state.platform.config.issuer.clone();
     // GET /.well-known/oauth-authorization-server
     let metadata = warp::path!(".well-known" / "oauth-authorization-server")
         .and(warp::get())
@@ -23,7 +23,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         r
     });
     // GET /.well-known/jwks.json
-    let keys = state.oauth.keys.clone();
+    let keys = state.platform.keys.clone();
     let jwks = warp::path!(".well-known" / "jwks.json")
         .and(warp::get())
         .map(move || respond::json(StatusCode::OK, &keys.jwks()));

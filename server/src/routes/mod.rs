@@ -1,23 +1,11 @@
-//! HTTP routes, one module per resource; handlers are a few lines over the domain and the
-//! OAuth logic. Each filter is documented by its method and path.
-
-// Handlers return `Result<T, Response>` so that `?`-style early answers read plainly; a response
-// is built once per request, so boxing it to shrink the `Err` variant would buy nothing.
-#![allow(clippy::result_large_err)]
-
-/// `tri!(result)`: the value, or return the error response (handlers answer `Resp` either way).
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(r) => return r,
-        }
-    };
-}
+//! HTTP routes, one module per resource; handlers are a few lines over the services
+//! ([`crate::services`]) and the OAuth logic ([`crate::oauth`]). Each filter is documented by its
+//! method and path. Handlers answer `Result<Resp, ApiError>`; [`error`] renders every error.
 
 pub mod api;
 pub mod dashboard;
 pub mod developer;
+pub mod error;
 pub mod health;
 pub mod html;
 pub mod invitations;
@@ -36,7 +24,9 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::db::Db;
 use crate::oauth::params::Params;
-use crate::oauth::{OAuth, OAuthError};
+use crate::oauth::OAuthError;
+use crate::platform::Platform;
+use error::ApiError;
 use respond::Resp;
 
 /// What handlers need: one `Arc`, since every request clones it (a clone of the parts would
@@ -45,7 +35,7 @@ use respond::Resp;
 pub struct AppState(std::sync::Arc<State>);
 
 pub struct State {
-    pub oauth: OAuth,
+    pub platform: Platform,
     pub db: Db,
     /// Mark cookies `Secure` (when the issuer is https).
     pub secure_cookies: bool,
@@ -173,25 +163,20 @@ const JSON_LIMIT: u64 = 64 * 1024;
 /// declared `application/json` (a browser form on another site can send `text/plain`, never
 /// `application/json`, without a CORS preflight), 400 if it does not decode.
 pub fn json_body<T: serde::de::DeserializeOwned + Send>(
-) -> impl Filter<Extract = (Result<T, Resp>,), Error = Rejection> + Clone {
+) -> impl Filter<Extract = (Result<T, ApiError>,), Error = Rejection> + Clone {
     warp::header::optional::<String>("content-type")
         .and(warp::body::content_length_limit(JSON_LIMIT))
         .and(warp::body::bytes())
         .map(|content_type: Option<String>, body: Bytes| {
             if !content_type.as_deref().is_some_and(is_json) {
-                return Err(respond::api_error(
+                return Err(ApiError::refused(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "invalid_request",
                     "the body must be application/json",
                 ));
             }
-            serde_json::from_slice::<T>(&body).map_err(|e| {
-                respond::api_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    &format!("the JSON body is not valid: {e}"),
-                )
-            })
+            serde_json::from_slice::<T>(&body)
+                .map_err(|e| ApiError::invalid(format!("the JSON body is not valid: {e}")))
         })
 }
 
@@ -248,11 +233,12 @@ pub fn health_only(state: AppState) -> BoxedFilter<(Resp,)> {
     health::filter(state.db.clone())
         .map(Reply::into_response)
         .or(warp::any().map(|| {
-            let mut r = respond::api_error(
+            let mut r = ApiError::refused(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
                 "the server is at its connection limit; try again shortly",
-            );
+            )
+            .into_response();
             r.headers_mut().insert(
                 warp::http::header::RETRY_AFTER,
                 warp::http::HeaderValue::from_static("1"),
@@ -267,32 +253,32 @@ pub fn health_only(state: AppState) -> BoxedFilter<(Resp,)> {
 async fn handle_rejection(r: Rejection) -> Result<Resp, Infallible> {
     use warp::reject::{LengthRequired, MethodNotAllowed, PayloadTooLarge};
     let resp = if r.is_not_found() {
-        respond::api_error(StatusCode::NOT_FOUND, "not_found", "no such resource")
+        ApiError::refused(StatusCode::NOT_FOUND, "not_found", "no such resource")
     } else if r.find::<PayloadTooLarge>().is_some() {
-        respond::api_error(
+        ApiError::refused(
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request",
             "the body is too large",
         )
     } else if r.find::<LengthRequired>().is_some() {
-        respond::api_error(
+        ApiError::refused(
             StatusCode::LENGTH_REQUIRED,
             "invalid_request",
             "a Content-Length is required",
         )
     } else if r.find::<MethodNotAllowed>().is_some() {
-        respond::api_error(
+        ApiError::refused(
             StatusCode::METHOD_NOT_ALLOWED,
             "invalid_request",
             "method not allowed",
         )
     } else {
         tracing::debug!(rejection = ?r, "request rejected");
-        respond::api_error(
+        ApiError::refused(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "the request is malformed",
         )
     };
-    Ok(resp)
+    Ok(resp.into_response())
 }

@@ -85,7 +85,7 @@ fn authorize_failure(state: &AppState, e: AuthorizeError) -> Resp {
     match e {
         AuthorizeError::Page(message) => error_page(&message),
         AuthorizeError::Client(e) => {
-            respond::see_other(e.redirect(&state.oauth.config.issuer).as_str())
+            respond::see_other(e.redirect(&state.platform.config.issuer).as_str())
         }
     }
 }
@@ -93,7 +93,7 @@ fn authorize_failure(state: &AppState, e: AuthorizeError) -> Resp {
 /// Parses and checks an authorization request from a query or form.
 async fn validate(state: &AppState, p: &Params) -> Result<ValidRequest, Resp> {
     let req = AuthorizationRequest::parse(p).map_err(|e| error_page(&e.description))?;
-    authorize::validate(&state.oauth, req)
+    authorize::validate(&state.platform, req)
         .await
         .map_err(|e| authorize_failure(state, e))
 }
@@ -104,7 +104,7 @@ async fn owned_companies(
     user: i64,
 ) -> Result<Vec<crate::store::Membership>, OAuthError> {
     Ok(state
-        .oauth
+        .platform
         .store
         .memberships(user)
         .await?
@@ -200,7 +200,7 @@ async fn authorize_post(
     };
     match p.get("decision").ok().flatten() {
         Some("allow") => {}
-        Some("deny") => return respond::see_other(authorize::deny(&state.oauth, &req).as_str()),
+        Some("deny") => return respond::see_other(authorize::deny(&state.platform, &req).as_str()),
         _ => return error_page("The consent form must say allow or deny."),
     }
     if req.client.first_party {
@@ -208,7 +208,7 @@ async fn authorize_post(
         if p.get("company_id").ok().flatten().is_some() {
             return error_page("Atrium itself cannot be installed in a company.");
         }
-        return match authorize::approve(&state.oauth, &req, signed_in.user.id, None).await {
+        return match authorize::approve(&state.platform, &req, signed_in.user.id, None).await {
             Ok(a) => {
                 tracing::info!(user = %signed_in.user.username, "desktop sign-in approved");
                 respond::see_other(a.redirect.as_str())
@@ -220,7 +220,7 @@ async fn authorize_post(
         Ok(c) => c,
         Err(page) => return page,
     };
-    match authorize::approve(&state.oauth, &req, signed_in.user.id, company).await {
+    match authorize::approve(&state.platform, &req, signed_in.user.id, company).await {
         Ok(approval) => {
             tracing::info!(
                 client_id = %req.client.client_id,
@@ -280,7 +280,7 @@ async fn token_endpoint(
     let used_basic = authorization.is_some();
     let result = match form {
         Ok(p) => match TokenRequest::parse(&p, authorization.as_deref()) {
-            Ok(req) => grants::exchange(&state.oauth, req).await,
+            Ok(req) => grants::exchange(&state.platform, req).await,
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
@@ -299,7 +299,7 @@ async fn revoke_endpoint(
     let used_basic = authorization.is_some();
     let result = match form {
         Ok(p) => match TokenHandle::parse(&p, authorization.as_deref()) {
-            Ok(req) => revoke::revoke(&state.oauth, req).await,
+            Ok(req) => revoke::revoke(&state.platform, req).await,
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
@@ -318,7 +318,7 @@ async fn introspect_endpoint(
     let used_basic = authorization.is_some();
     let result = match form {
         Ok(p) => match TokenHandle::parse(&p, authorization.as_deref()) {
-            Ok(req) => introspect::introspect(&state.oauth, req).await,
+            Ok(req) => introspect::introspect(&state.platform, req).await,
             Err(e) => Err(e),
         },
         Err(e) => Err(e),

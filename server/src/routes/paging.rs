@@ -9,9 +9,8 @@ use atrium_proto::dashboard::{Page, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use warp::http::StatusCode;
 
-use super::respond::{self, Resp};
+use super::error::ApiError;
 use crate::oauth::params::Params;
 use crate::store::{After, PageReq};
 
@@ -24,12 +23,12 @@ struct Wire {
     i: i64,
 }
 
-fn bad(why: &str) -> Resp {
-    respond::api_error(StatusCode::BAD_REQUEST, "invalid_request", why)
+fn bad(why: &str) -> ApiError {
+    ApiError::invalid(why.to_string())
 }
 
 /// Reads `limit` and `cursor` from a raw query string.
-pub fn request(query: &str) -> Result<PageReq, Resp> {
+pub fn request(query: &str) -> Result<PageReq, ApiError> {
     let p = Params::parse(query);
     let limit_err = || {
         bad(&format!(

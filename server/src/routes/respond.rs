@@ -1,10 +1,11 @@
-//! Building responses: JSON, OAuth errors, HTML pages with their security headers, redirects.
+//! Building responses: JSON, HTML pages with their security headers, redirects.
 
 use serde::Serialize;
-use warp::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use warp::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use warp::http::{Response, StatusCode};
 use warp::Reply;
 
+use super::error::ApiError;
 use crate::oauth::OAuthError;
 
 pub type Resp = warp::reply::Response;
@@ -34,55 +35,16 @@ pub fn no_store(mut r: Resp) -> Resp {
     r
 }
 
-/// An OAuth error from the token, revocation or introspection endpoint (RFC 6749 §5.2).
+/// An OAuth error from the token, revocation or introspection endpoint (RFC 6749 §5.2),
+/// rendered by [`ApiError`].
 pub fn oauth_error(err: &OAuthError, used_basic: bool) -> Resp {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut r = no_store(json(status, err));
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = if used_basic {
-            "Basic realm=\"atrium\""
-        } else {
-            "Basic realm=\"atrium\", error=\"invalid_client\""
-        };
-        r.headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-    }
-    r
+    ApiError::oauth(err.clone(), used_basic).into_response()
 }
 
-/// A bearer-token failure of the resource API (RFC 6750 §3).
-pub fn bearer_error(
-    status: StatusCode,
-    error: Option<&str>,
-    description: &str,
-    scope: Option<&str>,
-) -> Resp {
-    let mut challenge = String::from("Bearer realm=\"atrium\"");
-    if let Some(e) = error {
-        challenge.push_str(&format!(
-            ", error=\"{e}\", error_description=\"{description}\""
-        ));
-    }
-    if let Some(s) = scope {
-        challenge.push_str(&format!(", scope=\"{s}\""));
-    }
-    let body = serde_json::json!({
-        "error": error.unwrap_or("invalid_token"),
-        "error_description": description,
-    });
-    let mut r = json(status, &body);
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        r.headers_mut().insert(WWW_AUTHENTICATE, v);
-    }
-    r
-}
-
-/// A JSON error that is not an OAuth one (`not_found`, `forbidden`, ...).
+/// A JSON error that is not an OAuth one (`not_found`, `forbidden`, ...), rendered by
+/// [`ApiError`] (for callers outside the handlers, such as the connection layer).
 pub fn api_error(status: StatusCode, error: &str, description: &str) -> Resp {
-    json(
-        status,
-        &serde_json::json!({ "error": error, "error_description": description }),
-    )
+    ApiError::refused(status, error.to_string(), description.to_string()).into_response()
 }
 
 /// An HTML page of the authorization server: never framed (RFC 9700 §4.16), never cached, and

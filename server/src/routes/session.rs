@@ -64,10 +64,10 @@ pub async fn current(
 ) -> Result<Option<SignedIn>, OAuthError> {
     let Some(raw) = cookie else { return Ok(None) };
     let digest = TokenDigest::of(raw);
-    let Some(session) = state.oauth.store.session(digest, now()).await? else {
+    let Some(session) = state.platform.store.session(digest, now()).await? else {
         return Ok(None);
     };
-    let Some(user) = state.oauth.store.user(session.user_id).await? else {
+    let Some(user) = state.platform.store.user(session.user_id).await? else {
         return Ok(None);
     };
     Ok(Some(SignedIn {
@@ -110,7 +110,7 @@ pub fn same_origin(state: &AppState, from: &FormOrigin) -> bool {
     }
     match &from.origin {
         None => true,
-        Some(origin) => url::Url::parse(&state.oauth.config.issuer)
+        Some(origin) => url::Url::parse(&state.platform.config.issuer)
             .is_ok_and(|issuer| issuer.origin().ascii_serialization() == *origin),
     }
 }
@@ -150,7 +150,7 @@ pub fn login_page(state: &AppState, next: &str, error: Option<&str>, status: Sta
             .expose()
             .trim_start_matches("atr_cf_")
     );
-    let token = state.oauth.keys.login_form_token(&pre_session);
+    let token = state.platform.keys.login_form_token(&pre_session);
     let body = html::login(next, &token, error);
     respond::with_cookie(
         respond::html(status, body),
@@ -174,7 +174,7 @@ async fn use_login_form(
     let (Some(pre_session), Some(token)) = (pre_session, token) else {
         return Ok(Err(FormRefused::Invalid));
     };
-    let expected = state.oauth.keys.login_form_token(pre_session);
+    let expected = state.platform.keys.login_form_token(pre_session);
     if !csrf_ok(&expected, Some(token)) {
         return Ok(Err(FormRefused::Invalid));
     }
@@ -187,7 +187,7 @@ async fn use_login_form(
         return Ok(Err(FormRefused::Expired));
     }
     let fresh = state
-        .oauth
+        .platform
         .store
         .consume_login_form(TokenDigest::of(pre_session), issued + LOGIN_FORM_TTL, at)
         .await?;
@@ -286,7 +286,7 @@ async fn post_login(
     if let Err(refusal) = state.login.admit(client, &username) {
         return throttled(&state, &next, refusal);
     }
-    let found = match state.oauth.store.user_by_username(&username).await {
+    let found = match state.platform.store.user_by_username(&username).await {
         Ok(f) => f,
         Err(_) => return sign_in_failed(),
     };
@@ -313,7 +313,7 @@ async fn post_login(
     // ends here.
     if let Some(old) = old_session {
         if state
-            .oauth
+            .platform
             .store
             .delete_session(TokenDigest::of(&old))
             .await
@@ -329,7 +329,7 @@ async fn post_login(
         expires_at: now() + SESSION_TTL,
     };
     if state
-        .oauth
+        .platform
         .store
         .create_session(sid.digest(), session)
         .await
@@ -375,7 +375,7 @@ async fn logout(
     }
     if let (Ok(Some(signed_in)), Ok(p)) = (current(&state, sid.as_deref()).await, form) {
         if csrf_ok(&signed_in.session.csrf, p.get("csrf").ok().flatten()) {
-            let _ = state.oauth.store.delete_session(signed_in.digest).await;
+            let _ = state.platform.store.delete_session(signed_in.digest).await;
         } else {
             return respond::html(
                 StatusCode::BAD_REQUEST,

@@ -10,6 +10,7 @@ mod authorize;
 mod backup;
 mod bad_input;
 mod connections;
+mod errors;
 mod files;
 mod health;
 mod interop;

@@ -12,7 +12,7 @@ pub struct RealServer {
     pub addr: SocketAddr,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl RealServer {
@@ -72,12 +72,17 @@ impl RealServer {
             addr,
             child,
             log,
-            _dir: dir,
+            dir,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The server's SQLite file.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("atrium.db")
     }
 
     pub fn pid(&self) -> u32 {

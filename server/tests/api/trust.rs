@@ -542,3 +542,51 @@ async fn implicit_tokens_are_short_lived_and_never_come_with_a_refresh_token() {
         serde_json::json!(["token"])
     );
 }
+
+#[tokio::test]
+async fn an_app_needs_a_redirect_uri_when_registered_and_when_edited() {
+    let app = spawn_app().await;
+    app.user("dev").await;
+    let dev = app.dashboard_token("dev").await;
+    let mut body = serde_json::json!({
+        "name": "No Redirect",
+        "description": "",
+        "redirect_uris": [],
+        "scopes": "profile",
+        "method": "code",
+    });
+    let res = app
+        .call("POST", "/api/developer/apps", &dev, Some(body.clone()))
+        .await;
+    assert_eq!(res.status(), 400);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(err["error"], "invalid_request");
+    assert_eq!(
+        err["error_description"],
+        "an app needs at least one redirect URI"
+    );
+    body["redirect_uris"] = serde_json::json!([REDIRECT]);
+    let res = app
+        .call("POST", "/api/developer/apps", &dev, Some(body))
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let path = format!(
+        "/api/developer/apps/{}",
+        created["app"]["client_id"].as_str().unwrap()
+    );
+    let res = app
+        .call(
+            "PATCH",
+            &path,
+            &dev,
+            Some(serde_json::json!({ "redirect_uris": [] })),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let err: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        err["error_description"],
+        "an app needs at least one redirect URI"
+    );
+}

@@ -5,12 +5,13 @@ use super::{new_token, TokenResponse};
 use crate::domain::now;
 use crate::domain::redirect::RedirectUri;
 use crate::domain::secret::{Kind, Secret};
-use crate::oauth::{pkce, OAuth, OAuthError};
+use crate::oauth::{pkce, OAuthError};
+use crate::platform::Platform;
 use crate::store::{Client, Consumed, Grant, Issue};
 
 /// Exchanges a code for an access token and a refresh token.
 pub async fn exchange(
-    oauth: &OAuth,
+    oauth: &Platform,
     client: &Client,
     code: &Secret,
     redirect_uri: &RedirectUri,

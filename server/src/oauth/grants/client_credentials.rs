@@ -5,12 +5,13 @@ use super::{new_token, TokenResponse};
 use crate::domain::now;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::Kind;
-use crate::oauth::{OAuth, OAuthError};
+use crate::oauth::OAuthError;
+use crate::platform::Platform;
 use crate::store::{Client, Grant, Issue};
 
 /// Issues an access token to the client itself.
 pub async fn issue(
-    oauth: &OAuth,
+    oauth: &Platform,
     client: &Client,
     scope: Option<ScopeSet>,
 ) -> Result<TokenResponse, OAuthError> {

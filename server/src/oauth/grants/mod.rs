@@ -17,9 +17,10 @@ use serde::Serialize;
 
 use super::client_auth;
 use super::request::TokenRequest;
-use super::{OAuth, OAuthError};
+use super::OAuthError;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret};
+use crate::platform::Platform;
 use crate::store::NewToken;
 
 /// A successful token response (RFC 6749 §5.1).
@@ -51,7 +52,7 @@ impl TokenResponse {
 }
 
 /// `POST /oauth2/token`: authenticates the client, then runs its grant.
-pub async fn exchange(oauth: &OAuth, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
+pub async fn exchange(oauth: &Platform, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
     let client = client_auth::authenticate(oauth, req.client()).await?;
     match req {
         TokenRequest::AuthorizationCode {

@@ -31,12 +31,13 @@ use super::{token_record, TokenResponse};
 use crate::domain::now;
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret};
-use crate::oauth::{OAuth, OAuthError};
+use crate::oauth::OAuthError;
+use crate::platform::Platform;
 use crate::store::{Client, RetryWindow, Rotation};
 
 /// Rotates `old` and answers the new pair.
 pub async fn refresh(
-    oauth: &OAuth,
+    oauth: &Platform,
     client: &Client,
     old: &Secret,
     scope: Option<&ScopeSet>,
@@ -122,7 +123,7 @@ pub async fn refresh(
 }
 
 /// The access and refresh token that rotating `old` with `salt` hands out.
-fn successor_pair(oauth: &OAuth, salt: &[u8; 32], old: &Secret) -> (Secret, Secret) {
+fn successor_pair(oauth: &Platform, salt: &[u8; 32], old: &Secret) -> (Secret, Secret) {
     let (access, refresh) = oauth.keys.rotation_pair(salt, old.expose());
     (
         Secret::from_bytes(Kind::AccessToken, &access),
