@@ -55,9 +55,9 @@ impl Api<'_> {
         let status = res.status();
         match res.json::<Health>().await {
             Ok(health) if status.is_success() || status.as_u16() == 503 => Ok(health),
-            _ if !status.is_success() => Err(Error::Offline(format!(
-                "the server answered {status}"
-            ))),
+            _ if !status.is_success() => {
+                Err(Error::Offline(format!("the server answered {status}")))
+            }
             _ => Err(Error::Offline(
                 "the answer is not an Atrium health report".into(),
             )),

@@ -78,9 +78,7 @@ async fn a_backup_under_install_load_restores_every_install_acknowledged_before_
     let app = Arc::new(spawn_app().await);
     let dev = app.user("dev").await;
     let alice_id = app.user("alice").await;
-    let client = app
-        .register(dev, AppSpec::code("profile company"))
-        .await;
+    let client = app.register(dev, AppSpec::code("profile company")).await;
     let alice = app.dashboard_token("alice").await;
     let mut companies = Vec::new();
     for i in 0..COMPANIES {
