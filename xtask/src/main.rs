@@ -251,7 +251,7 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
     run(&mut test)?;
     // The UI's reducers are plain Rust: their unit tests run on the host.
-    run(cargo().args(["test", "-p", "atrium-ui", "--lib"]))?;
+    run(cargo().args(["test", "-p", "atrium-ui"]))?;
     if !no_lint {
         run(cargo().args([
             "clippy",
