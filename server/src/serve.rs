@@ -53,6 +53,7 @@ const RESERVE_HEAD_TIMEOUT: Duration = Duration::from_secs(2);
 const RESERVE_CLOCKS: Clocks = Clocks {
     header_read: RESERVE_HEAD_TIMEOUT,
     idle: RESERVE_HEAD_TIMEOUT,
+    closing: RESERVE_HEAD_TIMEOUT,
 };
 
 pub use watchdog::Clocks;
@@ -188,6 +189,8 @@ pub async fn serve(
     let clocks = Clocks {
         header_read: limits.header_read_timeout,
         idle: limits.idle_timeout,
+        // Room for a request in flight to finish, body included.
+        closing: limits.body_read_timeout,
     };
 
     let hsts = tls.is_some();
@@ -303,7 +306,10 @@ where
     C: GracefulConnection<Error = hyper::Error>,
 {
     let mut conn = std::pin::pin!(conn);
-    let mut closing = false;
+    // Once closing, the time left to finish: hyper closes an idle connection at once, and
+    // finishes the answers in flight, but a client that never reads its answer must not
+    // hold the connection (and the server's stop) forever.
+    let mut closing: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             ended = conn.as_mut() => {
@@ -312,16 +318,19 @@ where
                 }
                 return;
             }
-            _ = stopping.changed(), if !closing => {
-                conn.as_mut().graceful_shutdown();
-                closing = true;
+            () = tokio::time::sleep_until(closing.unwrap_or_else(tokio::time::Instant::now)),
+                if closing.is_some() => {
+                tracing::debug!("connection did not finish closing in time; dropped");
+                return;
             }
-            why = activity.expired(), if !closing => match why {
-                // hyper closes an idle connection at once, and finishes a response it is
-                // still writing.
+            _ = stopping.changed(), if closing.is_none() => {
+                conn.as_mut().graceful_shutdown();
+                closing = Some(activity.closing_deadline());
+            }
+            why = activity.expired(), if closing.is_none() => match why {
                 Expired::Idle => {
                     conn.as_mut().graceful_shutdown();
-                    closing = true;
+                    closing = Some(activity.closing_deadline());
                 }
                 Expired::Head => {
                     tracing::debug!("request head timed out; connection closed");

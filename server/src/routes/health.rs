@@ -51,11 +51,12 @@ fn ready(db: Db) -> warp::reply::WithStatus<warp::reply::Json> {
         Ok(()) => ("ready", StatusCode::OK, None),
         Err(err) => {
             tracing::warn!(%err, "not ready");
-            (
-                "unavailable",
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(err.to_string()),
-            )
+            // Anyone may ask: the database's own error text (paths, SQL) stays in the log.
+            let reason = match err {
+                crate::db::NotReady::Unavailable(_) => "the database does not answer".into(),
+                schema => schema.to_string(),
+            };
+            ("unavailable", StatusCode::SERVICE_UNAVAILABLE, Some(reason))
         }
     };
     let body = Readiness {

@@ -11,6 +11,9 @@
 //! - a new connection has `header_read` from its accept to a complete first head;
 //! - after a response, the connection may sit silent for `idle`; it is then closed gracefully
 //!   (hyper closes an idle connection at once, and finishes a response it is writing);
+//! - a connection closing gracefully (idle, or the server stopping) has `closing` to finish,
+//!   then it is dropped: an answer counts as done when it is ready, not when it is written,
+//!   so a client that never reads would otherwise keep its connection and hold up a stop;
 //! - once the first byte of the next head arrives, that head has `header_read` to complete;
 //!   a head that misses its time is cut off.
 //!
@@ -32,6 +35,11 @@ pub struct Clocks {
     pub header_read: Duration,
     /// From a response to the first byte of the next request head.
     pub idle: Duration,
+    /// From the start of a graceful close (idle, or the server stopping) to the end of the
+    /// connection: the answers in flight finish within it, or the connection is dropped. An
+    /// answer is ready before it is written, so without this a client that never reads
+    /// would keep its connection.
+    pub closing: Duration,
 }
 
 /// Where one connection stands.
@@ -122,6 +130,11 @@ impl Activity {
         });
     }
 
+    /// When a connection that starts closing now must be gone.
+    pub fn closing_deadline(&self) -> Instant {
+        Instant::now() + self.clocks.closing
+    }
+
     /// The next deadline and what missing it means; `None` while requests are in flight.
     fn deadline(&self) -> Option<(Instant, Expired)> {
         let c = self.clocks;
@@ -141,7 +154,8 @@ impl Activity {
     pub async fn expired(&self) -> Expired {
         // While requests are in flight there is no deadline here (a stalled body has its own
         // timer); look again after a while.
-        let recheck = self.clocks.header_read.min(self.clocks.idle) / 4;
+        let recheck =
+            (self.clocks.header_read.min(self.clocks.idle) / 4).max(Duration::from_millis(10));
         loop {
             match self.deadline() {
                 Some((at, why)) if Instant::now() >= at => return why,
@@ -230,6 +244,7 @@ mod tests {
     const CLOCKS: Clocks = Clocks {
         header_read: Duration::from_millis(100),
         idle: Duration::from_millis(400),
+        closing: Duration::from_millis(100),
     };
 
     fn near(elapsed: Duration, expected: Duration) -> bool {

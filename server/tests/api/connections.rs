@@ -290,3 +290,41 @@ async fn connections_past_the_cap_still_reach_healthz_and_get_503_elsewhere() {
     assert_eq!(res.headers()["retry-after"], "1");
     drop(idle);
 }
+
+#[tokio::test]
+async fn a_client_that_never_reads_its_answers_loses_its_connection() {
+    // One connection slot: while the stalled client holds it, others get only the reserve.
+    let app = spawn_app_configured(|s| {
+        s.connections.header_read_timeout = HEAD;
+        s.connections.idle_timeout = IDLE;
+        s.connections.body_read_timeout = Duration::from_millis(700);
+        s.connections.max_connections = 1;
+    })
+    .await;
+    // A small receive window, 200 pipelined requests for a large answer, and no reading:
+    // the server's writes stall once the socket buffers are full.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(app.addr).await.unwrap();
+    let pipelined = "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200);
+    stalled.write_all(pipelined.as_bytes()).await.unwrap();
+    let held = reqwest::get(format!("{}/openapi.json", app.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        held.status(),
+        503,
+        "the stalled client did not hold the only slot"
+    );
+    // Past the idle timeout and the time a closing connection has to finish.
+    tokio::time::sleep(IDLE + Duration::from_millis(700) + Duration::from_secs(2)).await;
+    let freed = reqwest::get(format!("{}/openapi.json", app.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        freed.status(),
+        200,
+        "a client that never read its answers still held its connection"
+    );
+    drop(stalled);
+}
