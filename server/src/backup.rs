@@ -276,16 +276,34 @@ pub fn restore(from: &Path, db: &Path) -> Result<RestoreReport, BackupError> {
         side.push(suffix);
         sides.push(PathBuf::from(side));
     }
-    for path in sides {
-        if path.exists() {
-            let aside = sibling(&path, &format!(".pre-restore-{stamp}"));
-            std::fs::rename(&path, &aside).map_err(io(&path))?;
-            kept.push(aside);
+    // Each file moved aside is remembered with where it came from, so that a swap that fails
+    // half-way puts everything back: never a data directory with no database or no key,
+    // where the next start would quietly make an empty database and a new key.
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let swapped = (|| {
+        for path in sides {
+            if path.exists() {
+                let aside = sibling(&path, &format!(".pre-restore-{stamp}"));
+                std::fs::rename(&path, &aside).map_err(io(&path))?;
+                moved.push((path, aside));
+            }
         }
+        crate::keys::write_new(&key_path, &key).map_err(io(&key_path))?;
+        std::fs::rename(&staging, db).map_err(io(db))?;
+        sync_dir(db)
+    })();
+    if let Err(e) = swapped {
+        let _ = std::fs::remove_file(&staging);
+        if !moved.iter().any(|(original, _)| original == &key_path) {
+            // No key was there before: the one just written (if any) goes too.
+            let _ = std::fs::remove_file(&key_path);
+        }
+        for (original, aside) in moved.iter().rev() {
+            let _ = std::fs::rename(aside, original);
+        }
+        return Err(e);
     }
-    crate::keys::write_new(&key_path, &key).map_err(io(&key_path))?;
-    std::fs::rename(&staging, db).map_err(io(db))?;
-    sync_dir(db)?;
+    kept.extend(moved.into_iter().map(|(_, aside)| aside));
     report.key_path = key_path;
     report.kept = kept;
     Ok(report)
