@@ -239,39 +239,6 @@ async fn json_endpoints_refuse_a_body_not_declared_as_json() {
 }
 
 #[tokio::test]
-async fn healthz_does_not_wait_for_a_busy_read_pool() {
-    let app = spawn_app().await;
-    // Occupy every pooled reader (and more) with slow reads, as large catalog reads would.
-    let slow: Vec<_> = (0..32)
-        .map(|_| {
-            let db = app.db.clone();
-            tokio::spawn(async move {
-                db.call(|_| {
-                    std::thread::sleep(Duration::from_secs(4));
-                    Ok::<_, atrium_server::db::DbError>(())
-                })
-                .await
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let res = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
-        .get(app.url("/healthz"))
-        .send()
-        .await;
-    assert!(
-        matches!(&res, Ok(r) if r.status() == 200),
-        "healthz waited for the read pool: {res:?}"
-    );
-    for s in slow {
-        s.await.unwrap().unwrap();
-    }
-}
-
-#[tokio::test]
 async fn connections_past_the_cap_still_reach_healthz_and_get_503_elsewhere() {
     let app = spawn_app_configured(|s| s.connections.max_connections = 4).await;
     let mut idle = Vec::new();
