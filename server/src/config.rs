@@ -40,6 +40,8 @@ pub struct Settings {
     pub egress: crate::webhooks::egress::Egress,
     /// Serve https with this certificate and key (reloaded on SIGHUP); plain http without.
     pub tls: Option<crate::tls::TlsFiles>,
+    /// Serve `GET /metrics` on this address (a listener of its own); nowhere when `None`.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Per-user quotas. They bound what one account can make the server store through the API;
@@ -80,6 +82,7 @@ impl Settings {
             retention: crate::prune::Retention::default(),
             egress: crate::webhooks::egress::Egress::default(),
             tls: None,
+            metrics_addr: None,
         }
     }
 }
@@ -115,6 +118,8 @@ pub struct FileConfig {
     pub webhook_max_per_destination: Option<usize>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub metrics_addr: Option<SocketAddr>,
+    pub log_format: Option<crate::telemetry::LogFormat>,
 }
 
 impl FileConfig {

@@ -18,7 +18,9 @@
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
 //!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and
-//!   their restore; [`cli`]: the `atrium-server` command line.
+//!   their restore; [`cli`]: the `atrium-server` command line;
+//! - [`metrics`]: Prometheus metrics on a listener of their own; [`telemetry`]: logs (text
+//!   or JSON) and the request id every request's log lines carry.
 //!
 //! `main.rs` only parses the command line, so tests and `xtask` can start a real server on a
 //! port with [`startup::Application`].
@@ -31,6 +33,7 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod keys;
+pub mod metrics;
 pub mod oauth;
 pub mod platform;
 pub mod prune;

@@ -79,6 +79,22 @@ impl Report {
         }
     }
 
+    /// Adds the rows removed to `counters`, labelled by kind.
+    pub fn count_into(&self, counters: &prometheus::IntCounterVec) {
+        for (kind, n) in [
+            ("sessions", self.sessions),
+            ("access_tokens", self.access_tokens),
+            ("refresh_tokens", self.refresh_tokens),
+            ("token_families", self.families),
+            ("codes", self.codes),
+            ("delivered_events", self.delivered_events),
+        ] {
+            counters
+                .with_label_values(&[kind])
+                .inc_by(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+    }
+
     pub fn total(&self) -> usize {
         self.sessions
             + self.access_tokens
@@ -124,13 +140,22 @@ pub async fn run_once(store: &dyn Store, retention: &Retention, at: i64) -> Stor
 }
 
 /// Starts the pruning task: a pass now, then one every `retention.interval`.
-pub fn spawn(store: Arc<dyn Store>, retention: Retention) -> tokio::task::JoinHandle<()> {
+/// Each pass adds what it removed to `pruned` (by `kind`).
+pub fn spawn(
+    store: Arc<dyn Store>,
+    retention: Retention,
+    pruned: prometheus::IntCounterVec,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(retention.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match run_once(store.as_ref(), &retention, now()).await {
+            let report = run_once(store.as_ref(), &retention, now()).await;
+            if let Ok(r) = &report {
+                r.count_into(&pruned);
+            }
+            match report {
                 Ok(r) if r.total() > 0 => tracing::info!(
                     sessions = r.sessions,
                     access_tokens = r.access_tokens,

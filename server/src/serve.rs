@@ -22,6 +22,7 @@
 //! does not insert warp's remote-address extension (an allocation) except on the one route
 //! that reads it.
 
+mod observe;
 mod watchdog;
 
 use std::convert::Infallible;
@@ -41,7 +42,9 @@ use tokio::time::Sleep;
 use warp::filters::BoxedFilter;
 use warp::http::{self, StatusCode};
 
+use crate::metrics::Metrics;
 use crate::routes::respond::{self, Resp};
+use observe::{Observer, Seen};
 
 /// Connections kept for `/healthz` beyond the cap.
 pub const HEALTH_RESERVE: usize = 16;
@@ -157,6 +160,7 @@ pub async fn serve(
     health: BoxedFilter<(Resp,)>,
     limits: Limits,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let mut max = limits.max_connections.max(1);
@@ -199,6 +203,7 @@ pub async fn serve(
         body_timeout: limits.body_read_timeout,
         peer: None,
         activity: None,
+        observer: None,
         hsts,
     };
     let health = Routes {
@@ -206,6 +211,7 @@ pub async fn serve(
         body_timeout: RESERVE_HEAD_TIMEOUT,
         peer: None,
         activity: None,
+        observer: None,
         hsts,
     };
     let slots = Arc::new(Semaphore::new(max));
@@ -237,6 +243,7 @@ pub async fn serve(
                 let mut svc = app.clone();
                 svc.peer = Some(peer);
                 svc.activity = Some(Arc::clone(&activity));
+                svc.observer = Some(Observer::open(&metrics));
                 let (tls, http) = (tls.clone(), http.clone());
                 let (stopping, live) = (stopping.clone(), live.clone());
                 let within = limits.header_read_timeout;
@@ -254,6 +261,7 @@ pub async fn serve(
                 let mut svc = app.clone();
                 svc.peer = Some(peer);
                 svc.activity = Some(Arc::clone(&activity));
+                svc.observer = Some(Observer::open(&metrics));
                 let conn = http.serve_connection(io, svc);
                 let (stopping, live) = (stopping.clone(), live.clone());
                 tokio::spawn(async move {
@@ -272,6 +280,7 @@ pub async fn serve(
                 let watched = Watched::new(stream, Arc::clone(&activity));
                 let mut svc = health.clone();
                 svc.activity = Some(Arc::clone(&activity));
+                svc.observer = Some(Observer::open(&metrics));
                 let (stopping, live) = (stopping.clone(), live.clone());
                 let task = if tls.is_some() {
                     let (tls, http) = (tls.clone(), reserve_http.clone());
@@ -392,6 +401,8 @@ struct Routes<S> {
     peer: Option<SocketAddr>,
     /// The connection's watchdog record (set per connection).
     activity: Option<Arc<Activity>>,
+    /// Counts the connection's requests (set per connection).
+    observer: Option<Arc<Observer>>,
     /// Served over TLS: every response gets `Strict-Transport-Security`.
     hsts: bool,
 }
@@ -407,6 +418,10 @@ where
 
     fn call(&self, mut req: http::Request<Incoming>) -> Self::Future {
         let in_flight = self.activity.as_ref().map(Activity::begin);
+        let seen = self
+            .observer
+            .as_ref()
+            .map(|o| o.begin(req.method(), req.uri().path()));
         // Two Authorization headers: which one would a proxy, a cache or the handler believe?
         // Refuse rather than pick.
         let mut auth = req.headers().get_all(http::header::AUTHORIZATION).iter();
@@ -419,6 +434,9 @@ where
             if self.hsts {
                 add_hsts(&mut response);
             }
+            if let Some(seen) = seen {
+                seen.end(&mut response);
+            }
             return Answer::Ready {
                 in_flight,
                 response: Some(response),
@@ -429,10 +447,18 @@ where
         }
         let timeout = self.body_timeout;
         let mut service = self.service.clone();
+        let req = req.map(|body| TimedBody::new(body, timeout));
+        // warp starts the routes in `call` (its trace line is written there): the request id
+        // is current from here on.
+        let future = match &seen {
+            Some(s) => s.id.scope(|| service.call(req)),
+            None => service.call(req),
+        };
         Answer::Routed {
             in_flight,
-            future: service.call(req.map(|body| TimedBody::new(body, timeout))),
+            future,
             hsts: self.hsts,
+            seen,
         }
     }
 }
@@ -442,7 +468,12 @@ pin_project_lite::pin_project! {
     /// Its `in_flight` guard tells the connection's watchdog when it is done.
     #[project = AnswerProj]
     pub enum Answer<F> {
-        Routed { #[pin] future: F, in_flight: Option<InFlight>, hsts: bool },
+        Routed {
+            #[pin] future: F,
+            in_flight: Option<InFlight>,
+            hsts: bool,
+            seen: Option<Seen>,
+        },
         Ready { response: Option<Resp>, in_flight: Option<InFlight> },
     }
 }
@@ -456,12 +487,20 @@ impl<F: Future<Output = Result<Resp, Infallible>>> Future for Answer<F> {
                 future,
                 in_flight,
                 hsts,
+                seen,
             } => {
-                let answer = std::task::ready!(future.poll(cx));
+                // The handler runs with its request id current, for its log lines.
+                let answer = std::task::ready!(match seen {
+                    Some(s) => s.id.scope(|| future.poll(cx)),
+                    None => future.poll(cx),
+                });
                 in_flight.take();
                 Poll::Ready(answer.map(|mut response| {
                     if *hsts {
                         add_hsts(&mut response);
+                    }
+                    if let Some(seen) = seen.take() {
+                        seen.end(&mut response);
                     }
                     response
                 }))

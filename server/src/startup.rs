@@ -26,6 +26,8 @@ pub struct Application {
     retention: crate::prune::Retention,
     /// The certificates (reloaded on SIGHUP) and the acceptor that answers with them.
     tls: Option<(Arc<crate::tls::Certificates>, tokio_rustls::TlsAcceptor)>,
+    /// The listener of `GET /metrics`, when asked for.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -37,6 +39,16 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
         let addr = listener.local_addr()?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(at) => Some(
+                TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen on {at} for metrics"))?,
+            ),
+            None => None,
+        };
+        let metrics = crate::metrics::Metrics::new(&crate::routes::route_list())
+            .context("cannot set up the metrics")?;
         let tls = match &settings.tls {
             Some(files) => {
                 let certs = crate::tls::Certificates::load(files.clone())?;
@@ -65,7 +77,8 @@ impl Application {
             quotas: settings.quotas,
             egress: settings.egress,
             db,
-            login: crate::throttle::LoginGuard::new(&settings.login),
+            login: crate::throttle::LoginGuard::new(&settings.login, &metrics),
+            metrics,
         });
         Ok(Application {
             listener,
@@ -75,12 +88,20 @@ impl Application {
             connections: settings.connections.clone(),
             retention: settings.retention.clone(),
             tls,
+            metrics_listener,
         })
     }
 
     /// The address actually bound (with the real port when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `GET /metrics` is served, if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The issuer identifier (public base URL).
@@ -102,9 +123,40 @@ impl Application {
             oauth.outbox.clone(),
             self.webhook_policy.clone(),
             self.state.egress,
+            self.state.metrics.webhook_deliveries.clone(),
         );
+        let metrics = self.state.metrics.clone();
         let health = crate::routes::health_only(self.state.clone());
-        let pruner = crate::prune::spawn(oauth.store.clone(), self.retention.clone());
+        let pruner = crate::prune::spawn(
+            oauth.store.clone(),
+            self.retention.clone(),
+            metrics.pruned.clone(),
+        );
+        // One shutdown for both listeners: the main one's passes it on to the metrics one.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let routes = crate::routes::metrics_only(self.state.clone());
+            let limits = crate::serve::Limits {
+                max_connections: 16,
+                ..self.connections.clone()
+            };
+            let mut stopped = stopped.clone();
+            AbortOnDrop(tokio::spawn(crate::serve::serve(
+                listener,
+                routes.clone(),
+                routes,
+                limits,
+                None,
+                metrics.clone(),
+                async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                },
+            )))
+        });
         let routes = crate::routes::all(self.state);
         let (acceptor, reloader) = match self.tls {
             Some((certs, acceptor)) => (Some(acceptor), Some(crate::tls::reload_on_sighup(certs))),
@@ -116,14 +168,28 @@ impl Application {
             health,
             self.connections,
             acceptor,
+            metrics,
             shutdown,
         )
         .await;
+        if let Some(mut m) = metrics_server {
+            let _ = (&mut m.0).await;
+        }
         if let Some(r) = reloader {
             r.abort();
         }
         worker.abort();
         pruner.abort();
+    }
+}
+
+/// A task that ends with its owner (a server stopped by dropping `run_until` takes its
+/// metrics listener with it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

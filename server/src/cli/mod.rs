@@ -47,9 +47,15 @@ pub struct Cli {
     /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
     /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
     /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination, tls_cert,
-    /// tls_key); flags and environment variables take precedence.
+    /// tls_key, metrics_addr, log_format); flags and environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// How log lines are written to stderr: `text`, or `json` (one object per line, for log
+    /// shippers). Lines written while a request is handled carry its `request_id`, which the
+    /// response also returns in `X-Request-Id` [default: text]
+    #[arg(long, global = true, env = "ATRIUM_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<crate::telemetry::LogFormat>,
 
     /// Let webhooks go to loopback, private and other non-public addresses, and use http on
     /// loopback. For development and the local demo only: otherwise any developer can make
@@ -125,11 +131,16 @@ pub enum Command {
 /// Runs one command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
-    crate::telemetry::init("info,warp=error");
     let file = match &cli.config {
-        Some(path) => FileConfig::load(path)?,
-        None => FileConfig::default(),
+        Some(path) => FileConfig::load(path),
+        None => Ok(FileConfig::default()),
     };
+    let format = cli
+        .log_format
+        .or(file.as_ref().ok().and_then(|f| f.log_format))
+        .unwrap_or_default();
+    crate::telemetry::init("info,warp=error", format);
+    let file = file?;
     let db_path = cli.db.or(file.db.clone()).unwrap_or_else(default_db_path);
     let egress = Egress {
         allow_private: cli

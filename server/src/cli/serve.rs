@@ -110,6 +110,11 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics at GET /metrics on this address, a listener of its own (the
+    /// public one never serves them). Keep it on loopback or a private network: metrics show
+    /// how busy the server is and how sign-ins and webhooks fare. [default: no metrics]
+    #[arg(long, env = "ATRIUM_METRICS_ADDR", value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 pub(super) async fn serve(
@@ -176,6 +181,7 @@ pub(super) async fn serve(
         (None, None) => None,
         _ => bail!("TLS needs both a certificate (--tls-cert) and its key (--tls-key)"),
     };
+    settings.metrics_addr = args.metrics_addr.or(file.metrics_addr);
     let c = &mut settings.connections;
     if let Some(v) = args.header_read_timeout.or(file.header_read_timeout_secs) {
         c.header_read_timeout = duration(v, "header read timeout")?;
@@ -223,6 +229,13 @@ pub(super) async fn serve(
         tracing::warn!("webhooks may go to private and loopback addresses (--allow-private-webhooks): for development only");
     }
     tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
+    if let Some(addr) = app.metrics_addr() {
+        if addr.ip().is_loopback() {
+            tracing::info!(%addr, "metrics at GET /metrics");
+        } else {
+            tracing::warn!(%addr, "metrics at GET /metrics on a non-loopback address: make sure only your monitoring can reach it");
+        }
+    }
     app.run_until(crate::startup::shutdown_signal()).await;
     Ok(())
 }

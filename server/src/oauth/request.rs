@@ -230,6 +230,15 @@ impl TokenRequest {
         })
     }
 
+    /// The `grant_type` this request was made with.
+    pub fn grant_type(&self) -> &'static str {
+        match self {
+            TokenRequest::AuthorizationCode { .. } => "authorization_code",
+            TokenRequest::RefreshToken { .. } => "refresh_token",
+            TokenRequest::ClientCredentials { .. } => "client_credentials",
+        }
+    }
+
     pub fn client(&self) -> &ClientAuth {
         match self {
             TokenRequest::AuthorizationCode { client, .. }

@@ -305,6 +305,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
                     "an install approval recorded no install",
                 ));
             };
+            state.metrics.approved(valid.response_type);
             tracing::info!(client_id = %req.client_id, install = install.id, "app installed");
             ok(&InstallAnswer {
                 install: install_view(&install),

@@ -197,8 +197,13 @@ fn body(status: StatusCode, code: &str, description: &str) -> Resp {
     )
 }
 
-/// A fresh correlation id: 16 hex digits, random (nothing about the request or the user).
+/// The correlation id of an internal error: the id of the request being answered (also in
+/// its `X-Request-Id`), or else a fresh one; 16 hex digits, random, nothing about the request
+/// or the user.
 fn error_id() -> String {
+    if let Some(id) = crate::telemetry::RequestId::current() {
+        return id.to_string();
+    }
     let mut bytes = [0u8; 8];
     if getrandom::fill(&mut bytes).is_err() {
         // Unique enough to find a log line without the OS's randomness.

@@ -45,6 +45,8 @@ pub struct State {
     pub quotas: crate::config::Quotas,
     /// Where webhooks may go (checked when a developer registers or edits a webhook URL).
     pub egress: crate::webhooks::egress::Egress,
+    /// The server's metrics (served on their own listener, see [`crate::metrics`]).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -107,6 +109,48 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
         "/api/developer/apps/{client_id}/deliveries/{event_id}/retry",
     ),
 ];
+
+/// The HTML pages and other non-JSON routes, as `(method, path)`.
+pub const PAGES: &[(&str, &str)] = &[
+    ("get", "/"),
+    ("get", "/login"),
+    ("post", "/login"),
+    ("post", "/logout"),
+    ("get", "/oauth2/authorize"),
+    ("post", "/oauth2/authorize"),
+    ("get", "/openapi.json"),
+    ("get", "/metrics"),
+];
+
+/// Every route the server answers, as `(method, path template)`: what the metrics count
+/// requests under.
+pub fn route_list() -> Vec<(&'static str, &'static str)> {
+    JSON_OPERATIONS.iter().chain(PAGES).copied().collect()
+}
+
+/// `GET /metrics`, for the metrics listener only (never part of [`all`]).
+pub fn metrics_only(state: AppState) -> BoxedFilter<(Resp,)> {
+    warp::path!("metrics")
+        .and(warp::get())
+        .then(move || {
+            let state = state.clone();
+            async move {
+                let text = state
+                    .metrics
+                    .render(state.platform.store.as_ref(), crate::domain::now())
+                    .await;
+                let mut r = warp::http::Response::new(warp::hyper::body::Bytes::from(text).into());
+                r.headers_mut().insert(
+                    warp::http::header::CONTENT_TYPE,
+                    warp::http::HeaderValue::from_static(prometheus::TEXT_FORMAT),
+                );
+                r
+            }
+        })
+        .or(warp::any().map(|| ApiError::not_found("route").into_response()))
+        .unify()
+        .boxed()
+}
 
 /// Injects the application state into a handler.
 pub fn with_state(

@@ -222,6 +222,7 @@ async fn authorize_post(
     };
     match authorize::approve(&state.platform, &req, signed_in.user.id, company).await {
         Ok(approval) => {
+            state.metrics.approved(req.response_type);
             tracing::info!(
                 client_id = %req.client.client_id,
                 method = req.response_type.as_str(),
@@ -280,14 +281,21 @@ async fn token_endpoint(
     let used_basic = authorization.is_some();
     let result = match form {
         Ok(p) => match TokenRequest::parse(&p, authorization.as_deref()) {
-            Ok(req) => grants::exchange(&state.platform, req).await,
+            Ok(req) => {
+                let grant = req.grant_type();
+                let issued = grants::exchange(&state.platform, req).await;
+                if issued.is_ok() {
+                    state.metrics.tokens_issued.with_label_values(&[grant]).inc();
+                }
+                issued
+            }
             Err(e) => Err(e),
         },
         Err(e) => Err(e),
     };
     match result {
         Ok(t) => respond::no_store(respond::json(StatusCode::OK, &t)),
-        Err(e) => respond::oauth_error(&e, used_basic),
+        Err(e) => refused(&state, "token", &e, used_basic),
     }
 }
 
@@ -306,7 +314,7 @@ async fn revoke_endpoint(
     };
     match result {
         Ok(()) => respond::no_store(respond::json(StatusCode::OK, &serde_json::json!({}))),
-        Err(e) => respond::oauth_error(&e, used_basic),
+        Err(e) => refused(&state, "revoke", &e, used_basic),
     }
 }
 
@@ -325,6 +333,16 @@ async fn introspect_endpoint(
     };
     match result {
         Ok(i) => respond::no_store(respond::json(StatusCode::OK, &i)),
-        Err(e) => respond::oauth_error(&e, used_basic),
+        Err(e) => refused(&state, "introspect", &e, used_basic),
     }
+}
+
+/// The RFC 6749 §5.2 answer to a refused request, counted by endpoint and error code.
+fn refused(state: &AppState, endpoint: &'static str, e: &OAuthError, used_basic: bool) -> Resp {
+    state
+        .metrics
+        .oauth_refusals
+        .with_label_values(&[endpoint, e.error.as_str()])
+        .inc();
+    respond::oauth_error(e, used_basic)
 }

@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,9 @@ const CAPACITY: usize = 32 * 1024;
 
 pub struct ReadCache<K, V> {
     state: RwLock<State<K, V>>,
+    /// Lookups answered from memory, and the others (for the metrics).
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 struct State<K, V> {
@@ -58,6 +62,8 @@ impl<K, V> Default for ReadCache<K, V> {
                 generation: 0,
                 entries: HashMap::new(),
             }),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 }
@@ -65,10 +71,27 @@ impl<K, V> Default for ReadCache<K, V> {
 impl<K: Hash + Eq, V: Clone> ReadCache<K, V> {
     /// The cached value, unless stale: `now` is the current Unix time.
     pub fn get(&self, key: &K, now: i64) -> Option<V> {
-        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        let entry = state.entries.get(key)?;
-        (entry.valid_until > now && entry.cached_at.elapsed() < MAX_AGE)
-            .then(|| entry.value.clone())
+        let found = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+            state.entries.get(key).and_then(|entry| {
+                (entry.valid_until > now && entry.cached_at.elapsed() < MAX_AGE)
+                    .then(|| entry.value.clone())
+            })
+        };
+        let counter = match found {
+            Some(_) => &self.hits,
+            None => &self.misses,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Lookups answered from memory, and lookups that were not, so far.
+    pub fn lookups(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// To call before reading the database.
@@ -142,6 +165,7 @@ mod tests {
         assert_eq!(cache.get(&1, 99), Some("ada"));
         assert!(cache.get(&1, 100).is_none());
         assert!(cache.get(&2, 0).is_none());
+        assert_eq!(cache.lookups(), (1, 2));
     }
 
     #[test]

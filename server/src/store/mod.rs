@@ -128,4 +128,18 @@ pub trait Store:
         batch: usize,
         after: i64,
     ) -> StoreResult<Pruned>;
+
+    /// Lookups of the in-memory read caches so far (none for a store without caches).
+    fn cache_stats(&self) -> Vec<CacheStats> {
+        Vec::new()
+    }
+}
+
+/// Lookups of one read cache since the store opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Which cache: `tokens` or `clients`.
+    pub cache: &'static str,
+    pub hits: u64,
+    pub misses: u64,
 }

@@ -26,8 +26,20 @@ pub struct Delivery {
     pub next_attempt_at: Option<i64>,
 }
 
+/// The notifications still to deliver.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Not delivered yet and not given up.
+    pub pending: u64,
+    /// When the oldest of them was queued (Unix seconds).
+    pub oldest_created_at: Option<i64>,
+}
+
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
+    /// How many notifications wait for delivery, and since when.
+    async fn outbox_backlog(&self) -> StoreResult<Backlog>;
+
     /// Due notifications, earliest first, at most `per_app` of any one app (so that one app's
     /// backlog cannot fill the batch).
     async fn due_deliveries(

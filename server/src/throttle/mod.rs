@@ -71,6 +71,8 @@ impl Refusal {
 #[derive(Debug)]
 pub struct LoginGuard {
     verifier: Verifier,
+    /// Sign-ins by outcome, for the metrics.
+    outcomes: crate::metrics::Logins,
     tables: Mutex<Tables>,
     /// Keys usernames so that nobody can aim many names at one slot of the table.
     hasher: std::collections::hash_map::RandomState,
@@ -83,7 +85,8 @@ struct Tables {
 }
 
 impl LoginGuard {
-    pub fn new(limits: &LoginLimits) -> LoginGuard {
+    /// A guard that counts its outcomes in `metrics`.
+    pub fn new(limits: &LoginLimits, metrics: &crate::metrics::Metrics) -> LoginGuard {
         let policy = |free| Policy {
             free_failures: free,
             base: Duration::from_secs(1),
@@ -92,7 +95,12 @@ impl LoginGuard {
             capacity: limits.capacity,
         };
         LoginGuard {
-            verifier: Verifier::new(limits.concurrency, limits.queue_timeout),
+            verifier: Verifier::new(
+                limits.concurrency,
+                limits.queue_timeout,
+                metrics.password_checks_queued.clone(),
+            ),
+            outcomes: metrics.logins.clone(),
             tables: Mutex::new(Tables {
                 users: Backoff::new(policy(limits.user_free_failures)),
                 clients: Backoff::new(policy(limits.ip_free_failures)),
@@ -111,9 +119,12 @@ impl LoginGuard {
             client.and_then(|c| t.clients.check(&client_key(c), now).err()),
         ];
         match waits.into_iter().flatten().max() {
-            Some(wait) => Err(Refusal::TooManyAttempts {
-                retry_after: seconds(wait),
-            }),
+            Some(wait) => {
+                self.outcomes.throttled.inc();
+                Err(Refusal::TooManyAttempts {
+                    retry_after: seconds(wait),
+                })
+            }
             None => Ok(()),
         }
     }
@@ -123,13 +134,21 @@ impl LoginGuard {
         self.verifier
             .verify(password, hash)
             .await
-            .map_err(|verifier::Busy| Refusal::Busy { retry_after: 1 })
+            .map_err(|verifier::Busy| {
+                self.outcomes.throttled.inc();
+                Refusal::Busy { retry_after: 1 }
+            })
     }
 
     /// Records the outcome of a checked attempt.
     pub fn record(&self, client: Option<IpAddr>, username: &str, ok: bool) {
         let now = Instant::now();
         let user = self.user_key(username);
+        let counter = match ok {
+            true => &self.outcomes.succeeded,
+            false => &self.outcomes.failed,
+        };
+        counter.inc();
         let mut t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
         if ok {
             t.users.succeeded(&user);
@@ -181,10 +200,14 @@ mod tests {
 
     #[test]
     fn a_username_that_keeps_failing_must_wait_whatever_its_case() {
-        let g = LoginGuard::new(&LoginLimits {
-            user_free_failures: 1,
-            ..LoginLimits::default()
-        });
+        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
+        let g = LoginGuard::new(
+            &LoginLimits {
+                user_free_failures: 1,
+                ..LoginLimits::default()
+            },
+            &metrics,
+        );
         g.record(None, "Ada", false);
         assert_eq!(g.admit(None, "ada"), Ok(()));
         g.record(None, "ada", false);
@@ -193,5 +216,7 @@ mod tests {
             Err(Refusal::TooManyAttempts { retry_after: 1 })
         ));
         assert_eq!(g.admit(None, "grace"), Ok(()));
+        let l = &metrics.logins;
+        assert_eq!((l.failed.get(), l.throttled.get(), l.succeeded.get()), (2, 1, 0));
     }
 }

@@ -24,15 +24,18 @@ pub struct Busy;
 pub struct Verifier {
     permits: Arc<Semaphore>,
     queue_timeout: Duration,
+    /// Checks waiting for a permit (a metric).
+    queued: prometheus::IntGauge,
     /// Work areas of checks not running now (at most one per permit).
     areas: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 impl Verifier {
-    pub fn new(concurrency: usize, queue_timeout: Duration) -> Verifier {
+    pub fn new(concurrency: usize, queue_timeout: Duration, queued: prometheus::IntGauge) -> Verifier {
         Verifier {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             queue_timeout,
+            queued,
             areas: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -40,13 +43,18 @@ impl Verifier {
     /// Checks `password` against the stored PHC string `hash`, waiting at most the queue
     /// timeout for a turn. A malformed hash never matches.
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, Busy> {
-        let permit =
-            match tokio::time::timeout(self.queue_timeout, self.permits.clone().acquire_owned())
-                .await
-            {
-                Ok(Ok(permit)) => permit,
-                _ => return Err(Busy),
-            };
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                // Counted while it waits, however the wait ends (even by cancellation).
+                let _queued = Queued::enter(&self.queued);
+                let wait = self.permits.clone().acquire_owned();
+                match tokio::time::timeout(self.queue_timeout, wait).await {
+                    Ok(Ok(permit)) => permit,
+                    _ => return Err(Busy),
+                }
+            }
+        };
         let areas = self.areas.clone();
         let checked = tokio::task::spawn_blocking(move || {
             let mut area = areas
@@ -61,6 +69,22 @@ impl Verifier {
         })
         .await;
         Ok(checked.unwrap_or(false))
+    }
+}
+
+/// One check in the queue, for as long as it lives.
+struct Queued<'a>(&'a prometheus::IntGauge);
+
+impl<'a> Queued<'a> {
+    fn enter(gauge: &'a prometheus::IntGauge) -> Queued<'a> {
+        gauge.inc();
+        Queued(gauge)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
@@ -110,7 +134,7 @@ mod tests {
 
     #[tokio::test]
     async fn checks_agree_with_the_hashes_the_server_stores() {
-        let v = Verifier::new(1, Duration::from_secs(5));
+        let v = Verifier::new(1, Duration::from_secs(5), gauge());
         let h = password::hash("correct horse");
         assert_eq!(v.verify("correct horse".into(), h.clone()).await, Ok(true));
         assert_eq!(v.verify("battery staple".into(), h).await, Ok(false));
@@ -119,9 +143,36 @@ mod tests {
 
     #[tokio::test]
     async fn a_check_that_cannot_start_in_time_is_refused() {
-        let v = Verifier::new(1, Duration::from_millis(50));
+        let v = Verifier::new(1, Duration::from_millis(50), gauge());
         let _held = v.permits.clone().acquire_owned().await.unwrap();
         let h = password::hash("pw");
+        let waiting = {
+            let v = &v;
+            let h = h.clone();
+            async move { v.verify("pw".into(), h).await }
+        };
+        let mut waiting = std::pin::pin!(waiting);
+        // While it waits, it is counted as queued; once refused, no longer.
+        assert!(futures_poll_once(waiting.as_mut()).await.is_none());
+        assert_eq!(v.queued.get(), 1);
+        assert_eq!(waiting.await, Err(Busy));
+        assert_eq!(v.queued.get(), 0);
         assert_eq!(v.verify("pw".into(), h).await, Err(Busy));
+    }
+
+    fn gauge() -> prometheus::IntGauge {
+        prometheus::IntGauge::new("queued", "queued").expect("a valid name")
+    }
+
+    /// Polls `f` once: its output if it was ready.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(f: F) -> Option<F::Output> {
+        let mut f = f;
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await
     }
 }

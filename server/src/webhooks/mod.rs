@@ -91,6 +91,7 @@ pub fn spawn(
     nudge: Arc<Notify>,
     policy: Policy,
     egress: Egress,
+    outcomes: prometheus::IntCounterVec,
 ) -> tokio::task::JoinHandle<()> {
     let sender = Arc::new(Sender {
         http: egress::client(egress, policy.timeout),
@@ -98,6 +99,7 @@ pub fn spawn(
         keys,
         policy,
         egress,
+        outcomes,
     });
     tokio::spawn(dispatch(sender, nudge))
 }
@@ -109,6 +111,8 @@ struct Sender {
     http: reqwest::Client,
     policy: Policy,
     egress: Egress,
+    /// Attempts by outcome (`delivered`, `failed`, `abandoned`), for the metrics.
+    outcomes: prometheus::IntCounterVec,
 }
 
 /// Sent back by a finished delivery task (from a drop guard, so a panicking one frees its slot
@@ -213,6 +217,7 @@ async fn deliver(sender: &Sender, d: Delivery) {
     let store = &sender.store;
     let result = match outcome {
         Ok(()) => {
+            sender.outcomes.with_label_values(&["delivered"]).inc();
             tracing::info!(event = %d.event_id, kind = %d.event_type, "notification delivered");
             store.delivery_done(d.id, now()).await
         }
@@ -220,6 +225,8 @@ async fn deliver(sender: &Sender, d: Delivery) {
             let retry = sender
                 .policy
                 .next_attempt(d.attempts + 1, d.created_at, now());
+            let outcome = if retry.is_some() { "failed" } else { "abandoned" };
+            sender.outcomes.with_label_values(&[outcome]).inc();
             tracing::warn!(
                 event = %d.event_id,
                 attempt = d.attempts + 1,

@@ -32,6 +32,11 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
         .unwrap()
         .to_string();
     assert_eq!(id.len(), 16, "{id}");
+    assert_eq!(
+        res.headers()["x-request-id"].to_str().unwrap(),
+        id,
+        "the error's id is its request's id"
+    );
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "server_error");
     assert_eq!(
@@ -44,7 +49,7 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
         lines = server
             .log()
             .into_iter()
-            .filter(|l| l.contains(&id))
+            .filter(|l| l.contains(&format!("error_id={id}")))
             .collect();
         if !lines.is_empty() {
             break;
@@ -59,10 +64,25 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
     );
     assert!(lines[0].contains("ERROR"), "{}", lines[0]);
     assert!(
+        lines[0].contains(&format!("request_id={id}")),
+        "the line carries the request id: {}",
+        lines[0]
+    );
+    assert!(
         lines[0].contains("no such table"),
         "the line names the cause: {}",
         lines[0]
     );
+    // Every line of the request carries its id (warp's own per-request lines too).
+    let of_request: Vec<String> = server
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("request{method=GET path=/api/username"))
+        .collect();
+    assert!(!of_request.is_empty());
+    for l in &of_request {
+        assert!(l.ends_with(&format!("request_id={id}")), "{l}");
+    }
     // The cause is logged once (warp's own per-request line only says "status=500").
     let errors = server
         .log()
@@ -70,4 +90,40 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
         .filter(|l| l.contains("ERROR") && l.contains("atrium_server"))
         .count();
     assert_eq!(errors, 1, "{:?}", server.log());
+}
+
+/// With `--log-format json`, every line is one JSON object, and the error line of a request
+/// carries its id as a key.
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_request_id() {
+    let server = RealServer::start(&["--log-format", "json"], None);
+    break_the_token_table(&server.db_path());
+    let res = reqwest::Client::new()
+        .get(server.url("/api/username"))
+        .bearer_auth("atr_at_not-a-real-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    let mut found = None;
+    for _ in 0..50 {
+        found = server
+            .log()
+            .into_iter()
+            .find(|l| l.contains(&id) && l.contains("error_id"));
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let line = found.unwrap_or_else(|| panic!("no line with {id}: {:?}", server.log()));
+    let parsed: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(parsed["request_id"], id.as_str());
+    assert_eq!(parsed["level"], "ERROR");
+    for l in server.log() {
+        let v: serde_json::Value =
+            serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        assert!(v["timestamp"].is_string(), "{l}");
+    }
 }

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub atrium: Atrium,
     /// Where the server listens (differs from `base` when a public URL is configured).
     pub addr: std::net::SocketAddr,
+    /// Where `GET /metrics` is served, when the settings asked for it.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub store: Arc<dyn Store>,
     pub db: Db,
     pub db_path: std::path::PathBuf,
@@ -84,16 +86,18 @@ async fn spawn_app_in_with(
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        atrium_server::telemetry::init("debug");
+        atrium_server::telemetry::init("debug", atrium_server::telemetry::LogFormat::Text);
     }
     let mut settings = Settings::new(dir.path().join("atrium.db"));
     settings.addr = "127.0.0.1:0".parse().unwrap();
     settings.webhook_policy = policy.clone();
     settings.egress = egress;
     configure(&mut settings);
+    let egress = settings.egress;
     let app = Application::build(&settings).await.expect("server builds");
     let atrium = Atrium::new(app.issuer());
     let addr = app.addr();
+    let metrics_addr = app.metrics_addr();
     let db = app.db().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(app.run_until(async {
@@ -102,6 +106,7 @@ async fn spawn_app_in_with(
     TestApp {
         atrium,
         addr,
+        metrics_addr,
         store: Arc::new(SqliteStore::new(db.clone())),
         db,
         db_path: settings.db_path,
@@ -169,7 +174,7 @@ impl TestApp {
                 public: app.public,
                 ..AppRegistration::default()
             },
-            Egress::default(),
+            self.egress,
         )
         .unwrap();
         let client_id = reg.app.client_id.clone();

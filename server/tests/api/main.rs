@@ -19,6 +19,7 @@ mod lifecycle;
 mod limits;
 mod load;
 mod login_throttle;
+mod metrics;
 mod openapi;
 mod paging;
 mod prune;

@@ -135,6 +135,9 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
     if !line.contains("atrium-server listening") {
         return None;
     }
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+        return json["fields"]["addr"].as_str()?.parse().ok();
+    }
     let start = line.find("addr=")? + "addr=".len();
     line[start..].split_whitespace().next()?.parse().ok()
 }

@@ -7,10 +7,15 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::domain::now;
+use crate::store::outbox::Backlog;
 use crate::store::{Delivery, OutboxStore, StoreResult};
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
+    async fn outbox_backlog(&self) -> StoreResult<Backlog> {
+        self.run(|c| backlog(c)).await
+    }
+
     async fn due_deliveries(
         &self,
         at: i64,
@@ -76,6 +81,20 @@ fn from_row(r: &Row) -> rusqlite::Result<Delivery> {
 }
 
 /// Due events, earliest first, at most `per_app` of each app.
+fn backlog(c: &Connection) -> StoreResult<Backlog> {
+    // The pending rows are the `outbox_due` partial index: counted without reading the table.
+    let (pending, oldest): (i64, Option<i64>) = c
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox
+             WHERE delivered_at IS NULL AND failed_at IS NULL",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Backlog {
+        pending: u64::try_from(pending).unwrap_or(0),
+        oldest_created_at: oldest,
+    })
+}
+
 fn due(c: &Connection, at: i64, limit: usize, per_app: usize) -> StoreResult<Vec<Delivery>> {
     let mut st = c.prepare_cached(&format!(
         "{SELECT} JOIN (

@@ -7,6 +7,18 @@ use super::*;
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn cache_stats(&self) -> Vec<crate::store::CacheStats> {
+        let stats = |cache, (hits, misses)| crate::store::CacheStats {
+            cache,
+            hits,
+            misses,
+        };
+        vec![
+            stats("tokens", self.access.lookups()),
+            stats("clients", self.clients.lookups()),
+        ]
+    }
+
     async fn prune(
         &self,
         what: Prunable,
