@@ -166,9 +166,7 @@ impl HttpMetrics {
         r.duration.observe(elapsed.as_secs_f64());
         let code = status.as_u16();
         match USUAL.iter().position(|&u| u == code) {
-            Some(i) => r.usual[i]
-                .get_or_init(|| self.counter(r, status))
-                .inc(),
+            Some(i) => r.usual[i].get_or_init(|| self.counter(r, status)).inc(),
             None => self.counter(r, status).inc(),
         }
     }
@@ -263,7 +261,10 @@ mod tests {
     #[test]
     fn paths_are_counted_under_their_template_and_method() {
         let m = table();
-        assert_eq!(name(&m, Method::GET, "/api/username"), ("GET", "/api/username"));
+        assert_eq!(
+            name(&m, Method::GET, "/api/username"),
+            ("GET", "/api/username")
+        );
         assert_eq!(
             name(&m, Method::POST, "/api/dashboard/companies"),
             ("POST", "/api/dashboard/companies")
@@ -288,7 +289,11 @@ mod tests {
             (Method::PUT, "/api/username"),
             (Method::GET, "/api/dashboard/installs/7"),
         ] {
-            assert_eq!(name(&m, method.clone(), path).1, UNMATCHED, "{method} {path}");
+            assert_eq!(
+                name(&m, method.clone(), path).1,
+                UNMATCHED,
+                "{method} {path}"
+            );
         }
         let odd = Method::from_bytes(b"BREW").expect("a method");
         assert_eq!(name(&m, odd, "/api/username"), (OTHER_METHOD, UNMATCHED));

@@ -217,6 +217,9 @@ mod tests {
         ));
         assert_eq!(g.admit(None, "grace"), Ok(()));
         let l = &metrics.logins;
-        assert_eq!((l.failed.get(), l.throttled.get(), l.succeeded.get()), (2, 1, 0));
+        assert_eq!(
+            (l.failed.get(), l.throttled.get(), l.succeeded.get()),
+            (2, 1, 0)
+        );
     }
 }

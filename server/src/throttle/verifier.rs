@@ -31,7 +31,11 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    pub fn new(concurrency: usize, queue_timeout: Duration, queued: prometheus::IntGauge) -> Verifier {
+    pub fn new(
+        concurrency: usize,
+        queue_timeout: Duration,
+        queued: prometheus::IntGauge,
+    ) -> Verifier {
         Verifier {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             queue_timeout,

@@ -225,7 +225,11 @@ async fn deliver(sender: &Sender, d: Delivery) {
             let retry = sender
                 .policy
                 .next_attempt(d.attempts + 1, d.created_at, now());
-            let outcome = if retry.is_some() { "failed" } else { "abandoned" };
+            let outcome = if retry.is_some() {
+                "failed"
+            } else {
+                "abandoned"
+            };
             sender.outcomes.with_label_values(&[outcome]).inc();
             tracing::warn!(
                 event = %d.event_id,

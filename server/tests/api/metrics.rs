@@ -47,9 +47,19 @@ fn value(samples: &HashMap<String, f64>, key: &str) -> f64 {
 async fn metrics_are_served_only_on_their_own_listener() {
     let (app, at) = app_with_metrics().await;
     let public = reqwest::get(app.url("/metrics")).await.unwrap();
-    assert_eq!(public.status(), 404, "the public listener never serves metrics");
-    let other = reqwest::get(format!("http://{at}/api/username")).await.unwrap();
-    assert_eq!(other.status(), 404, "the metrics listener serves nothing else");
+    assert_eq!(
+        public.status(),
+        404,
+        "the public listener never serves metrics"
+    );
+    let other = reqwest::get(format!("http://{at}/api/username"))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
     let samples = scrape(at).await;
     assert!(value(&samples, "atrium_open_connections") >= 1.0);
 }
@@ -100,7 +110,9 @@ async fn requests_are_counted_by_route_template_and_status_never_by_raw_path() {
         3.0
     );
     assert!(
-        samples.keys().all(|k| !k.contains(probe) && !k.contains(&format!("/{company}/"))),
+        samples
+            .keys()
+            .all(|k| !k.contains(probe) && !k.contains(&format!("/{company}/"))),
         "no raw path in a label"
     );
 }
@@ -125,7 +137,10 @@ async fn tokens_refusals_sign_ins_and_caches_are_counted() {
 
     let samples = scrape(at).await;
     assert_eq!(
-        value(&samples, r#"atrium_tokens_issued_total{grant="client_credentials"}"#),
+        value(
+            &samples,
+            r#"atrium_tokens_issued_total{grant="client_credentials"}"#
+        ),
         1.0
     );
     assert_eq!(
@@ -136,11 +151,27 @@ async fn tokens_refusals_sign_ins_and_caches_are_counted() {
         1.0
     );
     // The desktop token's own sign-in succeeded too.
-    assert_eq!(value(&samples, r#"atrium_logins_total{outcome="failed"}"#), 1.0);
+    assert_eq!(
+        value(&samples, r#"atrium_logins_total{outcome="failed"}"#),
+        1.0
+    );
     assert!(value(&samples, r#"atrium_logins_total{outcome="succeeded"}"#) >= 1.0);
-    assert_eq!(value(&samples, r#"atrium_logins_total{outcome="throttled"}"#), 0.0);
-    assert!(value(&samples, r#"atrium_cache_lookups_total{cache="tokens",result="hit"}"#) >= 1.0);
-    assert!(value(&samples, r#"atrium_cache_lookups_total{cache="clients",result="miss"}"#) >= 1.0);
+    assert_eq!(
+        value(&samples, r#"atrium_logins_total{outcome="throttled"}"#),
+        0.0
+    );
+    assert!(
+        value(
+            &samples,
+            r#"atrium_cache_lookups_total{cache="tokens",result="hit"}"#
+        ) >= 1.0
+    );
+    assert!(
+        value(
+            &samples,
+            r#"atrium_cache_lookups_total{cache="clients",result="miss"}"#
+        ) >= 1.0
+    );
     assert_eq!(value(&samples, "atrium_password_checks_queued"), 0.0);
 }
 
@@ -175,7 +206,10 @@ async fn the_webhook_backlog_and_failed_deliveries_are_counted() {
         samples = scrape(at).await;
     }
     assert_eq!(
-        value(&samples, r#"atrium_webhook_deliveries_total{outcome="failed"}"#),
+        value(
+            &samples,
+            r#"atrium_webhook_deliveries_total{outcome="failed"}"#
+        ),
         1.0
     );
     assert_eq!(value(&samples, "atrium_webhook_queue_depth"), 1.0);
