@@ -201,19 +201,9 @@ fn body(status: StatusCode, code: &str, description: &str) -> Resp {
 /// its `X-Request-Id`), or else a fresh one; 16 hex digits, random, nothing about the request
 /// or the user.
 fn error_id() -> String {
-    if let Some(id) = crate::telemetry::RequestId::current() {
-        return id.to_string();
-    }
-    let mut bytes = [0u8; 8];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Unique enough to find a log line without the OS's randomness.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        bytes = (nanos as u64).to_be_bytes();
-    }
-    hex::encode(bytes)
+    crate::telemetry::RequestId::current()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn set_error_id(r: &mut Resp, id: &str) {

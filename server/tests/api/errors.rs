@@ -13,9 +13,8 @@ fn break_the_token_table(server_db: &std::path::Path) {
         .expect("the table is renamed");
 }
 
-#[tokio::test]
-async fn an_internal_error_returns_the_id_of_its_log_line() {
-    let server = RealServer::start(&[], None);
+/// Breaks the database under `server`, then asks it to check a token: a 500.
+async fn fail_a_token_check(server: &RealServer) -> reqwest::Response {
     break_the_token_table(&server.db_path());
     let res = reqwest::Client::new()
         .get(server.url("/api/username"))
@@ -24,6 +23,13 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
         .await
         .unwrap();
     assert_eq!(res.status(), 500);
+    res
+}
+
+#[tokio::test]
+async fn an_internal_error_returns_the_id_of_its_log_line() {
+    let server = RealServer::start(&[], None);
+    let res = fail_a_token_check(&server).await;
     let id = res
         .headers()
         .get("x-error-id")
@@ -97,14 +103,7 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
 #[tokio::test]
 async fn json_logs_are_one_object_a_line_with_the_request_id() {
     let server = RealServer::start(&["--log-format", "json"], None);
-    break_the_token_table(&server.db_path());
-    let res = reqwest::Client::new()
-        .get(server.url("/api/username"))
-        .bearer_auth("atr_at_not-a-real-token")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 500);
+    let res = fail_a_token_check(&server).await;
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     let mut found = None;
     for _ in 0..50 {
