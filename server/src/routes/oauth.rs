@@ -309,7 +309,10 @@ async fn authorize_silently(
     match authorize::approve_installed(&state.platform, req, signed_in.user.id, install, auth_time)
         .await
     {
-        Ok(a) => respond::see_other(a.redirect.as_str()),
+        Ok(a) => {
+            state.metrics.approved(req.response_type);
+            respond::see_other(a.redirect.as_str())
+        }
         Err(e) if e.error == ErrorCode::AccessDenied => refuse(
             state,
             req,
