@@ -32,6 +32,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/007_retention.sql"),
     // 7: invitations to join a company.
     include_str!("../migrations/009_invitations.sql"),
+    // 8: OpenID Connect: signing keys, nonce and auth_time on codes, client fields.
+    include_str!("../migrations/010_openid_connect.sql"),
 ];
 
 /// The schema version this server migrates databases to (`PRAGMA user_version`).

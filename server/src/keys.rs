@@ -5,8 +5,9 @@
 //! them anywhere:
 //! - each app's webhook signing secret: `HMAC-SHA256(master, "webhook:<client_id>:<version>")`,
 //!   so the database holds no secret in plain text and rotating is bumping the version;
-//! - the Ed25519 key that signs launch tokens (seed `HMAC-SHA256(master, "launch-key:v1")`),
-//!   published at `/.well-known/jwks.json`;
+//! - the signing keys of ID tokens and launch tokens ([`crate::jose::KeySet`]): Ed25519 keys
+//!   derived per version (`HMAC-SHA256(master, "launch-key:v<N>")`), and RSA keys stored
+//!   wrapped under a key derived from the master key; published at `/.well-known/jwks.json`;
 //! - the tokens a refresh-token rotation hands out while the reuse interval is on (see
 //!   [`ServerKeys::rotation_pair`]).
 
@@ -15,9 +16,10 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ed25519_dalek::{Signer, SigningKey};
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+
+use crate::jose::{Alg, KeySet};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -42,14 +44,13 @@ pub enum KeyError {
 #[derive(Clone)]
 pub struct ServerKeys {
     master: [u8; 32],
-    signing: SigningKey,
-    kid: String,
+    signing: KeySet,
 }
 
 impl std::fmt::Debug for ServerKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerKeys")
-            .field("kid", &self.kid)
+            .field("signing", &self.signing)
             .finish_non_exhaustive()
     }
 }
@@ -97,14 +98,26 @@ impl ServerKeys {
     }
 
     pub fn from_master(master: [u8; 32]) -> ServerKeys {
-        let seed = derive(&master, b"launch-key:v1");
-        let signing = SigningKey::from_bytes(&seed);
-        let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(signing.verifying_key().as_bytes())[..12]);
         ServerKeys {
+            signing: KeySet::derived(&master),
             master,
-            signing,
-            kid,
         }
+    }
+
+    /// The master key, for the key set's derivations and wrapping ([`crate::jose`]).
+    pub(crate) fn master(&self) -> &[u8; 32] {
+        &self.master
+    }
+
+    /// Replaces the signing keys with the set loaded from the database at start-up.
+    pub fn with_signing(mut self, signing: KeySet) -> ServerKeys {
+        self.signing = signing;
+        self
+    }
+
+    /// The signing keys of ID tokens and launch tokens.
+    pub fn signing(&self) -> &KeySet {
+        &self.signing
     }
 
     /// The webhook signing secret of an app (version bumps on rotation).
@@ -146,37 +159,21 @@ impl ServerKeys {
         (one(b"access"), one(b"refresh"))
     }
 
-    /// The JWKS document (RFC 7517) with the launch-token key (RFC 8037, OKP Ed25519).
+    /// The JWKS document (RFC 7517): every published key of the key set.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": URL_SAFE_NO_PAD.encode(self.signing.verifying_key().as_bytes()),
-                "kid": self.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            }]
-        })
+        self.signing.jwks().clone()
     }
 
-    /// Signs `claims` as a compact JWS (JWT) with EdDSA.
+    /// Signs `claims` as a compact JWS (JWT) with the current EdDSA key (launch tokens).
     pub fn sign_jwt(&self, claims: &serde_json::Value) -> String {
-        let header = serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": self.kid });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let signature = self.signing.sign(signing_input.as_bytes());
-        format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        )
+        // EdDSA keys are always present (derived), so signing with one cannot fail.
+        self.signing
+            .sign(Alg::EdDsa, claims)
+            .expect("an Ed25519 key is always loaded")
     }
 }
 
-fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+pub(crate) fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");
     mac.update(label);
     mac.finalize().into_bytes().into()

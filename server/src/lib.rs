@@ -15,6 +15,8 @@
 //! - [`services`]: the platform's features (companies, invitations, installs, launch, developer
 //!   apps), callable without HTTP; [`apps`]: the rules of app registration and edits;
 //! - [`routes`]: warp filters and thin handlers; [`routes::error`] renders every error;
+//! - [`keys`]: the master key and what derives from it; [`jose`]: the signing key set (RS256
+//!   and EdDSA, with `kid`s and rotation) and the JWKS;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
 //!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and
@@ -32,6 +34,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod jose;
 pub mod keys;
 pub mod metrics;
 pub mod oauth;

@@ -67,11 +67,14 @@ impl Application {
         config.refresh_ttl = settings.refresh_ttl;
         config.implicit_ttl = settings.implicit_ttl;
         config.refresh_reuse_interval = settings.refresh_reuse_interval;
-        let keys = Arc::new(ServerKeys::load_or_create(&key_path_for(
-            &settings.db_path,
-        ))?);
+        let keys = ServerKeys::load_or_create(&key_path_for(&settings.db_path))?;
+        let store = Arc::new(SqliteStore::new(db.clone()));
+        // Loaded once: the RSA keys are unwrapped and parsed here, never per request.
+        let signing =
+            crate::jose::load_or_init(store.as_ref(), keys.master(), crate::domain::now()).await?;
+        let keys = Arc::new(keys.with_signing(signing));
         let state = AppState::new(State {
-            platform: Platform::new(Arc::new(SqliteStore::new(db.clone())), config, keys),
+            platform: Platform::new(store, config, keys),
             // Served over TLS, or behind a proxy that terminates it for an https issuer.
             secure_cookies: tls.is_some() || issuer.starts_with("https://"),
             quotas: settings.quotas,

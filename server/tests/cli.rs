@@ -329,3 +329,50 @@ fn app_add_refuses_a_webhook_into_the_servers_own_network_unless_the_operator_al
     with_config.extend(["--config", config.to_str().unwrap()]);
     json(&run(&db, &with_config, None));
 }
+
+#[test]
+fn keys_rotate_adds_signing_key_versions_and_app_add_registers_an_id_token_algorithm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    assert!(run(&db, &["migrate"], None).status.success());
+    run(
+        &db,
+        &["user", "add", "ada", "--password-stdin"],
+        Some("a long password\n"),
+    );
+    let app = json(&run(
+        &db,
+        &[
+            "app",
+            "add",
+            "--owner",
+            "ada",
+            "--name",
+            "Notes",
+            "--redirect-uri",
+            "https://notes.example/cb",
+            "--scopes",
+            "openid profile",
+            "--id-token-alg",
+            "EdDSA",
+        ],
+        None,
+    ));
+    assert_eq!(app["id_token_signed_response_alg"], "EdDSA");
+    for expected in ["version 2 added", "version 3 added"] {
+        let out = run(&db, &["keys", "rotate"], None);
+        assert!(out.status.success());
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(said.contains(expected), "{said}");
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (alg, versions): (String, i64) = conn
+        .query_row(
+            "SELECT (SELECT id_token_signed_response_alg FROM apps WHERE client_id = ?1),
+                    (SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL)",
+            [app["client_id"].as_str().unwrap()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((alg.as_str(), versions), ("EdDSA", 1));
+}

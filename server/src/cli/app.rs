@@ -5,6 +5,7 @@ use clap::{Subcommand, ValueEnum};
 use super::{find_user, open_keys, open_store};
 use crate::apps::{register, AppRegistration};
 use crate::domain::redirect::ApplicationType;
+use crate::jose::Alg;
 use crate::webhooks::egress::Egress;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -52,7 +53,19 @@ pub enum AppCmd {
         /// A public client (no secret; PKCE required).
         #[arg(long)]
         public: bool,
+        /// How the app's OpenID Connect ID tokens are signed
+        /// (`id_token_signed_response_alg`).
+        #[arg(long, value_enum, default_value = "RS256")]
+        id_token_alg: IdTokenAlgArg,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum IdTokenAlgArg {
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "EdDSA")]
+    EdDsa,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -78,6 +91,7 @@ pub(super) async fn app(
         scopes,
         method,
         public,
+        id_token_alg,
     } = cmd;
     let store = open_store(db_path)?;
     let developer = find_user(&store, &owner).await?;
@@ -108,7 +122,17 @@ pub(super) async fn app(
     )?;
     let client_id = reg.app.client_id.clone();
     store.create_app(reg.app, None).await?;
-    let mut out = serde_json::json!({ "client_id": client_id });
+    let alg = match id_token_alg {
+        IdTokenAlgArg::Rs256 => Alg::Rs256,
+        IdTokenAlgArg::EdDsa => Alg::EdDsa,
+    };
+    if alg != Alg::Rs256 {
+        store.set_id_token_alg(&client_id, alg.as_str()).await?;
+    }
+    let mut out = serde_json::json!({
+        "client_id": client_id,
+        "id_token_signed_response_alg": alg.as_str(),
+    });
     if let Some(s) = &reg.client_secret {
         out["client_secret"] = s.expose().into();
     }

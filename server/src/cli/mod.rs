@@ -4,6 +4,7 @@
 //! - [`serve`]: `serve` and its settings;
 //! - [`user`], [`company`], [`app`]: `user add`, `company add|invite`, `app add`;
 //! - [`backup`]: `backup` and `restore`;
+//! - [`keys`]: `keys rotate`, a new signing-key version;
 //! - [`demo`]: `demo`, the seeded data of the local demo.
 
 use std::path::PathBuf;
@@ -23,12 +24,14 @@ pub mod app;
 pub mod backup;
 pub mod company;
 pub mod demo;
+pub mod keys;
 pub mod serve;
 pub mod user;
 
 pub use app::{AppCmd, AppTypeArg, Method};
 pub use company::{CompanyCmd, InviteRole};
 pub use demo::DEMO_PASSWORD;
+pub use keys::KeysCmd;
 pub use serve::ServeArgs;
 pub use user::UserCmd;
 
@@ -93,6 +96,9 @@ pub enum Command {
     /// Manage apps (OAuth clients).
     #[command(subcommand)]
     App(AppCmd),
+    /// Manage the keys that sign ID tokens and launch tokens.
+    #[command(subcommand)]
+    Keys(KeysCmd),
     /// Copy the database and its key into one file while the server keeps serving.
     ///
     /// SQLite's online backup, one consistent snapshot. The file holds the server's master key:
@@ -161,6 +167,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => runtime.block_on(user::user(cmd, &db_path)),
         Command::Company(cmd) => runtime.block_on(company::company(cmd, &db_path)),
         Command::App(cmd) => runtime.block_on(app::app(cmd, &db_path, egress)),
+        Command::Keys(cmd) => runtime.block_on(keys::keys(cmd, &db_path)),
         Command::Demo { sample_app_url } => {
             runtime.block_on(demo::demo(&sample_app_url, &db_path, egress))
         }

@@ -17,6 +17,12 @@ pub struct ScopeInfo {
 
 /// Every scope the server knows.
 pub const CATALOGUE: &[ScopeInfo] = &[
+    // OpenID Connect Core §3.1.2.1: asks for an ID token saying who signed in.
+    ScopeInfo {
+        name: "openid",
+        description: "Sign you in with your Atrium account",
+        first_party: false,
+    },
     ScopeInfo {
         name: "profile",
         description: "See your username, display name and the date you joined",

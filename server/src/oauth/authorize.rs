@@ -6,6 +6,7 @@
 
 use url::Url;
 
+use super::oidc::OidcParams;
 use super::request::{AuthorizationRequest, ResponseType};
 use super::{ErrorCode, OAuthError};
 use crate::domain::now;
@@ -13,7 +14,7 @@ use crate::domain::redirect::{self, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret};
 use crate::platform::Platform;
-use crate::store::{Client, CodeGrant, Grant, Install, Issue, NewToken};
+use crate::store::{Client, CodeClaims, CodeGrant, Grant, Install, Issue, NewToken};
 
 /// An authorization request that passed every check.
 #[derive(Debug, Clone)]
@@ -24,6 +25,26 @@ pub struct ValidRequest {
     pub scopes: ScopeSet,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// `nonce`, `prompt`, `max_age` (OpenID Connect).
+    pub oidc: OidcParams,
+}
+
+impl ValidRequest {
+    /// An OpenID Connect request: the `openid` scope, which asks for an ID token.
+    pub fn is_openid(&self) -> bool {
+        self.scopes.contains("openid")
+    }
+
+    /// An error for the client at its redirect URI (such as OpenID Connect's
+    /// `login_required`, Core §3.1.2.6).
+    pub fn error(&self, error: OAuthError) -> ClientError {
+        ClientError {
+            error,
+            redirect_uri: self.redirect_uri.clone(),
+            response_type: self.response_type,
+            state: self.state.clone(),
+        }
+    }
 }
 
 /// Why a request failed.
@@ -139,6 +160,13 @@ pub async fn validate(
             "the app may not ask for some of these scopes",
         )));
     }
+    // OpenID Connect's implicit flow answers `id_token`, which Atrium does not issue: the
+    // TOKEN method carries no ID token, so `openid` there would promise one and send none.
+    if scopes.contains("openid") && response_type == ResponseType::Token {
+        return Err(fail(OAuthError::invalid_scope(
+            "the openid scope needs response_type=code",
+        )));
+    }
     if scopes.has_first_party() && !client.first_party {
         return Err(fail(OAuthError::invalid_scope(
             "the dashboard scope is reserved for Atrium",
@@ -159,6 +187,7 @@ pub async fn validate(
         scopes,
         state: req.state,
         code_challenge: details.code_challenge,
+        oidc: details.oidc,
     })
 }
 
@@ -173,15 +202,15 @@ pub struct Approval {
 
 /// The user allowed the request: record the install (when it is for a company, which the caller
 /// checked the user owns), issue a code or a token, and answer where to send the user. The
-/// dashboard's install API and the HTML consent page both come here.
+/// dashboard's install API and the HTML consent page both come here. `auth_time` is when the
+/// user signed in, when known (it goes into the ID token).
 pub async fn approve(
     oauth: &Platform,
     req: &ValidRequest,
     user_id: i64,
     company_id: Option<i64>,
+    auth_time: Option<i64>,
 ) -> Result<Approval, OAuthError> {
-    let at = now();
-    let mut url = req.redirect_uri.url().clone();
     let install = match company_id {
         Some(company) => {
             let recorded = oauth
@@ -195,7 +224,33 @@ pub async fn approve(
         }
         None => None,
     };
+    issue(oauth, req, user_id, install, auth_time).await
+}
+
+/// `prompt=none` for an app already installed, with these scopes, in a company of the user's:
+/// a code under that install, with no page and no new install (OpenID Connect Core §3.1.2.1).
+pub async fn approve_installed(
+    oauth: &Platform,
+    req: &ValidRequest,
+    user_id: i64,
+    install: Install,
+    auth_time: i64,
+) -> Result<Approval, OAuthError> {
+    issue(oauth, req, user_id, Some(install), Some(auth_time)).await
+}
+
+/// Issues the code or token of an approved request, under `install` when there is one.
+async fn issue(
+    oauth: &Platform,
+    req: &ValidRequest,
+    user_id: i64,
+    install: Option<Install>,
+    auth_time: Option<i64>,
+) -> Result<Approval, OAuthError> {
+    let at = now();
+    let mut url = req.redirect_uri.url().clone();
     let install_id = install.as_ref().map(|i| i.id);
+    let company_id = install.as_ref().map(|i| i.company_id);
     match req.response_type {
         ResponseType::Code => {
             let code = Secret::generate(Kind::AuthorizationCode);
@@ -217,6 +272,14 @@ pub async fn approve(
                 .await?;
             if !saved {
                 return Err(uninstalled_meanwhile());
+            }
+            if req.is_openid() {
+                // Written before the code leaves the server, so its exchange finds them.
+                let claims = CodeClaims {
+                    nonce: req.oidc.nonce.clone(),
+                    auth_time,
+                };
+                oauth.store.set_code_claims(code.digest(), claims).await?;
             }
             {
                 let mut q = url.query_pairs_mut();
@@ -282,11 +345,9 @@ fn uninstalled_meanwhile() -> OAuthError {
 
 /// The user refused: `access_denied` back to the client.
 pub fn deny(oauth: &Platform, req: &ValidRequest) -> Url {
-    ClientError {
-        error: OAuthError::new(ErrorCode::AccessDenied, "the user refused the request"),
-        redirect_uri: req.redirect_uri.clone(),
-        response_type: req.response_type,
-        state: req.state.clone(),
-    }
+    req.error(OAuthError::new(
+        ErrorCode::AccessDenied,
+        "the user refused the request",
+    ))
     .redirect(&oauth.config.issuer)
 }

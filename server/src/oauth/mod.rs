@@ -7,6 +7,8 @@
 //! - [`client_auth`]: who is calling the token, revocation and introspection endpoints;
 //! - [`grants`]: the token endpoint, one module per grant: [`grants::authorization_code`]
 //!   (code replay), [`grants::refresh_token`] (rotation and reuse), [`grants::client_credentials`];
+//! - [`oidc`]: OpenID Connect: the request's `nonce`, `prompt` and `max_age`, the ID token,
+//!   the UserInfo claims;
 //! - [`revoke`] (RFC 7009), [`introspect`] (RFC 7662), [`pkce`] (RFC 7636), [`error`].
 //!
 //! Security decisions (a replayed code, a reused refresh token, a removed install) are made in
@@ -18,6 +20,7 @@ pub mod client_auth;
 pub mod error;
 pub mod grants;
 pub mod introspect;
+pub mod oidc;
 pub mod params;
 pub mod pkce;
 pub mod request;
@@ -53,6 +56,8 @@ impl OAuthConfig {
     pub const DEFAULT_REFRESH_REUSE_INTERVAL: i64 = 10;
     /// The longest reuse interval the server accepts.
     pub const MAX_REFRESH_REUSE_INTERVAL: i64 = 60;
+    /// ID-token lifetime in seconds (OpenID Connect Core §2 `exp`).
+    pub const ID_TOKEN_TTL: i64 = 3600;
 
     pub fn new(issuer: &str) -> OAuthConfig {
         OAuthConfig {

@@ -9,6 +9,7 @@
 //! - [`TokenHandle`]: the token named to `/oauth2/revoke` and `/oauth2/introspect`.
 
 use super::client_auth::ClientAuth;
+use super::oidc::OidcParams;
 use super::params::Params;
 use super::{pkce, ErrorCode, OAuthError};
 use crate::domain::redirect::RedirectUri;
@@ -55,6 +56,8 @@ pub struct Details {
     pub scope: Option<ScopeSet>,
     /// A well-formed S256 challenge (RFC 7636 §4.2); only with `response_type=code`.
     pub code_challenge: Option<String>,
+    /// `nonce`, `prompt` and `max_age` (OpenID Connect Core §3.1.2.1).
+    pub oidc: OidcParams,
 }
 
 /// An authorization request's fields, before parsing. Empty values count as absent (RFC 6749
@@ -68,6 +71,9 @@ pub struct AuthorizationFields<'a> {
     pub state: Option<&'a str>,
     pub code_challenge: Option<&'a str>,
     pub code_challenge_method: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub prompt: Option<&'a str>,
+    pub max_age: Option<&'a str>,
 }
 
 impl AuthorizationRequest {
@@ -86,6 +92,9 @@ impl AuthorizationRequest {
             state,
             code_challenge: p.get("code_challenge").unwrap_or(None),
             code_challenge_method: p.get("code_challenge_method").unwrap_or(None),
+            nonce: p.get("nonce").unwrap_or(None),
+            prompt: p.get("prompt").unwrap_or(None),
+            max_age: p.get("max_age").unwrap_or(None),
         });
         // A repeated response_type reads as absent above, and is reported as such first.
         if let Err(repeated) = p.no_repeats() {
@@ -141,9 +150,11 @@ impl AuthorizationRequest {
             }
             None => None,
         };
+        let oidc = OidcParams::parse(present(f.nonce), present(f.prompt), present(f.max_age))?;
         Ok(Details {
             scope,
             code_challenge,
+            oidc,
         })
     }
 }

@@ -286,6 +286,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
         state: req.state.as_deref(),
         code_challenge: req.code_challenge.as_deref(),
         code_challenge_method: req.code_challenge_method.as_deref(),
+        ..AuthorizationFields::default()
     });
     let valid = match authorize::validate(&state.platform, request).await {
         Ok(v) => v,
@@ -298,7 +299,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
             ));
         }
     };
-    match authorize::approve(&state.platform, &valid, user.id, Some(req.company_id)).await {
+    match authorize::approve(&state.platform, &valid, user.id, Some(req.company_id), None).await {
         Ok(approval) => {
             let Some(install) = approval.install else {
                 return Err(ApiError::internal(

@@ -1,4 +1,7 @@
-//! Discovery documents: RFC 8414 metadata and the OpenAPI description.
+//! Discovery documents: the authorization server's metadata, served both as RFC 8414's
+//! `/.well-known/oauth-authorization-server` and as OpenID Connect Discovery 1.0's
+//! `/.well-known/openid-configuration` (one document, [`metadata`], so the two never
+//! disagree), the JWKS, and the OpenAPI description.
 
 use warp::http::StatusCode;
 use warp::Filter;
@@ -6,6 +9,7 @@ use warp::Filter;
 use super::respond::{self, Resp};
 use super::AppState;
 use crate::domain::scope::CATALOGUE;
+use crate::jose::Alg;
 
 /// The OpenAPI 3.1 description of every JSON endpoint (kept true by `tests/api/openapi.rs`).
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -13,9 +17,14 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let issuer = state.platform.config.issuer.clone();
     // GET /.well-known/oauth-authorization-server
+    // GET /.well-known/openid-configuration
+    // Built once: the document depends only on the issuer.
+    let document = std::sync::Arc::new(metadata(&issuer));
     let metadata = warp::path!(".well-known" / "oauth-authorization-server")
+        .or(warp::path!(".well-known" / "openid-configuration"))
+        .unify()
         .and(warp::get())
-        .map(move || respond::json(StatusCode::OK, &metadata(&issuer)));
+        .map(move || respond::json(StatusCode::OK, &*document));
     // GET /openapi.json
     let openapi = warp::path!("openapi.json").and(warp::get()).map(|| {
         let mut r = respond::json(StatusCode::OK, &());
@@ -30,9 +39,11 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
     metadata.or(openapi).unify().or(jwks).unify()
 }
 
-/// RFC 8414 §2.
+/// The provider's metadata: RFC 8414 §2, which OpenID Connect Discovery 1.0 §3 extends (every
+/// field it requires is here; RFC 8414 §2 allows them in its document too).
 pub fn metadata(issuer: &str) -> serde_json::Value {
     let scopes: Vec<&str> = CATALOGUE.iter().map(|s| s.name).collect();
+    let algs: Vec<&str> = Alg::ALL.iter().map(|a| a.as_str()).collect();
     serde_json::json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
@@ -50,6 +61,17 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "authorization_response_iss_parameter_supported": true,
         "service_documentation": format!("{issuer}/openapi.json"),
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        // OpenID Connect Discovery 1.0 §3.
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "claims_supported": [
+            "iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash",
+            "name", "preferred_username", "email", "email_verified",
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
         // An extension of Atrium's: the TOKEN (implicit) method stays only for existing browser
         // apps that chose it; it is discouraged (RFC 9700 §2.1.2), issues short-lived access
         // tokens and never a refresh token. New apps use CODE with PKCE.

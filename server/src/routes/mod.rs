@@ -11,6 +11,7 @@ pub mod html;
 pub mod invitations;
 pub mod meta;
 pub mod oauth;
+pub mod oidc;
 pub mod paging;
 pub mod respond;
 pub mod session;
@@ -68,6 +69,9 @@ pub const JSON_OPERATIONS: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/.well-known/oauth-authorization-server"),
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/oauth2/userinfo"),
+    ("post", "/oauth2/userinfo"),
     ("post", "/oauth2/token"),
     ("post", "/oauth2/revoke"),
     ("post", "/oauth2/introspect"),
@@ -254,6 +258,8 @@ pub fn all(state: AppState) -> BoxedFilter<(Resp,)> {
         .or(meta::filters(state.clone()))
         .unify()
         .or(oauth::filters(state.clone()))
+        .unify()
+        .or(oidc::filters(state.clone()))
         .unify()
         .or(dashboard::filters(state.clone()))
         .unify()

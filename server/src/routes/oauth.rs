@@ -10,8 +10,8 @@ use super::{form, html, raw_query, with_state, AppState};
 use crate::oauth::authorize::{self, AuthorizeError, ValidRequest};
 use crate::oauth::params::Params;
 use crate::oauth::request::{AuthorizationRequest, TokenHandle, TokenRequest};
-use crate::oauth::{grants, introspect, revoke, OAuthError};
-use crate::store::Role;
+use crate::oauth::{grants, introspect, revoke, ErrorCode, OAuthError};
+use crate::store::{Install, Role};
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let session_cookie = session::session_cookie(&state);
@@ -127,10 +127,28 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
         Ok(s) => s,
         Err(_) => return server_error_page(),
     };
-    let Some(signed_in) = signed_in else {
-        let next = format!("/oauth2/authorize?{query}");
+    // OpenID Connect Core §3.1.2.3: `prompt` and `max_age` decide whether the user must sign
+    // in (again); with `prompt=none` the answer is an error instead of a page (§3.1.2.6).
+    let fresh = signed_in.as_ref().filter(|s| {
+        !req.oidc
+            .needs_fresh_login(session::auth_time(&s.session), crate::domain::now())
+    });
+    let Some(signed_in) = fresh else {
+        if req.oidc.prompt.none {
+            return refuse(
+                &state,
+                &req,
+                ErrorCode::LoginRequired,
+                "the user is not signed in",
+            );
+        }
+        // Signed in afresh, the request goes on without `prompt=login`, or it would loop.
+        let next = format!("/oauth2/authorize?{}", without_prompt(&p));
         return session::login_page(&state, &next, None, StatusCode::OK);
     };
+    if req.oidc.prompt.none {
+        return authorize_silently(&state, &req, signed_in).await;
+    }
     let mut hidden: Vec<(&str, &str)> = p
         .iter()
         .filter(|(k, _)| !matches!(*k, "csrf" | "decision" | "company_id"))
@@ -208,7 +226,10 @@ async fn authorize_post(
         if p.get("company_id").ok().flatten().is_some() {
             return error_page("Atrium itself cannot be installed in a company.");
         }
-        return match authorize::approve(&state.platform, &req, signed_in.user.id, None).await {
+        let auth_time = Some(session::auth_time(&signed_in.session));
+        return match authorize::approve(&state.platform, &req, signed_in.user.id, None, auth_time)
+            .await
+        {
             Ok(a) => {
                 tracing::info!(user = %signed_in.user.username, "desktop sign-in approved");
                 respond::see_other(a.redirect.as_str())
@@ -220,7 +241,8 @@ async fn authorize_post(
         Ok(c) => c,
         Err(page) => return page,
     };
-    match authorize::approve(&state.platform, &req, signed_in.user.id, company).await {
+    let auth_time = Some(session::auth_time(&signed_in.session));
+    match authorize::approve(&state.platform, &req, signed_in.user.id, company, auth_time).await {
         Ok(approval) => {
             state.metrics.approved(req.response_type);
             tracing::info!(
@@ -232,6 +254,96 @@ async fn authorize_post(
         }
         Err(_) => server_error_page(),
     }
+}
+
+/// An OpenID Connect error (`login_required`, ...) at the client's redirect URI.
+fn refuse(state: &AppState, req: &ValidRequest, code: ErrorCode, why: &'static str) -> Resp {
+    let url = req
+        .error(OAuthError::new(code, why))
+        .redirect(&state.platform.config.issuer);
+    respond::see_other(url.as_str())
+}
+
+/// The request's query without `prompt`.
+fn without_prompt(p: &Params) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    let mut pairs: Vec<_> = p.iter().filter(|(k, _)| *k != "prompt").collect();
+    pairs.sort();
+    for (k, v) in pairs {
+        q.append_pair(k, v);
+    }
+    q.finish()
+}
+
+/// `prompt=none` with a signed-in user: a code with no page, when an install of the app in
+/// one of the user's companies already covers the scopes; otherwise `consent_required`.
+/// This is how an app embedded in the dashboard signs in the member who opened it: the
+/// company's owner consented when installing it, as the launch token already assumes. Atrium's
+/// own client is never approved without a gesture (RFC 8252 §8.6).
+async fn authorize_silently(
+    state: &AppState,
+    req: &ValidRequest,
+    signed_in: &session::SignedIn,
+) -> Resp {
+    if req.client.first_party {
+        return refuse(
+            state,
+            req,
+            ErrorCode::InteractionRequired,
+            "Atrium's own client always asks the user",
+        );
+    }
+    let install = match covering_install(state, req, signed_in.user.id).await {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return refuse(
+                state,
+                req,
+                ErrorCode::ConsentRequired,
+                "the app is not installed with these scopes in any of the user's companies",
+            )
+        }
+        Err(_) => return server_error_page(),
+    };
+    let auth_time = session::auth_time(&signed_in.session);
+    match authorize::approve_installed(&state.platform, req, signed_in.user.id, install, auth_time)
+        .await
+    {
+        Ok(a) => {
+            state.metrics.approved(req.response_type);
+            respond::see_other(a.redirect.as_str())
+        }
+        Err(e) if e.error == ErrorCode::AccessDenied => refuse(
+            state,
+            req,
+            ErrorCode::ConsentRequired,
+            "the app was uninstalled",
+        ),
+        Err(_) => server_error_page(),
+    }
+}
+
+/// The oldest active install of the request's app, in a company the user belongs to, whose
+/// scopes include the request's.
+async fn covering_install(
+    state: &AppState,
+    req: &ValidRequest,
+    user: i64,
+) -> Result<Option<Install>, OAuthError> {
+    let store = &state.platform.store;
+    let mut found: Option<Install> = None;
+    for m in store.memberships(user).await? {
+        for i in store.installs_of_company(m.company.id).await? {
+            if i.active
+                && i.app_id == req.client.app_id
+                && req.scopes.is_subset(&i.scopes)
+                && found.as_ref().is_none_or(|f| i.id < f.id)
+            {
+                found = Some(i);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The company a consent POST installs into. A third-party app goes into a company the user

@@ -77,6 +77,13 @@ pub async fn current(
     }))
 }
 
+/// When the user of `session` signed in (OpenID Connect's `auth_time`): a session is made
+/// only by signing in, and lives exactly [`SESSION_TTL`] (it is never extended), so its
+/// expiry says when it began.
+pub fn auth_time(session: &Session) -> i64 {
+    session.expires_at - SESSION_TTL
+}
+
 /// Constant-time comparison of a submitted CSRF token with the expected one.
 pub fn csrf_ok(expected: &str, given: Option<&str>) -> bool {
     given.is_some_and(|g| expected.as_bytes().ct_eq(g.as_bytes()).into())

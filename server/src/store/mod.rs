@@ -10,6 +10,7 @@
 //! | [`GrantStore`] | `grants.rs` | codes, token families, access and refresh tokens |
 //! | [`InstallStore`] | `installs.rs` | installs of apps in companies |
 //! | [`OutboxStore`] | `outbox.rs` | install notifications and their delivery |
+//! | [`OidcStore`] | `oidc.rs` | signing-key versions, a code's `nonce` and `auth_time`, ID-token algorithms |
 //!
 //! [`Store`] itself adds what crosses them: pruning. Callers hold an `Arc<dyn Store>` and
 //! import the traits whose methods they call. The stores offer primitives, each atomic, and
@@ -26,6 +27,7 @@ pub mod companies;
 mod conformance;
 pub mod grants;
 pub mod installs;
+pub mod oidc;
 pub mod outbox;
 pub mod sqlite;
 pub mod users;
@@ -41,6 +43,7 @@ pub use grants::{
     RetryWindow, Rotation,
 };
 pub use installs::{Install, InstallStore, Recorded};
+pub use oidc::{CodeClaims, OidcStore};
 pub use outbox::{Delivery, OutboxStore};
 pub use users::{NewUser, Session, User, UserStore};
 
@@ -117,7 +120,7 @@ pub struct Pruned {
 /// Everything the server stores: every aggregate's store, and pruning across them.
 #[async_trait]
 pub trait Store:
-    UserStore + CompanyStore + AppStore + GrantStore + InstallStore + OutboxStore + 'static
+    UserStore + CompanyStore + AppStore + GrantStore + InstallStore + OutboxStore + OidcStore + 'static
 {
     /// Deletes at most `batch` rows of one kind that are past `cutoff`, in one short write;
     /// `after` is where the previous batch of the same kind stopped (0 at first).

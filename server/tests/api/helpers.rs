@@ -135,6 +135,15 @@ impl TestApp {
         spawn_app_in(self.dir, self.policy, self.egress).await
     }
 
+    /// [`TestApp::restart`], on the same address: the issuer stays the same, as a real
+    /// server's does across restarts.
+    pub async fn restart_at_same_address(self) -> TestApp {
+        let addr = self.addr;
+        let _ = self.stop.send(());
+        let _ = self.served.await;
+        spawn_app_in_with(self.dir, self.policy, self.egress, move |s| s.addr = addr).await
+    }
+
     /// A first-party token (Atrium's desktop client, scope `dashboard`) for `username`, got the
     /// way the desktop gets it (see [`Atrium::desktop_token`]).
     pub async fn dashboard_token(&self, username: &str) -> String {

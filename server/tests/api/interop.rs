@@ -10,7 +10,7 @@ use oauth2::{
 use crate::helpers::*;
 
 #[derive(Debug)]
-struct TransportError(String);
+pub(crate) struct TransportError(String);
 
 impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -21,7 +21,9 @@ impl std::fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// The oauth2 crate's async HTTP client contract, over reqwest (redirects off).
-async fn transport(req: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, TransportError> {
+pub(crate) async fn transport(
+    req: oauth2::HttpRequest,
+) -> Result<oauth2::HttpResponse, TransportError> {
     let err = |e: reqwest::Error| TransportError(e.to_string());
     let (parts, body) = req.into_parts();
     let res = http()

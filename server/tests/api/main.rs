@@ -20,6 +20,7 @@ mod limits;
 mod load;
 mod login_throttle;
 mod metrics;
+mod oidc;
 mod openapi;
 mod paging;
 mod prune;

@@ -5,9 +5,9 @@ use super::{new_token, TokenResponse};
 use crate::domain::now;
 use crate::domain::redirect::RedirectUri;
 use crate::domain::secret::{Kind, Secret};
-use crate::oauth::{pkce, OAuthError};
+use crate::oauth::{oidc, pkce, OAuthError};
 use crate::platform::Platform;
-use crate::store::{Client, Consumed, Grant, Issue};
+use crate::store::{Client, CodeClaims, Consumed, Grant, Issue};
 
 /// Exchanges a code for an access token and a refresh token.
 pub async fn exchange(
@@ -103,12 +103,26 @@ pub async fn exchange(
             ))
         }
     }
-    Ok(TokenResponse::bearer(
+    let mut response = TokenResponse::bearer(
         &access,
         oauth.config.access_ttl,
         Some(&refresh),
         &grant.scopes,
-    ))
+    );
+    // OpenID Connect Core §3.1.3.3: the `openid` scope asks for an ID token.
+    if grant.scopes.contains("openid") {
+        let claims = oauth
+            .store
+            .code_claims(code.digest())
+            .await?
+            .unwrap_or(CodeClaims {
+                nonce: None,
+                auth_time: None,
+            });
+        response.id_token =
+            Some(oidc::id_token(oauth, client, grant.user_id, &claims, access.expose()).await?);
+    }
+    Ok(response)
 }
 
 fn code_used() -> OAuthError {

@@ -32,6 +32,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// OpenID Connect Core §3.1.3.3: with the `openid` scope, from a code exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl TokenResponse {
@@ -47,6 +50,7 @@ impl TokenResponse {
             expires_in,
             refresh_token: refresh.map(|r| r.expose().to_string()),
             scope: scopes.to_string(),
+            id_token: None,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! The SQLite implementation of the [`Store`] traits, one file per aggregate:
 //! [`users`], [`companies`], [`apps`], [`grants`] (codes and tokens; where a refresh token's
-//! rotation is written), [`installs`], [`outbox`], and [`prune`]. This file holds the
+//! rotation is written), [`installs`], [`outbox`], [`oidc`] (signing keys, a code's OpenID claims), and [`prune`]. This file holds the
 //! connection helpers and what the files share.
 
 mod apps;
 mod companies;
 mod grants;
 mod installs;
+mod oidc;
 mod outbox;
 mod prune;
 mod users;
