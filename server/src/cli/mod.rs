@@ -4,7 +4,8 @@
 //! - [`serve`]: `serve` and its settings;
 //! - [`user`], [`company`], [`app`]: `user add`, `company add|invite`, `app add`;
 //! - [`backup`]: `backup` and `restore`;
-//! - [`demo`]: `demo`, the seeded data of the local demo.
+//! - [`demo`]: `demo`, the seeded data of the local demo;
+//! - [`example_config`]: `example-config`, the commented configuration file.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub mod app;
 pub mod backup;
 pub mod company;
 pub mod demo;
+pub mod example_config;
 pub mod serve;
 pub mod user;
 
@@ -126,10 +128,18 @@ pub enum Command {
         )]
         sample_app_url: String,
     },
+    /// Print a configuration file for --config that lists every setting, commented out, with
+    /// its help and default. With --db, the file sets `db` to it.
+    ExampleConfig,
 }
 
 /// Runs one command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // Reads no configuration: it prints the file that configures everything else.
+    if let Command::ExampleConfig = cli.command {
+        print!("{}", example_config::render(cli.db.as_deref()));
+        return Ok(());
+    }
     // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
     let file = match &cli.config {
         Some(path) => FileConfig::load(path),
@@ -164,6 +174,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { sample_app_url } => {
             runtime.block_on(demo::demo(&sample_app_url, &db_path, egress))
         }
+        Command::ExampleConfig => unreachable!("handled above"),
     }
 }
 
