@@ -60,6 +60,8 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
     ),
     ("tls_cert", "tls_cert", Some("\"/etc/atrium/tls/cert.pem\"")),
     ("tls_key", "tls_key", Some("\"/etc/atrium/tls/key.pem\"")),
+    ("metrics_addr", "metrics_addr", Some("\"127.0.0.1:9100\"")),
+    ("log_format", "log_format", Some("\"text\"")),
 ];
 
 const WIDTH: usize = 88;
