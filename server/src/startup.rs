@@ -161,10 +161,11 @@ impl Application {
             )))
         });
         let routes = crate::routes::all(self.state);
-        let (acceptor, reloader) = match self.tls {
-            Some((certs, acceptor)) => (Some(acceptor), Some(crate::tls::reload_on_sighup(certs))),
+        let (acceptor, certs) = match self.tls {
+            Some((certs, acceptor)) => (Some(acceptor), Some(certs)),
             None => (None, None),
         };
+        let reloader = crate::tls::reload_on_sighup(certs);
         crate::serve::serve(
             self.listener,
             routes,
@@ -178,9 +179,7 @@ impl Application {
         if let Some(mut m) = metrics_server {
             let _ = (&mut m.0).await;
         }
-        if let Some(r) = reloader {
-            r.abort();
-        }
+        reloader.abort();
         worker.abort();
         pruner.abort();
     }

@@ -121,13 +121,18 @@ fn read(files: &TlsFiles, provider: &CryptoProvider) -> Result<CertifiedKey, Tls
     })
 }
 
-/// Reloads `certs` on every SIGHUP, for as long as the server runs.
-pub fn reload_on_sighup(certs: Arc<Certificates>) -> tokio::task::JoinHandle<()> {
+/// Reloads `certs` on every SIGHUP, for as long as the server runs. Without TLS (`None`) a
+/// SIGHUP is only logged: the signal's default action would stop the server, and a service
+/// manager's reload (`systemctl reload`) sends it whatever the configuration.
+pub fn reload_on_sighup(certs: Option<Arc<Certificates>>) -> tokio::task::JoinHandle<()> {
+    // Listening starts here, before the server accepts its first connection, so that a
+    // SIGHUP sent once it answers is never met by the signal's default action.
+    #[cfg(unix)]
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
     tokio::spawn(async move {
         #[cfg(unix)]
         {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut hup = match signal(SignalKind::hangup()) {
+            let mut hup = match hup {
                 Ok(s) => s,
                 Err(err) => {
                     tracing::warn!(%err, "cannot listen for SIGHUP: the certificate will not be reloaded");
@@ -135,6 +140,10 @@ pub fn reload_on_sighup(certs: Arc<Certificates>) -> tokio::task::JoinHandle<()>
                 }
             };
             while hup.recv().await.is_some() {
+                let Some(certs) = &certs else {
+                    tracing::info!("SIGHUP: no TLS certificate to reload; other settings apply at the next start");
+                    continue;
+                };
                 match certs.reload() {
                     Ok(()) => {
                         tracing::info!(cert = %certs.files.cert.display(), "reloaded the TLS certificate")

@@ -376,3 +376,77 @@ fn keys_rotate_adds_signing_key_versions_and_app_add_registers_an_id_token_algor
         .unwrap();
     assert_eq!((alg.as_str(), versions), ("EdDSA", 1));
 }
+
+/// Every key of the configuration file, as the file's own parser lists them when it refuses
+/// an unknown one.
+fn config_file_keys() -> Vec<String> {
+    let err = toml::from_str::<atrium_server::config::FileConfig>("no_such_key = 1")
+        .expect_err("an unknown key is refused");
+    let text = err.to_string();
+    let (_, expected) = text
+        .split_once("expected one of ")
+        .unwrap_or_else(|| panic!("serde lists the known keys: {text}"));
+    expected
+        .split(", ")
+        .map(|k| k.trim().trim_matches('`').to_owned())
+        .collect()
+}
+
+#[test]
+fn example_config_lists_every_setting_with_its_flag_and_parses_uncommented() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state/atrium.db");
+    let out = run(&db, &["example-config"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+
+    // --db is written as the one active setting; the rest are commented out.
+    let active: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(active, [format!("db = {:?}", db.display().to_string())]);
+
+    let keys = config_file_keys();
+    assert!(keys.len() > 20, "{keys:?}");
+    for key in &keys {
+        let line = text
+            .lines()
+            .position(|l| {
+                l.starts_with(&format!("#{key} = ")) || l.starts_with(&format!("{key} = "))
+            })
+            .unwrap_or_else(|| panic!("the example config has no line for {key}:\n{text}"));
+        // The line above the key names the flag it mirrors.
+        let above = text.lines().nth(line - 1).unwrap();
+        assert!(above.starts_with("# (flag --"), "{key}: {above}");
+    }
+
+    // Uncommented, every sample value has the type the server expects.
+    let uncommented: String = text
+        .lines()
+        .map(|l| match l.strip_prefix('#') {
+            Some(rest) if keys.iter().any(|k| rest.starts_with(&format!("{k} = "))) => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file: atrium_server::config::FileConfig =
+        toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{e}\n{uncommented}"));
+    assert_eq!(file.access_token_ttl_secs, Some(3600));
+    assert_eq!(file.refresh_token_ttl_secs, Some(2_592_000));
+    assert_eq!(file.idle_timeout_secs, Some(75.0));
+
+    // The server itself accepts the file it wrote.
+    let path = dir.path().join("server.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out = run(&db, &["--config", path.to_str().unwrap(), "migrate"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -3,11 +3,13 @@
 //! - `cargo xtask ui`    builds the Yew dashboard into `ui/dist/` (wasm32 + wasm-bindgen, no
 //!   downloads, no trunk, no Tauri CLI);
 //! - `cargo xtask demo`  builds what is needed and runs the server and the desktop app;
-//! - `cargo xtask test`  builds the UI and runs every test, formatting and lint check.
+//! - `cargo xtask test`  builds the UI and runs every test, formatting and lint check;
+//! - `cargo xtask dist`  builds the Debian packages of the desktop app and the server ([`dist`]).
 //!
 //! Each starts by checking the system packages and the wasm32 target ([`preflight`]).
 
 mod bench;
+mod dist;
 mod preflight;
 mod ui;
 
@@ -48,6 +50,22 @@ enum Cmd {
         #[arg(long)]
         no_lint: bool,
     },
+    /// Build Debian packages of the desktop app and the server into target/dist/.
+    ///
+    /// atrium_VERSION_ARCH.deb: the desktop app, its desktop entry (which registers the
+    /// atrium:// scheme) and icons. atrium-server_VERSION_ARCH.deb: the server, a sandboxed
+    /// systemd unit run by a user of its own, and /etc/atrium/server.toml. Release binaries by
+    /// default (a long build). Needs dpkg-dev; the checks need systemd and desktop-file-utils.
+    /// No AppImage: its tools are downloaded at bundle time.
+    Dist {
+        /// Package the debug binaries `cargo xtask test` builds instead of a release build
+        /// (to test the packaging; the desktop app then runs in Tauri's dev mode).
+        #[arg(long)]
+        debug: bool,
+        /// Then install both packages into an empty root (dpkg --root) and check them.
+        #[arg(long)]
+        check: bool,
+    },
     /// Benchmark the server's hot paths beside a floor measured in the same run (needs wrk).
     Bench,
     /// Check (and where possible install) the system packages and the wasm32 target.
@@ -64,6 +82,27 @@ fn main() -> Result<()> {
         Cmd::Bench => bench::run(&root),
         Cmd::Demo { addr, data_dir } => demo(&root, &addr, &data_dir),
         Cmd::Test { no_lint } => test(&root, no_lint),
+        Cmd::Dist { debug, check } => {
+            let profile = if debug {
+                dist::Profile::Debug
+            } else {
+                dist::Profile::Release
+            };
+            let started = Instant::now();
+            dist::build(&root, profile)?;
+            let packaging = Instant::now();
+            let debs = dist::package(&root, profile)?;
+            if check {
+                dist::check(&root, &debs)?;
+            }
+            eprintln!(
+                "xtask: dist done in {:.0?} (packaging{}: {:.1?})",
+                started.elapsed(),
+                if check { " and checks" } else { "" },
+                packaging.elapsed()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -250,6 +289,11 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     test.arg("test").args(HOST_PACKAGES);
     test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
     run(&mut test)?;
+    // The packages, from the debug binaries built above: no release build in the test run.
+    let packaging = Instant::now();
+    let debs = dist::package(root, dist::Profile::Debug)?;
+    dist::check(root, &debs)?;
+    eprintln!("xtask: packaged and checked in {:.1?}", packaging.elapsed());
     // The UI's reducers are plain Rust: their unit tests run on the host.
     run(cargo().args(["test", "-p", "atrium-ui"]))?;
     if !no_lint {

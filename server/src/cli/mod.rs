@@ -5,7 +5,8 @@
 //! - [`user`], [`company`], [`app`]: `user add`, `company add|invite`, `app add`;
 //! - [`backup`]: `backup` and `restore`;
 //! - [`keys`]: `keys rotate`, a new signing-key version;
-//! - [`demo`]: `demo`, the seeded data of the local demo.
+//! - [`demo`]: `demo`, the seeded data of the local demo;
+//! - [`example_config`]: `example-config`, the commented configuration file.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub mod app;
 pub mod backup;
 pub mod company;
 pub mod demo;
+pub mod example_config;
 pub mod keys;
 pub mod serve;
 pub mod user;
@@ -132,11 +134,14 @@ pub enum Command {
         )]
         sample_app_url: String,
     },
+    /// Print a configuration file for --config that lists every setting, commented out, with
+    /// its help and default. With --db, the file sets `db` to it.
+    ExampleConfig,
 }
 
 /// Runs one command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
+    let db_flag = cli.db.clone();
     let file = match &cli.config {
         Some(path) => FileConfig::load(path),
         None => Ok(FileConfig::default()),
@@ -145,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .log_format
         .or(file.as_ref().ok().and_then(|f| f.log_format))
         .unwrap_or_default();
+    // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
     crate::telemetry::init("info,warp=error", format);
     let file = file?;
     let db_path = cli.db.or(file.db.clone()).unwrap_or_else(default_db_path);
@@ -170,6 +176,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => runtime.block_on(keys::keys(cmd, &db_path)),
         Command::Demo { sample_app_url } => {
             runtime.block_on(demo::demo(&sample_app_url, &db_path, egress))
+        }
+        // The file that configures everything else, with the --db flag's path if given.
+        Command::ExampleConfig => {
+            print!("{}", example_config::render(db_flag.as_deref()));
+            Ok(())
         }
     }
 }

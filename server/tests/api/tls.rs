@@ -166,3 +166,33 @@ fn hangup(server: &RealServer) {
     let rc = unsafe { libc::kill(server.pid() as libc::pid_t, libc::SIGHUP) };
     assert_eq!(rc, 0);
 }
+
+#[tokio::test]
+async fn sighup_without_tls_is_logged_and_the_server_keeps_serving() {
+    // What `systemctl reload atrium-server` sends, whatever the configuration.
+    let mut server = RealServer::start(&[], None);
+    // Once it answers, it is past start-up (its "listening" line comes a little earlier).
+    let res = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    hangup(&server);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .log()
+        .iter()
+        .any(|l| l.contains("no TLS certificate to reload"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "SIGHUP was not handled: {:?}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let res = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        server.terminate(Duration::from_secs(10)),
+        "{:?}",
+        server.log()
+    );
+}
