@@ -1,5 +1,6 @@
 //! Discovery documents: RFC 8414 metadata and the OpenAPI description.
 
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -13,18 +14,20 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let issuer = state.platform.config.issuer.clone();
     // GET /.well-known/oauth-authorization-server
-    let metadata = warp::path!(".well-known" / "oauth-authorization-server")
+    let metadata = route!(paths::OAUTH_METADATA; ".well-known" / "oauth-authorization-server")
         .and(warp::get())
         .map(move || respond::json(StatusCode::OK, &metadata(&issuer)));
     // GET /openapi.json
-    let openapi = warp::path!("openapi.json").and(warp::get()).map(|| {
-        let mut r = respond::json(StatusCode::OK, &());
-        *r.body_mut() = OPENAPI.into();
-        r
-    });
+    let openapi = route!(paths::OPENAPI; "openapi.json")
+        .and(warp::get())
+        .map(|| {
+            let mut r = respond::json(StatusCode::OK, &());
+            *r.body_mut() = OPENAPI.into();
+            r
+        });
     // GET /.well-known/jwks.json
     let keys = state.platform.keys.clone();
-    let jwks = warp::path!(".well-known" / "jwks.json")
+    let jwks = route!(paths::JWKS; ".well-known" / "jwks.json")
         .and(warp::get())
         .map(move || respond::json(StatusCode::OK, &keys.jwks()));
     metadata.or(openapi).unify().or(jwks).unify()

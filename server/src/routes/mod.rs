@@ -2,6 +2,29 @@
 //! ([`crate::services`]) and the OAuth logic ([`crate::oauth`]). Each filter is documented by its
 //! method and path. Handlers answer `Result<Resp, ApiError>`; [`error`] renders every error.
 
+/// The warp filter of a path of [`atrium_proto::paths`], written as `warp::path!`'s segments:
+/// `route!(paths::INSTALL; "api" / "dashboard" / "installs" / InstallId)`. The segments and the
+/// constant's template are compared when the server compiles
+/// ([`paths::matches_segments`](atrium_proto::paths::matches_segments)), so a route cannot
+/// drift from the path that the shell, the test kit and `/openapi.json` use. The filter itself
+/// is `warp::path!`'s, so matching a request costs what it did.
+macro_rules! route {
+    ($template:expr; $($seg:tt)/+) => {{
+        const _: () = assert!(
+            atrium_proto::paths::matches_segments($template, &[$($crate::routes::route!(@seg $seg)),+]),
+            concat!("the route ", stringify!($($seg)/+), " is not the path it names"),
+        );
+        warp::path!($($seg)/+)
+    }};
+    (@seg $lit:literal) => {
+        $lit
+    };
+    (@seg $param:tt) => {
+        "{}"
+    };
+}
+pub(crate) use route;
+
 pub mod api;
 pub mod dashboard;
 pub mod developer;
