@@ -27,6 +27,8 @@ paths! {
     READYZ = "/readyz";
     /// This API's own OpenAPI 3.1 description.
     OPENAPI = "/openapi.json";
+    /// Prometheus metrics, on the metrics listener only (`--metrics-addr`).
+    METRICS = "/metrics";
     OAUTH_METADATA = "/.well-known/oauth-authorization-server";
     JWKS = "/.well-known/jwks.json";
     /// The authorization endpoint (an HTML page in the user's browser, not JSON).
@@ -266,8 +268,14 @@ mod tests {
         assert!(!matches_segments(TOKEN, &["oauth2"]));
         assert!(!matches_segments(TOKEN, &["oauth2", "token", "x"]));
         assert!(!matches_segments(TOKEN, &["oauth2", "tokens"]));
-        assert!(!matches_segments(INSTALL, &["api", "dashboard", "installs", "1"]));
-        assert!(!matches_segments(INSTALLS, &["api", "dashboard", "installs", "{}"]));
+        assert!(!matches_segments(
+            INSTALL,
+            &["api", "dashboard", "installs", "1"]
+        ));
+        assert!(!matches_segments(
+            INSTALLS,
+            &["api", "dashboard", "installs", "{}"]
+        ));
         assert!(!matches_segments(HOME, &["login"]));
     }
 

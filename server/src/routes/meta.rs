@@ -8,9 +8,6 @@ use super::respond::{self, Resp};
 use super::AppState;
 use crate::domain::scope::CATALOGUE;
 
-/// The OpenAPI 3.1 description of every JSON endpoint (kept true by `tests/api/openapi.rs`).
-pub const OPENAPI: &str = include_str!("../../openapi.json");
-
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let issuer = state.platform.config.issuer.clone();
     // GET /.well-known/oauth-authorization-server
@@ -22,7 +19,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(warp::get())
         .map(|| {
             let mut r = respond::json(StatusCode::OK, &());
-            *r.body_mut() = OPENAPI.into();
+            *r.body_mut() = super::openapi::document().into();
             r
         });
     // GET /.well-known/jwks.json
