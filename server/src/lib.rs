@@ -15,6 +15,7 @@
 //! - [`services`]: the platform's features (companies, invitations, installs, launch, developer
 //!   apps), callable without HTTP; [`apps`]: the rules of app registration and edits;
 //! - [`routes`]: warp filters and thin handlers; [`routes::error`] renders every error;
+//!   [`routes::openapi`] generates `/openapi.json`;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
 //!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and

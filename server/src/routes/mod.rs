@@ -1,6 +1,10 @@
 //! HTTP routes, one module per resource; handlers are a few lines over the services
 //! ([`crate::services`]) and the OAuth logic ([`crate::oauth`]). Each filter is documented by its
 //! method and path. Handlers answer `Result<Resp, ApiError>`; [`error`] renders every error.
+//!
+//! Every route names its path by a constant of `atrium_proto::paths` (the `route!` macro),
+//! and every JSON operation is declared once more, for `/openapi.json`, in [`openapi`]: a new
+//! route is added in both places (`tests/api/openapi.rs` fails until it is).
 
 /// The warp filter of a path of [`atrium_proto::paths`], written as `warp::path!`'s segments:
 /// `route!(paths::INSTALL; "api" / "dashboard" / "installs" / InstallId)`. The segments and the
