@@ -172,6 +172,30 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Every operation of the document, as `(method, path template)`, the templates being
+/// `atrium_proto::paths`' constants. Called once, at start-up, for the metrics' route list.
+pub fn operations() -> Vec<(&'static str, &'static str)> {
+    let doc = ApiDoc::openapi();
+    let mut ops = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let Some(template) = atrium_proto::paths::ALL.iter().find(|p| **p == path) else {
+            continue;
+        };
+        for (method, op) in [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ] {
+            if op.is_some() {
+                ops.push((method, *template));
+            }
+        }
+    }
+    ops
+}
+
 /// The document, serialized once.
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
     ApiDoc::openapi().to_json().unwrap_or_else(|e| {
