@@ -7,6 +7,7 @@ use crate::{InstallState, OAuthMethod, ResponseType, Role};
 
 /// A scope with the words shown on consent screens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopeView {
     pub name: String,
     pub description: String,
@@ -14,6 +15,7 @@ pub struct ScopeView {
 
 /// An app as the catalog shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CatalogApp {
     pub client_id: String,
     pub name: String,
@@ -31,6 +33,7 @@ pub struct CatalogApp {
 
 /// The signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub display_name: String,
@@ -39,6 +42,7 @@ pub struct Me {
 
 /// A company and the user's role in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompanyView {
     pub id: i64,
     pub name: String,
@@ -46,11 +50,13 @@ pub struct CompanyView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCompany {
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub username: String,
     pub display_name: String,
@@ -59,16 +65,20 @@ pub struct MemberView {
 
 /// An owner invites a user, by username, to join their company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewInvitation {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub username: String,
     /// A [`Role`]'s word: `member` (default) or `owner`; owner rights start only when the
     /// invitee accepts. A string, so the server answers an unknown role with its own error.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::Role>))]
     pub role: Option<String>,
 }
 
 /// The answer to an invitation: the same whether or not the username exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationSent {
     /// Always `pending`.
     pub status: String,
@@ -78,6 +88,7 @@ pub struct InvitationSent {
 
 /// A pending invitation, as its company's owners and its invitee see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationView {
     pub id: i64,
     pub company_id: i64,
@@ -92,6 +103,7 @@ pub struct InvitationView {
 
 /// An app installed in a company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstallView {
     pub id: i64,
     pub client_id: String,
@@ -107,6 +119,7 @@ pub struct InstallView {
 
 /// What the consent screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentView {
     pub app: CatalogApp,
     pub company: CompanyView,
@@ -120,10 +133,12 @@ pub struct ConsentView {
 /// all optional (defaults: the app's method — CODE when it has it —, its only redirect URI, and
 /// every scope it registered).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstallRequest {
     pub client_id: String,
     pub company_id: i64,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::ResponseType>))]
     pub response_type: Option<String>,
     #[serde(default)]
     pub redirect_uri: Option<String>,
@@ -139,6 +154,7 @@ pub struct InstallRequest {
 
 /// Where to send the user after an approved install.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstallAnswer {
     pub install: InstallView,
     /// The app's redirect URI with the code (CODE) or the token in the fragment (TOKEN).
@@ -148,6 +164,7 @@ pub struct InstallAnswer {
 
 /// An app to open: its UI URL carrying a short-lived signed launch token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchView {
     pub url: String,
     pub expires_at: i64,
@@ -155,19 +172,33 @@ pub struct LaunchView {
 
 /// A developer registers an app.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApp {
+    /// 1 to 100 characters, no control characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     #[serde(default)]
+    /// At most 2000 characters; line breaks allowed, other control characters not.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: String,
+    /// At most 10, each at most 2048 characters.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10, inline))]
     pub redirect_uris: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub iframe_url: Option<String>,
     #[serde(default)]
+    /// Where install notifications are POSTed: https on a public address. Loopback, private,
+    /// link-local, CGNAT, multicast and reserved addresses (and IPv6 forms of them) are refused,
+    /// here and again when sending, after DNS, unless the server's operator allows private
+    /// webhooks. Redirects are not followed.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub webhook_url: Option<String>,
     /// Space-separated scopes the app may ask for.
     pub scopes: String,
     /// An [`OAuthMethod`]'s word: `code`, `token` or `both`. A string, so the server answers
     /// an unknown method with its own error.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::OAuthMethod))]
     pub method: String,
     /// A public client (no secret, PKCE required).
     #[serde(default)]
@@ -179,32 +210,48 @@ pub struct NewApp {
     /// Where the dashboard sends a user who installs the app; the app then starts the
     /// authorization request itself. Required for public apps using CODE.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub install_url: Option<String>,
 }
 
 /// Changes to an app; absent fields stay as they are (`""` clears an optional URL).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppPatch {
     #[serde(default)]
+    /// 1 to 100 characters, no control characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: Option<String>,
     #[serde(default)]
+    /// At most 2000 characters; line breaks allowed, other control characters not.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
     #[serde(default)]
+    /// At most 10, each at most 2048 characters; at least one.
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub redirect_uris: Option<Vec<String>>,
     #[serde(default)]
+    /// `""` removes it.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub iframe_url: Option<String>,
     #[serde(default)]
+    /// Checked as when registering; `""` removes it.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub webhook_url: Option<String>,
     #[serde(default)]
+    /// `""` clears it (refused for public apps using CODE).
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub install_url: Option<String>,
     #[serde(default)]
     pub scopes: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::OAuthMethod>))]
     pub method: Option<String>,
 }
 
 /// A developer's app.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppView {
     pub client_id: String,
     pub name: String,
@@ -225,6 +272,7 @@ pub struct AppView {
 
 /// Answer of registering an app: the secrets are shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppCreated {
     pub app: AppView,
     pub client_secret: Option<String>,
@@ -233,6 +281,7 @@ pub struct AppCreated {
 
 /// Answer of rotating a client secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SecretRotated {
     pub client_id: String,
     pub client_secret: String,
@@ -243,6 +292,7 @@ pub struct SecretRotated {
 /// An install notification not delivered yet: waiting for its first attempt, retrying, or
 /// given up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
     pub event_id: String,
     pub event_type: String,
@@ -261,6 +311,7 @@ pub struct DeliveryView {
 /// One page of a list endpoint. Ask for the next page with `?cursor=<next_cursor>` (and the
 /// same `limit`); `next_cursor` is absent on the last page. Cursors are opaque.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -282,6 +333,7 @@ pub const DEFAULT_PAGE_LIMIT: usize = 50;
 pub const MAX_PAGE_LIMIT: usize = 100;
 /// Where a notification stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Not attempted yet.

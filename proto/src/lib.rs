@@ -12,6 +12,10 @@
 //! - [`ipc`]: between the shell and the UI: one type per Tauri command and per event, and the
 //!   shell's error;
 //! - here: the health check.
+//!
+//! With the `openapi` feature (the server turns it on), the wire types also derive
+//! `utoipa::ToSchema`, so the server's `/openapi.json` describes them from these definitions;
+//! the UI and the shell leave it off and never compile utoipa.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +23,7 @@ use serde::{Deserialize, Serialize};
 /// (`"ready"`: the database answers with the current schema; else `"unavailable"` and a
 /// `reason`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     /// The server's version (its crate version).

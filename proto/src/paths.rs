@@ -1,87 +1,129 @@
 //! Every path of the server's HTTP API, in one place: the templates (as routed and as
 //! `/openapi.json` documents them, `{name}` for a parameter) and, for those with parameters, a
-//! function that fills them in, percent-encoding each value. The desktop shell's API client
-//! builds every URL from here; paths are relative to the server's base URL.
+//! function that fills them in, percent-encoding each value. Paths are relative to the server's
+//! base URL.
+//!
+//! The server routes and documents each path through its constant (a warp route is checked
+//! against its template with [`matches_segments`] when the server compiles), and the desktop
+//! shell's API client and the test kit build every URL from here: a renamed path changes
+//! everywhere at once, or fails to compile.
 
 use std::fmt::{Display, Write};
 
-// Server and OAuth 2.0 (RFC 6749, 7009, 7662, 8414).
-pub const HEALTHZ: &str = "/healthz";
-pub const READYZ: &str = "/readyz";
-pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
-pub const JWKS: &str = "/.well-known/jwks.json";
-/// The authorization endpoint (an HTML page in the user's browser, not JSON).
-pub const AUTHORIZE: &str = "/oauth2/authorize";
-pub const TOKEN: &str = "/oauth2/token";
-pub const REVOKE: &str = "/oauth2/revoke";
-pub const INTROSPECT: &str = "/oauth2/introspect";
+/// Declares each path as a constant and lists them all in [`ALL`], from one list, so that a
+/// path cannot be declared without being listed (the server's tests walk `ALL`).
+macro_rules! paths {
+    ($($(#[$doc:meta])* $name:ident = $path:literal;)+) => {
+        $($(#[$doc])* pub const $name: &str = $path;)+
 
-// The API third-party apps call with an install's access token.
-pub const USERNAME: &str = "/api/username";
-pub const API_ME: &str = "/api/me";
-pub const API_COMPANY: &str = "/api/company";
-pub const API_COMPANY_MEMBERS: &str = "/api/company/members";
+        /// Every path template above, in order.
+        pub const ALL: &[&str] = &[$($name,)+];
+    };
+}
 
-// The dashboard's first-party API.
-pub const ME: &str = "/api/dashboard/me";
-pub const CATALOG: &str = "/api/dashboard/catalog";
-pub const COMPANIES: &str = "/api/dashboard/companies";
-pub const COMPANY_MEMBERS: &str = "/api/dashboard/companies/{company_id}/members";
-pub const COMPANY_INVITATIONS: &str = "/api/dashboard/companies/{company_id}/invitations";
-pub const COMPANY_INVITATION: &str =
-    "/api/dashboard/companies/{company_id}/invitations/{invitation_id}";
-pub const COMPANY_MEMBERSHIP: &str = "/api/dashboard/companies/{company_id}/membership";
-pub const COMPANY_INSTALLS: &str = "/api/dashboard/companies/{company_id}/installs";
-pub const MY_INVITATIONS: &str = "/api/dashboard/invitations";
-pub const INVITATION_ACCEPT: &str = "/api/dashboard/invitations/{invitation_id}/accept";
-pub const INVITATION_DECLINE: &str = "/api/dashboard/invitations/{invitation_id}/decline";
-pub const APP_CONSENT: &str = "/api/dashboard/apps/{client_id}/consent";
-pub const INSTALLS: &str = "/api/dashboard/installs";
-pub const INSTALL: &str = "/api/dashboard/installs/{install_id}";
-pub const INSTALL_LAUNCH: &str = "/api/dashboard/installs/{install_id}/launch";
+paths! {
+    // Server and OAuth 2.0 (RFC 6749, 7009, 7662, 8414).
+    HEALTHZ = "/healthz";
+    READYZ = "/readyz";
+    /// This API's own OpenAPI 3.1 description.
+    OPENAPI = "/openapi.json";
+    /// Prometheus metrics, on the metrics listener only (`--metrics-addr`).
+    METRICS = "/metrics";
+    OAUTH_METADATA = "/.well-known/oauth-authorization-server";
+    /// OpenID Connect Discovery 1.0: the same document as [`OAUTH_METADATA`].
+    OPENID_CONFIGURATION = "/.well-known/openid-configuration";
+    JWKS = "/.well-known/jwks.json";
+    /// The authorization endpoint (an HTML page in the user's browser, not JSON).
+    AUTHORIZE = "/oauth2/authorize";
+    TOKEN = "/oauth2/token";
+    REVOKE = "/oauth2/revoke";
+    INTROSPECT = "/oauth2/introspect";
+    /// OpenID Connect's UserInfo endpoint (GET and POST).
+    USERINFO = "/oauth2/userinfo";
 
-// The developer API.
-pub const DEV_APPS: &str = "/api/developer/apps";
-pub const DEV_APP: &str = "/api/developer/apps/{client_id}";
-pub const DEV_APP_SECRET: &str = "/api/developer/apps/{client_id}/secret";
-pub const DEV_APP_DELIVERIES: &str = "/api/developer/apps/{client_id}/deliveries";
-pub const DEV_DELIVERY_RETRY: &str = "/api/developer/apps/{client_id}/deliveries/{event_id}/retry";
+    // The browser's pages (HTML): signing in and out, and the signed-in home page.
+    HOME = "/";
+    LOGIN = "/login";
+    LOGOUT = "/logout";
 
-/// Every path template above.
-pub const ALL: &[&str] = &[
-    HEALTHZ,
-    READYZ,
-    OAUTH_METADATA,
-    JWKS,
-    AUTHORIZE,
-    TOKEN,
-    REVOKE,
-    INTROSPECT,
-    USERNAME,
-    API_ME,
-    API_COMPANY,
-    API_COMPANY_MEMBERS,
-    ME,
-    CATALOG,
-    COMPANIES,
-    COMPANY_MEMBERS,
-    COMPANY_INVITATIONS,
-    COMPANY_INVITATION,
-    COMPANY_MEMBERSHIP,
-    COMPANY_INSTALLS,
-    MY_INVITATIONS,
-    INVITATION_ACCEPT,
-    INVITATION_DECLINE,
-    APP_CONSENT,
-    INSTALLS,
-    INSTALL,
-    INSTALL_LAUNCH,
-    DEV_APPS,
-    DEV_APP,
-    DEV_APP_SECRET,
-    DEV_APP_DELIVERIES,
-    DEV_DELIVERY_RETRY,
-];
+    // The API third-party apps call with an install's access token.
+    USERNAME = "/api/username";
+    API_ME = "/api/me";
+    API_COMPANY = "/api/company";
+    API_COMPANY_MEMBERS = "/api/company/members";
+
+    // The dashboard's first-party API.
+    ME = "/api/dashboard/me";
+    CATALOG = "/api/dashboard/catalog";
+    COMPANIES = "/api/dashboard/companies";
+    COMPANY_MEMBERS = "/api/dashboard/companies/{company_id}/members";
+    COMPANY_INVITATIONS = "/api/dashboard/companies/{company_id}/invitations";
+    COMPANY_INVITATION = "/api/dashboard/companies/{company_id}/invitations/{invitation_id}";
+    COMPANY_MEMBERSHIP = "/api/dashboard/companies/{company_id}/membership";
+    COMPANY_INSTALLS = "/api/dashboard/companies/{company_id}/installs";
+    MY_INVITATIONS = "/api/dashboard/invitations";
+    INVITATION_ACCEPT = "/api/dashboard/invitations/{invitation_id}/accept";
+    INVITATION_DECLINE = "/api/dashboard/invitations/{invitation_id}/decline";
+    APP_CONSENT = "/api/dashboard/apps/{client_id}/consent";
+    INSTALLS = "/api/dashboard/installs";
+    INSTALL = "/api/dashboard/installs/{install_id}";
+    INSTALL_LAUNCH = "/api/dashboard/installs/{install_id}/launch";
+
+    // The developer API.
+    DEV_APPS = "/api/developer/apps";
+    DEV_APP = "/api/developer/apps/{client_id}";
+    DEV_APP_SECRET = "/api/developer/apps/{client_id}/secret";
+    DEV_APP_DELIVERIES = "/api/developer/apps/{client_id}/deliveries";
+    DEV_DELIVERY_RETRY = "/api/developer/apps/{client_id}/deliveries/{event_id}/retry";
+}
+
+/// Whether `template` is the path that the segments `route` match, segment by segment: a
+/// literal must be equal, and a `{name}` parameter of the template must face a `{}` (a typed
+/// segment of the route). `const`, so that the server checks each of its warp routes against
+/// its template when it compiles.
+pub const fn matches_segments(template: &str, route: &[&str]) -> bool {
+    let t = template.as_bytes();
+    if t.is_empty() || t[0] != b'/' {
+        return false;
+    }
+    // "/" alone is the route of no segment.
+    if t.len() == 1 {
+        return route.is_empty();
+    }
+    let mut pos = 1;
+    let mut i = 0;
+    while i < route.len() {
+        let seg = route[i].as_bytes();
+        // The template's next segment: t[pos..end].
+        let mut end = pos;
+        while end < t.len() && t[end] != b'/' {
+            end += 1;
+        }
+        let is_param = end > pos && t[pos] == b'{' && t[end - 1] == b'}';
+        if is_param {
+            if !(seg.len() == 2 && seg[0] == b'{' && seg[1] == b'}') {
+                return false;
+            }
+        } else {
+            if seg.len() != end - pos {
+                return false;
+            }
+            let mut k = 0;
+            while k < seg.len() {
+                if seg[k] != t[pos + k] {
+                    return false;
+                }
+                k += 1;
+            }
+        }
+        i += 1;
+        if end == t.len() {
+            return i == route.len();
+        }
+        pos = end + 1;
+    }
+    false
+}
 
 pub fn company_members(company_id: i64) -> String {
     fill(COMPANY_MEMBERS, &[&company_id])
@@ -217,6 +259,28 @@ mod tests {
     fn the_first_page_has_no_cursor() {
         assert_eq!(page(DEV_APPS, None), DEV_APPS);
         assert_eq!(page(DEV_APPS, Some("")), DEV_APPS);
+    }
+
+    #[test]
+    fn routes_match_their_template_segment_by_segment() {
+        assert!(matches_segments(HOME, &[]));
+        assert!(matches_segments(TOKEN, &["oauth2", "token"]));
+        assert!(matches_segments(
+            COMPANY_INVITATION,
+            &["api", "dashboard", "companies", "{}", "invitations", "{}"]
+        ));
+        assert!(!matches_segments(TOKEN, &["oauth2"]));
+        assert!(!matches_segments(TOKEN, &["oauth2", "token", "x"]));
+        assert!(!matches_segments(TOKEN, &["oauth2", "tokens"]));
+        assert!(!matches_segments(
+            INSTALL,
+            &["api", "dashboard", "installs", "1"]
+        ));
+        assert!(!matches_segments(
+            INSTALLS,
+            &["api", "dashboard", "installs", "{}"]
+        ));
+        assert!(!matches_segments(HOME, &["login"]));
     }
 
     #[test]

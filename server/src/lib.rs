@@ -15,6 +15,7 @@
 //! - [`services`]: the platform's features (companies, invitations, installs, launch, developer
 //!   apps), callable without HTTP; [`apps`]: the rules of app registration and edits;
 //! - [`routes`]: warp filters and thin handlers; [`routes::error`] renders every error;
+//!   [`routes::openapi`] generates `/openapi.json`;
 //! - [`keys`]: the master key and what derives from it; [`jose`]: the signing key set (RS256
 //!   and EdDSA, with `kid`s and rotation) and the JWKS;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection

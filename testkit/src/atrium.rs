@@ -1,5 +1,6 @@
 //! Typed helpers for a real Atrium server's HTTP endpoints, one per endpoint.
 
+use atrium_proto::paths;
 use reqwest::Response;
 use serde_json::Value;
 
@@ -52,7 +53,7 @@ impl Atrium {
             fields.push(("client_secret", s));
         }
         send(
-            http().post(self.url("/oauth2/token")).form(&fields),
+            http().post(self.url(paths::TOKEN)).form(&fields),
             "POST /oauth2/token",
         )
         .await
@@ -112,7 +113,7 @@ impl Atrium {
         }
         send(
             http()
-                .post(self.url("/oauth2/revoke"))
+                .post(self.url(paths::REVOKE))
                 .basic_auth(&client.client_id, client.secret.as_ref())
                 .form(&form),
             "POST /oauth2/revoke",
@@ -124,7 +125,7 @@ impl Atrium {
     pub async fn introspect(&self, client: &TestClient, token: &str) -> Response {
         send(
             http()
-                .post(self.url("/oauth2/introspect"))
+                .post(self.url(paths::INTROSPECT))
                 .basic_auth(&client.client_id, client.secret.as_ref())
                 .form(&[("token", token)]),
             "POST /oauth2/introspect",
@@ -168,7 +169,7 @@ impl Atrium {
         assert!(loc.starts_with("atrium://oauth/callback?"), "{loc}");
         let code = query_param(&loc, "code").expect("a code for the desktop");
         let res = send(
-            http().post(self.url("/oauth2/token")).form(&[
+            http().post(self.url(paths::TOKEN)).form(&[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
                 ("redirect_uri", DESKTOP_REDIRECT),
@@ -210,7 +211,7 @@ impl Atrium {
 
     /// `POST /api/dashboard/installs`: the user allows an install from the dashboard.
     pub async fn install(&self, token: &str, request: Value) -> Response {
-        self.call("POST", "/api/dashboard/installs", token, Some(request))
+        self.call("POST", paths::INSTALLS, token, Some(request))
             .await
     }
 }

@@ -1,6 +1,7 @@
 //! A scripted user agent for the server's HTML pages: keeps cookies, follows no redirect (the
 //! caller looks at each `Location`, as a test must).
 
+use atrium_proto::paths;
 use reqwest::Response;
 use serde::Serialize;
 
@@ -33,7 +34,7 @@ impl Browser {
     /// Submits the HTML login form (`GET /login`, then the form with its hidden fields);
     /// returns the server's answer, whatever it is.
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        let page = send(self.client.get(self.url("/login")), "GET /login")
+        let page = send(self.client.get(self.url(paths::LOGIN)), "GET /login")
             .await
             .text()
             .await
@@ -42,7 +43,7 @@ impl Browser {
         fields.push(("username".into(), username.into()));
         fields.push(("password".into(), password.into()));
         send(
-            self.client.post(self.url("/login")).form(&fields),
+            self.client.post(self.url(paths::LOGIN)).form(&fields),
             "POST /login",
         )
         .await
@@ -57,7 +58,7 @@ impl Browser {
     /// `GET /oauth2/authorize?query`: a slice of pairs or an [`crate::Authorize`].
     pub async fn authorize<Q: Serialize + ?Sized>(&self, query: &Q) -> Response {
         send(
-            self.client.get(self.url("/oauth2/authorize")).query(query),
+            self.client.get(self.url(paths::AUTHORIZE)).query(query),
             "GET /oauth2/authorize",
         )
         .await
@@ -86,9 +87,7 @@ impl Browser {
             fields.push((k.to_string(), v.to_string()));
         }
         send(
-            self.client
-                .post(self.url("/oauth2/authorize"))
-                .form(&fields),
+            self.client.post(self.url(paths::AUTHORIZE)).form(&fields),
             "POST /oauth2/authorize",
         )
         .await

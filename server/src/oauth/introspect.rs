@@ -9,7 +9,7 @@ use crate::domain::now;
 use crate::platform::Platform;
 
 /// An introspection answer (RFC 7662 §2.2). Inactive tokens answer `{"active": false}` only.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Introspection {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! The resource API that apps call with their access tokens (RFC 6750 bearer tokens).
 //! Each endpoint names the scope it requires; a token must have been granted that scope.
 
+use atrium_proto::paths;
 use serde::Serialize;
 use warp::http::StatusCode;
 use warp::Filter;
@@ -15,25 +16,25 @@ use crate::store::AccessInfo;
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = || with_state(state.clone()).and(warp::header::optional::<String>("authorization"));
     // GET /api/username
-    let username = warp::path!("api" / "username")
+    let username = route!(paths::USERNAME; "api" / "username")
         .and(warp::get())
         .and(auth())
         .then(username)
         .map(reply);
     // GET /api/me
-    let me = warp::path!("api" / "me")
+    let me = route!(paths::API_ME; "api" / "me")
         .and(warp::get())
         .and(auth())
         .then(me)
         .map(reply);
     // GET /api/company
-    let company = warp::path!("api" / "company")
+    let company = route!(paths::API_COMPANY; "api" / "company")
         .and(warp::get())
         .and(auth())
         .then(company)
         .map(reply);
     // GET /api/company/members
-    let members = warp::path!("api" / "company" / "members")
+    let members = route!(paths::API_COMPANY_MEMBERS; "api" / "company" / "members")
         .and(warp::get())
         .and(auth())
         .then(members)

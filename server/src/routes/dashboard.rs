@@ -11,6 +11,7 @@ use atrium_proto::dashboard::{
     CatalogApp, CompanyView, ConsentView, InstallAnswer, InstallRequest, InstallView, LaunchView,
     Me, MemberView, NewCompany, ScopeView,
 };
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -31,78 +32,81 @@ use crate::store::{Client, Install, Role};
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
     // GET /api/dashboard/me
-    let me = warp::path!("api" / "dashboard" / "me")
+    let me = route!(paths::ME; "api" / "dashboard" / "me")
         .and(warp::get())
         .and(auth())
         .then(me)
         .map(reply);
     // GET /api/dashboard/catalog
-    let catalog = warp::path!("api" / "dashboard" / "catalog")
+    let catalog = route!(paths::CATALOG; "api" / "dashboard" / "catalog")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
         .then(catalog)
         .map(reply);
     // GET /api/dashboard/companies
-    let companies = warp::path!("api" / "dashboard" / "companies")
+    let companies = route!(paths::COMPANIES; "api" / "dashboard" / "companies")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
         .then(companies)
         .map(reply);
     // POST /api/dashboard/companies
-    let create_company = warp::path!("api" / "dashboard" / "companies")
+    let create_company = route!(paths::COMPANIES; "api" / "dashboard" / "companies")
         .and(warp::post())
         .and(auth())
         .and(json_body::<NewCompany>())
         .then(create_company)
         .map(reply);
     // GET /api/dashboard/companies/{company_id}/members
-    let members = warp::path!("api" / "dashboard" / "companies" / CompanyId / "members")
-        .and(warp::get())
-        .and(auth())
-        .and(super::raw_query())
-        .then(members)
-        .map(reply);
+    let members =
+        route!(paths::COMPANY_MEMBERS; "api" / "dashboard" / "companies" / CompanyId / "members")
+            .and(warp::get())
+            .and(auth())
+            .and(super::raw_query())
+            .then(members)
+            .map(reply);
     // GET /api/dashboard/companies/{company_id}/installs
-    let installs = warp::path!("api" / "dashboard" / "companies" / CompanyId / "installs")
-        .and(warp::get())
-        .and(auth())
-        .and(super::raw_query())
-        .then(company_installs)
-        .map(reply);
+    let installs =
+        route!(paths::COMPANY_INSTALLS; "api" / "dashboard" / "companies" / CompanyId / "installs")
+            .and(warp::get())
+            .and(auth())
+            .and(super::raw_query())
+            .then(company_installs)
+            .map(reply);
     // GET /api/dashboard/apps/{client_id}/consent?company_id=N
-    let consent = warp::path!("api" / "dashboard" / "apps" / ClientId / "consent")
+    let consent = route!(paths::APP_CONSENT; "api" / "dashboard" / "apps" / ClientId / "consent")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
         .then(consent)
         .map(reply);
     // POST /api/dashboard/installs
-    let install = warp::path!("api" / "dashboard" / "installs")
+    let install = route!(paths::INSTALLS; "api" / "dashboard" / "installs")
         .and(warp::post())
         .and(auth())
         .and(json_body::<InstallRequest>())
         .then(install)
         .map(reply);
     // GET /api/dashboard/installs/{install_id}
-    let get_install = warp::path!("api" / "dashboard" / "installs" / InstallId)
+    let get_install = route!(paths::INSTALL; "api" / "dashboard" / "installs" / InstallId)
         .and(warp::get())
         .and(auth())
         .then(get_install)
         .map(reply);
     // DELETE /api/dashboard/installs/{install_id}
-    let uninstall = warp::path!("api" / "dashboard" / "installs" / InstallId)
+    let uninstall = route!(paths::INSTALL; "api" / "dashboard" / "installs" / InstallId)
         .and(warp::delete())
         .and(auth())
         .then(uninstall)
         .map(reply);
     // POST /api/dashboard/installs/{install_id}/launch
-    let launch = warp::path!("api" / "dashboard" / "installs" / InstallId / "launch")
-        .and(warp::post())
-        .and(auth())
-        .then(launch)
-        .map(reply);
+    let launch =
+        route!(paths::INSTALL_LAUNCH; "api" / "dashboard" / "installs" / InstallId / "launch")
+            .and(warp::post())
+            .and(auth())
+            .then(launch)
+            .map(reply);
     me.or(catalog)
         .unify()
         .or(companies)

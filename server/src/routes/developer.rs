@@ -7,6 +7,7 @@
 use atrium_proto::dashboard::{
     AppCreated, AppPatch, AppView, DeliveryState, DeliveryView, NewApp, SecretRotated,
 };
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -24,53 +25,54 @@ use crate::store::{Client, Delivery};
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
     // GET /api/developer/apps
-    let list = warp::path!("api" / "developer" / "apps")
+    let list = route!(paths::DEV_APPS; "api" / "developer" / "apps")
         .and(warp::get())
         .and(auth())
         .and(super::raw_query())
         .then(list)
         .map(reply);
     // POST /api/developer/apps
-    let create = warp::path!("api" / "developer" / "apps")
+    let create = route!(paths::DEV_APPS; "api" / "developer" / "apps")
         .and(warp::post())
         .and(auth())
         .and(json_body::<NewApp>())
         .then(create)
         .map(reply);
     // GET /api/developer/apps/{client_id}
-    let get = warp::path!("api" / "developer" / "apps" / ClientId)
+    let get = route!(paths::DEV_APP; "api" / "developer" / "apps" / ClientId)
         .and(warp::get())
         .and(auth())
         .then(get)
         .map(reply);
     // PATCH /api/developer/apps/{client_id}
-    let patch = warp::path!("api" / "developer" / "apps" / ClientId)
+    let patch = route!(paths::DEV_APP; "api" / "developer" / "apps" / ClientId)
         .and(warp::patch())
         .and(auth())
         .and(json_body::<AppPatch>())
         .then(patch)
         .map(reply);
     // DELETE /api/developer/apps/{client_id}
-    let delete = warp::path!("api" / "developer" / "apps" / ClientId)
+    let delete = route!(paths::DEV_APP; "api" / "developer" / "apps" / ClientId)
         .and(warp::delete())
         .and(auth())
         .then(delete)
         .map(reply);
     // POST /api/developer/apps/{client_id}/secret
-    let rotate = warp::path!("api" / "developer" / "apps" / ClientId / "secret")
+    let rotate = route!(paths::DEV_APP_SECRET; "api" / "developer" / "apps" / ClientId / "secret")
         .and(warp::post())
         .and(auth())
         .then(rotate)
         .map(reply);
     // GET /api/developer/apps/{client_id}/deliveries
-    let deliveries = warp::path!("api" / "developer" / "apps" / ClientId / "deliveries")
-        .and(warp::get())
-        .and(auth())
-        .then(deliveries)
-        .map(reply);
+    let deliveries =
+        route!(paths::DEV_APP_DELIVERIES; "api" / "developer" / "apps" / ClientId / "deliveries")
+            .and(warp::get())
+            .and(auth())
+            .then(deliveries)
+            .map(reply);
     // POST /api/developer/apps/{client_id}/deliveries/{event_id}/retry
     let retry =
-        warp::path!("api" / "developer" / "apps" / ClientId / "deliveries" / String / "retry")
+        route!(paths::DEV_DELIVERY_RETRY; "api" / "developer" / "apps" / ClientId / "deliveries" / String / "retry")
             .and(warp::post())
             .and(auth())
             .then(retry)

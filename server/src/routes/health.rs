@@ -7,6 +7,7 @@
 //!   never queues behind the read pool), and its schema is the one this server migrates to.
 //!   Otherwise 503 with the reason, so a load balancer takes the server out of rotation.
 
+use atrium_proto::paths;
 use atrium_proto::Health;
 use serde::Serialize;
 use warp::http::StatusCode;
@@ -29,7 +30,7 @@ struct Readiness {
 pub fn filter(
     db: Db,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-    let live = warp::path!("healthz").and(warp::get()).map(|| {
+    let live = route!(paths::HEALTHZ; "healthz").and(warp::get()).map(|| {
         warp::reply::with_status(
             warp::reply::json(&Health {
                 status: "ok".into(),
@@ -39,7 +40,7 @@ pub fn filter(
             StatusCode::OK,
         )
     });
-    let ready = warp::path!("readyz")
+    let ready = route!(paths::READYZ; "readyz")
         .and(warp::get())
         .and(super::with_db(db))
         .map(ready);

@@ -3,6 +3,7 @@
 //! [`crate::services::invitations`] and [`crate::services::companies`].
 
 use atrium_proto::dashboard::{self as wire, CompanyView, InvitationSent, InvitationView};
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -19,45 +20,45 @@ use crate::store::Invitation;
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let auth = move || with_auth(state.clone());
     // POST /api/dashboard/companies/{company_id}/invitations
-    let invite = warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations")
+    let invite = route!(paths::COMPANY_INVITATIONS; "api" / "dashboard" / "companies" / CompanyId / "invitations")
         .and(warp::post())
         .and(auth())
         .and(json_body::<wire::NewInvitation>())
         .then(invite)
         .map(reply);
     // GET /api/dashboard/companies/{company_id}/invitations
-    let pending = warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations")
+    let pending = route!(paths::COMPANY_INVITATIONS; "api" / "dashboard" / "companies" / CompanyId / "invitations")
         .and(warp::get())
         .and(auth())
         .then(company_invitations)
         .map(reply);
     // DELETE /api/dashboard/companies/{company_id}/invitations/{invitation_id}
     let revoke =
-        warp::path!("api" / "dashboard" / "companies" / CompanyId / "invitations" / InvitationId)
+        route!(paths::COMPANY_INVITATION; "api" / "dashboard" / "companies" / CompanyId / "invitations" / InvitationId)
             .and(warp::delete())
             .and(auth())
             .then(revoke)
             .map(reply);
     // DELETE /api/dashboard/companies/{company_id}/membership
-    let leave = warp::path!("api" / "dashboard" / "companies" / CompanyId / "membership")
+    let leave = route!(paths::COMPANY_MEMBERSHIP; "api" / "dashboard" / "companies" / CompanyId / "membership")
         .and(warp::delete())
         .and(auth())
         .then(leave)
         .map(reply);
     // GET /api/dashboard/invitations
-    let mine = warp::path!("api" / "dashboard" / "invitations")
+    let mine = route!(paths::MY_INVITATIONS; "api" / "dashboard" / "invitations")
         .and(warp::get())
         .and(auth())
         .then(my_invitations)
         .map(reply);
     // POST /api/dashboard/invitations/{invitation_id}/accept
-    let accept = warp::path!("api" / "dashboard" / "invitations" / InvitationId / "accept")
+    let accept = route!(paths::INVITATION_ACCEPT; "api" / "dashboard" / "invitations" / InvitationId / "accept")
         .and(warp::post())
         .and(auth())
         .then(accept)
         .map(reply);
     // POST /api/dashboard/invitations/{invitation_id}/decline
-    let decline = warp::path!("api" / "dashboard" / "invitations" / InvitationId / "decline")
+    let decline = route!(paths::INVITATION_DECLINE; "api" / "dashboard" / "invitations" / InvitationId / "decline")
         .and(warp::post())
         .and(auth())
         .then(decline)

@@ -3,6 +3,7 @@
 //! `/.well-known/openid-configuration` (one document, [`metadata`], so the two never
 //! disagree), the JWKS, and the OpenAPI description.
 
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -11,29 +12,28 @@ use super::AppState;
 use crate::domain::scope::CATALOGUE;
 use crate::jose::Alg;
 
-/// The OpenAPI 3.1 description of every JSON endpoint (kept true by `tests/api/openapi.rs`).
-pub const OPENAPI: &str = include_str!("../../openapi.json");
-
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let issuer = state.platform.config.issuer.clone();
     // GET /.well-known/oauth-authorization-server
     // GET /.well-known/openid-configuration
     // Built once: the document depends only on the issuer.
     let document = std::sync::Arc::new(metadata(&issuer));
-    let metadata = warp::path!(".well-known" / "oauth-authorization-server")
-        .or(warp::path!(".well-known" / "openid-configuration"))
+    let metadata = route!(paths::OAUTH_METADATA; ".well-known" / "oauth-authorization-server")
+        .or(route!(paths::OPENID_CONFIGURATION; ".well-known" / "openid-configuration"))
         .unify()
         .and(warp::get())
         .map(move || respond::json(StatusCode::OK, &*document));
     // GET /openapi.json
-    let openapi = warp::path!("openapi.json").and(warp::get()).map(|| {
-        let mut r = respond::json(StatusCode::OK, &());
-        *r.body_mut() = OPENAPI.into();
-        r
-    });
+    let openapi = route!(paths::OPENAPI; "openapi.json")
+        .and(warp::get())
+        .map(|| {
+            let mut r = respond::json(StatusCode::OK, &());
+            *r.body_mut() = super::openapi::document().into();
+            r
+        });
     // GET /.well-known/jwks.json
     let keys = state.platform.keys.clone();
-    let jwks = warp::path!(".well-known" / "jwks.json")
+    let jwks = route!(paths::JWKS; ".well-known" / "jwks.json")
         .and(warp::get())
         .map(move || respond::json(StatusCode::OK, &keys.jwks()));
     metadata.or(openapi).unify().or(jwks).unify()

@@ -1,6 +1,33 @@
 //! HTTP routes, one module per resource; handlers are a few lines over the services
 //! ([`crate::services`]) and the OAuth logic ([`crate::oauth`]). Each filter is documented by its
 //! method and path. Handlers answer `Result<Resp, ApiError>`; [`error`] renders every error.
+//!
+//! Every route names its path by a constant of `atrium_proto::paths` (the `route!` macro),
+//! and every JSON operation is declared once more, for `/openapi.json`, in [`openapi`]: a new
+//! route is added in both places (`tests/api/openapi.rs` fails until it is).
+
+/// The warp filter of a path of [`atrium_proto::paths`], written as `warp::path!`'s segments:
+/// `route!(paths::INSTALL; "api" / "dashboard" / "installs" / InstallId)`. The segments and the
+/// constant's template are compared when the server compiles
+/// ([`paths::matches_segments`](atrium_proto::paths::matches_segments)), so a route cannot
+/// drift from the path that the shell, the test kit and `/openapi.json` use. The filter itself
+/// is `warp::path!`'s, so matching a request costs what it did.
+macro_rules! route {
+    ($template:expr; $($seg:tt)/+) => {{
+        const _: () = assert!(
+            atrium_proto::paths::matches_segments($template, &[$($crate::routes::route!(@seg $seg)),+]),
+            concat!("the route ", stringify!($($seg)/+), " is not the path it names"),
+        );
+        warp::path!($($seg)/+)
+    }};
+    (@seg $lit:literal) => {
+        $lit
+    };
+    (@seg $param:tt) => {
+        "{}"
+    };
+}
+pub(crate) use route;
 
 pub mod api;
 pub mod dashboard;
@@ -12,11 +39,14 @@ pub mod invitations;
 pub mod meta;
 pub mod oauth;
 pub mod oidc;
+pub mod openapi;
 pub mod paging;
 pub mod respond;
 pub mod session;
 
 use std::convert::Infallible;
+
+use atrium_proto::paths;
 
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
@@ -63,78 +93,30 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Every JSON operation of the server, as `(method, path)`; `/openapi.json` must describe
-/// exactly these (checked by a test).
-pub const JSON_OPERATIONS: &[(&str, &str)] = &[
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/.well-known/oauth-authorization-server"),
-    ("get", "/.well-known/openid-configuration"),
-    ("get", "/oauth2/userinfo"),
-    ("post", "/oauth2/userinfo"),
-    ("post", "/oauth2/token"),
-    ("post", "/oauth2/revoke"),
-    ("post", "/oauth2/introspect"),
-    ("get", "/api/username"),
-    ("get", "/api/me"),
-    ("get", "/api/company"),
-    ("get", "/api/company/members"),
-    ("get", "/.well-known/jwks.json"),
-    ("get", "/api/dashboard/me"),
-    ("get", "/api/dashboard/catalog"),
-    ("get", "/api/dashboard/companies"),
-    ("post", "/api/dashboard/companies"),
-    ("get", "/api/dashboard/companies/{company_id}/members"),
-    ("get", "/api/dashboard/companies/{company_id}/invitations"),
-    ("post", "/api/dashboard/companies/{company_id}/invitations"),
-    (
-        "delete",
-        "/api/dashboard/companies/{company_id}/invitations/{invitation_id}",
-    ),
-    ("delete", "/api/dashboard/companies/{company_id}/membership"),
-    ("get", "/api/dashboard/invitations"),
-    ("post", "/api/dashboard/invitations/{invitation_id}/accept"),
-    ("post", "/api/dashboard/invitations/{invitation_id}/decline"),
-    ("get", "/api/dashboard/companies/{company_id}/installs"),
-    ("get", "/api/dashboard/apps/{client_id}/consent"),
-    ("post", "/api/dashboard/installs"),
-    ("get", "/api/dashboard/installs/{install_id}"),
-    ("delete", "/api/dashboard/installs/{install_id}"),
-    ("post", "/api/dashboard/installs/{install_id}/launch"),
-    ("get", "/api/developer/apps"),
-    ("post", "/api/developer/apps"),
-    ("get", "/api/developer/apps/{client_id}"),
-    ("patch", "/api/developer/apps/{client_id}"),
-    ("delete", "/api/developer/apps/{client_id}"),
-    ("post", "/api/developer/apps/{client_id}/secret"),
-    ("get", "/api/developer/apps/{client_id}/deliveries"),
-    (
-        "post",
-        "/api/developer/apps/{client_id}/deliveries/{event_id}/retry",
-    ),
-];
-
-/// The HTML pages and other non-JSON routes, as `(method, path)`.
+/// The routes that `/openapi.json` does not list: the HTML pages, and `/metrics` (on the
+/// metrics listener), as `(method, path)`.
 pub const PAGES: &[(&str, &str)] = &[
-    ("get", "/"),
-    ("get", "/login"),
-    ("post", "/login"),
-    ("post", "/logout"),
-    ("get", "/oauth2/authorize"),
-    ("post", "/oauth2/authorize"),
-    ("get", "/openapi.json"),
-    ("get", "/metrics"),
+    ("get", paths::HOME),
+    ("get", paths::LOGIN),
+    ("post", paths::LOGIN),
+    ("post", paths::LOGOUT),
+    ("get", paths::AUTHORIZE),
+    ("post", paths::AUTHORIZE),
+    ("get", paths::METRICS),
 ];
 
 /// Every route the server answers, as `(method, path template)`: what the metrics count
-/// requests under.
+/// requests under. The JSON operations are those of the OpenAPI document
+/// ([`openapi::operations`]), which a test checks against what the server routes.
 pub fn route_list() -> Vec<(&'static str, &'static str)> {
-    JSON_OPERATIONS.iter().chain(PAGES).copied().collect()
+    let mut routes = openapi::operations();
+    routes.extend_from_slice(PAGES);
+    routes
 }
 
 /// `GET /metrics`, for the metrics listener only (never part of [`all`]).
 pub fn metrics_only(state: AppState) -> BoxedFilter<(Resp,)> {
-    warp::path!("metrics")
+    route!(paths::METRICS; "metrics")
         .and(warp::get())
         .then(move || {
             let state = state.clone();

@@ -1,6 +1,7 @@
 //! The OAuth endpoints: `/oauth2/authorize` (GET and POST), `/oauth2/token`, `/oauth2/revoke`,
 //! `/oauth2/introspect`, plus the session pages they rely on.
 
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -16,14 +17,14 @@ use crate::store::{Install, Role};
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     let session_cookie = session::session_cookie(&state);
     // GET /oauth2/authorize
-    let authorize_get = warp::path!("oauth2" / "authorize")
+    let authorize_get = route!(paths::AUTHORIZE; "oauth2" / "authorize")
         .and(warp::get())
         .and(with_state(state.clone()))
         .and(warp::cookie::optional::<String>(session_cookie))
         .and(raw_query())
         .then(authorize_get);
     // POST /oauth2/authorize
-    let authorize_post = warp::path!("oauth2" / "authorize")
+    let authorize_post = route!(paths::AUTHORIZE; "oauth2" / "authorize")
         .and(warp::post())
         .and(with_state(state.clone()))
         .and(warp::cookie::optional::<String>(session_cookie))
@@ -31,21 +32,21 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(form())
         .then(authorize_post);
     // POST /oauth2/token
-    let token = warp::path!("oauth2" / "token")
+    let token = route!(paths::TOKEN; "oauth2" / "token")
         .and(warp::post())
         .and(with_state(state.clone()))
         .and(warp::header::optional::<String>("authorization"))
         .and(form())
         .then(token_endpoint);
     // POST /oauth2/revoke
-    let revoke = warp::path!("oauth2" / "revoke")
+    let revoke = route!(paths::REVOKE; "oauth2" / "revoke")
         .and(warp::post())
         .and(with_state(state.clone()))
         .and(warp::header::optional::<String>("authorization"))
         .and(form())
         .then(revoke_endpoint);
     // POST /oauth2/introspect
-    let introspect = warp::path!("oauth2" / "introspect")
+    let introspect = route!(paths::INTROSPECT; "oauth2" / "introspect")
         .and(warp::post())
         .and(with_state(state.clone()))
         .and(warp::header::optional::<String>("authorization"))

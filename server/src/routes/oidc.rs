@@ -2,6 +2,7 @@
 //! bearer token granted `openid`. Errors are RFC 6750's, as on the resource API. Discovery
 //! and the JWKS are in [`super::meta`].
 
+use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
@@ -14,7 +15,7 @@ use crate::oauth::oidc;
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     // GET /oauth2/userinfo
     // POST /oauth2/userinfo
-    warp::path!("oauth2" / "userinfo")
+    route!(paths::USERINFO; "oauth2" / "userinfo")
         .and(warp::get().or(warp::post()).unify())
         .and(with_state(state))
         .and(warp::header::optional::<String>("authorization"))

@@ -13,6 +13,7 @@
 //! - with an https issuer, cookies are `__Host-` prefixed and `Secure`, so no other origin can
 //!   set them.
 
+use atrium_proto::paths;
 use subtle::ConstantTimeEq;
 use warp::http::StatusCode;
 use warp::Filter;
@@ -207,7 +208,7 @@ async fn use_login_form(
 
 pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::Rejection> + Clone {
     // GET /login
-    let get_login = warp::path!("login")
+    let get_login = route!(paths::LOGIN; "login")
         .and(warp::get())
         .and(with_state(state.clone()))
         .and(raw_query())
@@ -218,7 +219,7 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         });
     let session_cookie = session_cookie(&state);
     // POST /login
-    let post_login = warp::path!("login")
+    let post_login = route!(paths::LOGIN; "login")
         .and(warp::post())
         .and(with_state(state.clone()))
         .and(warp::cookie::optional::<String>(login_cookie(&state)))
@@ -228,14 +229,14 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(warp::ext::optional::<ClientAddr>())
         .then(post_login);
     // POST /logout
-    let logout = warp::path!("logout")
+    let logout = route!(paths::LOGOUT; "logout")
         .and(warp::post())
         .and(with_state(state.clone()))
         .and(warp::cookie::optional::<String>(session_cookie))
         .and(form_origin())
         .and(form())
         .then(logout);
-    // GET /
+    // GET / (paths::HOME: the end of the path, no segment)
     let home = warp::path::end()
         .and(warp::get())
         .and(with_state(state))

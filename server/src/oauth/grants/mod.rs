@@ -24,7 +24,7 @@ use crate::platform::Platform;
 use crate::store::NewToken;
 
 /// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
