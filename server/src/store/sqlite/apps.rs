@@ -49,7 +49,7 @@ impl AppStore for SqliteStore {
             ) {
                 Ok(_) => tx.last_insert_rowid(),
                 Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(format!("client {:?}", app.client_id)))
+                    return Err(StoreError::Conflict("client"))
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -91,7 +91,7 @@ impl AppStore for SqliteStore {
                 .prepare_cached("UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1")?
                 .execute(params![client_id, digest.map(|d| d.0.to_vec())])?;
             if n == 0 {
-                return Err(StoreError::NotFound(format!("client {client_id:?}")));
+                return Err(StoreError::NotFound("app"));
             }
             Ok(())
         })
@@ -253,5 +253,5 @@ pub(super) fn live_app_id(tx: &rusqlite::Transaction, client_id: &str) -> StoreR
     tx.prepare_cached("SELECT id FROM apps WHERE client_id = ?1 AND deleted_at IS NULL")?
         .query_row([client_id], |r| r.get(0))
         .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("app {client_id:?}")))
+        .ok_or_else(|| StoreError::NotFound("app"))
 }

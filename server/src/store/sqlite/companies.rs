@@ -48,7 +48,7 @@ impl CompanyStore for SqliteStore {
                 .execute(params![company, user, role.as_str()])
             {
                 Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership".into())),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership")),
                 Err(e) => Err(e.into()),
             }
         })
