@@ -291,6 +291,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
     let valid = match authorize::validate(&state.platform, request).await {
         Ok(v) => v,
         Err(AuthorizeError::Page(msg)) => return Err(ApiError::invalid(msg)),
+        Err(AuthorizeError::Internal(e)) => return Err(e.into()),
         Err(AuthorizeError::Client(e)) => {
             return Err(ApiError::refused(
                 StatusCode::BAD_REQUEST,
@@ -321,7 +322,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
         Err(e) if e.error == ErrorCode::AccessDenied => {
             Err(ApiError::conflict("conflict", e.description))
         }
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
