@@ -6,7 +6,6 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::installs::uninstall_in;
 use super::*;
 use crate::domain::now;
-use crate::domain::redirect::ApplicationType;
 use crate::domain::scope::ScopeSet;
 
 #[async_trait]
@@ -230,11 +229,7 @@ pub(super) fn client_from(r: &Row) -> rusqlite::Result<Client> {
         allow_code: r.get(10)?,
         allow_token: r.get(11)?,
         first_party: r.get(12)?,
-        application_type: if r.get::<_, String>(13)? == "native" {
-            ApplicationType::Native
-        } else {
-            ApplicationType::Web
-        },
+        application_type: word_col(r, 13)?,
         developer_id: r.get(14)?,
         webhook_version: r.get(15)?,
         created_at: r.get(16)?,
