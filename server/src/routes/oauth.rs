@@ -396,7 +396,11 @@ async fn token_endpoint(
             let grant = req.grant_type();
             let issued = grants::exchange(&state.platform, req).await;
             if issued.is_ok() {
-                state.metrics.tokens_issued.with_label_values(&[grant]).inc();
+                state
+                    .metrics
+                    .tokens_issued
+                    .with_label_values(&[grant])
+                    .inc();
             }
             issued
         }
