@@ -14,6 +14,16 @@ fn break_table(server_db: &std::path::Path, table: &str) {
         .expect("the table is renamed");
 }
 
+/// A resource API call, whose token check reads the access tokens' table.
+async fn read_with_a_token(server: &RealServer) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(server.url("/api/username"))
+        .bearer_auth("atr_at_not-a-real-token")
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The correlation id of a 500: 16 hex digits in `X-Error-Id`.
 fn error_id(res: &reqwest::Response) -> String {
     assert_eq!(res.status(), 500);
@@ -90,12 +100,7 @@ async fn assert_logged_once(server: &RealServer, id: &str, request: &str) {
 async fn an_internal_error_returns_the_id_of_its_log_line() {
     let server = RealServer::start(&[], None);
     break_table(&server.db_path(), "access_tokens");
-    let res = reqwest::Client::new()
-        .get(server.url("/api/username"))
-        .bearer_auth("atr_at_not-a-real-token")
-        .send()
-        .await
-        .unwrap();
+    let res = read_with_a_token(&server).await;
     let id = error_id(&res);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "server_error");
@@ -129,11 +134,7 @@ async fn an_internal_error_of_the_token_endpoint_is_logged_once_under_its_id() {
 #[tokio::test]
 async fn an_internal_error_of_an_html_page_shows_its_id_to_the_user() {
     let server = RealServer::start(&[], None);
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = atrium_testkit::Browser::new(&server.url("")).client;
     let page = browser
         .get(server.url("/login"))
         .send()
@@ -167,12 +168,7 @@ async fn an_internal_error_of_an_html_page_shows_its_id_to_the_user() {
 async fn json_logs_are_one_object_a_line_with_the_request_id() {
     let server = RealServer::start(&["--log-format", "json"], None);
     break_table(&server.db_path(), "access_tokens");
-    let res = reqwest::Client::new()
-        .get(server.url("/api/username"))
-        .bearer_auth("atr_at_not-a-real-token")
-        .send()
-        .await
-        .unwrap();
+    let res = read_with_a_token(&server).await;
     assert_eq!(res.status(), 500);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     let mut found = None;
