@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{InstallState, OAuthMethod, ResponseType, Role};
+use crate::{ApplicationType, InstallState, OAuthMethod, ResponseType, Role};
 
 /// A scope with the words shown on consent screens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,8 +203,9 @@ pub struct NewApp {
     /// A public client (no secret, PKCE required).
     #[serde(default)]
     pub public: bool,
-    /// `web` (default) or `native` (RFC 8252: reverse-domain private-use schemes, and loopback
-    /// redirects on any port for public native apps).
+    /// An [`ApplicationType`]'s word: `web` (default) or `native` (RFC 8252: reverse-domain
+    /// private-use schemes, and loopback redirects on any port for public native apps). A
+    /// string, so the server answers an unknown type with its own error.
     #[serde(default)]
     pub application_type: Option<String>,
     /// Where the dashboard sends a user who installs the app; the app then starts the
@@ -262,9 +263,8 @@ pub struct AppView {
     pub scopes: String,
     pub method: OAuthMethod,
     pub public: bool,
-    /// `web` or `native`.
     #[serde(default)]
-    pub application_type: String,
+    pub application_type: ApplicationType,
     #[serde(default)]
     pub install_url: Option<String>,
     pub created_at: i64,

@@ -1,5 +1,5 @@
 //! The closed sets of words the API speaks: a member's role, an install's state, an app's OAuth
-//! method and an authorization request's response type. Each is an enum that serialises to the
+//! method, its application type and an authorization request's response type. Each is an enum that serialises to the
 //! word on the wire (pinned by the tests below), so clients compare enums, never strings; a word
 //! from outside (a form field, a request body) becomes one with [`str::parse`] at the boundary.
 
@@ -99,6 +99,26 @@ words! {
     }
 }
 
+words! {
+    /// What kind of client an app is (OpenID Connect Dynamic Registration's
+    /// `application_type`).
+    ApplicationType ("application type") {
+        /// A server-side or browser app: https redirects (http on a loopback IP for
+        /// development), matched exactly.
+        Web = "web",
+        /// An app on the user's device (RFC 8252): private-use-scheme or loopback-IP redirects;
+        /// as a public client, its loopback redirects match on any port (RFC 8252 §7.3).
+        Native = "native",
+    }
+}
+
+/// An app is a web app unless registered otherwise.
+impl Default for ApplicationType {
+    fn default() -> ApplicationType {
+        ApplicationType::Web
+    }
+}
+
 impl Role {
     pub fn is_owner(self) -> bool {
         self == Role::Owner
@@ -129,6 +149,11 @@ impl OAuthMethod {
             (false, true) => OAuthMethod::Token,
             _ => OAuthMethod::Code,
         }
+    }
+
+    /// Whether an app with this method may ask for `response_type`.
+    pub fn allows(self, response_type: ResponseType) -> bool {
+        self.response_types().contains(&response_type)
     }
 
     /// The response types an app with this method may ask for.
@@ -194,11 +219,22 @@ mod tests {
             OAuthMethod::Both.response_types(),
             &[ResponseType::Code, ResponseType::Token]
         );
+        assert!(OAuthMethod::Token.allows(ResponseType::Token));
+        assert!(!OAuthMethod::Token.allows(ResponseType::Code));
     }
 
     #[test]
     fn response_types_are_the_words_code_and_token() {
         pins(&[(ResponseType::Code, "code"), (ResponseType::Token, "token")]);
+    }
+
+    #[test]
+    fn application_types_are_the_words_web_and_native() {
+        pins(&[
+            (ApplicationType::Web, "web"),
+            (ApplicationType::Native, "native"),
+        ]);
+        assert_eq!(ApplicationType::default(), ApplicationType::Web);
     }
 
     #[test]

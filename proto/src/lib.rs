@@ -57,7 +57,7 @@ pub mod ipc;
 pub mod kinds;
 pub mod paths;
 
-pub use kinds::{InstallState, OAuthMethod, ResponseType, Role, UnknownWord};
+pub use kinds::{ApplicationType, InstallState, OAuthMethod, ResponseType, Role, UnknownWord};
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! which app, is [`crate::services::apps`].
 
 use anyhow::{bail, Context};
+use atrium_proto::{OAuthMethod, ResponseType};
 
 use crate::domain::redirect::{is_loopback_host, ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
@@ -50,11 +51,9 @@ pub fn check_scopes(raw: &str) -> anyhow::Result<ScopeSet> {
 
 /// `code`, `token` or `both` as (allow_code, allow_token).
 pub fn parse_method(raw: &str) -> anyhow::Result<(bool, bool)> {
-    match raw {
-        "code" => Ok((true, false)),
-        "token" => Ok((false, true)),
-        "both" => Ok((true, true)),
-        other => bail!("the method {other:?} must be code, token or both"),
+    match raw.parse::<OAuthMethod>() {
+        Ok(m) => Ok((m.allows(ResponseType::Code), m.allows(ResponseType::Token))),
+        Err(_) => bail!("the method {raw:?} must be code, token or both"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use atrium_proto::dashboard::{
     AppCreated, AppPatch, AppView, DeliveryView, NewApp, Page, SecretRotated,
 };
-use atrium_proto::OAuthMethod;
+use atrium_proto::{ApplicationType, OAuthMethod};
 use yew::Reducible;
 
 /// Secrets shown once, right after they were made.
@@ -20,10 +20,12 @@ pub struct Revealed {
 /// The registration form as typed so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
-    /// Every field but the scopes and the method, which are kept typed below.
+    /// Every field but the scopes, the method and the application type, which are kept typed
+    /// below.
     pub app: NewApp,
     pub scopes: Vec<String>,
     pub method: OAuthMethod,
+    pub application_type: ApplicationType,
 }
 
 impl Default for Draft {
@@ -32,6 +34,7 @@ impl Default for Draft {
             app: NewApp::default(),
             scopes: vec!["profile".to_string()],
             method: OAuthMethod::Code,
+            application_type: ApplicationType::Web,
         }
     }
 }
@@ -42,6 +45,7 @@ impl Draft {
         NewApp {
             scopes: self.scopes.join(" "),
             method: self.method.as_str().into(),
+            application_type: Some(self.application_type.as_str().into()),
             ..self.app.clone()
         }
     }
@@ -146,7 +150,7 @@ mod tests {
             scopes: "profile".into(),
             method: OAuthMethod::Code,
             public: false,
-            application_type: "web".into(),
+            application_type: ApplicationType::Web,
             install_url: None,
             created_at: 0,
         }
@@ -190,7 +194,12 @@ mod tests {
         draft.app.name = "Notes".into();
         draft.scopes.push("email".into());
         draft.method = OAuthMethod::Both;
+        draft.application_type = ApplicationType::Native;
         assert_eq!(draft.to_new_app().method, "both");
+        assert_eq!(
+            draft.to_new_app().application_type.as_deref(),
+            Some("native")
+        );
         assert_eq!(draft.to_new_app().scopes, "profile email");
         let created = AppCreated {
             app: app("new"),

@@ -1,5 +1,7 @@
 //! `atrium-server demo`: the local demo's user, company and two sample apps.
 
+use atrium_proto::ResponseType;
+
 use super::{open_keys, open_store};
 use crate::apps::{register, AppRegistration};
 use crate::domain::password;
@@ -40,7 +42,10 @@ pub(super) async fn demo(
         None => store.create_company("Demo Company", user_id, None).await?,
     };
     let mut apps = serde_json::Map::new();
-    for (label, method, public) in [("App1", "token", true), ("App2", "code", false)] {
+    for (label, method, public) in [
+        ("App1", ResponseType::Token, true),
+        ("App2", ResponseType::Code, false),
+    ] {
         let client_id = format!("demo-{}", label.to_lowercase());
         let path = label.to_lowercase();
         let secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
@@ -55,14 +60,14 @@ pub(super) async fn demo(
                     name: label.into(),
                     description: format!(
                         "The sample app's {label}, using the {} method",
-                        method.to_uppercase()
+                        method.as_str().to_uppercase()
                     ),
                     redirect_uris: vec![format!("{base}/{path}/callback")],
                     iframe_url: Some(format!("{base}/{path}/")),
                     webhook_url: Some(format!("{base}/webhook")),
                     scopes: "profile email company company.members".into(),
-                    allow_code: method == "code",
-                    allow_token: method == "token",
+                    allow_code: method == ResponseType::Code,
+                    allow_token: method == ResponseType::Token,
                     public,
                     ..AppRegistration::default()
                 },

@@ -48,9 +48,8 @@ impl Invitee {
 /// The role an invitation offers: `member` when absent.
 pub fn parse_role(raw: Option<&str>) -> Result<Role, InviteError> {
     match raw {
-        None | Some("member") => Ok(Role::Member),
-        Some("owner") => Ok(Role::Owner),
-        Some(_) => Err(InviteError::Role),
+        None => Ok(Role::Member),
+        Some(word) => word.parse().map_err(|_| InviteError::Role),
     }
 }
 

@@ -2,33 +2,13 @@
 
 use url::Url;
 
-/// What kind of client an app is (OpenID Connect Dynamic Registration's `application_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ApplicationType {
-    /// A server-side or browser app: https redirects (http on a loopback IP for development),
-    /// matched exactly.
-    #[default]
-    Web,
-    /// An app on the user's device (RFC 8252): private-use-scheme or loopback-IP redirects; as
-    /// a public client, its loopback redirects match on any port (RFC 8252 §7.3).
-    Native,
-}
+/// What kind of client an app is: the API's word, which decides the redirect rules below.
+pub use atrium_proto::ApplicationType;
 
-impl ApplicationType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApplicationType::Web => "web",
-            ApplicationType::Native => "native",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<ApplicationType, RedirectUriError> {
-        match raw {
-            "web" => Ok(ApplicationType::Web),
-            "native" => Ok(ApplicationType::Native),
-            other => Err(RedirectUriError::ApplicationType(other.into())),
-        }
-    }
+/// An application type as a request names it.
+pub fn parse_application_type(raw: &str) -> Result<ApplicationType, RedirectUriError> {
+    raw.parse()
+        .map_err(|_| RedirectUriError::ApplicationType(raw.into()))
 }
 
 /// Atrium's own URL scheme: only the desktop (seeded by a migration) may receive redirects there.

@@ -54,6 +54,8 @@ pub enum AuthorizeError {
     Page(String),
     /// Tell the client, at its (verified) redirect URI ([`ClientError::redirect`]).
     Client(ClientError),
+    /// The server failed (a `server_error` with its cause): tell the user, log it once.
+    Internal(OAuthError),
 }
 
 /// An error for the client, and where it goes back (RFC 6749 §4.1.2.1, §4.2.2.1).
@@ -100,13 +102,12 @@ pub async fn validate(
     oauth: &Platform,
     req: AuthorizationRequest,
 ) -> Result<ValidRequest, AuthorizeError> {
-    let page = |e: OAuthError| AuthorizeError::Page(e.description.into_owned());
     let client_id = &req.client_id;
     let client = oauth
         .store
         .client(client_id)
         .await
-        .map_err(|e| page(e.into()))?
+        .map_err(|e| AuthorizeError::Internal(e.into()))?
         .ok_or_else(|| {
             AuthorizeError::Page(format!("There is no app with client_id {client_id:?}."))
         })?;

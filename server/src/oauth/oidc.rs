@@ -130,10 +130,11 @@ pub async fn id_token(
     if let Some(n) = &claims.nonce {
         body["nonce"] = n.as_str().into();
     }
-    oauth.keys.signing().sign(alg, &body).map_err(|e| {
-        tracing::error!(error = %e, "cannot sign an ID token");
-        OAuthError::server_error()
-    })
+    oauth
+        .keys
+        .signing()
+        .sign(alg, &body)
+        .map_err(|e| OAuthError::internal(format!("cannot sign an ID token: {e}")))
 }
 
 /// `at_hash` (Core §3.1.3.6): the left half of the hash of the access token, with the hash

@@ -16,21 +16,8 @@ use crate::domain::redirect::RedirectUri;
 use crate::domain::scope::{ScopeError, ScopeSet};
 use crate::domain::secret::Secret;
 
-/// CODE (`response_type=code`) or TOKEN (`response_type=token`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
-    Code,
-    Token,
-}
-
-impl ResponseType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseType::Code => "code",
-            ResponseType::Token => "token",
-        }
-    }
-}
+/// CODE (`response_type=code`) or TOKEN (`response_type=token`): the API's word.
+pub use atrium_proto::ResponseType;
 
 /// An authorization request as the client sent it; `authorize::validate` checks it against
 /// the client.
@@ -107,12 +94,12 @@ impl AuthorizationRequest {
     pub fn from_fields(f: AuthorizationFields<'_>) -> AuthorizationRequest {
         let owned = |v: Option<&str>| present(v).map(str::to_string);
         let response_type = match present(f.response_type) {
-            Some("code") => Ok(ResponseType::Code),
-            Some("token") => Ok(ResponseType::Token),
-            Some(_) => Err(OAuthError::new(
-                ErrorCode::UnsupportedResponseType,
-                "response_type must be code or token",
-            )),
+            Some(raw) => raw.parse::<ResponseType>().map_err(|_| {
+                OAuthError::new(
+                    ErrorCode::UnsupportedResponseType,
+                    "response_type must be code or token",
+                )
+            }),
             None => Err(missing_response_type()),
         };
         let details = Self::details(&f, response_type.as_ref().ok().copied());

@@ -198,7 +198,7 @@ fn company_view(m: &crate::store::Membership) -> CompanyView {
     CompanyView {
         id: m.company.id,
         name: m.company.name.clone(),
-        role: m.role.into(),
+        role: m.role,
     }
 }
 
@@ -219,7 +219,7 @@ async fn create_company((state, h): Auth, body: Result<NewCompany, ApiError>) ->
         &CompanyView {
             id: company.id,
             name: company.name,
-            role: Role::Owner.into(),
+            role: Role::Owner,
         },
     ))
 }
@@ -231,7 +231,7 @@ async fn members(company: CompanyId, (state, h): Auth, query: String) -> ApiResu
     ok(&paging::page(list, |(u, role)| MemberView {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
-        role: (*role).into(),
+        role: *role,
     }))
 }
 
@@ -260,7 +260,7 @@ async fn consent(client_id: ClientId, (state, h): Auth, query: String) -> ApiRes
         company: CompanyView {
             id: c.company.id,
             name: c.company.name,
-            role: c.role.into(),
+            role: c.role,
         },
         installed: c.installed,
     })
@@ -281,10 +281,18 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
         ));
     }
     // The same typed request, checks and approval as /oauth2/authorize.
-    let default_method = if app.allow_code { "code" } else { "token" };
+    let default_method = if app.allow_code {
+        ResponseType::Code
+    } else {
+        ResponseType::Token
+    };
     let request = AuthorizationRequest::from_fields(AuthorizationFields {
         client_id: &req.client_id,
-        response_type: Some(req.response_type.as_deref().unwrap_or(default_method)),
+        response_type: Some(
+            req.response_type
+                .as_deref()
+                .unwrap_or(default_method.as_str()),
+        ),
         redirect_uri: req.redirect_uri.as_deref(),
         scope: req.scope.as_deref(),
         state: req.state.as_deref(),
@@ -295,6 +303,7 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
     let valid = match authorize::validate(&state.platform, request).await {
         Ok(v) => v,
         Err(AuthorizeError::Page(msg)) => return Err(ApiError::invalid(msg)),
+        Err(AuthorizeError::Internal(e)) => return Err(e.into()),
         Err(AuthorizeError::Client(e)) => {
             return Err(ApiError::refused(
                 StatusCode::BAD_REQUEST,
@@ -315,17 +324,14 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
             ok(&InstallAnswer {
                 install: install_view(&install),
                 redirect_to: approval.redirect.to_string(),
-                method: match valid.response_type {
-                    ResponseType::Code => atrium_proto::ResponseType::Code,
-                    ResponseType::Token => atrium_proto::ResponseType::Token,
-                },
+                method: valid.response_type,
             })
         }
         // An owner uninstalled the app while this install was being approved.
         Err(e) if e.error == ErrorCode::AccessDenied => {
             Err(ApiError::conflict("conflict", e.description))
         }
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -18,7 +18,7 @@ use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
 use crate::apps::{parse_method, AppEdit, AppRegistration};
 use crate::domain::ids::ClientId;
-use crate::domain::redirect::ApplicationType;
+use crate::domain::redirect::{parse_application_type, ApplicationType};
 use crate::services::apps;
 use crate::store::{Client, Delivery};
 
@@ -108,7 +108,7 @@ fn app_view(c: &Client) -> AppView {
         scopes: c.scopes.to_string(),
         method: atrium_proto::OAuthMethod::from_allowed(c.allow_code, c.allow_token),
         public: c.is_public(),
-        application_type: c.application_type.as_str().into(),
+        application_type: c.application_type,
         install_url: c.install_url.clone(),
         created_at: c.created_at,
     }
@@ -127,7 +127,7 @@ async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
     let (allow_code, allow_token) = parse_method(&body.method).map_err(invalid)?;
     let application_type = match body.application_type.as_deref() {
         None | Some("") => ApplicationType::Web,
-        Some(raw) => ApplicationType::parse(raw).map_err(invalid)?,
+        Some(raw) => parse_application_type(raw).map_err(invalid)?,
     };
     let registration = AppRegistration {
         name: body.name,

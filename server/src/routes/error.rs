@@ -10,13 +10,17 @@
 //!
 //! An internal error (the database failed, an invariant broke) is logged once, at `error`,
 //! with a fresh correlation id; the client gets 500 `server_error` and the same id in the
-//! [`ERROR_ID_HEADER`] header, so an operator can find the log line a user reports.
+//! [`ERROR_ID_HEADER`] header, so an operator can find the log line a user reports. The HTML
+//! pages (sign-in, consent) answer theirs with [`internal_page`], which also shows the id on
+//! the page. Nothing else logs an internal error: the layers below carry the cause up
+//! ([`OAuthError::cause`], [`ServiceError::Internal`]).
 
 use std::borrow::Cow;
 
 use warp::http::header::{HeaderValue, WWW_AUTHENTICATE};
 use warp::http::StatusCode;
 
+use super::html;
 use super::respond::{self, Resp};
 use crate::oauth::{ErrorCode, OAuthError};
 use crate::services::ServiceError;
@@ -144,10 +148,7 @@ impl ApiError {
                     StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
                 let mut r = respond::no_store(respond::json(status, &error));
                 if error.error == ErrorCode::ServerError {
-                    // The cause was logged where it happened (the protocol layer); this line
-                    // ties it to the id the client sees.
-                    let id = error_id();
-                    tracing::error!(error_id = %id, "internal error: {}", error.description);
+                    let id = log_internal(error.cause());
                     set_error_id(&mut r, &id);
                 }
                 if status == StatusCode::UNAUTHORIZED {
@@ -165,8 +166,7 @@ impl ApiError {
                 source,
                 description,
             } => {
-                let id = error_id();
-                tracing::error!(error_id = %id, error = %source, "internal error");
+                let id = log_internal(source.as_ref());
                 let mut r = body(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "server_error",
@@ -197,6 +197,25 @@ fn body(status: StatusCode, code: &str, description: &str) -> Resp {
     )
 }
 
+/// An HTML page's internal error: the cause logged once under its correlation id, and a
+/// 500 page telling the user `message` and the id to report (also in [`ERROR_ID_HEADER`]).
+pub fn internal_page(cause: &(dyn std::error::Error + 'static), message: &str) -> Resp {
+    let id = log_internal(cause);
+    let mut r = respond::html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        html::server_error(message, &id),
+    );
+    set_error_id(&mut r, &id);
+    r
+}
+
+/// The one log line of an internal error; answers its correlation id.
+fn log_internal(cause: &(dyn std::error::Error + 'static)) -> String {
+    let id = error_id();
+    tracing::error!(error_id = %id, error = %cause, "internal error");
+    id
+}
+
 /// The correlation id of an internal error: the id of the request being answered (also in
 /// its `X-Request-Id`), or else a fresh one; 16 hex digits, random, nothing about the request
 /// or the user.
@@ -223,7 +242,7 @@ impl From<OAuthError> for ApiError {
     /// description as a 400, or an internal error.
     fn from(e: OAuthError) -> ApiError {
         if e.error == ErrorCode::ServerError {
-            ApiError::internal(e)
+            ApiError::internal(e.into_cause())
         } else {
             ApiError::invalid(e.description).with_code(e.error.as_str())
         }

@@ -202,6 +202,21 @@ pub fn error(title: &str, message: &str) -> String {
     )
 }
 
+/// The page of a failure on the server's side: what failed, and the id to report, which is
+/// also on the operator's log line.
+pub fn server_error(message: &str, error_id: &str) -> String {
+    page(
+        "Server error",
+        &format!(
+            "<h1>Server error</h1><p class=\"error\" role=\"alert\">{}</p>\
+             <p class=\"muted\">If it happens again, tell the operator this error id: \
+             <code>{}</code></p>",
+            esc(message),
+            esc(error_id)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -84,7 +84,7 @@ fn view(i: Invitation) -> InvitationView {
         company_id: i.company.id,
         company_name: i.company.name,
         username: i.username,
-        role: i.role.into(),
+        role: i.role,
         invited_by: i.invited_by,
         created_at: i.created_at,
         expires_at: i.expires_at,
@@ -146,7 +146,7 @@ async fn accept(id: InvitationId, (state, h): Auth) -> ApiResult {
     ok(&CompanyView {
         id: m.company.id,
         name: m.company.name,
-        role: m.role.into(),
+        role: m.role,
     })
 }
 

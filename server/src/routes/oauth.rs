@@ -5,6 +5,7 @@ use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
 
+use super::error::{internal_page, ApiError};
 use super::respond::{self, Resp};
 use super::session::{self, csrf_ok, FormOrigin};
 use super::{form, html, raw_query, with_state, AppState};
@@ -72,13 +73,11 @@ fn error_page(message: &str) -> Resp {
     )
 }
 
-fn server_error_page() -> Resp {
-    respond::html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        html::error(
-            "Server error",
-            "Something went wrong on our side; please try again.",
-        ),
+/// The page of a failure on the server's side: logged once, its id shown to the user.
+fn server_error_page(e: &OAuthError) -> Resp {
+    internal_page(
+        e.cause(),
+        "Something went wrong on our side; please try again.",
     )
 }
 
@@ -88,6 +87,7 @@ fn authorize_failure(state: &AppState, e: AuthorizeError) -> Resp {
         AuthorizeError::Client(e) => {
             respond::see_other(e.redirect(&state.platform.config.issuer).as_str())
         }
+        AuthorizeError::Internal(e) => server_error_page(&e),
     }
 }
 
@@ -126,7 +126,7 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
     };
     let signed_in = match session::current(&state, sid.as_deref()).await {
         Ok(s) => s,
-        Err(_) => return server_error_page(),
+        Err(e) => return server_error_page(&e),
     };
     // OpenID Connect Core §3.1.2.3: `prompt` and `max_age` decide whether the user must sign
     // in (again); with `prompt=none` the answer is an error instead of a page (§3.1.2.6).
@@ -171,7 +171,7 @@ async fn authorize_get(state: AppState, sid: Option<String>, query: String) -> R
     }
     let companies = match owned_companies(&state, signed_in.user.id).await {
         Ok(c) => c,
-        Err(_) => return server_error_page(),
+        Err(e) => return server_error_page(&e),
     };
     if needs_company(&req) && companies.is_empty() {
         return error_page(&format!(
@@ -208,7 +208,7 @@ async fn authorize_post(
     let signed_in = match session::current(&state, sid.as_deref()).await {
         Ok(Some(s)) => s,
         Ok(None) => return error_page("Your session has ended. Start again from the app."),
-        Err(_) => return server_error_page(),
+        Err(e) => return server_error_page(&e),
     };
     if !csrf_ok(&signed_in.session.csrf, p.get("csrf").ok().flatten()) {
         return error_page("This consent form is not valid any more. Start again from the app.");
@@ -235,7 +235,7 @@ async fn authorize_post(
                 tracing::info!(user = %signed_in.user.username, "desktop sign-in approved");
                 respond::see_other(a.redirect.as_str())
             }
-            Err(_) => server_error_page(),
+            Err(e) => server_error_page(&e),
         };
     }
     let company = match company_choice(&state, &req, signed_in.user.id, &p).await {
@@ -253,7 +253,7 @@ async fn authorize_post(
             );
             respond::see_other(approval.redirect.as_str())
         }
-        Err(_) => server_error_page(),
+        Err(e) => server_error_page(&e),
     }
 }
 
@@ -304,7 +304,7 @@ async fn authorize_silently(
                 "the app is not installed with these scopes in any of the user's companies",
             )
         }
-        Err(_) => return server_error_page(),
+        Err(e) => return server_error_page(&e),
     };
     let auth_time = session::auth_time(&signed_in.session);
     match authorize::approve_installed(&state.platform, req, signed_in.user.id, install, auth_time)
@@ -320,7 +320,7 @@ async fn authorize_silently(
             ErrorCode::ConsentRequired,
             "the app was uninstalled",
         ),
-        Err(_) => server_error_page(),
+        Err(e) => server_error_page(&e),
     }
 }
 
@@ -361,7 +361,7 @@ async fn company_choice(
     }
     let owned = owned_companies(state, user)
         .await
-        .map_err(|_| server_error_page())?;
+        .map_err(|e| server_error_page(&e))?;
     match p
         .get("company_id")
         .ok()
@@ -392,27 +392,24 @@ async fn token_endpoint(
     form: Result<Params, OAuthError>,
 ) -> Resp {
     let used_basic = authorization.is_some();
-    let result = match form {
-        Ok(p) => match TokenRequest::parse(&p, authorization.as_deref()) {
-            Ok(req) => {
-                let grant = req.grant_type();
-                let issued = grants::exchange(&state.platform, req).await;
-                if issued.is_ok() {
-                    state
-                        .metrics
-                        .tokens_issued
-                        .with_label_values(&[grant])
-                        .inc();
-                }
-                issued
+    let result = match form.and_then(|p| TokenRequest::parse(&p, authorization.as_deref())) {
+        Ok(req) => {
+            let grant = req.grant_type();
+            let issued = grants::exchange(&state.platform, req).await;
+            if issued.is_ok() {
+                state
+                    .metrics
+                    .tokens_issued
+                    .with_label_values(&[grant])
+                    .inc();
             }
-            Err(e) => Err(e),
-        },
+            issued
+        }
         Err(e) => Err(e),
     };
     match result {
         Ok(t) => respond::no_store(respond::json(StatusCode::OK, &t)),
-        Err(e) => refused(&state, "token", &e, used_basic),
+        Err(e) => refused(&state, "token", e, used_basic),
     }
 }
 
@@ -422,16 +419,13 @@ async fn revoke_endpoint(
     form: Result<Params, OAuthError>,
 ) -> Resp {
     let used_basic = authorization.is_some();
-    let result = match form {
-        Ok(p) => match TokenHandle::parse(&p, authorization.as_deref()) {
-            Ok(req) => revoke::revoke(&state.platform, req).await,
-            Err(e) => Err(e),
-        },
+    let result = match form.and_then(|p| TokenHandle::parse(&p, authorization.as_deref())) {
+        Ok(req) => revoke::revoke(&state.platform, req).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(()) => respond::no_store(respond::json(StatusCode::OK, &serde_json::json!({}))),
-        Err(e) => refused(&state, "revoke", &e, used_basic),
+        Err(e) => refused(&state, "revoke", e, used_basic),
     }
 }
 
@@ -441,25 +435,22 @@ async fn introspect_endpoint(
     form: Result<Params, OAuthError>,
 ) -> Resp {
     let used_basic = authorization.is_some();
-    let result = match form {
-        Ok(p) => match TokenHandle::parse(&p, authorization.as_deref()) {
-            Ok(req) => introspect::introspect(&state.platform, req).await,
-            Err(e) => Err(e),
-        },
+    let result = match form.and_then(|p| TokenHandle::parse(&p, authorization.as_deref())) {
+        Ok(req) => introspect::introspect(&state.platform, req).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(i) => respond::no_store(respond::json(StatusCode::OK, &i)),
-        Err(e) => refused(&state, "introspect", &e, used_basic),
+        Err(e) => refused(&state, "introspect", e, used_basic),
     }
 }
 
 /// The RFC 6749 §5.2 answer to a refused request, counted by endpoint and error code.
-fn refused(state: &AppState, endpoint: &'static str, e: &OAuthError, used_basic: bool) -> Resp {
+fn refused(state: &AppState, endpoint: &'static str, e: OAuthError, used_basic: bool) -> Resp {
     state
         .metrics
         .oauth_refusals
         .with_label_values(&[endpoint, e.error.as_str()])
         .inc();
-    respond::oauth_error(e, used_basic)
+    ApiError::oauth(e, used_basic).into_response()
 }

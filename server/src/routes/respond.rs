@@ -6,7 +6,6 @@ use warp::http::{Response, StatusCode};
 use warp::Reply;
 
 use super::error::ApiError;
-use crate::oauth::OAuthError;
 
 pub type Resp = warp::reply::Response;
 
@@ -33,12 +32,6 @@ pub fn no_store(mut r: Resp) -> Resp {
     r.headers_mut()
         .insert("pragma", HeaderValue::from_static("no-cache"));
     r
-}
-
-/// An OAuth error from the token, revocation or introspection endpoint (RFC 6749 §5.2),
-/// rendered by [`ApiError`].
-pub fn oauth_error(err: &OAuthError, used_basic: bool) -> Resp {
-    ApiError::oauth(err.clone(), used_basic).into_response()
 }
 
 /// A JSON error that is not an OAuth one (`not_found`, `forbidden`, ...), rendered by

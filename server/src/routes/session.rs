@@ -18,6 +18,7 @@ use subtle::ConstantTimeEq;
 use warp::http::StatusCode;
 use warp::Filter;
 
+use super::error::internal_page;
 use super::respond::{self, Resp};
 use super::{form, html, raw_query, with_state, AppState};
 use crate::domain::secret::{Kind, Secret, TokenDigest};
@@ -251,11 +252,9 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
 }
 
-fn sign_in_failed() -> Resp {
-    respond::html(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        html::error("Server error", "Signing in failed; please try again."),
-    )
+/// Signing in failed on the server's side: logged once, its id shown on the page.
+fn sign_in_failed(cause: &(dyn std::error::Error + 'static)) -> Resp {
+    internal_page(cause, "Signing in failed; please try again.")
 }
 
 async fn post_login(
@@ -284,7 +283,7 @@ async fn post_login(
         Ok(Err(FormRefused::Invalid)) => Some("This sign-in form is not valid. Please try again."),
         Ok(Err(FormRefused::Expired)) => Some("Your sign-in form expired. Please try again."),
         Ok(Err(FormRefused::Used)) => Some("This sign-in form was already sent. Please try again."),
-        Err(_) => return sign_in_failed(),
+        Err(e) => return sign_in_failed(e.cause()),
     };
     if let Some(message) = refused {
         return login_page(&state, &next, Some(message), StatusCode::BAD_REQUEST);
@@ -296,7 +295,7 @@ async fn post_login(
     }
     let found = match state.platform.store.user_by_username(&username).await {
         Ok(f) => f,
-        Err(_) => return sign_in_failed(),
+        Err(e) => return sign_in_failed(&e),
     };
     // Argon2 is slow and memory-hungry by design: the guard runs a few checks at a time, off
     // the async executor. An unknown username costs as much as a wrong password.
@@ -320,14 +319,13 @@ async fn post_login(
     // A new session every time: whatever session id the browser presented (perhaps planted)
     // ends here.
     if let Some(old) = old_session {
-        if state
+        if let Err(e) = state
             .platform
             .store
             .delete_session(TokenDigest::of(&old))
             .await
-            .is_err()
         {
-            return sign_in_failed();
+            return sign_in_failed(&e);
         }
     }
     let sid = Secret::generate(Kind::Session);
@@ -336,14 +334,13 @@ async fn post_login(
         csrf: Secret::generate(Kind::Csrf).expose().to_string(),
         expires_at: now() + SESSION_TTL,
     };
-    if state
+    if let Err(e) = state
         .platform
         .store
         .create_session(sid.digest(), session)
         .await
-        .is_err()
     {
-        return sign_in_failed();
+        return sign_in_failed(&e);
     }
     tracing::info!(user = %user.username, "signed in");
     let r = respond::see_other(&next);
@@ -381,9 +378,15 @@ async fn logout(
     if !same_origin(&state, &from) {
         return cross_origin_page();
     }
-    if let (Ok(Some(signed_in)), Ok(p)) = (current(&state, sid.as_deref()).await, form) {
+    let signed_in = match current(&state, sid.as_deref()).await {
+        Ok(s) => s,
+        Err(e) => return sign_out_failed(e.cause()),
+    };
+    if let (Some(signed_in), Ok(p)) = (signed_in, form) {
         if csrf_ok(&signed_in.session.csrf, p.get("csrf").ok().flatten()) {
-            let _ = state.platform.store.delete_session(signed_in.digest).await;
+            if let Err(e) = state.platform.store.delete_session(signed_in.digest).await {
+                return sign_out_failed(&e);
+            }
         } else {
             return respond::html(
                 StatusCode::BAD_REQUEST,
@@ -395,6 +398,11 @@ async fn logout(
         respond::see_other("/login"),
         &cookie(&state, session_cookie(&state), "", 0),
     )
+}
+
+/// Signing out failed on the server's side (the session may still be live): logged once.
+fn sign_out_failed(cause: &(dyn std::error::Error + 'static)) -> Resp {
+    internal_page(cause, "Signing out failed; please try again.")
 }
 
 async fn home(state: AppState, sid: Option<String>) -> Resp {
@@ -412,6 +420,10 @@ async fn home(state: AppState, sid: Option<String>) -> Resp {
                 ),
             ),
         ),
-        _ => respond::see_other("/login"),
+        Ok(None) => respond::see_other("/login"),
+        Err(e) => internal_page(
+            e.cause(),
+            "Something went wrong on our side; please try again.",
+        ),
     }
 }

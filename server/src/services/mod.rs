@@ -68,7 +68,14 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> ServiceError {
         match e {
             StoreError::Quota { .. } => ServiceError::Quota(e.to_string()),
-            other => ServiceError::Internal(Box::new(other)),
+            // A write that lost a race (an edit after the delete) or met a uniqueness rule:
+            // the client's view was out of date, not the server broken.
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::Conflict(_) => ServiceError::Conflict {
+                code: "conflict",
+                why: e.to_string().into(),
+            },
+            StoreError::Db(_) => ServiceError::Internal(Box::new(e)),
         }
     }
 }

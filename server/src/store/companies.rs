@@ -4,37 +4,8 @@ use async_trait::async_trait;
 
 use super::{Page, PageReq, StoreResult, User};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Owner,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Member => "member",
-        }
-    }
-    pub fn parse(s: &str) -> Role {
-        if s == "owner" {
-            Role::Owner
-        } else {
-            Role::Member
-        }
-    }
-}
-
-/// The role as the API speaks it.
-impl From<Role> for atrium_proto::Role {
-    fn from(role: Role) -> atrium_proto::Role {
-        match role {
-            Role::Owner => atrium_proto::Role::Owner,
-            Role::Member => atrium_proto::Role::Member,
-        }
-    }
-}
+/// A member's role: the API's word, stored as it (`owner`, `member`).
+pub use atrium_proto::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Company {

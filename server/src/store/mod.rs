@@ -47,13 +47,15 @@ pub use oidc::{CodeClaims, OidcStore};
 pub use outbox::{Delivery, OutboxStore};
 pub use users::{NewUser, Session, User, UserStore};
 
-/// Storage failures. `Conflict` is the only one a caller is expected to handle.
+/// Storage failures. `Conflict` and `NotFound` name the kind of thing ("app", "membership"):
+/// a write lost a race (an edit after a delete) or broke a uniqueness rule, which the caller
+/// answers as the client's problem, not the server's.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0} already exists")]
-    Conflict(String),
-    #[error("{0} not found")]
-    NotFound(String),
+    #[error("the {0} already exists")]
+    Conflict(&'static str),
+    #[error("no such {0}")]
+    NotFound(&'static str),
     /// A per-user quota is reached; the message says which and how many.
     #[error("you have reached the limit of {limit} {what}; delete one before adding another")]
     Quota { what: &'static str, limit: u32 },

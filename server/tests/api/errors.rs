@@ -1,35 +1,32 @@
-//! Internal errors: the client gets a 500 with a correlation id, and the operator's log has
-//! the one line with the same id and the cause.
+//! Internal errors: the client gets a 500 with a correlation id (in `X-Error-Id`, and on the
+//! page of an HTML endpoint), and the operator's log has the one line with the same id and the
+//! cause: on the JSON API, the OAuth endpoints and the HTML pages alike.
 
 use std::time::Duration;
 
 use crate::real_server::RealServer;
 
-/// The database fails under a running server: the table of access tokens is gone.
-fn break_the_token_table(server_db: &std::path::Path) {
+/// The database fails under a running server: `table` is gone.
+fn break_table(server_db: &std::path::Path, table: &str) {
     let conn = rusqlite::Connection::open(server_db).expect("the server's database opens");
     conn.busy_timeout(Duration::from_secs(5)).unwrap();
-    conn.execute_batch("ALTER TABLE access_tokens RENAME TO access_tokens_gone")
+    conn.execute_batch(&format!("ALTER TABLE {table} RENAME TO {table}_gone"))
         .expect("the table is renamed");
 }
 
-/// Breaks the database under `server`, then asks it to check a token: a 500.
-async fn fail_a_token_check(server: &RealServer) -> reqwest::Response {
-    break_the_token_table(&server.db_path());
-    let res = reqwest::Client::new()
+/// A resource API call, whose token check reads the access tokens' table.
+async fn read_with_a_token(server: &RealServer) -> reqwest::Response {
+    reqwest::Client::new()
         .get(server.url("/api/username"))
         .bearer_auth("atr_at_not-a-real-token")
         .send()
         .await
-        .unwrap();
-    assert_eq!(res.status(), 500);
-    res
+        .unwrap()
 }
 
-#[tokio::test]
-async fn an_internal_error_returns_the_id_of_its_log_line() {
-    let server = RealServer::start(&[], None);
-    let res = fail_a_token_check(&server).await;
+/// The correlation id of a 500: 16 hex digits in `X-Error-Id`.
+fn error_id(res: &reqwest::Response) -> String {
+    assert_eq!(res.status(), 500);
     let id = res
         .headers()
         .get("x-error-id")
@@ -43,12 +40,15 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
         id,
         "the error's id is its request's id"
     );
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["error"], "server_error");
-    assert_eq!(
-        body["error_description"],
-        "the server could not check the token"
-    );
+    id
+}
+
+/// The operator's log holds exactly one line with `id`, an error naming the cause (a missing
+/// table), and no other error line of the server's in a request: the cause is logged once
+/// (warp's own per-request line only says "status=500"; the webhook worker, which may meet the
+/// broken table too, logs outside requests). Every line of the request (`request`, such as
+/// `request{method=GET path=/api/username`) carries its id.
+async fn assert_logged_once(server: &RealServer, id: &str, request: &str) {
     // The log line is written as the answer goes out; give the reader a moment.
     let mut lines = Vec::new();
     for _ in 0..50 {
@@ -79,23 +79,87 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
         "the line names the cause: {}",
         lines[0]
     );
-    // Every line of the request carries its id (warp's own per-request lines too).
     let of_request: Vec<String> = server
         .log()
         .into_iter()
-        .filter(|l| l.contains("request{method=GET path=/api/username"))
+        .filter(|l| l.contains(request))
         .collect();
-    assert!(!of_request.is_empty());
+    assert!(!of_request.is_empty(), "{:?}", server.log());
     for l in &of_request {
         assert!(l.ends_with(&format!("request_id={id}")), "{l}");
     }
-    // The cause is logged once (warp's own per-request line only says "status=500").
     let errors = server
         .log()
         .iter()
-        .filter(|l| l.contains("ERROR") && l.contains("atrium_server"))
+        .filter(|l| l.contains("ERROR") && l.contains("request{") && l.contains("atrium_server"))
         .count();
     assert_eq!(errors, 1, "{:?}", server.log());
+}
+
+#[tokio::test]
+async fn an_internal_error_returns_the_id_of_its_log_line() {
+    let server = RealServer::start(&[], None);
+    break_table(&server.db_path(), "access_tokens");
+    let res = read_with_a_token(&server).await;
+    let id = error_id(&res);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "server_error");
+    assert_eq!(
+        body["error_description"],
+        "the server could not check the token"
+    );
+    assert_logged_once(&server, &id, "request{method=GET path=/api/username").await;
+}
+
+#[tokio::test]
+async fn an_internal_error_of_the_token_endpoint_is_logged_once_under_its_id() {
+    let server = RealServer::start(&[], None);
+    break_table(&server.db_path(), "apps");
+    let res = reqwest::Client::new()
+        .post(server.url("/oauth2/token"))
+        .basic_auth("some-client", Some("some-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let id = error_id(&res);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"], "server_error",
+        "RFC 6749 §5.2's shape: {body}"
+    );
+    assert_logged_once(&server, &id, "request{method=POST path=/oauth2/token").await;
+}
+
+#[tokio::test]
+async fn an_internal_error_of_an_html_page_shows_its_id_to_the_user() {
+    let server = RealServer::start(&[], None);
+    let browser = atrium_testkit::Browser::new(&server.url("")).client;
+    let page = browser
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = atrium_testkit::hidden_inputs(&page);
+    form.push(("username".into(), "ada".into()));
+    form.push(("password".into(), "not her password".into()));
+    break_table(&server.db_path(), "login_forms_used");
+    let res = browser
+        .post(server.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let id = error_id(&res);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(&id),
+        "the page shows the id the user can report: {page}"
+    );
+    assert_logged_once(&server, &id, "request{method=POST path=/login").await;
 }
 
 /// With `--log-format json`, every line is one JSON object, and the error line of a request
@@ -103,7 +167,9 @@ async fn an_internal_error_returns_the_id_of_its_log_line() {
 #[tokio::test]
 async fn json_logs_are_one_object_a_line_with_the_request_id() {
     let server = RealServer::start(&["--log-format", "json"], None);
-    let res = fail_a_token_check(&server).await;
+    break_table(&server.db_path(), "access_tokens");
+    let res = read_with_a_token(&server).await;
+    assert_eq!(res.status(), 500);
     let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     let mut found = None;
     for _ in 0..50 {

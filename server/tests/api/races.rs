@@ -8,6 +8,8 @@
 //! - A replayed code revokes what the code issued (RFC 9700 §4.2.4, RFC 6749 §4.1.2), even when
 //!   the replay lands between the winner's redemption and the write of its tokens
 //!   (`replayed_code_burst_always_revokes_the_winner`).
+//! - An edit racing its app's deletion is answered 404 when it loses, not 500
+//!   (`app_edit_racing_its_deletion_is_answered_not_found_not_500`).
 
 use std::sync::Arc;
 
@@ -272,5 +274,56 @@ async fn replayed_code_burst_always_revokes_the_winner() {
         violations.is_empty(),
         "the winner of {} bursts kept live tokens after a replay: {violations:?}",
         violations.len()
+    );
+}
+
+/// An edit racing the app's deletion: whichever commits first, the edit is answered as an edit
+/// (200) or as a missing app (404), never as the server's failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn app_edit_racing_its_deletion_is_answered_not_found_not_500() {
+    let app = Arc::new(spawn_app().await);
+    let dev_id = app.user("dev").await;
+    let dev: Arc<str> = app.dashboard_token("dev").await.into();
+    let mut answers = Vec::new();
+    for _ in 0..ROUNDS / 2 {
+        let mut burst = JoinSet::new();
+        for _ in 0..BURST {
+            let client = app.register(dev_id, AppSpec::code("profile")).await;
+            let path = format!("/api/developer/apps/{}", client.client_id);
+            let (editing, deleting, dev) = (Arc::clone(&app), Arc::clone(&app), Arc::clone(&dev));
+            burst.spawn(async move {
+                let (edit, delete) = tokio::join!(
+                    editing.call("PATCH", &path, &dev, Some(json!({ "name": "Renamed" }))),
+                    deleting.call("DELETE", &path, &dev, None),
+                );
+                assert!(
+                    delete.status().is_success(),
+                    "the delete: {}",
+                    delete.status()
+                );
+                let status = edit.status().as_u16();
+                let body: Value = edit.json().await.unwrap_or_default();
+                (status, body)
+            });
+        }
+        answers.extend(burst.join_all().await);
+    }
+    let wrong: Vec<_> = answers
+        .iter()
+        .filter(|(status, body)| {
+            !(*status == 200 || (*status == 404 && body["error"] == "not_found"))
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} edits racing a delete were not answered 200 or 404, such as {:?}",
+        wrong.len(),
+        answers.len(),
+        &wrong[..wrong.len().min(3)]
+    );
+    // The race was run: some edits lost it.
+    assert!(
+        answers.iter().any(|(status, _)| *status == 404),
+        "no edit lost its race"
     );
 }

@@ -127,11 +127,7 @@ fn app_row(p: &AppRowProps) -> Html {
         let id = a.client_id.clone();
         move |_: MouseEvent| id.clone()
     };
-    let kind = if a.application_type == "native" {
-        "native"
-    } else {
-        "web"
-    };
+    let kind = a.application_type.as_str();
     let summary = format!(
         " {} · {} · {}{} · {}",
         a.client_id,

@@ -1,6 +1,6 @@
 //! The form that registers an app: a pure view over the developer pane's draft.
 
-use atrium_proto::OAuthMethod;
+use atrium_proto::{ApplicationType, OAuthMethod};
 use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -63,7 +63,11 @@ pub fn register_app(p: &RegisterAppProps) -> Html {
             d.method = m;
         }
     });
-    let app_type = change(|d, e| d.app.application_type = Some(select_value(e)));
+    let app_type = change(|d, e| {
+        if let Ok(t) = select_value(e).parse() {
+            d.application_type = t;
+        }
+    });
     let public = change(|d, _| d.app.public = !d.app.public);
     let submit = {
         let on_submit = p.on_submit.clone();
@@ -98,8 +102,12 @@ pub fn register_app(p: &RegisterAppProps) -> Html {
             <input id="app-description" maxlength="2000" value={app.description.clone()} oninput={field(|d, v| d.app.description = v)} />
             <label for="app-type">{ "Kind of app" }</label>
             <select id="app-type" onchange={app_type}>
-                <option value="web" selected={app.application_type.as_deref() != Some("native")}>{ "Web — runs on your server or in the browser" }</option>
-                <option value="native" selected={app.application_type.as_deref() == Some("native")}>{ "Native — runs on the user's device" }</option>
+                { for [
+                    (ApplicationType::Web, "Web — runs on your server or in the browser"),
+                    (ApplicationType::Native, "Native — runs on the user's device"),
+                ].into_iter().map(|(t, label)| html! {
+                    <option value={t.as_str()} selected={p.draft.application_type == t}>{ label }</option>
+                }) }
             </select>
             <label for="app-redirects">{ "Redirect URIs (one per line; https, http on 127.0.0.1, or for native apps com.example.app:/callback)" }</label>
             <textarea id="app-redirects" rows="2" required=true oninput={uris} value={app.redirect_uris.join("\n")} />

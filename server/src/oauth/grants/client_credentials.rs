@@ -47,7 +47,9 @@ pub async fn issue(
         .await?;
     if !matches!(issued, Issue::Issued { .. }) {
         // No install and no code: nothing can refuse this grant.
-        return Err(OAuthError::server_error());
+        return Err(OAuthError::internal(
+            "a client credentials grant was refused by the store",
+        ));
     }
     Ok(TokenResponse::bearer(
         &access,

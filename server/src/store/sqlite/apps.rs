@@ -6,7 +6,6 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::installs::uninstall_in;
 use super::*;
 use crate::domain::now;
-use crate::domain::redirect::ApplicationType;
 use crate::domain::scope::ScopeSet;
 
 #[async_trait]
@@ -49,7 +48,7 @@ impl AppStore for SqliteStore {
             ) {
                 Ok(_) => tx.last_insert_rowid(),
                 Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(format!("client {:?}", app.client_id)))
+                    return Err(StoreError::Conflict("client"))
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -91,7 +90,7 @@ impl AppStore for SqliteStore {
                 .prepare_cached("UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1")?
                 .execute(params![client_id, digest.map(|d| d.0.to_vec())])?;
             if n == 0 {
-                return Err(StoreError::NotFound(format!("client {client_id:?}")));
+                return Err(StoreError::NotFound("app"));
             }
             Ok(())
         })
@@ -230,11 +229,7 @@ pub(super) fn client_from(r: &Row) -> rusqlite::Result<Client> {
         allow_code: r.get(10)?,
         allow_token: r.get(11)?,
         first_party: r.get(12)?,
-        application_type: if r.get::<_, String>(13)? == "native" {
-            ApplicationType::Native
-        } else {
-            ApplicationType::Web
-        },
+        application_type: word_col(r, 13)?,
         developer_id: r.get(14)?,
         webhook_version: r.get(15)?,
         created_at: r.get(16)?,
@@ -253,5 +248,5 @@ pub(super) fn live_app_id(tx: &rusqlite::Transaction, client_id: &str) -> StoreR
     tx.prepare_cached("SELECT id FROM apps WHERE client_id = ?1 AND deleted_at IS NULL")?
         .query_row([client_id], |r| r.get(0))
         .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("app {client_id:?}")))
+        .ok_or_else(|| StoreError::NotFound("app"))
 }

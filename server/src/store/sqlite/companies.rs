@@ -48,7 +48,7 @@ impl CompanyStore for SqliteStore {
                 .execute(params![company, user, role.as_str()])
             {
                 Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership".into())),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("membership")),
                 Err(e) => Err(e.into()),
             }
         })
@@ -178,7 +178,7 @@ impl CompanyStore for SqliteStore {
             if expires_at <= at {
                 return Ok(Accepted::Expired);
             }
-            let role = Role::parse(&role);
+            let role: Role = word(2, &role)?;
             let joined = match tx
                 .prepare_cached(
                     "INSERT INTO memberships (company_id, user_id, role) VALUES (?1, ?2, ?3)",
@@ -225,7 +225,7 @@ impl CompanyStore for SqliteStore {
             let Some(role) = role else {
                 return Ok(Left::NotMember);
             };
-            if Role::parse(&role) == Role::Owner {
+            if word::<Role>(0, &role)?.is_owner() {
                 let owners: i64 = tx
                     .prepare_cached(
                         "SELECT count(*) FROM memberships WHERE company_id = ?1 AND role = 'owner'",
@@ -255,7 +255,7 @@ impl CompanyStore for SqliteStore {
                         id: r.get(0)?,
                         name: r.get(1)?,
                     },
-                    role: Role::parse(&r.get::<_, String>(2)?),
+                    role: word_col(r, 2)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -277,7 +277,7 @@ impl CompanyStore for SqliteStore {
                         id: r.get(0)?,
                         name: r.get(1)?,
                     },
-                    role: Role::parse(&r.get::<_, String>(2)?),
+                    role: word_col(r, 2)?,
                 })
             })?;
             Ok(paged(rows.collect::<Result<_, _>>()?, &page, |m| After {
@@ -310,9 +310,7 @@ impl CompanyStore for SqliteStore {
                 "SELECT {USER_COLS}, m.role FROM memberships m JOIN users u ON u.id = m.user_id
                  WHERE m.company_id = ?1 ORDER BY u.username"
             ))?;
-            let rows = st.query_map([id], |r| {
-                Ok((user_from(r)?, Role::parse(&r.get::<_, String>(5)?)))
-            })?;
+            let rows = st.query_map([id], |r| Ok((user_from(r)?, word_col(r, 5)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -331,7 +329,7 @@ impl CompanyStore for SqliteStore {
                  ORDER BY u.username, u.id LIMIT ?4"
             ))?;
             let rows = st.query_map(params![id, key, after, fetch_limit(&page)], |r| {
-                Ok((user_from(r)?, Role::parse(&r.get::<_, String>(5)?)))
+                Ok((user_from(r)?, word_col(r, 5)?))
             })?;
             Ok(paged(rows.collect::<Result<_, _>>()?, &page, |(u, _)| {
                 After {
@@ -348,9 +346,7 @@ impl CompanyStore for SqliteStore {
             Ok(c.prepare_cached(
                 "SELECT role FROM memberships WHERE company_id = ?1 AND user_id = ?2",
             )?
-            .query_row([company, user], |r| {
-                Ok(Role::parse(&r.get::<_, String>(0)?))
-            })
+            .query_row([company, user], |r| word_col(r, 0))
             .optional()?)
         })
         .await
@@ -370,7 +366,7 @@ pub(super) fn invitation_from(r: &Row) -> rusqlite::Result<Invitation> {
             name: r.get(2)?,
         },
         username: r.get(3)?,
-        role: Role::parse(&r.get::<_, String>(4)?),
+        role: word_col(r, 4)?,
         invited_by: r.get(5)?,
         created_at: r.get(6)?,
         expires_at: r.get(7)?,

@@ -49,7 +49,7 @@ impl InstallStore for SqliteStore {
                 }
             };
             let install =
-                load_install(&tx, id)?.ok_or_else(|| StoreError::NotFound("install".into()))?;
+                load_install(&tx, id)?.ok_or_else(|| StoreError::NotFound("install"))?;
             tx.commit()?;
             Ok(Recorded { install, queued })
         })

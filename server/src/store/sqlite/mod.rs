@@ -12,6 +12,7 @@ mod outbox;
 mod prune;
 mod users;
 
+use rusqlite::types::Type;
 use rusqlite::Row;
 
 use std::sync::Arc;
@@ -120,4 +121,22 @@ pub(super) fn paged<T>(mut rows: Vec<T>, page: &PageReq, key: impl Fn(&T) -> Aft
     rows.truncate(page.limit);
     let next = if more { rows.last().map(key) } else { None };
     Page { items: rows, next }
+}
+
+/// A column holding one of the API's words (a role, an application type), parsed here, once:
+/// a word the enum does not know is a broken row, not a default.
+pub(super) fn word_col<T>(r: &Row, column: usize) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = atrium_proto::UnknownWord>,
+{
+    word(column, &r.get::<_, String>(column)?)
+}
+
+/// [`word_col`] of a value already read.
+pub(super) fn word<T>(column: usize, raw: &str) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = atrium_proto::UnknownWord>,
+{
+    raw.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, Type::Text, Box::new(e)))
 }

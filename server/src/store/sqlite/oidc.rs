@@ -106,7 +106,7 @@ impl OidcStore for SqliteStore {
                 params![client_id, alg],
             )?;
             if n == 0 {
-                return Err(StoreError::NotFound("app".into()));
+                return Err(StoreError::NotFound("app"));
             }
             Ok(())
         })

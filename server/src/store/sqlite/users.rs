@@ -23,9 +23,7 @@ impl UserStore for SqliteStore {
                     now()
                 ]) {
                 Ok(_) => Ok(c.last_insert_rowid()),
-                Err(e) if is_unique_violation(&e) => {
-                    Err(StoreError::Conflict(format!("user {:?}", user.username)))
-                }
+                Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict("user")),
                 Err(e) => Err(e.into()),
             }
         })
