@@ -448,8 +448,7 @@ where
         let timeout = self.body_timeout;
         let mut service = self.service.clone();
         let req = req.map(|body| TimedBody::new(body, timeout));
-        // warp starts the routes in `call` (its trace line is written there): the request id
-        // is current from here on.
+        // warp starts routing (and writes its trace line) in `call`: the id is current already.
         let future = match &seen {
             Some(s) => s.id.scope(|| service.call(req)),
             None => service.call(req),
