@@ -191,6 +191,20 @@ pub(crate) async fn a_rotated_refresh_token_is_reported_with_its_family_and_revo
     Ok(())
 }
 
+/// A deleted app keeps no secret: a rotation that lost its race with the delete finds no app.
+pub(crate) async fn a_deleted_app_gets_no_new_secret(store: &dyn Store) -> StoreResult<()> {
+    let (_, user, _) = issued_from_code(store, "code-1").await?;
+    store.delete_app("app", user).await?;
+    let rotated = store
+        .set_client_secret("app", Some(TokenDigest::of("new-secret")))
+        .await;
+    assert!(
+        matches!(rotated, Err(super::StoreError::NotFound(_))),
+        "{rotated:?}"
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod sqlite {
     use crate::db::Db;
@@ -214,6 +228,14 @@ mod sqlite {
     async fn a_code_replayed_before_its_tokens_are_written_issues_none() {
         let (_dir, s) = store();
         super::a_code_replayed_before_its_tokens_are_written_issues_none(&s)
+            .await
+            .expect("store");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_app_gets_no_new_secret() {
+        let (_dir, s) = store();
+        super::a_deleted_app_gets_no_new_secret(&s)
             .await
             .expect("store");
     }

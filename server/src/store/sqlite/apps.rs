@@ -87,7 +87,10 @@ impl AppStore for SqliteStore {
         let client_id = client_id.to_string();
         self.write_client(move |c| {
             let n = c
-                .prepare_cached("UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1")?
+                // A deleted app stays without a secret (its delete cleared it).
+                .prepare_cached(
+                    "UPDATE apps SET secret_digest = ?2 WHERE client_id = ?1 AND deleted_at IS NULL",
+                )?
                 .execute(params![client_id, digest.map(|d| d.0.to_vec())])?;
             if n == 0 {
                 return Err(StoreError::NotFound("app"));
