@@ -74,8 +74,8 @@ pub fn companies() {}
     responses(
         (status = 201, description = "Created", body = CompanyView),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Not a dashboard token, not allowed, or the per-user quota is reached (error quota_exceeded; the description says the limit)", body = ErrorBody),
-        (status = 400, description = "Invalid request, e.g. a field over its length limit or a name with control characters; the description names the field and the limit", body = ErrorBody),
+        (status = 403, response = QuotaExceeded),
+        (status = 400, response = InvalidBody),
         (status = 405, response = MethodNotAllowed),
         (status = 411, response = LengthRequired),
         (status = 413, response = PayloadTooLarge),

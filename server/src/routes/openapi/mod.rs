@@ -105,6 +105,8 @@ mod prelude {
             responses::BadPage,
             responses::Unauthorized,
             responses::Forbidden,
+            responses::QuotaExceeded,
+            responses::InvalidBody,
             responses::NotFound,
             responses::Unavailable,
         ),

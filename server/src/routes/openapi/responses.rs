@@ -39,6 +39,8 @@ responses! {
     Unauthorized => "Missing, unknown or expired token";
     Forbidden => "Not a dashboard token, or not allowed (e.g. not an owner)";
     NotFound => "Not found, or not visible to this user";
+    QuotaExceeded => "Not a dashboard token, not allowed, or the per-user quota is reached (error quota_exceeded; the description says the limit)";
+    InvalidBody => "Invalid request, e.g. a field over its length limit or a name with control characters; the description names the field and the limit";
 }
 
 /// 503 from the health reserve, with `Retry-After`.
