@@ -1,13 +1,12 @@
-//! What every [`Store`] implementation must do with grants, written against `dyn Store` so a
-//! second backend (PostgreSQL) runs the same checks. Today they run over SQLite.
+//! Grants: codes, token families, access and refresh tokens.
 //!
-//! They pin the split between storage and policy: the store's primitives report a second use
+//! These checks pin the split between storage and policy: the store's primitives report a second use
 //! of a code or a refresh token and revoke nothing; revoking is the grant's decision
 //! (`oauth::grants`), made with [`revoke_family`].
 //!
-//! [`revoke_family`]: super::GrantStore::revoke_family
+//! [`revoke_family`]: crate::store::GrantStore::revoke_family
 
-use super::{Consumed, Grant, Issue, NewApp, NewToken, NewUser, Rotation, Store, StoreResult};
+use crate::store::{Consumed, Grant, Issue, NewApp, NewToken, NewUser, Rotation, Store, StoreResult};
 use crate::domain::redirect::{ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::TokenDigest;
@@ -55,7 +54,7 @@ async fn issued_from_code(store: &dyn Store, code: &str) -> StoreResult<(i64, i6
     let saved = store
         .save_code(
             TokenDigest::of(code),
-            super::CodeGrant {
+            crate::store::CodeGrant {
                 app_id: app,
                 user_id: user,
                 company_id: None,
@@ -123,7 +122,7 @@ pub(crate) async fn a_code_replayed_before_its_tokens_are_written_issues_none(
     let saved = store
         .save_code(
             code,
-            super::CodeGrant {
+            crate::store::CodeGrant {
                 app_id: app,
                 user_id: user,
                 company_id: None,
@@ -199,52 +198,8 @@ pub(crate) async fn a_deleted_app_gets_no_new_secret(store: &dyn Store) -> Store
         .set_client_secret("app", Some(TokenDigest::of("new-secret")))
         .await;
     assert!(
-        matches!(rotated, Err(super::StoreError::NotFound(_))),
+        matches!(rotated, Err(crate::store::StoreError::NotFound(_))),
         "{rotated:?}"
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod sqlite {
-    use crate::db::Db;
-    use crate::store::sqlite::SqliteStore;
-
-    fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = Db::open(&dir.path().join("atrium.db")).expect("database");
-        (dir, SqliteStore::new(db))
-    }
-
-    #[tokio::test]
-    async fn a_second_use_of_a_code_names_its_family_and_revokes_nothing() {
-        let (_dir, s) = store();
-        super::a_second_use_of_a_code_names_its_family_and_revokes_nothing(&s)
-            .await
-            .expect("store");
-    }
-
-    #[tokio::test]
-    async fn a_code_replayed_before_its_tokens_are_written_issues_none() {
-        let (_dir, s) = store();
-        super::a_code_replayed_before_its_tokens_are_written_issues_none(&s)
-            .await
-            .expect("store");
-    }
-
-    #[tokio::test]
-    async fn a_deleted_app_gets_no_new_secret() {
-        let (_dir, s) = store();
-        super::a_deleted_app_gets_no_new_secret(&s)
-            .await
-            .expect("store");
-    }
-
-    #[tokio::test]
-    async fn a_rotated_refresh_token_is_reported_with_its_family_and_revokes_nothing() {
-        let (_dir, s) = store();
-        super::a_rotated_refresh_token_is_reported_with_its_family_and_revokes_nothing(&s)
-            .await
-            .expect("store");
-    }
 }
