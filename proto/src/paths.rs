@@ -40,6 +40,8 @@ paths! {
     INTROSPECT = "/oauth2/introspect";
     /// OpenID Connect's UserInfo endpoint (GET and POST).
     USERINFO = "/oauth2/userinfo";
+    /// OpenID Connect RP-Initiated Logout's `end_session_endpoint` (an HTML page, GET and POST).
+    END_SESSION = "/oauth2/logout";
 
     // The browser's pages (HTML): signing in and out, and the signed-in home page.
     HOME = "/";

@@ -35,7 +35,9 @@ use std::sync::Arc;
 use aws_lc_rs::aead::{Aad, Nonce, RandomizedNonceKey, AES_256_GCM};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{
+    KeyPair as _, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
@@ -76,6 +78,10 @@ pub enum JoseError {
     NoRsaKey,
     #[error("cannot sign: {0}")]
     Sign(&'static str),
+    /// A token given to [`KeySet::verify`] is malformed, names no published key, or its
+    /// signature does not verify.
+    #[error("the token is not one this server signed: {0}")]
+    Invalid(&'static str),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -285,6 +291,56 @@ impl KeySet {
             URL_SAFE_NO_PAD.encode(signature)
         ))
     }
+    /// The claims of a compact JWS signed by one of the published keys (any live version, so a
+    /// token signed before a rotation still verifies). Only the signature and the key are
+    /// checked: which claims matter, and whether expiry does, is the caller's decision (an
+    /// `id_token_hint` may have expired, OpenID Connect RP-Initiated Logout §2).
+    pub fn verify(&self, jwt: &str) -> Result<serde_json::Value, JoseError> {
+        let invalid = JoseError::Invalid;
+        let mut parts = jwt.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("not a compact JWS"));
+        };
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| invalid("bad base64url"))
+        };
+        let head: serde_json::Value =
+            serde_json::from_slice(&decode(header)?).map_err(|_| invalid("bad header"))?;
+        let kid = head["kid"].as_str().ok_or(invalid("no kid"))?;
+        let alg = head["alg"]
+            .as_str()
+            .and_then(Alg::parse)
+            .ok_or(invalid("unknown alg"))?;
+        let signature = decode(signature)?;
+        let signing_input = &jwt[..header.len() + 1 + payload.len()];
+        let verified = self.versions.iter().any(|v| match alg {
+            Alg::EdDsa => {
+                v.ed_kid == kid
+                    && ed25519_dalek::Signature::from_slice(&signature).is_ok_and(|sig| {
+                        v.ed.verifying_key()
+                            .verify_strict(signing_input.as_bytes(), &sig)
+                            .is_ok()
+                    })
+            }
+            Alg::Rs256 => v.rsa.as_ref().is_some_and(|(rsa, rsa_kid)| {
+                rsa_kid == kid
+                    && UnparsedPublicKey::new(
+                        &RSA_PKCS1_2048_8192_SHA256,
+                        rsa.public_key().as_ref(),
+                    )
+                    .verify(signing_input.as_bytes(), &signature)
+                    .is_ok()
+            }),
+        });
+        if !verified {
+            return Err(invalid("no published key verifies its signature"));
+        }
+        serde_json::from_slice(&decode(payload)?).map_err(|_| invalid("bad payload"))
+    }
 }
 
 impl Version {
@@ -393,5 +449,32 @@ mod tests {
             URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&seed).verifying_key().as_bytes())
         );
         assert!(set.sign(Alg::Rs256, &serde_json::json!({})).is_err());
+    }
+
+    #[test]
+    fn verify_accepts_what_a_live_version_signed_and_nothing_altered() {
+        let master = [7; 32];
+        let old = KeySet::load(&master, &[stored(&master, 1, None)], 0, 600).unwrap();
+        let claims = serde_json::json!({ "sub": "42" });
+        let by_old = old.sign(Alg::Rs256, &claims).unwrap();
+        let ed_by_old = old.sign(Alg::EdDsa, &claims).unwrap();
+        let rotated = [stored(&master, 1, Some(1000)), stored(&master, 2, None)];
+        let set = KeySet::load(&master, &rotated, 1500, 600).unwrap();
+        // Version 1's RSA key was generated afresh above, so only its Ed25519 key (derived)
+        // is the same in `set`: a token signed by an unknown RSA key is refused.
+        assert!(matches!(set.verify(&by_old), Err(JoseError::Invalid(_))));
+        assert_eq!(set.verify(&ed_by_old).unwrap(), claims);
+        for alg in Alg::ALL {
+            let jwt = set.sign(alg, &claims).unwrap();
+            assert_eq!(set.verify(&jwt).unwrap(), claims);
+            let (head, rest) = jwt.split_once('.').unwrap();
+            let (_, sig) = rest.split_once('.').unwrap();
+            let forged_payload = URL_SAFE_NO_PAD.encode(r#"{"sub":"43"}"#);
+            let forged = format!("{head}.{forged_payload}.{sig}");
+            assert!(set.verify(&forged).is_err(), "{alg:?}: an altered payload");
+        }
+        assert!(set.verify("a.b").is_err());
+        let gone = KeySet::load(&master, &rotated, 1700, 600).unwrap();
+        assert!(gone.verify(&ed_by_old).is_err(), "a key past its retention");
     }
 }

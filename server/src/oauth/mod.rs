@@ -20,6 +20,7 @@ pub mod client_auth;
 pub mod error;
 pub mod grants;
 pub mod introspect;
+pub mod logout;
 pub mod oidc;
 pub mod params;
 pub mod pkce;

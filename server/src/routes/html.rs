@@ -177,6 +177,54 @@ pub fn continue_as(hidden: &[(&str, &str)], csrf: &str, user: &User, next: &str)
     )
 }
 
+/// RP-initiated logout's question, when the app's request does not show it is this user's
+/// (OpenID Connect RP-Initiated Logout §2).
+pub fn confirm_logout(
+    app: Option<&str>,
+    user: &User,
+    hidden: &[(&str, &str)],
+    csrf: &str,
+) -> String {
+    let asker = app.map_or_else(
+        || "A site".to_string(),
+        |name| format!("<strong>{}</strong>", esc(name)),
+    );
+    page(
+        "Sign out of Atrium?",
+        &format!(
+            "<h1>Sign out of Atrium?</h1>\
+             <p class=\"lead\">{asker} asks to end your Atrium session as \
+             <strong id=\"account\">{username}</strong> in this browser.</p>\
+             <form method=\"post\" action=\"{action}\">{hidden}\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <div class=\"actions\">\
+             <button class=\"secondary\" type=\"submit\" name=\"decision\" value=\"stay\">Stay signed in</button>\
+             <button class=\"primary\" type=\"submit\" name=\"decision\" value=\"sign_out\">Sign out</button>\
+             </div></form>",
+            username = esc(&user.username),
+            action = atrium_proto::paths::END_SESSION,
+            hidden = hidden_fields(hidden),
+            csrf = esc(csrf),
+        ),
+    )
+}
+
+/// The page after RP-initiated logout when the app named no place to return to.
+pub fn signed_out(signed_out: bool) -> String {
+    let lead = if signed_out {
+        "You are signed out of Atrium in this browser."
+    } else {
+        "You are still signed in to Atrium."
+    };
+    page(
+        "Atrium",
+        &format!(
+            "<h1>Atrium</h1><p class=\"lead\" id=\"outcome\">{lead}</p>\
+             <p class=\"muted\">You can close this page.</p>"
+        ),
+    )
+}
+
 fn hidden_fields(hidden: &[(&str, &str)]) -> String {
     hidden
         .iter()

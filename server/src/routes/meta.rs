@@ -63,6 +63,8 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         // OpenID Connect Discovery 1.0 §3.
         "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        // OpenID Connect RP-Initiated Logout 1.0 §2.1.
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "claims_supported": [

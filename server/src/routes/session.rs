@@ -135,6 +135,11 @@ pub fn cross_origin_page() -> Resp {
     )
 }
 
+/// The `Set-Cookie` value that removes the session cookie from the browser.
+pub fn cleared_session_cookie(state: &AppState) -> String {
+    cookie(state, session_cookie(state), "", 0)
+}
+
 fn cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> String {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")

@@ -48,4 +48,15 @@ pub trait OidcStore: Send + Sync {
 
     /// Registers the app's ID-token algorithm (`RS256` or `EdDSA`).
     async fn set_id_token_alg(&self, client_id: &str, alg: &str) -> StoreResult<()>;
+
+    /// Where RP-initiated logout may send a user back to, for the app (`post_logout_redirect_uris`,
+    /// exact URIs); empty for an unknown app.
+    async fn post_logout_redirect_uris(&self, app_id: i64) -> StoreResult<Vec<String>>;
+
+    /// Replaces the app's `post_logout_redirect_uris`; `NotFound` for an unknown or deleted app.
+    async fn set_post_logout_redirect_uris(
+        &self,
+        client_id: &str,
+        uris: Vec<String>,
+    ) -> StoreResult<()>;
 }

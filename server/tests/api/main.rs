@@ -19,6 +19,7 @@ mod lifecycle;
 mod limits;
 mod load;
 mod login_throttle;
+mod logout;
 mod metrics;
 mod oidc;
 mod openapi;

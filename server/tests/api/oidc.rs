@@ -17,7 +17,10 @@ use crate::helpers::*;
 use crate::interop::transport;
 
 /// The provider as the crate discovers it, and a client for `client` at [`REDIRECT`].
-async fn relying_party(app: &TestApp, client: &TestClient) -> (CoreProviderMetadata, Rp) {
+pub(crate) async fn relying_party(
+    app: &TestApp,
+    client: &TestClient,
+) -> (CoreProviderMetadata, Rp) {
     let issuer = IssuerUrl::new(app.base.clone()).unwrap();
     let metadata = CoreProviderMetadata::discover_async(issuer, &transport)
         .await
@@ -46,15 +49,15 @@ async fn allow(browser: &Browser, url: &url::Url) -> String {
 }
 
 /// What one sign-in through the crate produced.
-struct SignIn {
-    id_token: CoreIdToken,
-    access_token: openidconnect::AccessToken,
-    refresh_token: Option<openidconnect::RefreshToken>,
-    nonce: Nonce,
+pub(crate) struct SignIn {
+    pub(crate) id_token: CoreIdToken,
+    pub(crate) access_token: openidconnect::AccessToken,
+    pub(crate) refresh_token: Option<openidconnect::RefreshToken>,
+    pub(crate) nonce: Nonce,
 }
 
 /// A client made from discovered metadata: the token and userinfo endpoints "maybe set".
-type Rp = CoreClient<
+pub(crate) type Rp = CoreClient<
     openidconnect::EndpointSet,
     openidconnect::EndpointNotSet,
     openidconnect::EndpointNotSet,
@@ -64,7 +67,7 @@ type Rp = CoreClient<
 >;
 
 /// The code flow with PKCE and a nonce, in `browser`, through the consent page.
-async fn sign_in(rp: &Rp, browser: &Browser, scopes: &[&str]) -> SignIn {
+pub(crate) async fn sign_in(rp: &Rp, browser: &Browser, scopes: &[&str]) -> SignIn {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = rp.authorize_url(
         AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
@@ -138,7 +141,7 @@ fn tampered(jwt: &str, edit: impl FnOnce(&mut Value)) -> CoreIdToken {
 }
 
 /// Users `dev` and `alice`; `dev` registers a confidential CODE app with `scopes`.
-async fn openid_app(app: &TestApp, scopes: &str) -> (TestClient, i64) {
+pub(crate) async fn openid_app(app: &TestApp, scopes: &str) -> (TestClient, i64) {
     let dev = app.user("dev").await;
     let alice = app.user("alice").await;
     (app.register(dev, AppSpec::code(scopes)).await, alice)

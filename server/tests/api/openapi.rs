@@ -10,7 +10,13 @@ use atrium_proto::paths;
 use crate::helpers::*;
 
 /// The browser's pages: HTML, not listed in the document (its description says so).
-const PAGES: &[&str] = &[paths::HOME, paths::LOGIN, paths::LOGOUT, paths::AUTHORIZE];
+const PAGES: &[&str] = &[
+    paths::HOME,
+    paths::LOGIN,
+    paths::LOGOUT,
+    paths::AUTHORIZE,
+    paths::END_SESSION,
+];
 
 /// The methods the server's routes take.
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

@@ -6,10 +6,12 @@
 //!
 //! [`revoke_family`]: crate::store::GrantStore::revoke_family
 
-use crate::store::{Consumed, Grant, Issue, NewApp, NewToken, NewUser, Rotation, Store, StoreResult};
 use crate::domain::redirect::{ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::TokenDigest;
+use crate::store::{
+    Consumed, Grant, Issue, NewApp, NewToken, NewUser, Rotation, Store, StoreResult,
+};
 
 const AT: i64 = 1_000_000;
 

@@ -112,4 +112,41 @@ impl OidcStore for SqliteStore {
         })
         .await
     }
+
+    async fn post_logout_redirect_uris(&self, app_id: i64) -> StoreResult<Vec<String>> {
+        let json: Option<String> = self
+            .run(move |c| {
+                Ok(
+                    c.prepare_cached("SELECT post_logout_redirect_uris FROM apps WHERE id = ?1")?
+                        .query_row([app_id], |r| r.get(0))
+                        .optional()?,
+                )
+            })
+            .await?;
+        // Written only by `set_post_logout_redirect_uris`, from a `Vec<String>`.
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    async fn set_post_logout_redirect_uris(
+        &self,
+        client_id: &str,
+        uris: Vec<String>,
+    ) -> StoreResult<()> {
+        let client_id = client_id.to_string();
+        let json = serde_json::Value::from(uris).to_string();
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE apps SET post_logout_redirect_uris = ?2 \
+                 WHERE client_id = ?1 AND deleted_at IS NULL",
+                params![client_id, json],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound("app"));
+            }
+            Ok(())
+        })
+        .await
+    }
 }

@@ -1,0 +1,231 @@
+//! OpenID Connect RP-Initiated Logout against the real server: the `openidconnect` crate
+//! discovers the `end_session_endpoint` and builds the logout URL, and a browser (a cookie
+//! jar) follows it.
+
+use atrium_proto::paths;
+use openidconnect::{
+    ClientId, CsrfToken, EndSessionUrl, IssuerUrl, LogoutRequest, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout,
+};
+
+use crate::helpers::*;
+use crate::interop::transport;
+use crate::oidc::{openid_app, relying_party, sign_in};
+
+const BYE: &str = "https://app.example/signed-out";
+
+/// The end-session endpoint, as the crate discovers it.
+async fn end_session_url(app: &TestApp) -> EndSessionUrl {
+    let metadata = ProviderMetadataWithLogout::discover_async(
+        IssuerUrl::new(app.base.clone()).unwrap(),
+        &transport,
+    )
+    .await
+    .expect("the crate discovers the provider");
+    metadata
+        .additional_metadata()
+        .end_session_endpoint
+        .clone()
+        .expect("an end_session_endpoint")
+}
+
+/// Whether `browser`'s session is live: the home page answers it, or sends to `/login`.
+async fn signed_in(browser: &Browser, app: &TestApp) -> bool {
+    let res = browser
+        .client
+        .get(app.url(paths::HOME))
+        .send()
+        .await
+        .unwrap();
+    res.status() == 200
+}
+
+#[tokio::test]
+async fn a_hint_naming_the_signed_in_user_ends_the_session_and_returns_to_the_registered_uri() {
+    let app = spawn_app().await;
+    let (client, _) = openid_app(&app, "openid profile").await;
+    app.store
+        .set_post_logout_redirect_uris(&client.client_id, vec![BYE.into()])
+        .await
+        .unwrap();
+    let (_, rp) = relying_party(&app, &client).await;
+    let browser = app.browser("alice").await;
+    let s = sign_in(&rp, &browser, &["profile"]).await;
+    let url = LogoutRequest::from(end_session_url(&app).await)
+        .set_id_token_hint(&s.id_token)
+        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(BYE.into()).unwrap())
+        .set_state(CsrfToken::new("after-logout".into()))
+        .http_get_url();
+    let res = browser.client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), format!("{BYE}?state=after-logout"));
+    assert!(!signed_in(&browser, &app).await, "the session ended");
+}
+
+#[tokio::test]
+async fn the_session_is_deleted_on_the_server_not_only_forgotten_by_the_browser() {
+    let app = spawn_app().await;
+    let (client, _) = openid_app(&app, "openid").await;
+    let (_, rp) = relying_party(&app, &client).await;
+    let browser = app.browser("alice").await;
+    let s = sign_in(&rp, &browser, &[]).await;
+    // A copy of the session cookie, as something that captured it would keep.
+    let home = browser.client.get(app.url(paths::HOME)).build().unwrap();
+    let jar_cookie = {
+        let res = Browser::new(&app.base).login("alice", PASSWORD).await;
+        let set = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        set.split(';').next().unwrap().to_string()
+    };
+    let replay = || {
+        http()
+            .get(home.url().clone())
+            .header("cookie", jar_cookie.clone())
+            .send()
+    };
+    assert_eq!(
+        replay().await.unwrap().status(),
+        200,
+        "the copy works before"
+    );
+    // That copy is a second session of alice's: end it with the hint, from its own cookie.
+    let url = LogoutRequest::from(end_session_url(&app).await)
+        .set_id_token_hint(&s.id_token)
+        .http_get_url();
+    let res = http()
+        .get(url)
+        .header("cookie", jar_cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("You are signed out"));
+    assert_ne!(replay().await.unwrap().status(), 200, "the copy is dead");
+    assert!(signed_in(&browser, &app).await, "only that session ended");
+}
+
+#[tokio::test]
+async fn an_unregistered_return_uri_or_a_forged_hint_is_refused_and_signs_no_one_out() {
+    let app = spawn_app().await;
+    let (client, _) = openid_app(&app, "openid").await;
+    app.store
+        .set_post_logout_redirect_uris(&client.client_id, vec![BYE.into()])
+        .await
+        .unwrap();
+    let (_, rp) = relying_party(&app, &client).await;
+    let browser = app.browser("alice").await;
+    let s = sign_in(&rp, &browser, &[]).await;
+    let end = end_session_url(&app).await;
+    let elsewhere = LogoutRequest::from(end.clone())
+        .set_id_token_hint(&s.id_token)
+        .set_post_logout_redirect_uri(
+            PostLogoutRedirectUrl::new("https://evil.example/".into()).unwrap(),
+        )
+        .http_get_url();
+    let jwt = s.id_token.to_string();
+    let mut parts: Vec<&str> = jwt.split('.').collect();
+    let forged_payload = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+        claims["sub"] = "999".into();
+        b64.encode(claims.to_string())
+    };
+    parts[1] = &forged_payload;
+    let mut forged = end.url().clone();
+    forged
+        .query_pairs_mut()
+        .append_pair("id_token_hint", &parts.join("."));
+    let no_client = {
+        let mut u = end.url().clone();
+        u.query_pairs_mut()
+            .append_pair("post_logout_redirect_uri", BYE);
+        u
+    };
+    let wrong_client = LogoutRequest::from(end.clone())
+        .set_id_token_hint(&s.id_token)
+        .set_client_id(ClientId::new("someone-else".into()))
+        .http_get_url();
+    for url in [elsewhere, forged, no_client, wrong_client] {
+        let res = browser.client.get(url.clone()).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{url}");
+        assert!(res.headers().get("location").is_none());
+        assert!(signed_in(&browser, &app).await, "{url} signed no one out");
+    }
+}
+
+#[tokio::test]
+async fn without_a_hint_for_this_user_the_user_is_asked_and_only_their_answer_signs_out() {
+    let app = spawn_app().await;
+    let (client, _) = openid_app(&app, "openid").await;
+    app.store
+        .set_post_logout_redirect_uris(&client.client_id, vec![BYE.into()])
+        .await
+        .unwrap();
+    let browser = app.browser("alice").await;
+    let end = end_session_url(&app).await;
+    let url = LogoutRequest::from(end)
+        .set_client_id(ClientId::new(client.client_id.clone()))
+        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new(BYE.into()).unwrap())
+        .set_state(CsrfToken::new("s1".into()))
+        .http_get_url();
+    // A link alone (an image on another site, say) only shows the question.
+    let page = browser.client.get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Sign out of Atrium?"), "{page}");
+    assert!(signed_in(&browser, &app).await);
+
+    let mut fields = hidden_inputs(&page);
+    // From another site: refused, even with the right token.
+    fields.push(("decision".into(), "sign_out".into()));
+    let cross = browser
+        .client
+        .post(app.url(paths::END_SESSION))
+        .header("origin", "https://evil.example")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    // Without the page's CSRF token: refused.
+    let no_csrf: Vec<_> = fields
+        .iter()
+        .filter(|(k, _)| k != "csrf")
+        .cloned()
+        .collect();
+    let res = browser
+        .client
+        .post(app.url(paths::END_SESSION))
+        .form(&no_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(signed_in(&browser, &app).await);
+    // "Stay signed in" goes back, signed in.
+    let mut stay = fields.clone();
+    stay.retain(|(k, _)| k != "decision");
+    stay.push(("decision".into(), "stay".into()));
+    let res = browser
+        .client
+        .post(app.url(paths::END_SESSION))
+        .form(&stay)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), format!("{BYE}?state=s1"));
+    assert!(signed_in(&browser, &app).await);
+    // The user's own answer.
+    let res = browser
+        .client
+        .post(app.url(paths::END_SESSION))
+        .header("origin", app.base.as_str())
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), format!("{BYE}?state=s1"));
+    assert!(!signed_in(&browser, &app).await);
+}
