@@ -213,6 +213,14 @@ pub struct NewApp {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub install_url: Option<String>,
+    /// How the app's OpenID Connect ID tokens are signed: `RS256` (the default) or `EdDSA`.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
+    /// Where `/oauth2/logout` may send a user back to after signing out (OpenID Connect
+    /// RP-Initiated Logout): exact URIs, by the rules of redirect URIs; at most 10.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// Changes to an app; absent fields stay as they are (`""` clears an optional URL).
@@ -248,6 +256,13 @@ pub struct AppPatch {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::OAuthMethod>))]
     pub method: Option<String>,
+    /// `RS256` or `EdDSA`.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
+    /// Replaces the list; `[]` empties it.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
 }
 
 /// A developer's app.
@@ -267,6 +282,11 @@ pub struct AppView {
     pub application_type: ApplicationType,
     #[serde(default)]
     pub install_url: Option<String>,
+    /// `RS256` or `EdDSA`.
+    #[serde(default)]
+    pub id_token_signed_response_alg: String,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
     pub created_at: i64,
 }
 

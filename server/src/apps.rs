@@ -10,6 +10,7 @@ use crate::domain::redirect::{is_loopback_host, ApplicationType, RedirectUri};
 use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{self, Kind, Secret};
 use crate::domain::text;
+use crate::jose::Alg;
 use crate::store::{AppUpdate, Client, NewApp};
 use crate::webhooks::egress::{Egress, WebhookUrl};
 
@@ -31,13 +32,62 @@ pub fn check_redirect_uris(raw: &[String], kind: ApplicationType) -> anyhow::Res
     if raw.is_empty() {
         bail!("an app needs at least one redirect URI");
     }
+    check_uri_list("redirect URI", raw, kind)
+}
+
+/// At most [`text::redirect_uri_count`]'s limit of URIs, each by the redirect-URI rule.
+fn check_uri_list(
+    what: &'static str,
+    raw: &[String],
+    kind: ApplicationType,
+) -> anyhow::Result<Vec<String>> {
     text::redirect_uri_count(raw.len())?;
     raw.iter()
         .map(|r| {
-            text::url_length("redirect URI", r)?;
-            Ok(RedirectUri::parse(r, kind)?.as_str().to_string())
+            text::url_length(what, r)?;
+            Ok(RedirectUri::parse(r, kind)
+                .with_context(|| format!("the {what} {r:?}"))?
+                .as_str()
+                .to_string())
         })
         .collect()
+}
+
+/// The OpenID Connect fields of a registration or an edit, before validation; `None` keeps
+/// a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OidcFields {
+    /// `id_token_signed_response_alg`: `RS256` or `EdDSA`.
+    pub id_token_alg: Option<String>,
+    /// Where RP-initiated logout may return the user to.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+}
+
+/// [`OidcFields`], checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OidcUpdate {
+    pub id_token_alg: Option<Alg>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+}
+
+impl OidcFields {
+    /// Checks the fields for an app of `kind`: post-logout URIs follow the redirect-URI rules.
+    pub fn validate(self, kind: ApplicationType) -> anyhow::Result<OidcUpdate> {
+        let id_token_alg = match self.id_token_alg.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(Alg::parse(raw).with_context(|| {
+                format!("id_token_signed_response_alg must be RS256 or EdDSA, not {raw:?}")
+            })?),
+        };
+        let post_logout_redirect_uris = self
+            .post_logout_redirect_uris
+            .map(|uris| check_uri_list("post-logout redirect URI", &uris, kind))
+            .transpose()?;
+        Ok(OidcUpdate {
+            id_token_alg,
+            post_logout_redirect_uris,
+        })
+    }
 }
 
 /// Validates the scopes an app may ask for.

@@ -355,10 +355,16 @@ fn keys_rotate_adds_signing_key_versions_and_app_add_registers_an_id_token_algor
             "openid profile",
             "--id-token-alg",
             "EdDSA",
+            "--post-logout-redirect-uri",
+            "https://notes.example/bye",
         ],
         None,
     ));
     assert_eq!(app["id_token_signed_response_alg"], "EdDSA");
+    assert_eq!(
+        app["post_logout_redirect_uris"],
+        serde_json::json!(["https://notes.example/bye"])
+    );
     for expected in ["version 2 added", "version 3 added"] {
         let out = run(&db, &["keys", "rotate"], None);
         assert!(out.status.success());
@@ -366,15 +372,17 @@ fn keys_rotate_adds_signing_key_versions_and_app_add_registers_an_id_token_algor
         assert!(said.contains(expected), "{said}");
     }
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let (alg, versions): (String, i64) = conn
+    let (alg, post_logout, versions): (String, String, i64) = conn
         .query_row(
             "SELECT (SELECT id_token_signed_response_alg FROM apps WHERE client_id = ?1),
+                    (SELECT post_logout_redirect_uris FROM apps WHERE client_id = ?1),
                     (SELECT COUNT(*) FROM signing_keys WHERE retired_at IS NULL)",
             [app["client_id"].as_str().unwrap()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
     assert_eq!((alg.as_str(), versions), ("EdDSA", 1));
+    assert_eq!(post_logout, r#"["https://notes.example/bye"]"#);
 }
 
 /// Every key of the configuration file, as the file's own parser lists them when it refuses

@@ -83,7 +83,7 @@ pub enum DevAction {
     EditDone,
 }
 
-/// The draft of an edit: the app's current name, description and URLs.
+/// The draft of an edit: the app's current name, description, URLs and OpenID fields.
 fn patch_of(a: &AppView) -> AppPatch {
     AppPatch {
         name: Some(a.name.clone()),
@@ -92,6 +92,8 @@ fn patch_of(a: &AppView) -> AppPatch {
         iframe_url: Some(a.iframe_url.clone().unwrap_or_default()),
         webhook_url: Some(a.webhook_url.clone().unwrap_or_default()),
         install_url: Some(a.install_url.clone().unwrap_or_default()),
+        id_token_signed_response_alg: Some(a.id_token_signed_response_alg.clone()),
+        post_logout_redirect_uris: Some(a.post_logout_redirect_uris.clone()),
         ..AppPatch::default()
     }
 }
@@ -152,6 +154,8 @@ mod tests {
             public: false,
             application_type: ApplicationType::Web,
             install_url: None,
+            id_token_signed_response_alg: "RS256".into(),
+            post_logout_redirect_uris: Vec::new(),
             created_at: 0,
         }
     }

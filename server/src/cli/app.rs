@@ -3,7 +3,7 @@
 use clap::{Subcommand, ValueEnum};
 
 use super::{find_user, open_keys, open_store};
-use crate::apps::{register, AppRegistration};
+use crate::apps::{register, AppRegistration, OidcFields};
 use crate::domain::redirect::ApplicationType;
 use crate::jose::Alg;
 use crate::webhooks::egress::Egress;
@@ -57,6 +57,10 @@ pub enum AppCmd {
         /// (`id_token_signed_response_alg`).
         #[arg(long, value_enum, default_value = "RS256")]
         id_token_alg: IdTokenAlgArg,
+        /// Where OpenID Connect logout (`/oauth2/logout`) may send a user back to, by the rules
+        /// of redirect URIs (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
     },
 }
 
@@ -92,6 +96,7 @@ pub(super) async fn app(
         method,
         public,
         id_token_alg,
+        post_logout_redirect_uris,
     } = cmd;
     let store = open_store(db_path)?;
     let developer = find_user(&store, &owner).await?;
@@ -120,18 +125,30 @@ pub(super) async fn app(
         },
         egress,
     )?;
-    let client_id = reg.app.client_id.clone();
-    store.create_app(reg.app, None).await?;
     let alg = match id_token_alg {
         IdTokenAlgArg::Rs256 => Alg::Rs256,
         IdTokenAlgArg::EdDsa => Alg::EdDsa,
     };
+    let oidc = OidcFields {
+        id_token_alg: Some(alg.as_str().into()),
+        post_logout_redirect_uris: Some(post_logout_redirect_uris),
+    }
+    .validate(reg.app.application_type)?;
+    let client_id = reg.app.client_id.clone();
+    store.create_app(reg.app, None).await?;
     if alg != Alg::Rs256 {
         store.set_id_token_alg(&client_id, alg.as_str()).await?;
+    }
+    let post_logout = oidc.post_logout_redirect_uris.unwrap_or_default();
+    if !post_logout.is_empty() {
+        store
+            .set_post_logout_redirect_uris(&client_id, post_logout.clone())
+            .await?;
     }
     let mut out = serde_json::json!({
         "client_id": client_id,
         "id_token_signed_response_alg": alg.as_str(),
+        "post_logout_redirect_uris": post_logout,
     });
     if let Some(s) = &reg.client_secret {
         out["client_secret"] = s.expose().into();

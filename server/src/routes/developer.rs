@@ -16,7 +16,7 @@ use super::error::{reply, ApiError, ApiResult};
 use super::paging;
 use super::respond::{self, Resp};
 use super::{json_body, with_auth, AppState, Auth};
-use crate::apps::{parse_method, AppEdit, AppRegistration};
+use crate::apps::{parse_method, AppEdit, AppRegistration, OidcFields};
 use crate::domain::ids::ClientId;
 use crate::domain::redirect::{parse_application_type, ApplicationType};
 use crate::services::apps;
@@ -97,8 +97,10 @@ fn invalid(e: impl std::fmt::Display) -> ApiError {
     ApiError::invalid(e.to_string())
 }
 
-fn app_view(c: &Client) -> AppView {
-    AppView {
+/// An app as its developer sees it, with its OpenID Connect registration.
+async fn app_view(state: &AppState, c: &Client) -> Result<AppView, ApiError> {
+    let oidc = apps::oidc_of(&state.platform, c).await?;
+    Ok(AppView {
         client_id: c.client_id.clone(),
         name: c.name.clone(),
         description: c.description.clone(),
@@ -110,15 +112,28 @@ fn app_view(c: &Client) -> AppView {
         public: c.is_public(),
         application_type: c.application_type,
         install_url: c.install_url.clone(),
+        id_token_signed_response_alg: oidc.id_token_alg,
+        post_logout_redirect_uris: oidc.post_logout_redirect_uris,
         created_at: c.created_at,
-    }
+    })
 }
 
 async fn list((state, h): Auth, query: String) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let page = paging::request(&query)?;
     let apps = apps::list(&state.platform, &user, page).await?;
-    Ok(respond::json(StatusCode::OK, &paging::page(apps, app_view)))
+    let mut views = Vec::with_capacity(apps.items.len());
+    for app in &apps.items {
+        views.push(app_view(&state, app).await?);
+    }
+    let page = crate::store::Page {
+        items: views,
+        next: apps.next,
+    };
+    Ok(respond::json(
+        StatusCode::OK,
+        &paging::page(page, |v| v.clone()),
+    ))
 }
 
 async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
@@ -142,12 +157,24 @@ async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
         public: body.public,
         application_type,
     };
+    let oidc = OidcFields {
+        id_token_alg: body.id_token_signed_response_alg,
+        post_logout_redirect_uris: Some(body.post_logout_redirect_uris),
+    };
     let quota = state.quotas.apps_per_user;
-    let new = apps::register(&state.platform, &user, registration, state.egress, quota).await?;
+    let new = apps::register(
+        &state.platform,
+        &user,
+        registration,
+        oidc,
+        state.egress,
+        quota,
+    )
+    .await?;
     Ok(respond::no_store(respond::json(
         StatusCode::CREATED,
         &AppCreated {
-            app: app_view(&new.app),
+            app: app_view(&state, &new.app).await?,
             client_secret: new.client_secret.map(|s| s.expose().to_string()),
             webhook_secret: new.webhook_secret,
         },
@@ -157,7 +184,10 @@ async fn create((state, h): Auth, body: Result<NewApp, ApiError>) -> ApiResult {
 async fn get(client_id: ClientId, (state, h): Auth) -> ApiResult {
     let user = dashboard_user(&state, h.as_deref()).await?;
     let app = apps::own(&state.platform, &user, &client_id).await?;
-    Ok(respond::json(StatusCode::OK, &app_view(&app)))
+    Ok(respond::json(
+        StatusCode::OK,
+        &app_view(&state, &app).await?,
+    ))
 }
 
 async fn patch(
@@ -177,8 +207,15 @@ async fn patch(
         scopes: body.scopes,
         method: body.method,
     };
-    let app = apps::edit(&state.platform, &user, &client_id, edit, state.egress).await?;
-    Ok(respond::json(StatusCode::OK, &app_view(&app)))
+    let oidc = OidcFields {
+        id_token_alg: body.id_token_signed_response_alg,
+        post_logout_redirect_uris: body.post_logout_redirect_uris,
+    };
+    let app = apps::edit(&state.platform, &user, &client_id, edit, oidc, state.egress).await?;
+    Ok(respond::json(
+        StatusCode::OK,
+        &app_view(&state, &app).await?,
+    ))
 }
 
 async fn delete(client_id: ClientId, (state, h): Auth) -> ApiResult {

@@ -5,7 +5,7 @@
 //! an app may be are in [`crate::apps`], shared with the command line.
 
 use super::{ServiceError, ServiceResult};
-use crate::apps::{self, AppEdit, AppRegistration};
+use crate::apps::{self, AppEdit, AppRegistration, OidcFields, OidcUpdate};
 use crate::domain::ids::ClientId;
 use crate::domain::now;
 use crate::domain::secret::{Kind, Secret};
@@ -41,12 +41,18 @@ pub async fn register(
     p: &Platform,
     developer: &User,
     registration: AppRegistration,
+    oidc: OidcFields,
     egress: Egress,
     quota: u32,
 ) -> ServiceResult<Registered> {
+    let kind = registration.application_type;
     let reg = apps::register(developer.id, registration, egress).map_err(ServiceError::invalid)?;
+    let oidc = oidc.validate(kind).map_err(ServiceError::invalid)?;
     let client_id = reg.app.client_id.clone();
     p.store.create_app(reg.app, Some(quota)).await?;
+    // A second write: were it lost, the app keeps the defaults (RS256, no post-logout URIs),
+    // which its developer sees and can edit.
+    set_oidc(p, &client_id, oidc).await?;
     let app = p
         .store
         .client(&client_id)
@@ -66,15 +72,51 @@ pub async fn edit(
     developer: &User,
     client_id: &ClientId,
     edit: AppEdit,
+    oidc: OidcFields,
     egress: Egress,
 ) -> ServiceResult<Client> {
     let app = own(p, developer, client_id).await?;
     let update = edit.validate(&app, egress).map_err(ServiceError::invalid)?;
+    let oidc = oidc
+        .validate(app.application_type)
+        .map_err(ServiceError::invalid)?;
     p.store.update_app(client_id.as_str(), update).await?;
+    set_oidc(p, client_id.as_str(), oidc).await?;
     p.store
         .client(client_id.as_str())
         .await?
         .ok_or(ServiceError::NotFound("app"))
+}
+
+/// An app's OpenID Connect registration, as the developer sees it.
+pub struct OidcView {
+    pub id_token_alg: String,
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+/// The OpenID Connect fields of an app.
+pub async fn oidc_of(p: &Platform, app: &Client) -> ServiceResult<OidcView> {
+    Ok(OidcView {
+        id_token_alg: p
+            .store
+            .id_token_alg(app.app_id)
+            .await?
+            .unwrap_or_else(|| crate::jose::Alg::Rs256.as_str().to_string()),
+        post_logout_redirect_uris: p.store.post_logout_redirect_uris(app.app_id).await?,
+    })
+}
+
+/// Stores the OpenID Connect fields that were given.
+async fn set_oidc(p: &Platform, client_id: &str, oidc: OidcUpdate) -> ServiceResult<()> {
+    if let Some(alg) = oidc.id_token_alg {
+        p.store.set_id_token_alg(client_id, alg.as_str()).await?;
+    }
+    if let Some(uris) = oidc.post_logout_redirect_uris {
+        p.store
+            .set_post_logout_redirect_uris(client_id, uris)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Deletes one of the developer's apps, uninstalling it everywhere (each install notified).

@@ -229,3 +229,93 @@ async fn without_a_hint_for_this_user_the_user_is_asked_and_only_their_answer_si
     assert_eq!(location(&res), format!("{BYE}?state=s1"));
     assert!(!signed_in(&browser, &app).await);
 }
+
+#[tokio::test]
+async fn a_developer_registers_and_edits_the_openid_fields_through_the_api() {
+    let app = spawn_app().await;
+    app.user("dev").await;
+    let dev = app.dashboard_token("dev").await;
+    let body = |extra: serde_json::Value| {
+        let mut b = serde_json::json!({
+            "name": "Signs in", "redirect_uris": [REDIRECT], "scopes": "openid profile",
+            "method": "code",
+        });
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    for (bad, why) in [
+        (
+            serde_json::json!({"id_token_signed_response_alg": "none"}),
+            "RS256 or EdDSA",
+        ),
+        (
+            serde_json::json!({"post_logout_redirect_uris": ["http://evil.example/"]}),
+            "post-logout",
+        ),
+        (
+            serde_json::json!({"post_logout_redirect_uris": ["https://a.example/#frag"]}),
+            "post-logout",
+        ),
+    ] {
+        let res = app
+            .call("POST", paths::DEV_APPS, &dev, Some(body(bad.clone())))
+            .await;
+        assert_eq!(res.status(), 400, "{bad}");
+        let text = res.text().await.unwrap();
+        assert!(text.contains(why), "{bad}: {text}");
+    }
+    let res = app
+        .call(
+            "POST",
+            paths::DEV_APPS,
+            &dev,
+            Some(body(serde_json::json!({
+                "id_token_signed_response_alg": "EdDSA",
+                "post_logout_redirect_uris": [BYE],
+            }))),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(created["app"]["id_token_signed_response_alg"], "EdDSA");
+    assert_eq!(
+        created["app"]["post_logout_redirect_uris"],
+        serde_json::json!([BYE])
+    );
+    let client_id = created["app"]["client_id"].as_str().unwrap().to_string();
+    let path = format!("/api/developer/apps/{client_id}");
+    let res = app
+        .call(
+            "PATCH",
+            &path,
+            &dev,
+            Some(serde_json::json!({
+                "id_token_signed_response_alg": "RS256",
+                "post_logout_redirect_uris": [BYE, "https://app.example/other"],
+            })),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let view: serde_json::Value = app
+        .call("GET", &path, &dev, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["id_token_signed_response_alg"], "RS256");
+    assert_eq!(
+        view["post_logout_redirect_uris"],
+        serde_json::json!([BYE, "https://app.example/other"])
+    );
+    // What the API stored is what logout honours.
+    let stored = app.store.client(&client_id).await.unwrap().unwrap();
+    assert_eq!(
+        app.store
+            .post_logout_redirect_uris(stored.app_id)
+            .await
+            .unwrap(),
+        vec![BYE.to_string(), "https://app.example/other".into()]
+    );
+}

@@ -26,7 +26,8 @@ pub fn lines(e: &InputEvent) -> Vec<String> {
         .collect()
 }
 
-fn select_value(e: &Event) -> String {
+/// The value of a `<select>`'s change event.
+pub fn select_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
 
@@ -68,6 +69,15 @@ pub fn register_app(p: &RegisterAppProps) -> Html {
             d.application_type = t;
         }
     });
+    let post_logout = {
+        let draft = p.draft.clone();
+        p.on_change.reform(move |e: InputEvent| {
+            let mut next = draft.clone();
+            next.app.post_logout_redirect_uris = lines(&e);
+            next
+        })
+    };
+    let id_token_alg = change(|d, e| d.app.id_token_signed_response_alg = Some(select_value(e)));
     let public = change(|d, _| d.app.public = !d.app.public);
     let submit = {
         let on_submit = p.on_submit.clone();
@@ -122,6 +132,13 @@ pub fn register_app(p: &RegisterAppProps) -> Html {
             <fieldset><legend>{ "Permissions it may ask for" }</legend>
                 { scope_box("profile", "Profile") }{ scope_box("email", "Email") }
                 { scope_box("company", "Company") }{ scope_box("company.members", "Company members") }
+                { scope_box("openid", "Sign-in (OpenID Connect ID tokens)") }
+            </fieldset>
+            <fieldset><legend>{ "Sign-in with Atrium (OpenID Connect)" }</legend>
+                <label for="app-id-token-alg">{ "ID token signature" }</label>
+                { id_token_alg_select("app-id-token-alg", app.id_token_signed_response_alg.as_deref(), id_token_alg) }
+                <label for="app-post-logout">{ "After sign-out, return to (one URI per line, by the redirect URI rules; optional)" }</label>
+                <textarea id="app-post-logout" rows="2" oninput={post_logout} value={app.post_logout_redirect_uris.join("\n")} />
             </fieldset>
             <label for="app-method">{ "Method" }</label>
             <select id="app-method" onchange={method}>
@@ -135,5 +152,24 @@ pub fn register_app(p: &RegisterAppProps) -> Html {
             </select>
             <div class="actions"><button class="button" type="submit" id="register-submit">{ "Register" }</button></div>
         </form>
+    }
+}
+
+/// The ID-token algorithm's choice, for the registration and the edit forms.
+pub fn id_token_alg_select(
+    id: &'static str,
+    current: Option<&str>,
+    onchange: Callback<Event>,
+) -> Html {
+    let current = current.filter(|c| !c.is_empty()).unwrap_or("RS256");
+    html! {
+        <select {id} {onchange}>
+            { for [
+                ("RS256", "RS256 — RSA, what every OpenID library verifies"),
+                ("EdDSA", "EdDSA — Ed25519, smaller and faster"),
+            ].into_iter().map(|(alg, label)| html! {
+                <option value={alg} selected={current == alg}>{ label }</option>
+            }) }
+        </select>
     }
 }
