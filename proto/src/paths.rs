@@ -42,6 +42,8 @@ paths! {
     USERINFO = "/oauth2/userinfo";
     /// OpenID Connect RP-Initiated Logout's `end_session_endpoint` (an HTML page, GET and POST).
     END_SESSION = "/oauth2/logout";
+    /// Dynamic client registration (RFC 7591), with a developer's desktop token.
+    REGISTER = "/oauth2/register";
 
     // The browser's pages (HTML): signing in and out, and the signed-in home page.
     HOME = "/";

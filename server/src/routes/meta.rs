@@ -65,6 +65,8 @@ pub fn metadata(issuer: &str) -> serde_json::Value {
         "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
         // OpenID Connect RP-Initiated Logout 1.0 §2.1.
         "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+        // RFC 7591, protected: a developer's desktop token (scope `dashboard`).
+        "registration_endpoint": format!("{issuer}/oauth2/register"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "claims_supported": [

@@ -41,6 +41,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod openapi;
 pub mod paging;
+pub mod registration;
 pub mod respond;
 pub mod session;
 
@@ -247,7 +248,9 @@ pub fn all(state: AppState) -> BoxedFilter<(Resp,)> {
         .unify()
         .or(invitations::filters(state.clone()))
         .unify()
-        .or(developer::filters(state))
+        .or(developer::filters(state.clone()))
+        .unify()
+        .or(registration::filters(state))
         .unify()
         .boxed();
     resource

@@ -28,6 +28,7 @@ mod prune;
 mod races;
 mod readiness;
 mod real_server;
+mod registration;
 mod rotation;
 mod security;
 mod tls;

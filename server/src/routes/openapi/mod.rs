@@ -63,6 +63,7 @@ mod prelude {
         oauth::introspect,
         oauth::userinfo,
         oauth::userinfo_post,
+        oauth::register_client,
         resource::username,
         resource::me,
         resource::company,

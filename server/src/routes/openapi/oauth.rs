@@ -103,3 +103,25 @@ pub fn userinfo() {}
     ),
 )]
 pub fn userinfo_post() {}
+
+#[utoipa::path(
+    post,
+    path = paths::REGISTER,
+    operation_id = "registerClient",
+    tag = "oauth",
+    summary = "Dynamic client registration (RFC 7591, OpenID Connect Registration): registers an app for the developer whose desktop token this is, within their quota",
+    security(("bearer" = ["dashboard"])),
+    request_body(content = inline(ClientMetadata), content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered: the metadata as kept, client_id, and client_secret once for a confidential client (Cache-Control: no-store)", body = inline(ClientMetadata)),
+        (status = 400, description = "invalid_client_metadata or invalid_redirect_uri (RFC 7591 §3.2.2)", body = OAuthErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = QuotaExceeded),
+        (status = 405, response = MethodNotAllowed),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub fn register_client() {}

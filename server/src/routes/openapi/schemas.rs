@@ -132,6 +132,34 @@ pub struct UserInfo {
     pub email_verified: Option<bool>,
 }
 
+/// Client metadata (RFC 7591 §2, OpenID Connect Registration §2): what a registration sends,
+/// and, with `client_id`, `client_id_issued_at` and (confidential clients) `client_secret` and
+/// `client_secret_expires_at` (0: never), what it answers.
+#[derive(ToSchema)]
+pub struct ClientMetadata {
+    pub redirect_uris: Vec<String>,
+    pub client_name: Option<String>,
+    /// `client_secret_basic` (default), `client_secret_post`, or `none` (a public client, PKCE).
+    pub token_endpoint_auth_method: Option<String>,
+    /// `authorization_code`, `refresh_token`, `implicit`, `client_credentials`.
+    pub grant_types: Option<Vec<String>>,
+    /// `code` (default) and/or `token`.
+    pub response_types: Option<Vec<String>>,
+    /// Space-separated; `openid` when absent.
+    pub scope: Option<String>,
+    /// `web` (default) or `native`.
+    pub application_type: Option<String>,
+    /// `RS256` (default) or `EdDSA`.
+    pub id_token_signed_response_alg: Option<String>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// The install URL: where the dashboard sends a user who installs the app.
+    pub initiate_login_uri: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_id_issued_at: Option<i64>,
+    pub client_secret_expires_at: Option<i64>,
+}
+
 /// The server's public signing keys (RFC 7517), by `kid`: RSA (RS256) and Ed25519 (`OKP`, EdDSA).
 #[derive(ToSchema)]
 pub struct Jwks {
