@@ -11,6 +11,7 @@
 mod bench;
 mod dist;
 mod preflight;
+mod services;
 mod ui;
 
 use std::path::{Path, PathBuf};
@@ -288,6 +289,7 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     };
     test.arg("test").args(HOST_PACKAGES);
     test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
+    test.envs(services::ensure(root)?);
     run(&mut test)?;
     // The packages, from the debug binaries built above: no release build in the test run.
     let packaging = Instant::now();

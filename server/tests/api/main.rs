@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api;
+mod authlib;
 mod authorize;
 mod backup;
 mod bad_input;
