@@ -49,8 +49,9 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// The sign-in form. `next` is where to go after signing in (a local path).
-pub fn login(next: &str, csrf: &str, error: Option<&str>) -> String {
+/// The sign-in form. `next` is where to go after signing in (a local path); `username`
+/// prefills the username (an app's `login_hint`).
+pub fn login(next: &str, csrf: &str, error: Option<&str>, username: Option<String>) -> String {
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
         .unwrap_or_default();
@@ -62,12 +63,13 @@ pub fn login(next: &str, csrf: &str, error: Option<&str>) -> String {
              <input type=\"hidden\" name=\"next\" value=\"{}\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <label for=\"username\">Username</label>\
-             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required autofocus>\
+             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{}\" required autofocus>\
              <label for=\"password\">Password</label>\
              <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
              <div class=\"actions\"><button class=\"primary\" type=\"submit\">Sign in</button></div></form>",
             esc(next),
-            esc(csrf)
+            esc(csrf),
+            esc(username.as_deref().unwrap_or_default())
         ),
     )
 }

@@ -154,6 +154,18 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// OpenID Connect's `login_hint` (Core §3.1.2.1) of the authorization request the user signs in
+/// for: Atrium takes it as the username to prefill, when it could be one.
+fn login_hint(next: &str) -> Option<String> {
+    let query = next.strip_prefix("/oauth2/authorize?")?;
+    let hint = Params::parse(query)
+        .get("login_hint")
+        .ok()
+        .flatten()?
+        .to_string();
+    (hint.len() <= 100 && !hint.chars().any(char::is_control)).then_some(hint)
+}
+
 /// The sign-in page, with a fresh pre-session id in a cookie and its server-bound token in the
 /// form.
 pub fn login_page(state: &AppState, next: &str, error: Option<&str>, status: StatusCode) -> Resp {
@@ -165,7 +177,7 @@ pub fn login_page(state: &AppState, next: &str, error: Option<&str>, status: Sta
             .trim_start_matches("atr_cf_")
     );
     let token = state.platform.keys.login_form_token(&pre_session);
-    let body = html::login(next, &token, error);
+    let body = html::login(next, &token, error, login_hint(next));
     respond::with_cookie(
         respond::html(status, body),
         &cookie(state, login_cookie(state), &pre_session, LOGIN_FORM_TTL),

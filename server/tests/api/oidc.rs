@@ -512,3 +512,36 @@ async fn a_token_signed_before_a_key_rotation_verifies_until_it_expires() {
     let new_kid = header(&after.id_token.to_string())["kid"].clone();
     assert_ne!(new_kid, old_kid);
 }
+
+#[tokio::test]
+async fn login_hint_prefills_the_username_on_the_sign_in_page_and_nothing_else() {
+    let app = spawn_app().await;
+    let (client, _) = openid_app(&app, "openid").await;
+    let browser = Browser::new(&app.base);
+    let mut pages = Vec::new();
+    for hint in ["alice", "\"><script>alert(1)</script>"] {
+        let res = browser
+            .authorize(&[
+                ("response_type", "code"),
+                ("client_id", client.client_id.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("login_hint", hint),
+            ])
+            .await;
+        // Without a session, the sign-in page itself.
+        assert_eq!(res.status(), 200);
+        pages.push(res.text().await.unwrap());
+    }
+    assert!(
+        pages[0].contains(r#"name="username" autocomplete="username" value="alice""#),
+        "{}",
+        pages[0]
+    );
+    assert!(!pages[1].contains("<script>alert"), "{}", pages[1]);
+    assert!(
+        pages[1].contains("&quot;&gt;&lt;script&gt;"),
+        "escaped: {}",
+        pages[1]
+    );
+}
