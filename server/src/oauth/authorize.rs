@@ -7,7 +7,7 @@
 use url::Url;
 
 use super::oidc::OidcParams;
-use super::request::{AuthorizationRequest, ResponseType};
+use super::request::{AuthorizationRequest, ResponseMode, ResponseType};
 use super::{ErrorCode, OAuthError};
 use crate::domain::now;
 use crate::domain::redirect::{self, RedirectUri};
@@ -21,6 +21,8 @@ use crate::store::{Client, CodeClaims, CodeGrant, Grant, Install, Issue, NewToke
 pub struct ValidRequest {
     pub client: Client,
     pub response_type: ResponseType,
+    /// How the response goes back: asked for, or the response type's default.
+    pub response_mode: ResponseMode,
     pub redirect_uri: RedirectUri,
     pub scopes: ScopeSet,
     pub state: Option<String>,
@@ -41,9 +43,42 @@ impl ValidRequest {
         ClientError {
             error,
             redirect_uri: self.redirect_uri.clone(),
-            response_type: self.response_type,
+            mode: self.response_mode,
             state: self.state.clone(),
         }
+    }
+}
+
+/// An authorization response (a code, a token or an error) and how it reaches the client.
+#[derive(Debug, Clone)]
+pub struct AuthResponse {
+    pub redirect_uri: RedirectUri,
+    pub mode: ResponseMode,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl AuthResponse {
+    /// The redirect URI with the parameters in its query or fragment; `None` for `form_post`,
+    /// whose parameters travel in a form ([`AuthResponse::params`]) and never in a URL.
+    pub fn redirect_url(&self) -> Option<Url> {
+        let mut url = self.redirect_uri.url().clone();
+        match self.mode {
+            ResponseMode::Query => {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in &self.params {
+                    q.append_pair(k, v);
+                }
+            }
+            ResponseMode::Fragment => {
+                let mut f = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &self.params {
+                    f.append_pair(k, v);
+                }
+                url.set_fragment(Some(&f.finish()));
+            }
+            ResponseMode::FormPost => return None,
+        }
+        Some(url)
     }
 }
 
@@ -63,37 +98,27 @@ pub enum AuthorizeError {
 pub struct ClientError {
     pub error: OAuthError,
     redirect_uri: RedirectUri,
-    /// Where the error goes: in the query for CODE, in the fragment for TOKEN.
-    response_type: ResponseType,
+    /// How the error goes back: the request's response mode.
+    mode: ResponseMode,
     state: Option<String>,
 }
 
 impl ClientError {
-    /// The redirect URI with the error, `state` and `iss` (RFC 9207).
-    pub fn redirect(&self, issuer: &str) -> Url {
-        let mut url = self.redirect_uri.url().clone();
-        let pairs = [
-            Some(("error", self.error.error.as_str())),
-            Some(("error_description", self.error.description.as_ref())),
-            self.state.as_deref().map(|s| ("state", s)),
-            Some(("iss", issuer)),
+    /// The error, `state` and `iss` (RFC 9207) for the client's redirect URI.
+    pub fn response(&self, issuer: &str) -> AuthResponse {
+        let mut params = vec![
+            ("error", self.error.error.as_str().to_string()),
+            ("error_description", self.error.description.to_string()),
         ];
-        match self.response_type {
-            ResponseType::Code => {
-                let mut q = url.query_pairs_mut();
-                for (k, v) in pairs.iter().flatten() {
-                    q.append_pair(k, v);
-                }
-            }
-            ResponseType::Token => {
-                let mut f = url::form_urlencoded::Serializer::new(String::new());
-                for (k, v) in pairs.iter().flatten() {
-                    f.append_pair(k, v);
-                }
-                url.set_fragment(Some(&f.finish()));
-            }
+        if let Some(s) = &self.state {
+            params.push(("state", s.clone()));
         }
-        url
+        params.push(("iss", issuer.to_string()));
+        AuthResponse {
+            redirect_uri: self.redirect_uri.clone(),
+            mode: self.mode,
+            params,
+        }
     }
 }
 
@@ -132,18 +157,34 @@ pub async fn validate(
     };
 
     // From here the redirect URI is trusted; `state` goes back with every error.
-    let to_client = |response_type, error| {
+    let to_client = |mode, error| {
         AuthorizeError::Client(ClientError {
             error,
             redirect_uri: redirect_uri.clone(),
-            response_type,
+            mode,
             state: req.state.clone(),
         })
     };
-    let response_type = req
-        .response_type
-        .map_err(|e| to_client(ResponseType::Code, e))?;
-    let fail = |e: OAuthError| to_client(response_type, e);
+    let asked_mode = req.response_mode;
+    let response_type = req.response_type.map_err(|e| {
+        to_client(
+            asked_mode.unwrap_or(ResponseMode::default_for(ResponseType::Code)),
+            e,
+        )
+    })?;
+    // Tokens never travel in a query (Multiple Response Types §2.1): such a request's error
+    // goes back the TOKEN way, in the fragment.
+    let response_mode = match asked_mode {
+        Some(ResponseMode::Query) if response_type == ResponseType::Token => {
+            return Err(to_client(
+                ResponseMode::Fragment,
+                OAuthError::invalid_request("response_mode=query cannot carry a token"),
+            ));
+        }
+        Some(mode) => mode,
+        None => ResponseMode::default_for(response_type),
+    };
+    let fail = |e: OAuthError| to_client(response_mode, e);
     let details = req.details.map_err(fail)?;
     let allowed = match response_type {
         ResponseType::Code => client.allow_code,
@@ -184,6 +225,7 @@ pub async fn validate(
     Ok(ValidRequest {
         client,
         response_type,
+        response_mode,
         redirect_uri,
         scopes,
         state: req.state,
@@ -195,8 +237,8 @@ pub async fn validate(
 /// What an approval produced.
 #[derive(Debug, Clone)]
 pub struct Approval {
-    /// Where to send the user: the redirect URI with the code, or with the token in the fragment.
-    pub redirect: Url,
+    /// What goes back to the client: the code or the token, by the request's response mode.
+    pub response: AuthResponse,
     /// The install recorded, when the app was approved for a company.
     pub install: Option<Install>,
 }
@@ -249,7 +291,7 @@ async fn issue(
     auth_time: Option<i64>,
 ) -> Result<Approval, OAuthError> {
     let at = now();
-    let mut url = req.redirect_uri.url().clone();
+    let mut params: Vec<(&'static str, String)> = Vec::new();
     let install_id = install.as_ref().map(|i| i.id);
     let company_id = install.as_ref().map(|i| i.company_id);
     match req.response_type {
@@ -282,15 +324,7 @@ async fn issue(
                 };
                 oauth.store.set_code_claims(code.digest(), claims).await?;
             }
-            {
-                let mut q = url.query_pairs_mut();
-                q.append_pair("code", code.expose());
-                if let Some(s) = &req.state {
-                    q.append_pair("state", s);
-                }
-                // RFC 9207: lets the client detect mix-up attacks.
-                q.append_pair("iss", &oauth.config.issuer);
-            }
+            params.push(("code", code.expose().to_string()));
         }
         ResponseType::Token => {
             let token = Secret::generate(Kind::AccessToken);
@@ -317,20 +351,25 @@ async fn issue(
             if !matches!(issued, Issue::Issued { .. }) {
                 return Err(uninstalled_meanwhile());
             }
-            let mut f = url::form_urlencoded::Serializer::new(String::new());
-            f.append_pair("access_token", token.expose());
-            f.append_pair("token_type", "Bearer");
-            f.append_pair("expires_in", &oauth.config.implicit_ttl.to_string());
-            f.append_pair("scope", &req.scopes.to_string());
-            if let Some(s) = &req.state {
-                f.append_pair("state", s);
-            }
-            f.append_pair("iss", &oauth.config.issuer);
-            url.set_fragment(Some(&f.finish()));
+            params.extend([
+                ("access_token", token.expose().to_string()),
+                ("token_type", "Bearer".to_string()),
+                ("expires_in", oauth.config.implicit_ttl.to_string()),
+                ("scope", req.scopes.to_string()),
+            ]);
         }
     }
+    if let Some(s) = &req.state {
+        params.push(("state", s.clone()));
+    }
+    // RFC 9207: lets the client detect mix-up attacks.
+    params.push(("iss", oauth.config.issuer.clone()));
     Ok(Approval {
-        redirect: url,
+        response: AuthResponse {
+            redirect_uri: req.redirect_uri.clone(),
+            mode: req.response_mode,
+            params,
+        },
         install,
     })
 }
@@ -345,10 +384,10 @@ fn uninstalled_meanwhile() -> OAuthError {
 }
 
 /// The user refused: `access_denied` back to the client.
-pub fn deny(oauth: &Platform, req: &ValidRequest) -> Url {
+pub fn deny(oauth: &Platform, req: &ValidRequest) -> AuthResponse {
     req.error(OAuthError::new(
         ErrorCode::AccessDenied,
         "the user refused the request",
     ))
-    .redirect(&oauth.config.issuer)
+    .response(&oauth.config.issuer)
 }

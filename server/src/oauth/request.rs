@@ -19,6 +19,37 @@ use crate::domain::secret::Secret;
 /// CODE (`response_type=code`) or TOKEN (`response_type=token`): the API's word.
 pub use atrium_proto::ResponseType;
 
+/// How the authorization response reaches the client (`response_mode`, OAuth 2.0 Multiple
+/// Response Type Encoding Practices §2.1 and Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// In the redirect URI's query: CODE's default.
+    Query,
+    /// In the redirect URI's fragment: TOKEN's default.
+    Fragment,
+    /// In an HTML form the browser POSTs to the redirect URI: nothing in any URL.
+    FormPost,
+}
+
+impl ResponseMode {
+    pub fn parse(raw: &str) -> Option<ResponseMode> {
+        match raw {
+            "query" => Some(ResponseMode::Query),
+            "fragment" => Some(ResponseMode::Fragment),
+            "form_post" => Some(ResponseMode::FormPost),
+            _ => None,
+        }
+    }
+
+    /// The mode of a response type when the request names none.
+    pub fn default_for(response_type: ResponseType) -> ResponseMode {
+        match response_type {
+            ResponseType::Code => ResponseMode::Query,
+            ResponseType::Token => ResponseMode::Fragment,
+        }
+    }
+}
+
 /// An authorization request as the client sent it; `authorize::validate` checks it against
 /// the client.
 ///
@@ -32,6 +63,9 @@ pub struct AuthorizationRequest {
     pub redirect_uri: Option<String>,
     pub state: Option<String>,
     pub response_type: Result<ResponseType, OAuthError>,
+    /// The `response_mode` asked for, when it is one Atrium knows; an unknown one is an error
+    /// in `details`, and errors then go back by the response type's default.
+    pub response_mode: Option<ResponseMode>,
     /// Scope and PKCE, or the first error in the rest of the request.
     pub details: Result<Details, OAuthError>,
 }
@@ -61,6 +95,7 @@ pub struct AuthorizationFields<'a> {
     pub nonce: Option<&'a str>,
     pub prompt: Option<&'a str>,
     pub max_age: Option<&'a str>,
+    pub response_mode: Option<&'a str>,
 }
 
 impl AuthorizationRequest {
@@ -82,6 +117,7 @@ impl AuthorizationRequest {
             nonce: p.get("nonce").unwrap_or(None),
             prompt: p.get("prompt").unwrap_or(None),
             max_age: p.get("max_age").unwrap_or(None),
+            response_mode: p.get("response_mode").unwrap_or(None),
         });
         // A repeated response_type reads as absent above, and is reported as such first.
         if let Err(repeated) = p.no_repeats() {
@@ -102,12 +138,19 @@ impl AuthorizationRequest {
             }),
             None => Err(missing_response_type()),
         };
-        let details = Self::details(&f, response_type.as_ref().ok().copied());
+        let response_mode = present(f.response_mode).and_then(ResponseMode::parse);
+        let details = match present(f.response_mode) {
+            Some(raw) if response_mode.is_none() => Err(OAuthError::invalid_request(format!(
+                "response_mode {raw:?} is not supported: use query, fragment or form_post"
+            ))),
+            _ => Self::details(&f, response_type.as_ref().ok().copied()),
+        };
         AuthorizationRequest {
             client_id: f.client_id.to_string(),
             redirect_uri: owned(f.redirect_uri),
             state: owned(f.state),
             response_type,
+            response_mode,
             details,
         }
     }

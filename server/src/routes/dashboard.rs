@@ -323,7 +323,12 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
             tracing::info!(client_id = %req.client_id, install = install.id, "app installed");
             ok(&InstallAnswer {
                 install: install_view(&install),
-                redirect_to: approval.redirect.to_string(),
+                // The install API builds its requests itself, always with a redirect mode.
+                redirect_to: approval
+                    .response
+                    .redirect_url()
+                    .ok_or_else(|| ApiError::internal("an install answered by form_post"))?
+                    .to_string(),
                 method: valid.response_type,
             })
         }

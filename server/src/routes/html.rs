@@ -227,6 +227,26 @@ pub fn signed_out(signed_out: bool) -> String {
     )
 }
 
+/// The one script of the form-post page: it sends the form at once.
+pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
+
+/// OAuth 2.0 Form Post Response Mode: the authorization response as a form the browser POSTs to
+/// the client's redirect URI; a button sends it when scripts are off.
+pub fn form_post(action: &str, fields: &[(&str, String)]) -> String {
+    let hidden: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    page(
+        "Returning to the app",
+        &format!(
+            "<h1>Returning to the app…</h1>\
+             <form method=\"post\" action=\"{action}\">{hidden}\
+             <noscript><div class=\"actions\"><button class=\"primary\" type=\"submit\">Continue</button></div></noscript>\
+             </form><script>{FORM_POST_SCRIPT}</script>",
+            action = esc(action),
+            hidden = hidden_fields(&hidden),
+        ),
+    )
+}
+
 fn hidden_fields(hidden: &[(&str, &str)]) -> String {
     hidden
         .iter()

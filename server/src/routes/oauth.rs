@@ -9,7 +9,7 @@ use super::error::{internal_page, ApiError};
 use super::respond::{self, Resp};
 use super::session::{self, csrf_ok, FormOrigin};
 use super::{form, html, raw_query, with_state, AppState};
-use crate::oauth::authorize::{self, AuthorizeError, ValidRequest};
+use crate::oauth::authorize::{self, AuthResponse, AuthorizeError, ValidRequest};
 use crate::oauth::params::Params;
 use crate::oauth::request::{AuthorizationRequest, TokenHandle, TokenRequest};
 use crate::oauth::{grants, introspect, revoke, ErrorCode, OAuthError};
@@ -66,6 +66,15 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .unify()
 }
 
+/// Sends an authorization response to the client: a `303` to the redirect URI, or for
+/// `response_mode=form_post` a page whose form the browser POSTs there.
+fn deliver(response: &AuthResponse) -> Resp {
+    match response.redirect_url() {
+        Some(url) => respond::see_other(url.as_str()),
+        None => respond::form_post(response.redirect_uri.url(), &response.params),
+    }
+}
+
 fn error_page(message: &str) -> Resp {
     respond::html(
         StatusCode::BAD_REQUEST,
@@ -84,9 +93,7 @@ fn server_error_page(e: &OAuthError) -> Resp {
 fn authorize_failure(state: &AppState, e: AuthorizeError) -> Resp {
     match e {
         AuthorizeError::Page(message) => error_page(&message),
-        AuthorizeError::Client(e) => {
-            respond::see_other(e.redirect(&state.platform.config.issuer).as_str())
-        }
+        AuthorizeError::Client(e) => deliver(&e.response(&state.platform.config.issuer)),
         AuthorizeError::Internal(e) => server_error_page(&e),
     }
 }
@@ -219,7 +226,7 @@ async fn authorize_post(
     };
     match p.get("decision").ok().flatten() {
         Some("allow") => {}
-        Some("deny") => return respond::see_other(authorize::deny(&state.platform, &req).as_str()),
+        Some("deny") => return deliver(&authorize::deny(&state.platform, &req)),
         _ => return error_page("The consent form must say allow or deny."),
     }
     if req.client.first_party {
@@ -233,7 +240,7 @@ async fn authorize_post(
         {
             Ok(a) => {
                 tracing::info!(user = %signed_in.user.username, "desktop sign-in approved");
-                respond::see_other(a.redirect.as_str())
+                deliver(&a.response)
             }
             Err(e) => server_error_page(&e),
         };
@@ -251,7 +258,7 @@ async fn authorize_post(
                 method = req.response_type.as_str(),
                 "authorization approved"
             );
-            respond::see_other(approval.redirect.as_str())
+            deliver(&approval.response)
         }
         Err(e) => server_error_page(&e),
     }
@@ -259,10 +266,10 @@ async fn authorize_post(
 
 /// An OpenID Connect error (`login_required`, ...) at the client's redirect URI.
 fn refuse(state: &AppState, req: &ValidRequest, code: ErrorCode, why: &'static str) -> Resp {
-    let url = req
-        .error(OAuthError::new(code, why))
-        .redirect(&state.platform.config.issuer);
-    respond::see_other(url.as_str())
+    deliver(
+        &req.error(OAuthError::new(code, why))
+            .response(&state.platform.config.issuer),
+    )
 }
 
 /// The request's query without `prompt`.
@@ -312,7 +319,7 @@ async fn authorize_silently(
     {
         Ok(a) => {
             state.metrics.approved(req.response_type);
-            respond::see_other(a.redirect.as_str())
+            deliver(&a.response)
         }
         Err(e) if e.error == ErrorCode::AccessDenied => refuse(
             state,

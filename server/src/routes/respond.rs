@@ -60,6 +60,36 @@ pub fn html(status: StatusCode, body: String) -> Resp {
     no_store(r)
 }
 
+/// The form-post response page ([`super::html::form_post`]): an HTML page like [`html`]'s,
+/// whose policy allows exactly its one inline script (by hash) and a form sent to the redirect
+/// URI's origin, and nothing else.
+pub fn form_post(action: &url::Url, fields: &[(&str, String)]) -> Resp {
+    use base64::Engine;
+    use sha2::Digest;
+    static SCRIPT_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(
+            super::html::FORM_POST_SCRIPT.as_bytes(),
+        ))
+    });
+    let target = match action.scheme() {
+        "http" | "https" => action.origin().ascii_serialization(),
+        // A private-use scheme of a native app (RFC 8252 §7.1).
+        other => format!("{other}:"),
+    };
+    let mut r = html(
+        StatusCode::OK,
+        super::html::form_post(action.as_str(), fields),
+    );
+    let policy = format!(
+        "default-src 'none'; script-src 'sha256-{}'; style-src 'unsafe-inline'; form-action {target}; frame-ancestors 'none'; base-uri 'none'",
+        *SCRIPT_HASH
+    );
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        r.headers_mut().insert("content-security-policy", v);
+    }
+    r
+}
+
 /// `303 See Other` to `location` (RFC 9700 §4.12: never 307 after a form post).
 pub fn see_other(location: &str) -> Resp {
     let mut r = response(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");

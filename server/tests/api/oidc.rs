@@ -545,3 +545,62 @@ async fn login_hint_prefills_the_username_on_the_sign_in_page_and_nothing_else()
         pages[1]
     );
 }
+
+#[tokio::test]
+async fn response_mode_form_post_puts_the_code_in_a_form_and_in_no_url() {
+    let app = spawn_app().await;
+    let (client, _) = openid_app(&app, "openid").await;
+    let browser = app.browser("alice").await;
+    let query = [
+        ("response_type", "code"),
+        ("client_id", client.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid"),
+        ("state", "s-1"),
+        ("nonce", "n-1"),
+        ("response_mode", "form_post"),
+    ];
+    let page = browser.consent_page(&query).await;
+    let res = browser.decide(&page, "allow", &[]).await;
+    assert_eq!(res.status(), 200, "a page, not a redirect");
+    assert!(res.headers().get("location").is_none());
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("form-action https://app.example;"), "{csp}");
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    let form = res.text().await.unwrap();
+    assert!(
+        form.contains(&format!(r#"<form method="post" action="{REDIRECT}">"#)),
+        "{form}"
+    );
+    let fields: std::collections::HashMap<_, _> = hidden_inputs(&form).into_iter().collect();
+    assert_eq!(fields["state"], "s-1");
+    assert_eq!(fields["iss"], app.base);
+    // The code in the form is a real one: it is exchanged like any other.
+    let tokens = app.exchange(&client, &fields["code"], None).await;
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+
+    // Errors go back the same way, and tokens never go in a query.
+    let mut denied = query.to_vec();
+    denied.retain(|(k, _)| *k != "nonce");
+    let page = browser.consent_page(&denied).await;
+    let res = browser.decide(&page, "deny", &[]).await;
+    let fields: std::collections::HashMap<_, _> = hidden_inputs(&res.text().await.unwrap())
+        .into_iter()
+        .collect();
+    assert_eq!(fields["error"], "access_denied");
+    let bad = browser
+        .authorize(&[
+            ("response_type", "code"),
+            ("client_id", client.client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("response_mode", "carrier_pigeon"),
+        ])
+        .await;
+    assert_eq!(
+        query_param(&location(&bad), "error").as_deref(),
+        Some("invalid_request")
+    );
+}
