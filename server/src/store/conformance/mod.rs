@@ -1,23 +1,65 @@
-//! What every [`Store`](super::Store) implementation must do, written once against
-//! `&dyn Store` and run over every backend.
+//! What every [`Store`](super::Store) implementation must do, written once against the traits and run over
+//! every backend. Hydra's `fosite_store_helpers.go` is the model: the checks are the contract a
+//! backend must meet, so they call trait methods only (no SQL) and test what the trait docs
+//! promise, not one engine's quirks.
 //!
-//! Each check is an `async fn(&dyn Store) -> StoreResult<()>` in the file of its aggregate.
-//! [`suite!`] lists them all, once; each backend instantiates the whole list with
-//! `suite!(backend, open)`, where `open()` is an async function giving a fresh, empty store
-//! and a guard that keeps it alive (a temporary directory, a throwaway schema). A check added to
-//! the list runs on every backend, so no backend can silently skip one.
+//! One file per aggregate, each check an `async fn` answering `StoreResult<()>`:
+//!
+//! | file | what it checks |
+//! |---|---|
+//! | `users.rs` | users, sessions, single-use login forms |
+//! | `companies.rs` | companies, members, invitations, quotas, pages |
+//! | `apps.rs` | apps and clients, secrets, updates, deletion, the catalog |
+//! | `grants.rs` | codes, families, access and refresh tokens, the reuse interval |
+//! | `races.rs` | consume-once, rotate-if-current and revoke-family under racing tasks |
+//! | `installs.rs` | installs, uninstalling, what it revokes and queues |
+//! | `outbox.rs` | due events, attempts, backoff, retries |
+//! | `oidc.rs` | signing-key versions, a code's claims, ID-token algorithms |
+//! | `prune.rs` | pruning each kind in batches |
+//!
+//! `fixtures.rs` holds what the checks share: users, apps, a live token family, a fixed clock,
+//! a pager and [`fixtures::race`], which starts tasks together behind a barrier.
+//!
+//! A check takes `&dyn Store`, or `&Arc<dyn Store>` when it spawns racing tasks. [`suite!`]
+//! lists every check, once; each backend instantiates the whole list with
+//! `suite!(backend, open)`, where `open()` is an async function giving a guard that keeps the
+//! store alive (a temporary directory, a throwaway schema) and a fresh, empty store of any type
+//! that implements `Store`. A check added to the list runs on every backend, so no backend
+//! can silently skip one. The whole list runs in a few seconds on SQLite: no check sleeps.
+
+mod fixtures;
+
+use std::sync::Arc;
+
+use super::Store;
 
 mod grants;
+mod users;
 
 /// Instantiates every conformance check as a `#[tokio::test]` in a module named `$backend`.
 /// The runtime has several worker threads, so checks with racing tasks really race.
 macro_rules! suite {
     ($backend:ident, $open:ident) => {
         suite!(@tests $backend, $open;
+            users::a_user_is_found_by_id_and_by_username,
+            users::a_taken_username_is_a_conflict,
+            users::a_session_lives_until_its_expiry,
+            users::a_deleted_session_is_gone,
+            users::a_login_form_is_consumed_once_until_it_is_forgotten,
+            users::a_login_form_raced_by_20_is_consumed_once,
             grants::a_second_use_of_a_code_names_its_family_and_revokes_nothing,
             grants::a_code_replayed_before_its_tokens_are_written_issues_none,
             grants::a_rotated_refresh_token_is_reported_with_its_family_and_revokes_nothing,
             grants::a_deleted_app_gets_no_new_secret,
+            grants::a_code_is_consumed_with_the_grant_it_was_saved_with,
+            grants::an_access_token_is_live_until_its_expiry,
+            grants::a_revoked_access_token_ends_alone,
+            grants::a_refresh_token_tells_its_state,
+            grants::a_grant_without_refresh_token_issues_an_access_token_only,
+            grants::a_refresh_token_rotates_only_while_current_and_unexpired,
+            grants::a_rotation_keeps_its_retry_until_the_window_closes,
+            grants::a_retry_ends_when_its_successor_is_used_or_the_family_revoked,
+            grants::a_revoked_family_ends_only_its_own_tokens,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {
@@ -26,11 +68,29 @@ macro_rules! suite {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $check() {
                     let (_guard, store) = super::$open().await;
-                    super::$file::$check(&store).await.expect("store");
+                    let store: std::sync::Arc<dyn crate::store::Store> = std::sync::Arc::new(store);
+                    super::$file::$check(super::Given::given(&store)).await.expect("store");
                 }
             )*
         }
     };
+}
+
+/// What a check takes, as its signature says: `&dyn Store`, or `&Arc<dyn Store>` to race.
+trait Given<'a> {
+    fn given(store: &'a Arc<dyn Store>) -> Self;
+}
+
+impl<'a> Given<'a> for &'a dyn Store {
+    fn given(store: &'a Arc<dyn Store>) -> Self {
+        store.as_ref()
+    }
+}
+
+impl<'a> Given<'a> for &'a Arc<dyn Store> {
+    fn given(store: &'a Arc<dyn Store>) -> Self {
+        store
+    }
 }
 
 /// A fresh SQLite store in a temporary directory.
