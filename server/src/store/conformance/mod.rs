@@ -27,6 +27,7 @@
 //! that implements `Store`. A check added to the list runs on every backend, so no backend
 //! can silently skip one. The whole list runs in a few seconds on SQLite: no check sleeps.
 
+mod companies;
 mod fixtures;
 
 use std::sync::Arc;
@@ -47,6 +48,19 @@ macro_rules! suite {
             users::a_deleted_session_is_gone,
             users::a_login_form_is_consumed_once_until_it_is_forgotten,
             users::a_login_form_raced_by_20_is_consumed_once,
+            companies::a_company_is_created_with_its_owner,
+            companies::the_company_quota_counts_the_companies_a_user_owns,
+            companies::the_company_quota_holds_under_20_racers,
+            companies::an_invitation_is_sent_renewed_and_capped,
+            companies::an_expired_invitation_is_neither_listed_nor_counted,
+            companies::an_invitation_is_accepted_once_by_its_invitee,
+            companies::an_invitation_raced_by_20_accepts_is_used_once,
+            companies::an_invitation_to_a_member_is_used_up_without_changing_the_role,
+            companies::an_invitation_is_revoked_by_its_company_or_declined_by_its_invitee,
+            companies::a_users_invitations_are_newest_first_and_limited,
+            companies::the_last_owner_cannot_leave,
+            companies::memberships_page_by_name_and_id_without_duplicates,
+            companies::members_page_by_username_and_id_without_duplicates,
             grants::a_second_use_of_a_code_names_its_family_and_revokes_nothing,
             grants::a_code_replayed_before_its_tokens_are_written_issues_none,
             grants::a_rotated_refresh_token_is_reported_with_its_family_and_revokes_nothing,
