@@ -35,6 +35,7 @@ use std::sync::Arc;
 use super::Store;
 
 mod grants;
+mod races;
 mod users;
 
 /// Instantiates every conformance check as a `#[tokio::test]` in a module named `$backend`.
@@ -74,6 +75,10 @@ macro_rules! suite {
             grants::a_rotation_keeps_its_retry_until_the_window_closes,
             grants::a_retry_ends_when_its_successor_is_used_or_the_family_revoked,
             grants::a_revoked_family_ends_only_its_own_tokens,
+            races::a_code_raced_by_20_is_consumed_once,
+            races::a_refresh_token_raced_by_20_is_rotated_once,
+            races::a_code_replayed_while_it_is_exchanged_leaves_no_live_token,
+            races::a_family_revoked_while_it_is_rotated_keeps_no_live_token,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {
