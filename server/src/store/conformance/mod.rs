@@ -27,6 +27,7 @@
 //! that implements `Store`. A check added to the list runs on every backend, so no backend
 //! can silently skip one. The whole list runs in a few seconds on SQLite: no check sleeps.
 
+mod apps;
 mod companies;
 mod fixtures;
 
@@ -62,6 +63,14 @@ macro_rules! suite {
             companies::the_last_owner_cannot_leave,
             companies::memberships_page_by_name_and_id_without_duplicates,
             companies::members_page_by_username_and_id_without_duplicates,
+            apps::an_app_is_read_back_as_its_client,
+            apps::a_taken_client_id_is_a_conflict,
+            apps::the_app_quota_counts_a_developers_live_apps,
+            apps::the_app_quota_holds_under_20_racers,
+            apps::a_new_secret_replaces_the_old_at_once,
+            apps::an_update_changes_what_it_names_and_nothing_else,
+            apps::a_deleted_app_is_gone_and_its_grants_end,
+            apps::the_catalog_pages_by_name_and_id_without_duplicates,
             grants::a_second_use_of_a_code_names_its_family_and_revokes_nothing,
             grants::a_code_replayed_before_its_tokens_are_written_issues_none,
             grants::a_rotated_refresh_token_is_reported_with_its_family_and_revokes_nothing,
