@@ -36,6 +36,7 @@ use std::sync::Arc;
 use super::Store;
 
 mod grants;
+mod installs;
 mod races;
 mod users;
 
@@ -88,6 +89,12 @@ macro_rules! suite {
             races::a_refresh_token_raced_by_20_is_rotated_once,
             races::a_code_replayed_while_it_is_exchanged_leaves_no_live_token,
             races::a_family_revoked_while_it_is_rotated_keeps_no_live_token,
+            installs::an_install_is_recorded_once_and_widened,
+            installs::an_app_without_webhook_is_installed_without_event,
+            installs::uninstalling_ends_the_installs_grants_and_is_announced,
+            installs::an_install_raced_by_20_is_recorded_once,
+            installs::an_uninstall_racing_issues_leaves_no_live_token,
+            installs::installs_page_by_app_name_and_id_without_duplicates,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {
