@@ -37,6 +37,7 @@ use super::Store;
 
 mod grants;
 mod installs;
+mod outbox;
 mod races;
 mod users;
 
@@ -95,6 +96,13 @@ macro_rules! suite {
             installs::an_install_raced_by_20_is_recorded_once,
             installs::an_uninstall_racing_issues_leaves_no_live_token,
             installs::installs_page_by_app_name_and_id_without_duplicates,
+            outbox::a_queued_event_is_due_from_its_time,
+            outbox::due_events_come_earliest_first_and_capped_per_app,
+            outbox::a_failed_attempt_defers_the_event_and_its_apps_earlier_ones,
+            outbox::a_delivery_makes_its_apps_deferred_events_due,
+            outbox::a_given_up_event_is_kept_until_retried,
+            outbox::undelivered_events_are_newest_first_and_limited,
+            outbox::events_queued_and_delivered_by_20_racers_are_each_handled_once,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {
