@@ -37,6 +37,7 @@ use super::Store;
 
 mod grants;
 mod installs;
+mod oidc;
 mod outbox;
 mod races;
 mod users;
@@ -103,6 +104,10 @@ macro_rules! suite {
             outbox::a_given_up_event_is_kept_until_retried,
             outbox::undelivered_events_are_newest_first_and_limited,
             outbox::events_queued_and_delivered_by_20_racers_are_each_handled_once,
+            oidc::signing_keys_are_added_in_order_and_retire_the_older,
+            oidc::a_signing_key_version_raced_by_20_is_added_once,
+            oidc::a_codes_claims_are_kept_with_it,
+            oidc::an_apps_id_token_algorithm_is_rs256_until_it_chooses,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {
