@@ -39,6 +39,7 @@ mod grants;
 mod installs;
 mod oidc;
 mod outbox;
+mod prune;
 mod races;
 mod users;
 
@@ -108,6 +109,11 @@ macro_rules! suite {
             oidc::a_signing_key_version_raced_by_20_is_added_once,
             oidc::a_codes_claims_are_kept_with_it,
             oidc::an_apps_id_token_algorithm_is_rs256_until_it_chooses,
+            prune::sessions_expired_before_the_cutoff_are_pruned,
+            prune::tokens_expired_before_the_cutoff_are_pruned,
+            prune::a_family_is_pruned_once_its_tokens_are,
+            prune::an_expired_code_is_pruned_once_its_family_is_gone,
+            prune::delivered_events_are_pruned_and_undelivered_never,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {
