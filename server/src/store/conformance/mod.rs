@@ -1,7 +1,7 @@
-//! What every [`Store`](super::Store) implementation must do, written once against the traits and run over
-//! every backend. Hydra's `fosite_store_helpers.go` is the model: the checks are the contract a
-//! backend must meet, so they call trait methods only (no SQL) and test what the trait docs
-//! promise, not one engine's quirks.
+//! What every [`Store`](super::Store) implementation must do, written once against the traits
+//! and run over every backend. Hydra's `fosite_store_helpers.go` is the model: the checks are
+//! the contract a backend must meet, so they call trait methods only (no SQL) and test what the
+//! trait docs promise, not one engine's quirks.
 //!
 //! One file per aggregate, each check an `async fn` answering `StoreResult<()>`:
 //!
@@ -18,14 +18,26 @@
 //! | `prune.rs` | pruning each kind in batches |
 //!
 //! `fixtures.rs` holds what the checks share: users, apps, a live token family, a fixed clock,
-//! a pager and [`fixtures::race`], which starts tasks together behind a barrier.
+//! a pager that checks what every page promises, and [`fixtures::race`], which starts tasks
+//! together behind a barrier. Besides `races.rs`, the other files race what a second backend
+//! could get wrong with a check-then-act across two statements: a login form, the quotas, an
+//! invitation, an install, a signing-key version, the outbox's writes (`..._by_20_...`).
+//!
+//! What a backend must also get right, that the checks rely on:
+//! - "Fresh, empty" means migrated and holding only what migrations seed (the first-party
+//!   desktop app, which the catalog leaves out).
+//! - Lists sort by their text key as bytes (the checks use lowercase ASCII names, so any
+//!   collation that orders those like bytes passes, but `COLLATE "C"` is the safe choice).
+//! - Where a check reads something before changing it ("read once, maybe cached"), a backend
+//!   that caches must drop what it holds when the change commits.
 //!
 //! A check takes `&dyn Store`, or `&Arc<dyn Store>` when it spawns racing tasks. [`suite!`]
 //! lists every check, once; each backend instantiates the whole list with
 //! `suite!(backend, open)`, where `open()` is an async function giving a guard that keeps the
 //! store alive (a temporary directory, a throwaway schema) and a fresh, empty store of any type
-//! that implements `Store`. A check added to the list runs on every backend, so no backend
-//! can silently skip one. The whole list runs in a few seconds on SQLite: no check sleeps.
+//! that implements `Store` (the macro shares it as an `Arc<dyn Store>`). A check added to the
+//! list runs on every backend, so no backend can silently skip one. The whole list runs in a
+//! few seconds on SQLite: no check sleeps.
 
 mod apps;
 mod companies;
