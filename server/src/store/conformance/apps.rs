@@ -285,3 +285,20 @@ pub(crate) async fn the_catalog_pages_by_name_and_id_without_duplicates(
     assert_eq!(names, ["app4", "app0"], "ada's live apps, by name");
     Ok(())
 }
+
+/// An edit that lost its race with the delete finds no app, whatever it edits.
+pub(crate) async fn an_edit_after_a_delete_is_not_found(store: &dyn Store) -> StoreResult<()> {
+    let ada = user(store, "ada").await?;
+    super::fixtures::app(store, "app", Some(ada), false).await?;
+    store.delete_app("app", ada).await?;
+    let update = AppUpdate {
+        description: Some("back".into()),
+        ..AppUpdate::default()
+    };
+    assert!(is_not_found(&store.update_app("app", update).await));
+    assert!(is_not_found(&store.set_client_secret("app", None).await));
+    assert!(is_not_found(&store.set_id_token_alg("app", "EdDSA").await));
+    assert!(is_not_found(&store.delete_app("app", ada).await));
+    assert!(store.client("app").await?.is_none());
+    Ok(())
+}

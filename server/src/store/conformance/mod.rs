@@ -86,6 +86,7 @@ macro_rules! suite {
             apps::a_new_secret_replaces_the_old_at_once,
             apps::an_update_changes_what_it_names_and_nothing_else,
             apps::a_deleted_app_is_gone_and_its_grants_end,
+            apps::an_edit_after_a_delete_is_not_found,
             apps::the_catalog_pages_by_name_and_id_without_duplicates,
             grants::a_second_use_of_a_code_names_its_family_and_revokes_nothing,
             grants::a_code_replayed_before_its_tokens_are_written_issues_none,
