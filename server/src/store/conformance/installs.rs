@@ -269,3 +269,36 @@ pub(crate) async fn installs_page_by_app_name_and_id_without_duplicates(
     assert_eq!(listed, got);
     Ok(())
 }
+
+pub(crate) async fn deleting_an_app_uninstalls_it_everywhere_and_announces_each(
+    store: &dyn Store,
+) -> StoreResult<()> {
+    let (ada, acme, app) = setting(store).await?;
+    let other = store.create_company("other", ada, None).await?;
+    let mut installs = Vec::new();
+    for company in [acme, other] {
+        let scopes = ScopeSet::from_stored("profile");
+        installs.push(
+            store
+                .record_install(app, company, ada, scopes)
+                .await?
+                .install
+                .id,
+        );
+    }
+    store.delete_app("app", ada).await?;
+    for id in installs {
+        assert!(!store.install(id).await?.expect("kept").active);
+    }
+    assert!(store.installs_of_company(acme).await?.is_empty());
+    let events: Vec<_> = store
+        .undelivered(app, 10)
+        .await?
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    let uninstalled = crate::events::UNINSTALLED;
+    let installed = crate::events::INSTALLED;
+    assert_eq!(events, [uninstalled, uninstalled, installed, installed]);
+    Ok(())
+}

@@ -14,7 +14,7 @@
 //! | `races.rs` | consume-once, rotate-if-current and revoke-family under racing tasks |
 //! | `installs.rs` | installs, uninstalling, what it revokes and queues |
 //! | `outbox.rs` | due events, attempts, backoff, retries |
-//! | `oidc.rs` | signing-key versions, a code's claims, ID-token algorithms |
+//! | `oidc.rs` | signing-key versions, a code's claims, ID-token algorithms, logout URIs |
 //! | `prune.rs` | pruning each kind in batches |
 //!
 //! `fixtures.rs` holds what the checks share: users, apps, a live token family, a fixed clock,
@@ -111,6 +111,7 @@ macro_rules! suite {
             installs::an_install_raced_by_20_is_recorded_once,
             installs::an_uninstall_racing_issues_leaves_no_live_token,
             installs::installs_page_by_app_name_and_id_without_duplicates,
+            installs::deleting_an_app_uninstalls_it_everywhere_and_announces_each,
             outbox::a_queued_event_is_due_from_its_time,
             outbox::due_events_come_earliest_first_and_capped_per_app,
             outbox::a_failed_attempt_defers_the_event_and_its_apps_earlier_ones,
@@ -122,6 +123,7 @@ macro_rules! suite {
             oidc::a_signing_key_version_raced_by_20_is_added_once,
             oidc::a_codes_claims_are_kept_with_it,
             oidc::an_apps_id_token_algorithm_is_rs256_until_it_chooses,
+            oidc::an_apps_post_logout_uris_are_replaced_as_a_whole,
             prune::sessions_expired_before_the_cutoff_are_pruned,
             prune::tokens_expired_before_the_cutoff_are_pruned,
             prune::a_family_is_pruned_once_its_tokens_are,

@@ -105,3 +105,52 @@ pub(crate) async fn an_apps_id_token_algorithm_is_rs256_until_it_chooses(
     );
     Ok(())
 }
+
+pub(crate) async fn an_apps_post_logout_uris_are_replaced_as_a_whole(
+    store: &dyn Store,
+) -> StoreResult<()> {
+    let ada = user(store, "ada").await?;
+    let app = super::fixtures::app(store, "app", Some(ada), false).await?;
+    let other = super::fixtures::app(store, "other", None, false).await?;
+    assert!(store.post_logout_redirect_uris(app).await?.is_empty());
+    let uris = vec![
+        "https://app.example/bye".to_string(),
+        "https://app.example/bye?again=1".to_string(),
+    ];
+    store
+        .set_post_logout_redirect_uris("app", uris.clone())
+        .await?;
+    assert_eq!(
+        store.post_logout_redirect_uris(app).await?,
+        uris,
+        "exact, in order"
+    );
+    assert!(store.post_logout_redirect_uris(other).await?.is_empty());
+    let fewer = vec!["https://app.example/bye".to_string()];
+    store
+        .set_post_logout_redirect_uris("app", fewer.clone())
+        .await?;
+    assert_eq!(store.post_logout_redirect_uris(app).await?, fewer);
+    store
+        .set_post_logout_redirect_uris("app", Vec::new())
+        .await?;
+    assert!(store.post_logout_redirect_uris(app).await?.is_empty());
+    assert!(store
+        .post_logout_redirect_uris(other + 1000)
+        .await?
+        .is_empty());
+    let unknown = store
+        .set_post_logout_redirect_uris("nobody", fewer.clone())
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::NotFound(_))),
+        "{unknown:?}"
+    );
+    store.delete_app("app", ada).await?;
+    let deleted = store.set_post_logout_redirect_uris("app", fewer).await;
+    assert!(
+        matches!(deleted, Err(StoreError::NotFound(_))),
+        "{deleted:?}"
+    );
+    Ok(())
+}
