@@ -138,12 +138,20 @@ macro_rules! suite {
                 async fn $check() {
                     let (_guard, store) = super::$open().await;
                     let store: std::sync::Arc<dyn crate::store::Store> = std::sync::Arc::new(store);
-                    super::$file::$check(super::Given::given(&store)).await.expect("store");
+                    let check = super::$file::$check(super::Given::given(&store));
+                    tokio::time::timeout(super::BOUND, check)
+                        .await
+                        .expect("the check ends within its bound (a deadlock?)")
+                        .expect("store");
                 }
             )*
         }
     };
 }
+
+/// How long one check may take before it counts as hung: each takes well under a second on
+/// SQLite, so a backend that deadlocks fails its check rather than stalling CI.
+const BOUND: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What a check takes, as its signature says: `&dyn Store`, or `&Arc<dyn Store>` to race.
 trait Given<'a> {
