@@ -101,8 +101,10 @@ impl OidcStore for SqliteStore {
     async fn set_id_token_alg(&self, client_id: &str, alg: &str) -> StoreResult<()> {
         let (client_id, alg) = (client_id.to_string(), alg.to_string());
         self.write(move |c| {
+            // A deleted app is edited no more (an edit after a delete finds no app).
             let n = c.execute(
-                "UPDATE apps SET id_token_signed_response_alg = ?2 WHERE client_id = ?1",
+                "UPDATE apps SET id_token_signed_response_alg = ?2
+                 WHERE client_id = ?1 AND deleted_at IS NULL",
                 params![client_id, alg],
             )?;
             if n == 0 {
