@@ -38,6 +38,8 @@ mod outbox;
 mod prune;
 #[doc(hidden)]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 mod users;
 
 use std::sync::Arc;

@@ -50,6 +50,8 @@ pub struct Listener {
 
 struct Shared {
     listening: AtomicBool,
+    /// Taken before each attempt to listen; held only by tests, to keep a replica deaf.
+    gate: Arc<tokio::sync::Mutex<()>>,
     access: Arc<ReadCache<TokenDigest, AccessInfo>>,
     clients: Arc<ReadCache<String, Client>>,
 }
@@ -91,6 +93,7 @@ impl Listener {
     ) -> Listener {
         let shared = Arc::new(Shared {
             listening: AtomicBool::new(false),
+            gate: Arc::default(),
             access,
             clients,
         });
@@ -102,11 +105,19 @@ impl Listener {
     pub fn listening(&self) -> bool {
         self.shared.listening.load(Ordering::SeqCst)
     }
+
+    /// Keeps the replica from listening again (once its connection drops) until the guard
+    /// is dropped.
+    #[cfg(test)]
+    pub(super) async fn hold_reconnect(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.shared.gate.clone().lock_owned().await
+    }
 }
 
 async fn run(config: tokio_postgres::Config, shared: Arc<Shared>) {
     let mut backoff = Duration::from_millis(50);
     loop {
+        drop(shared.gate.lock().await);
         match listen(&config, &shared).await {
             Ok(()) => tracing::warn!("the invalidation listener lost its connection; not caching"),
             Err(e) => tracing::warn!(error = %e, "cannot listen for invalidations; not caching"),
