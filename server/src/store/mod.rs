@@ -23,6 +23,7 @@
 //! runs every check on both.
 
 pub mod apps;
+pub mod backend;
 pub mod cache;
 pub mod companies;
 #[cfg(test)]
@@ -38,6 +39,7 @@ pub mod users;
 use async_trait::async_trait;
 
 pub use apps::{AppStore, AppUpdate, Client, NewApp};
+pub use backend::Backend;
 pub use companies::{
     Accepted, Company, CompanyStore, Invitation, Invited, Left, Membership, NewInvitation, Role,
 };

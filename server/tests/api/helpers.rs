@@ -98,7 +98,7 @@ async fn spawn_app_in_with(
     let atrium = Atrium::new(app.issuer());
     let addr = app.addr();
     let metrics_addr = app.metrics_addr();
-    let db = app.db().clone();
+    let db = app.db().expect("a SQLite server").clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(app.run_until(async {
         let _ = rx.await;
