@@ -2,7 +2,7 @@
 //!
 //! Each test gets a schema of its own (`CREATE SCHEMA` with a random name, every pooled
 //! connection's `search_path` set to it by the URL's `options`), dropped when the [`Schema`]
-//! guard is. Schemas rather than databases: creating one is a catalog insert (milliseconds),
+//! guard is (after ending the connections still open on it). Schemas rather than databases: creating one is a catalog insert (milliseconds),
 //! where `CREATE DATABASE` copies a template and serializes on it, and tests run in parallel.
 
 use super::{PgError, PostgresStore};
@@ -61,17 +61,23 @@ impl Schema {
         &self.name
     }
 
-    /// The database URL with this schema as every connection's `search_path`: what
-    /// `--db` takes.
+    /// The database URL with this schema as every connection's `search_path` (and the
+    /// schema's name as their `application_name`, by which the guard finds them): what `--db`
+    /// takes.
     pub fn url(&self) -> String {
         let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
+        format!(
+            "{}{sep}options=-csearch_path%3D{name}&application_name={name}",
+            self.base,
+            name = self.name
+        )
     }
 
     /// [`Schema::url`], parsed.
     pub fn config(&self) -> Result<tokio_postgres::Config, PgError> {
         let mut config = super::parse_url(&self.base)?;
         config.options(format!("-c search_path={}", self.name));
+        config.application_name(&self.name);
         Ok(config)
     }
 }
@@ -93,6 +99,16 @@ impl Drop for Schema {
                     .await
                     .ok()?;
                 tokio::spawn(connection);
+                // A server still running in the test's runtime (which this drop blocks) may
+                // hold locks in a transaction it cannot finish: end its connections first.
+                client
+                    .execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        &[&name],
+                    )
+                    .await
+                    .ok()?;
                 client
                     .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                     .await
