@@ -135,9 +135,11 @@ macro_rules! transaction {
                     .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
                     .start()
                     .await?;
+                // A closure called at once, so the body's `return` and `?` know their type
+                // (an async block's cannot be annotated).
+                #[allow(clippy::redundant_closure_call)]
                 let out = {
                     let $tx = &tx;
-                    // A closure, so the body's `return` and `?` know their type.
                     (async || -> $crate::store::StoreResult<_> { $body })().await?
                 };
                 tx.commit().await?;

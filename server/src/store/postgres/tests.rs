@@ -15,7 +15,7 @@ use crate::store::*;
 async fn two_replicas() -> Option<(Schema, PostgresStore, PostgresStore)> {
     let (schema, a) = fresh_store().await?;
     let mut config = schema.config().expect("a test URL");
-    config.application_name(&format!("replica-b-{}", schema.name()));
+    config.application_name(format!("replica-b-{}", schema.name()));
     let b = PostgresStore::connect(config)
         .await
         .expect("a second store");
