@@ -107,4 +107,36 @@ impl OidcStore for PostgresStore {
         }
         Ok(())
     }
+
+    async fn post_logout_redirect_uris(&self, app_id: i64) -> StoreResult<Vec<String>> {
+        let row = self
+            .query_opt(
+                "SELECT post_logout_redirect_uris FROM apps WHERE id = $1",
+                &[&app_id],
+            )
+            .await?;
+        // Written only by `set_post_logout_redirect_uris`, from a `Vec<String>`.
+        Ok(row
+            .and_then(|r| serde_json::from_str(r.get::<_, &str>(0)).ok())
+            .unwrap_or_default())
+    }
+
+    async fn set_post_logout_redirect_uris(
+        &self,
+        client_id: &str,
+        uris: Vec<String>,
+    ) -> StoreResult<()> {
+        let json = serde_json::Value::from(uris).to_string();
+        let n = self
+            .execute(
+                "UPDATE apps SET post_logout_redirect_uris = $2
+                 WHERE client_id = $1 AND deleted_at IS NULL",
+                &[&client_id, &json],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound("app"));
+        }
+        Ok(())
+    }
 }
