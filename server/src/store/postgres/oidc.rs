@@ -98,7 +98,8 @@ impl OidcStore for PostgresStore {
     async fn set_id_token_alg(&self, client_id: &str, alg: &str) -> StoreResult<()> {
         let n = self
             .execute(
-                "UPDATE apps SET id_token_signed_response_alg = $2 WHERE client_id = $1",
+                "UPDATE apps SET id_token_signed_response_alg = $2
+                 WHERE client_id = $1 AND deleted_at IS NULL",
                 &[&client_id, &alg],
             )
             .await?;
