@@ -12,8 +12,12 @@ use serde::Deserialize;
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (tests).
     pub addr: SocketAddr,
-    /// SQLite database file; created with its parent directory if missing.
+    /// SQLite database file; created with its parent directory if missing. With `postgres`,
+    /// only where the key file is (`atrium.key` beside it).
     pub db_path: PathBuf,
+    /// A PostgreSQL URL (`--db postgres://...`): the store is PostgreSQL instead of the
+    /// SQLite file.
+    pub postgres: Option<String>,
     /// Public base URL (the OAuth issuer); defaults to `http://{addr}`, or `https://{addr}`
     /// with TLS.
     pub public_url: Option<String>,
@@ -70,6 +74,7 @@ impl Settings {
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
             db_path,
+            postgres: None,
             public_url: None,
             access_ttl: crate::oauth::OAuthConfig::DEFAULT_ACCESS_TTL,
             refresh_ttl: crate::oauth::OAuthConfig::DEFAULT_REFRESH_TTL,
@@ -127,6 +132,61 @@ impl FileConfig {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// Where the data lives, as `--db` (or `ATRIUM_DB`, or the file's `db`) says: a
+/// `postgres://` or `postgresql://` URL means PostgreSQL, anything else a SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbLocation {
+    pub fn from_arg(arg: PathBuf) -> DbLocation {
+        match arg.to_str() {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                DbLocation::Postgres(url.to_string())
+            }
+            _ => DbLocation::Sqlite(arg),
+        }
+    }
+
+    /// The file whose key encrypts and signs (see [`crate::keys`]): beside a SQLite file;
+    /// for PostgreSQL, `atrium.key` in the data directory, which every replica must share
+    /// (the same file, copied to each).
+    pub fn key_path(&self) -> PathBuf {
+        match self {
+            DbLocation::Sqlite(path) => crate::keys::key_path_for(path),
+            DbLocation::Postgres(_) => crate::keys::key_path_for(&default_db_path()),
+        }
+    }
+
+    /// The SQLite path, or the path the key file goes beside ([`Settings::db_path`]).
+    pub fn settings_path(&self) -> PathBuf {
+        match self {
+            DbLocation::Sqlite(path) => path.clone(),
+            DbLocation::Postgres(_) => default_db_path(),
+        }
+    }
+}
+
+impl std::fmt::Display for DbLocation {
+    /// The path, or the URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbLocation::Sqlite(path) => write!(f, "{}", path.display()),
+            DbLocation::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    write!(f, "{u}")
+                }
+                Err(_) => f.write_str("postgres://(unparsable URL)"),
+            },
+        }
     }
 }
 

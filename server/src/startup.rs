@@ -8,13 +8,14 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::config::DbLocation;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::keys::{key_path_for, ServerKeys};
 use crate::oauth::OAuthConfig;
 use crate::platform::Platform;
 use crate::routes::{AppState, State};
-use crate::store::sqlite::SqliteStore;
+use crate::store::Backend;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -33,8 +34,11 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations) and binds the listening socket.
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
-        let path = settings.db_path.clone();
-        let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+        let location = match &settings.postgres {
+            Some(url) => DbLocation::Postgres(url.clone()),
+            None => DbLocation::Sqlite(settings.db_path.clone()),
+        };
+        let backend = Backend::open(&location).await?;
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
@@ -68,7 +72,7 @@ impl Application {
         config.implicit_ttl = settings.implicit_ttl;
         config.refresh_reuse_interval = settings.refresh_reuse_interval;
         let keys = ServerKeys::load_or_create(&key_path_for(&settings.db_path))?;
-        let store = Arc::new(SqliteStore::new(db.clone()));
+        let store = backend.store();
         // Loaded once: the RSA keys are unwrapped and parsed here, never per request.
         let signing =
             crate::jose::load_or_init(store.as_ref(), keys.master(), crate::domain::now()).await?;
@@ -79,7 +83,7 @@ impl Application {
             secure_cookies: tls.is_some() || issuer.starts_with("https://"),
             quotas: settings.quotas,
             egress: settings.egress,
-            db,
+            db: backend,
             login: crate::throttle::LoginGuard::new(&settings.login, &metrics),
             metrics,
         });
@@ -112,9 +116,14 @@ impl Application {
         &self.state.platform.config.issuer
     }
 
-    /// The database handle the server uses.
-    pub fn db(&self) -> &Db {
-        &self.state.db
+    /// The SQLite database the server uses (`None` on PostgreSQL).
+    pub fn db(&self) -> Option<&Db> {
+        self.state.db.sqlite()
+    }
+
+    /// The store the server uses (the same one: its caches are the server's).
+    pub fn store(&self) -> Arc<dyn crate::store::Store> {
+        self.state.platform.store.clone()
     }
 
     /// Serves requests until `shutdown` resolves, then lets in-flight requests finish.

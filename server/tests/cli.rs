@@ -458,3 +458,55 @@ fn example_config_lists_every_setting_with_its_flag_and_parses_uncommented() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--db postgres://…` selects PostgreSQL for every command: `migrate` makes the schema (and
+/// does not print the password), the other commands use it, and `backup`, which copies a
+/// SQLite file, says to use pg_dump. Needs `ATRIUM_TEST_POSTGRES_URL` (skipped without it,
+/// failed without it under `CI=true`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgres_url_selects_postgresql_for_every_command() {
+    use atrium_server::store::postgres::{testing, PostgresStore};
+    use atrium_server::store::{OidcStore, UserStore};
+    let Some(base) = testing::url() else {
+        return;
+    };
+    let schema = testing::Schema::create(&base).await.unwrap();
+    let url = std::path::PathBuf::from(schema.url());
+    // The key file of a PostgreSQL deployment is in the data directory.
+    let data = tempfile::tempdir().unwrap();
+    let env = [("XDG_DATA_HOME", data.path().to_str().unwrap())];
+    let migrated = run_with_env(&url, &["migrate"], None, &env);
+    let said = String::from_utf8_lossy(&migrated.stdout);
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    assert!(said.contains("is up to date"), "{said}");
+    if let Some(password) = url::Url::parse(&base).unwrap().password() {
+        assert!(!said.contains(&format!(":{password}@")), "{said}");
+    }
+    let add = ["user", "add", "ada", "--password-stdin"];
+    json(&run_with_env(&url, &add, Some("a long password\n"), &env));
+    let again = run_with_env(&url, &add, Some("a long password\n"), &env);
+    assert!(!again.status.success(), "the same username twice");
+    let store = PostgresStore::connect(schema.config().unwrap())
+        .await
+        .unwrap();
+    assert!(store.user_by_username("ada").await.unwrap().is_some());
+    let backup = run_with_env(&url, &["backup", "--to", "x.db"], None, &env);
+    assert!(!backup.status.success());
+    let err = String::from_utf8_lossy(&backup.stderr);
+    assert!(err.contains("pg_dump"), "{err}");
+    let rotated = run_with_env(&url, &["keys", "rotate"], None, &env);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert_eq!(store.signing_keys().await.unwrap().len(), 2);
+    assert!(
+        data.path().join("atrium/atrium.key").exists(),
+        "the key is in the data directory"
+    );
+}

@@ -80,7 +80,7 @@ pub enum AppTypeArg {
 
 pub(super) async fn app(
     cmd: AppCmd,
-    db_path: &std::path::Path,
+    db: &crate::config::DbLocation,
     egress: Egress,
 ) -> anyhow::Result<()> {
     let AppCmd::Add {
@@ -98,7 +98,7 @@ pub(super) async fn app(
         id_token_alg,
         post_logout_redirect_uris,
     } = cmd;
-    let store = open_store(db_path)?;
+    let store = open_store(db).await?;
     let developer = find_user(&store, &owner).await?;
     let (code, token) = match method {
         Method::Code => (true, false),
@@ -153,7 +153,7 @@ pub(super) async fn app(
     if let Some(s) = &reg.client_secret {
         out["client_secret"] = s.expose().into();
     }
-    out["webhook_secret"] = open_keys(db_path)?.webhook_secret(&client_id, 1).into();
+    out["webhook_secret"] = open_keys(db)?.webhook_secret(&client_id, 1).into();
     println!("{out}");
     Ok(())
 }

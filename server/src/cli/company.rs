@@ -34,8 +34,8 @@ pub enum InviteRole {
     Owner,
 }
 
-pub(super) async fn company(cmd: CompanyCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
-    let store = open_store(db_path)?;
+pub(super) async fn company(cmd: CompanyCmd, db: &crate::config::DbLocation) -> anyhow::Result<()> {
+    let store = open_store(db).await?;
     match cmd {
         CompanyCmd::Add { name, owner } => {
             let name = text::company_name(&name)?;

@@ -14,12 +14,12 @@ pub const DEMO_PASSWORD: &str = "atrium-demo";
 
 pub(super) async fn demo(
     sample_app_url: &str,
-    db_path: &std::path::Path,
+    db: &crate::config::DbLocation,
     egress: Egress,
 ) -> anyhow::Result<()> {
     let base = sample_app_url.trim_end_matches('/');
-    let store = open_store(db_path)?;
-    let keys = open_keys(db_path)?;
+    let store = open_store(db).await?;
+    let keys = open_keys(db)?;
     let user_id = match store.user_by_username("demo").await? {
         Some((u, _)) => u.id,
         None => {

@@ -15,9 +15,9 @@ pub enum KeysCmd {
     Rotate,
 }
 
-pub(super) async fn keys(cmd: KeysCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
+pub(super) async fn keys(cmd: KeysCmd, db: &crate::config::DbLocation) -> anyhow::Result<()> {
     let KeysCmd::Rotate = cmd;
-    let version = rotate(db_path).await?;
+    let version = rotate(db).await?;
     println!(
         "signing-key version {version} added; the server signs with it from its next start, and keeps publishing the previous keys for {} seconds",
         crate::jose::retention()
@@ -25,10 +25,10 @@ pub(super) async fn keys(cmd: KeysCmd, db_path: &std::path::Path) -> anyhow::Res
     Ok(())
 }
 
-/// Adds a signing-key version to the database at `db_path`; returns it.
-pub async fn rotate(db_path: &std::path::Path) -> anyhow::Result<i64> {
-    let store = open_store(db_path)?;
-    let keys = open_keys(db_path)?;
+/// Adds a signing-key version to the database at `db`; returns it.
+pub async fn rotate(db: &crate::config::DbLocation) -> anyhow::Result<i64> {
+    let store = open_store(db).await?;
+    let keys = open_keys(db)?;
     let now = crate::domain::now();
     // A database that never served has no first version yet: make it, then rotate past it.
     crate::jose::load_or_init(store.as_ref(), keys.master(), now)

@@ -14,11 +14,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{default_db_path, FileConfig};
-use crate::db::Db;
-use crate::keys::{key_path_for, ServerKeys};
-use crate::store::sqlite::SqliteStore;
-use crate::store::Store;
+use crate::config::{default_db_path, DbLocation, FileConfig};
+use crate::keys::ServerKeys;
+use crate::store::{Backend, Store};
 use crate::webhooks::egress::Egress;
 
 pub mod app;
@@ -41,8 +39,12 @@ pub use user::UserCmd;
 #[derive(Debug, Parser)]
 #[command(name = "atrium-server", version, about, long_about = None)]
 pub struct Cli {
-    /// SQLite database file [default: $XDG_DATA_HOME/atrium/atrium.db]
-    #[arg(long, global = true, env = "ATRIUM_DB", value_name = "PATH")]
+    /// Where the data lives: a SQLite database file, or a PostgreSQL URL
+    /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE; add ?options=-csearch_path%3DSCHEMA for a
+    /// schema other than the user's default) for several replicas on one database. With
+    /// PostgreSQL the key file is atrium.key in $XDG_DATA_HOME/atrium/, and every replica
+    /// needs a copy of the same file [default: $XDG_DATA_HOME/atrium/atrium.db]
+    #[arg(long, global = true, env = "ATRIUM_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
     /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
@@ -87,7 +89,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server until SIGINT or SIGTERM.
     Serve(ServeArgs),
-    /// Create the database or bring its schema up to date, then exit.
+    /// Create the database (SQLite) or the schema (PostgreSQL), or bring it up to date, then
+    /// exit.
     Migrate,
     /// Manage users.
     #[command(subcommand)]
@@ -101,7 +104,8 @@ pub enum Command {
     /// Manage the keys that sign ID tokens and launch tokens.
     #[command(subcommand)]
     Keys(KeysCmd),
-    /// Copy the database and its key into one file while the server keeps serving.
+    /// Copy the database and its key into one file while the server keeps serving (SQLite; for
+    /// PostgreSQL use pg_dump).
     ///
     /// SQLite's online backup, one consistent snapshot. The file holds the server's master key:
     /// keep it as private as the key file. It is written readable by its owner only, and
@@ -111,7 +115,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
-    /// Verify a backup and make it the database, with its key (stop the server first).
+    /// Verify a backup and make it the database, with its key (stop the server first; SQLite).
     ///
     /// Checks SQLite's integrity, the schema version and the key before anything is replaced.
     /// Refuses while a process has the database open; what it replaces is kept beside it
@@ -153,7 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
     crate::telemetry::init("info,warp=error", format);
     let file = file?;
-    let db_path = cli.db.or(file.db.clone()).unwrap_or_else(default_db_path);
+    let db = DbLocation::from_arg(cli.db.or(file.db.clone()).unwrap_or_else(default_db_path));
     let egress = Egress {
         allow_private: cli
             .allow_private_webhooks
@@ -162,20 +166,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(serve::serve(args, file, db_path, egress)),
+        Command::Serve(args) => runtime.block_on(serve::serve(args, file, db, egress)),
         Command::Migrate => {
-            Db::open(&db_path)?;
-            println!("database {} is up to date", db_path.display());
+            runtime.block_on(Backend::open(&db))?;
+            println!("database {db} is up to date");
             Ok(())
         }
-        Command::Backup { to } => backup::run_backup(&db_path, &to),
-        Command::Restore { from } => backup::run_restore(&db_path, &from),
-        Command::User(cmd) => runtime.block_on(user::user(cmd, &db_path)),
-        Command::Company(cmd) => runtime.block_on(company::company(cmd, &db_path)),
-        Command::App(cmd) => runtime.block_on(app::app(cmd, &db_path, egress)),
-        Command::Keys(cmd) => runtime.block_on(keys::keys(cmd, &db_path)),
+        Command::Backup { to } => backup::run_backup(sqlite_only(&db, "backup")?, &to),
+        Command::Restore { from } => backup::run_restore(sqlite_only(&db, "restore")?, &from),
+        Command::User(cmd) => runtime.block_on(user::user(cmd, &db)),
+        Command::Company(cmd) => runtime.block_on(company::company(cmd, &db)),
+        Command::App(cmd) => runtime.block_on(app::app(cmd, &db, egress)),
+        Command::Keys(cmd) => runtime.block_on(keys::keys(cmd, &db)),
         Command::Demo { sample_app_url } => {
-            runtime.block_on(demo::demo(&sample_app_url, &db_path, egress))
+            runtime.block_on(demo::demo(&sample_app_url, &db, egress))
         }
         // The file that configures everything else, with the --db flag's path if given.
         Command::ExampleConfig => {
@@ -185,12 +189,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-pub(super) fn open_store(db_path: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqliteStore::new(Db::open(db_path)?)))
+pub(super) async fn open_store(db: &DbLocation) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(Backend::open(db).await?.store())
 }
 
-pub(super) fn open_keys(db_path: &std::path::Path) -> anyhow::Result<ServerKeys> {
-    Ok(ServerKeys::load_or_create(&key_path_for(db_path))?)
+pub(super) fn open_keys(db: &DbLocation) -> anyhow::Result<ServerKeys> {
+    Ok(ServerKeys::load_or_create(&db.key_path())?)
+}
+
+/// The SQLite file, for the commands that work on one; a clear refusal on PostgreSQL.
+fn sqlite_only<'a>(db: &'a DbLocation, command: &str) -> anyhow::Result<&'a std::path::Path> {
+    match db {
+        DbLocation::Sqlite(path) => Ok(path),
+        DbLocation::Postgres(_) => anyhow::bail!(
+            "`atrium-server {command}` copies a SQLite database; for PostgreSQL use pg_dump and \
+             pg_restore (and keep a copy of the key file, {})",
+            db.key_path().display()
+        ),
+    }
 }
 
 pub(super) async fn find_user(store: &Arc<dyn Store>, name: &str) -> anyhow::Result<i64> {

@@ -120,10 +120,13 @@ pub struct ServeArgs {
 pub(super) async fn serve(
     args: ServeArgs,
     file: FileConfig,
-    db_path: PathBuf,
+    db: crate::config::DbLocation,
     egress: Egress,
 ) -> anyhow::Result<()> {
-    let mut settings = Settings::new(db_path);
+    let mut settings = Settings::new(db.settings_path());
+    if let crate::config::DbLocation::Postgres(url) = &db {
+        settings.postgres = Some(url.clone());
+    }
     settings.egress = egress;
     if let Some(n) = args.webhook_max_in_flight.or(file.webhook_max_in_flight) {
         settings.webhook_policy.max_in_flight =
@@ -228,7 +231,7 @@ pub(super) async fn serve(
     if egress.allow_private {
         tracing::warn!("webhooks may go to private and loopback addresses (--allow-private-webhooks): for development only");
     }
-    tracing::info!(addr = %app.addr(), issuer = app.issuer(), db = %settings.db_path.display(), "atrium-server listening");
+    tracing::info!(addr = %app.addr(), issuer = app.issuer(), %db, "atrium-server listening");
     if let Some(addr) = app.metrics_addr() {
         if addr.ip().is_loopback() {
             tracing::info!(%addr, "metrics at GET /metrics");

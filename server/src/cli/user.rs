@@ -28,7 +28,7 @@ pub enum UserCmd {
     },
 }
 
-pub(super) async fn user(cmd: UserCmd, db_path: &std::path::Path) -> anyhow::Result<()> {
+pub(super) async fn user(cmd: UserCmd, db: &crate::config::DbLocation) -> anyhow::Result<()> {
     let UserCmd::Add {
         name,
         email,
@@ -50,7 +50,7 @@ pub(super) async fn user(cmd: UserCmd, db_path: &std::path::Path) -> anyhow::Res
     if pw.len() < 8 {
         bail!("the password must have at least 8 characters");
     }
-    let store = open_store(db_path)?;
+    let store = open_store(db).await?;
     let hash = password::hash(pw);
     let id = store
         .create_user(NewUser {

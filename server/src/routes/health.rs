@@ -3,8 +3,9 @@
 //!
 //! - `GET /healthz`, liveness: the process answers. It touches nothing else, so that a slow or
 //!   locked database never gets a live server restarted by its supervisor;
-//! - `GET /readyz`, readiness: the database answers, on a connection kept for this alone (so it
-//!   never queues behind the read pool), and its schema is the one this server migrates to.
+//! - `GET /readyz`, readiness: the database answers, and its schema is the one this server
+//!   migrates to. On SQLite, on a connection kept for this alone (so it never queues behind
+//!   the read pool); on PostgreSQL, a pooled query that must answer within two seconds.
 //!   Otherwise 503 with the reason, so a load balancer takes the server out of rotation.
 
 use atrium_proto::paths;
@@ -13,7 +14,7 @@ use serde::Serialize;
 use warp::http::StatusCode;
 use warp::Filter;
 
-use crate::db::Db;
+use crate::store::Backend;
 
 /// The body of `GET /readyz`.
 #[derive(Debug, Serialize)]
@@ -28,7 +29,7 @@ struct Readiness {
 
 /// GET /healthz, GET /readyz
 pub fn filter(
-    db: Db,
+    db: Backend,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
     let live = route!(paths::HEALTHZ; "healthz").and(warp::get()).map(|| {
         warp::reply::with_status(
@@ -43,12 +44,12 @@ pub fn filter(
     let ready = route!(paths::READYZ; "readyz")
         .and(warp::get())
         .and(super::with_db(db))
-        .map(ready);
+        .then(ready);
     live.or(ready).unify()
 }
 
-fn ready(db: Db) -> warp::reply::WithStatus<warp::reply::Json> {
-    let (status, code, reason) = match db.readiness() {
+async fn ready(db: Backend) -> warp::reply::WithStatus<warp::reply::Json> {
+    let (status, code, reason) = match db.readiness().await {
         Ok(()) => ("ready", StatusCode::OK, None),
         Err(err) => {
             tracing::warn!(%err, "not ready");

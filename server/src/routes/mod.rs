@@ -54,10 +54,10 @@ use warp::http::StatusCode;
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
 
-use crate::db::Db;
 use crate::oauth::params::Params;
 use crate::oauth::OAuthError;
 use crate::platform::Platform;
+use crate::store::Backend;
 use error::ApiError;
 use respond::Resp;
 
@@ -68,7 +68,8 @@ pub struct AppState(std::sync::Arc<State>);
 
 pub struct State {
     pub platform: Platform,
-    pub db: Db,
+    /// The opened store as the backend it is (readiness asks it).
+    pub db: Backend,
     /// Mark cookies `Secure` (when the issuer is https).
     pub secure_cookies: bool,
     /// Bounds the cost of `POST /login` (concurrency of password checks, back-off).
@@ -157,7 +158,7 @@ pub fn with_auth(state: AppState) -> impl Filter<Extract = (Auth,), Error = Reje
 }
 
 /// Injects the database handle into a handler.
-pub fn with_db(db: Db) -> impl Filter<Extract = (Db,), Error = Infallible> + Clone {
+pub fn with_db(db: Backend) -> impl Filter<Extract = (Backend,), Error = Infallible> + Clone {
     warp::any().map(move || db.clone())
 }
 

@@ -75,7 +75,7 @@ impl From<StoreError> for ServiceError {
                 code: "conflict",
                 why: e.to_string().into(),
             },
-            StoreError::Db(_) => ServiceError::Internal(Box::new(e)),
+            StoreError::Db(_) | StoreError::Postgres(_) => ServiceError::Internal(Box::new(e)),
         }
     }
 }

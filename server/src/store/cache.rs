@@ -14,9 +14,10 @@
 //!   inserts if no invalidation happened since; otherwise a lookup racing a revocation could
 //!   put the revoked token back.
 //! - **Entries age out.** Each entry lives at most [`MAX_AGE`], and never past its own expiry
-//!   (a token's `expires_at`). This bounds how long a revocation made by another process on the same database
-//!   (which this cache cannot see) takes to be noticed. One server process per database is the
-//!   supported deployment; the bound is defence in depth.
+//!   (a token's `expires_at`). On SQLite (one server process per file) this bounds how long
+//!   a revocation made by another process on the same file takes to be noticed; on PostgreSQL
+//!   the other replicas' revocations arrive through `LISTEN/NOTIFY`, and the cache answers
+//!   only while that connection listens (`postgres::notify`); the bound is defence in depth.
 //!
 //! Only what exists is cached: an unknown token or client always reaches the database.
 

@@ -17,10 +17,13 @@
 //! no policy: what a replayed code or a reused refresh token means is decided in
 //! `oauth::grants`.
 //!
-//! [`sqlite::SqliteStore`] is the implementation shipped today, one file per trait under
-//! `sqlite/`; a PostgreSQL one implements the same traits the same way.
+//! Two implementations, one file per trait each: [`sqlite::SqliteStore`] under `sqlite/` (the
+//! embedded default, one server per database) and [`postgres::PostgresStore`] under
+//! `postgres/` (several replicas on one database). The conformance suite (`conformance/`)
+//! runs every check on both.
 
 pub mod apps;
+pub mod backend;
 pub mod cache;
 pub mod companies;
 #[cfg(test)]
@@ -29,12 +32,14 @@ pub mod grants;
 pub mod installs;
 pub mod oidc;
 pub mod outbox;
+pub mod postgres;
 pub mod sqlite;
 pub mod users;
 
 use async_trait::async_trait;
 
 pub use apps::{AppStore, AppUpdate, Client, NewApp};
+pub use backend::Backend;
 pub use companies::{
     Accepted, Company, CompanyStore, Invitation, Invited, Left, Membership, NewInvitation, Role,
 };
@@ -61,6 +66,8 @@ pub enum StoreError {
     Quota { what: &'static str, limit: u32 },
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Postgres(#[from] postgres::PgError),
 }
 
 impl From<rusqlite::Error> for StoreError {

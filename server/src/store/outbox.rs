@@ -49,6 +49,31 @@ pub trait OutboxStore: Send + Sync {
         per_app: usize,
     ) -> StoreResult<Vec<Delivery>>;
 
+    /// Claims due notifications for this process to send: [`OutboxStore::due_deliveries`], but
+    /// each one returned is leased until `lease_until`, and no other claimer gets it before
+    /// its attempt is recorded ([`OutboxStore::delivery_done`],
+    /// [`OutboxStore::delivery_attempt_failed`]) or the lease runs out (its claimer died
+    /// mid-delivery, and another replica sends it). So several replicas can drain one outbox,
+    /// and an event is normally sent once. A store drained by one worker may ignore the lease,
+    /// as this default does (the worker knows what it has in flight).
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        limit: usize,
+        per_app: usize,
+        lease_until: i64,
+    ) -> StoreResult<Vec<Delivery>> {
+        let _ = lease_until;
+        self.due_deliveries(now, limit, per_app).await
+    }
+
+    /// Gives back a claimed notification this process will not send now (its caps are full),
+    /// so that it is due again at once. Nothing to do without leases.
+    async fn release_delivery(&self, id: i64) -> StoreResult<()> {
+        let _ = id;
+        Ok(())
+    }
+
     /// Records a delivery, and makes the app's other pending notifications due at `now`: its
     /// endpoint answers again, so nothing waits out a backoff an outage built up.
     async fn delivery_done(&self, id: i64, now: i64) -> StoreResult<()>;

@@ -17,6 +17,11 @@
 //! at once, so after an outage everything drains as soon as one attempt gets through, and the
 //! capped backoff bounds how long that first attempt waits.
 //!
+//! Several replicas on one PostgreSQL database each run this worker: each claims what it sends
+//! under a lease ([`crate::store::OutboxStore::claim_deliveries`]), so an event is normally
+//! sent once, and the events of a replica that died are sent by another once their lease runs
+//! out ([`Policy::lease`]). The caps are per replica.
+//!
 //! Where a notification may go is [`egress`]'s business; what a developer sees of a failure is
 //! [`failure::Failure`].
 
@@ -51,8 +56,13 @@ pub struct Policy {
     pub timeout: Duration,
     /// Deliveries in flight at once, over all apps.
     pub max_in_flight: usize,
-    /// Deliveries in flight at once to one app.
+    /// Deliveries in flight at once to one app (per replica: see [`spawn`]).
     pub max_per_destination: usize,
+    /// How long a claimed notification stays this replica's before another replica may send
+    /// it (see [`crate::store::OutboxStore::claim_deliveries`]): what a replica that died
+    /// mid-delivery delays its events by. Never less than [`Policy::timeout`] and a margin to
+    /// record the attempt.
+    pub lease: Duration,
 }
 
 impl Default for Policy {
@@ -65,6 +75,7 @@ impl Default for Policy {
             timeout: Duration::from_secs(10),
             max_in_flight: 32,
             max_per_destination: 4,
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -81,6 +92,12 @@ impl Policy {
             .saturating_mul(1i64 << exp)
             .min(self.max_retry_secs);
         Some(at + wait)
+    }
+
+    /// Until when a notification claimed at `at` is leased (whole seconds, rounded up).
+    pub fn lease_until(&self, at: i64) -> i64 {
+        let lease = self.lease.max(self.timeout + Duration::from_secs(5));
+        at.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX) + 1)
     }
 }
 
@@ -168,19 +185,28 @@ async fn dispatch(sender: Arc<Sender>, nudge: Arc<Notify>) {
     let mut in_flight = InFlight::default();
     loop {
         if in_flight.rows.len() < max {
-            // A delivery in flight is still due in the outbox until its attempt is recorded,
-            // and an app's earliest events come first: asking for each app's first
+            // Claimed under a lease, so that several replicas share the outbox. Without leases
+            // (SQLite's one worker) a delivery in flight is still due until its attempt is
+            // recorded, and an app's earliest events come first: asking for each app's first
             // `per_destination` due events, and twice the global cap in all, leaves room for
             // every free slot whatever is in flight.
+            let at = now();
             match sender
                 .store
-                .due_deliveries(now(), 2 * max, per_destination)
+                .claim_deliveries(at, 2 * max, per_destination, sender.policy.lease_until(at))
                 .await
             {
                 Ok(due) => {
                     for d in due {
                         let finished = (d.id, d.app_id);
                         if !in_flight.take(finished, max, per_destination) {
+                            // Not sent now: due again at once, to this replica or another
+                            // (unless this replica is sending it already).
+                            if !in_flight.rows.contains(&d.id) {
+                                if let Err(e) = sender.store.release_delivery(d.id).await {
+                                    tracing::error!(error = %e, "cannot release a notification");
+                                }
+                            }
                             continue;
                         }
                         let slot = Slot {

@@ -217,7 +217,7 @@ async fn restore_refuses_files_that_are_not_whole_backups_and_changes_nothing() 
     app.user("ada").await;
     let copy = dir.path().join("copy.db");
     let copy_path = copy.clone();
-    app.db
+    app.db()
         .write(move |c| {
             c.execute("VACUUM INTO ?1", [copy_path.to_str().unwrap()])?;
             Ok::<_, atrium_server::db::DbError>(())

@@ -1,4 +1,5 @@
-//! `spawn_app()`: a real server on 127.0.0.1:0 with a fresh SQLite file, and the seeding that
+//! `spawn_app()`: a real server on 127.0.0.1:0 with a fresh SQLite file (or, with
+//! `spawn_app_on_postgres()`, a fresh PostgreSQL schema), and the seeding that
 //! reaches into it (users, companies, apps straight into the store). Everything said over HTTP
 //! — the typed endpoint helpers, the scripted browser, form parsing — is the test kit's
 //! (`atrium-testkit`): a [`TestApp`] derefs to the kit's [`Atrium`] at its address.
@@ -26,8 +27,11 @@ pub struct TestApp {
     /// Where `GET /metrics` is served, when the settings asked for it.
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub store: Arc<dyn Store>,
-    pub db: Db,
+    /// The SQLite database (`None` on PostgreSQL): see [`TestApp::db`].
+    sqlite: Option<Db>,
     pub db_path: std::path::PathBuf,
+    /// The PostgreSQL schema the server runs in, if it does ([`spawn_app_on_postgres`]).
+    postgres: Option<Arc<atrium_server::store::postgres::testing::Schema>>,
     dir: tempfile::TempDir,
     policy: Policy,
     egress: Egress,
@@ -74,6 +78,27 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> Test
     .await
 }
 
+/// A server with the default settings on PostgreSQL, in a schema of its own in the test
+/// database (`ATRIUM_TEST_POSTGRES_URL`): the switch that runs a flow on the second backend.
+/// `None` (the test is skipped) when no test database is set, outside CI.
+/// `allow_private`: webhooks may go to loopback (a receiver in the test).
+pub async fn spawn_app_on_postgres(allow_private: bool) -> Option<TestApp> {
+    use atrium_server::store::postgres::testing;
+    let schema = testing::Schema::create(&testing::url()?)
+        .await
+        .expect("a test schema");
+    let url = schema.url();
+    let mut app = spawn_app_in_with(
+        tempfile::tempdir().expect("temp dir"),
+        Policy::default(),
+        Egress { allow_private },
+        move |s| s.postgres = Some(url),
+    )
+    .await;
+    app.postgres = Some(Arc::new(schema));
+    Some(app)
+}
+
 /// A server on the database in `dir` (kept across [`TestApp::restart`]).
 async fn spawn_app_in(dir: tempfile::TempDir, policy: Policy, egress: Egress) -> TestApp {
     spawn_app_in_with(dir, policy, egress, |_| {}).await
@@ -98,7 +123,13 @@ async fn spawn_app_in_with(
     let atrium = Atrium::new(app.issuer());
     let addr = app.addr();
     let metrics_addr = app.metrics_addr();
-    let db = app.db().clone();
+    let sqlite = app.db().cloned();
+    // The seeding goes through a store of its own on SQLite (as another process would), and
+    // through the server's own on PostgreSQL.
+    let store: Arc<dyn Store> = match &sqlite {
+        Some(db) => Arc::new(SqliteStore::new(db.clone())),
+        None => app.store(),
+    };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -107,9 +138,10 @@ async fn spawn_app_in_with(
         atrium,
         addr,
         metrics_addr,
-        store: Arc::new(SqliteStore::new(db.clone())),
-        db,
+        store,
+        sqlite,
         db_path: settings.db_path,
+        postgres: None,
         dir,
         policy,
         egress,
@@ -127,21 +159,43 @@ impl std::ops::Deref for TestApp {
 }
 
 impl TestApp {
+    /// The SQLite database of the server (for the tests of what only SQLite has).
+    pub fn db(&self) -> &Db {
+        self.sqlite.as_ref().expect("a SQLite test server")
+    }
+
+    /// The URL of the server's PostgreSQL schema, when it runs on one.
+    pub fn postgres_url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|s| s.url())
+    }
+
     /// Stops the server (as SIGTERM would) and starts a new one on the same database and key
     /// file, with the same settings, on a new port.
     pub async fn restart(self) -> TestApp {
-        let _ = self.stop.send(());
-        let _ = self.served.await;
-        spawn_app_in(self.dir, self.policy, self.egress).await
+        self.restart_with(|_| {}).await
     }
 
     /// [`TestApp::restart`], on the same address: the issuer stays the same, as a real
     /// server's does across restarts.
     pub async fn restart_at_same_address(self) -> TestApp {
         let addr = self.addr;
+        self.restart_with(move |s| s.addr = addr).await
+    }
+
+    /// Stops the server and starts a new one on the same database (SQLite file or PostgreSQL
+    /// schema) and key file, its settings adjusted by `configure`.
+    async fn restart_with(self, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let _ = self.stop.send(());
         let _ = self.served.await;
-        spawn_app_in_with(self.dir, self.policy, self.egress, move |s| s.addr = addr).await
+        let postgres = self.postgres;
+        let url = postgres.as_ref().map(|s| s.url());
+        let mut app = spawn_app_in_with(self.dir, self.policy, self.egress, move |s| {
+            s.postgres = url;
+            configure(s)
+        })
+        .await;
+        app.postgres = postgres;
+        app
     }
 
     /// A first-party token (Atrium's desktop client, scope `dashboard`) for `username`, got the

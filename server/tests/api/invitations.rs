@@ -240,7 +240,7 @@ async fn an_expired_invitation_cannot_be_accepted() {
     let t = team().await;
     let id = t.invite_bob("member").await;
     t.app
-        .db
+        .db()
         .write(move |c| {
             Ok::<_, atrium_server::db::DbError>(c.execute(
                 "UPDATE invitations SET expires_at = strftime('%s','now') - 1 WHERE id = ?1",

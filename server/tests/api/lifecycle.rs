@@ -222,8 +222,25 @@ impl World {
 
 #[tokio::test]
 async fn install_notifies_the_app_which_reads_data_until_uninstall_revokes_its_token() {
+    install_notifies_the_app_which_reads_data_until_uninstall_revokes_its_token_on(
+        spawn_app().await,
+    )
+    .await;
+}
+
+/// The same flow on PostgreSQL (skipped without `ATRIUM_TEST_POSTGRES_URL`).
+#[tokio::test]
+async fn install_notifies_and_uninstall_revokes_on_postgresql() {
+    if let Some(app) = spawn_app_on_postgres(true).await {
+        install_notifies_the_app_which_reads_data_until_uninstall_revokes_its_token_on(app).await;
+    }
+}
+
+async fn install_notifies_the_app_which_reads_data_until_uninstall_revokes_its_token_on(
+    app: TestApp,
+) {
     let hook = receiver_on(0).await;
-    let w = world(spawn_app().await, &hook.url, "code").await;
+    let w = world(app, &hook.url, "code").await;
 
     let consent: Value = w
         .app
@@ -298,7 +315,7 @@ async fn notifications_survive_a_receiver_outage_and_a_server_restart() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let attempts: i64 = w
         .app
-        .db
+        .db()
         .call(|c| {
             Ok::<_, atrium_server::db::DbError>(c.query_row(
                 "SELECT attempts FROM outbox",

@@ -486,9 +486,11 @@ async fn a_token_signed_before_a_key_rotation_verifies_until_it_expires() {
     let before = sign_in(&rp, &browser, &[]).await;
     let old_kid = header(&before.id_token.to_string())["kid"].clone();
 
-    atrium_server::cli::keys::rotate(&app.db_path)
-        .await
-        .unwrap();
+    atrium_server::cli::keys::rotate(&atrium_server::config::DbLocation::Sqlite(
+        app.db_path.clone(),
+    ))
+    .await
+    .unwrap();
     let app = app.restart_at_same_address().await;
 
     // A relying party that fetches the JWKS now still verifies the old token...

@@ -11,14 +11,14 @@ use crate::helpers::*;
 const DAY: i64 = 24 * 3600;
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
-    app.db
+    app.db()
         .call(move |c| Ok::<_, atrium_server::db::DbError>(c.query_row(sql, [], |r| r.get(0))?))
         .await
         .unwrap()
 }
 
 async fn exec(app: &TestApp, sql: String, values: Vec<i64>) {
-    app.db
+    app.db()
         .write(move |c| {
             c.execute(&sql, rusqlite::params_from_iter(values))?;
             Ok::<_, atrium_server::db::DbError>(())
@@ -95,7 +95,7 @@ async fn pruning_on_start_removes_what_expired_and_keeps_live_tokens_revoked_fam
     // Two old events: one delivered, one never delivered.
     for (event, delivered) in [("evt-delivered", Some(old)), ("evt-pending", None)] {
         let event = event.to_string();
-        app.db
+        app.db()
             .write(move |c| {
                 c.execute(
                     "INSERT INTO outbox (event_id, app_id, event_type, url, body, next_attempt_at,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use atrium_server::db::{DbError, SCHEMA_VERSION};
 
-use crate::helpers::{http, spawn_app};
+use crate::helpers::{http, spawn_app, spawn_app_on_postgres};
 
 async fn readyz(app: &crate::helpers::TestApp) -> (u16, serde_json::Value) {
     let res = http().get(app.url("/readyz")).send().await.unwrap();
@@ -28,7 +28,7 @@ async fn readyz_answers_503_with_the_reason_when_the_schema_is_not_current_and_h
     let app = spawn_app().await;
     // Another server version migrated the file under this one.
     let newer = SCHEMA_VERSION as i64 + 1;
-    app.db
+    app.db()
         .write(move |c| Ok::<_, DbError>(c.pragma_update(None, "user_version", newer)?))
         .await
         .unwrap();
@@ -49,7 +49,7 @@ async fn readyz_answers_503_with_the_reason_when_the_schema_is_not_current_and_h
     );
 
     let current = SCHEMA_VERSION as i64;
-    app.db
+    app.db()
         .write(move |c| Ok::<_, DbError>(c.pragma_update(None, "user_version", current)?))
         .await
         .unwrap();
@@ -61,7 +61,7 @@ async fn readyz_does_not_wait_for_a_busy_read_pool() {
     let app = spawn_app().await;
     let slow: Vec<_> = (0..32)
         .map(|_| {
-            let db = app.db.clone();
+            let db = app.db().clone();
             tokio::spawn(async move {
                 db.call(|_| {
                     std::thread::sleep(Duration::from_secs(4));
@@ -86,4 +86,45 @@ async fn readyz_does_not_wait_for_a_busy_read_pool() {
     for s in slow {
         s.await.unwrap().unwrap();
     }
+}
+
+/// On PostgreSQL, readiness is a pooled query of the migrations table: ready on a migrated
+/// schema, 503 with the reason once another server version migrated it further.
+#[tokio::test]
+async fn readyz_on_postgresql_reports_the_schema_version_it_finds() {
+    use atrium_server::store::postgres::{parse_url, SCHEMA_VERSION};
+    let Some(app) = spawn_app_on_postgres(false).await else {
+        return;
+    };
+    assert_eq!(readyz(&app).await.0, 200);
+    let url = app.postgres_url().unwrap();
+    let (client, connection) = parse_url(&url)
+        .unwrap()
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let newer = SCHEMA_VERSION as i64 + 1;
+    client
+        .execute(
+            "INSERT INTO atrium_migrations (version, applied_at) VALUES ($1, 0)",
+            &[&newer],
+        )
+        .await
+        .unwrap();
+    let (status, body) = readyz(&app).await;
+    assert_eq!(status, 503, "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("schema version {newer}")),
+        "{reason}"
+    );
+    client
+        .execute(
+            "DELETE FROM atrium_migrations WHERE version = $1",
+            &[&newer],
+        )
+        .await
+        .unwrap();
+    assert_eq!(readyz(&app).await.0, 200, "ready again once the schema is");
 }

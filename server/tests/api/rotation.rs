@@ -87,11 +87,23 @@ async fn refresh_retry_across_a_server_restart_gets_the_same_pair() {
 
 #[tokio::test]
 async fn refresh_reuse_after_the_new_token_was_used_revokes_the_family() {
+    refresh_reuse_after_the_new_token_was_used_revokes_the_family_on(spawn_app().await).await;
+}
+
+/// The same flow on PostgreSQL (skipped without `ATRIUM_TEST_POSTGRES_URL`).
+#[tokio::test]
+async fn refresh_reuse_revokes_the_family_on_postgresql() {
+    if let Some(app) = spawn_app_on_postgres(false).await {
+        refresh_reuse_after_the_new_token_was_used_revokes_the_family_on(app).await;
+    }
+}
+
+async fn refresh_reuse_after_the_new_token_was_used_revokes_the_family_on(app: TestApp) {
     let Grant {
         app,
         client,
         tokens,
-    } = grant(spawn_app().await).await;
+    } = grant(app).await;
     let (_, second) = refresh(&app, &client, &tokens["refresh_token"]).await;
     // The client got its answer and moved on: it used the new refresh token.
     let (status, third) = refresh(&app, &client, &second["refresh_token"]).await;

@@ -344,7 +344,7 @@ async fn secrets_and_tokens_are_never_stored_in_plain_text() {
     let code = app.code_for(&browser, &client, "profile", None).await;
     let t = app.exchange(&client, &code, None).await;
     // Checkpoint the WAL so the main file holds everything, then search every byte.
-    app.db
+    app.db()
         .call(|c| {
             Ok::<_, atrium_server::db::DbError>(c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?)
         })
@@ -374,7 +374,7 @@ async fn codes_expire_within_60_seconds() {
     let (app, client, browser) = setup(false).await;
     app.code_for(&browser, &client, "profile", None).await;
     let lifetime: i64 = app
-        .db
+        .db()
         .call(|c| {
             Ok::<_, atrium_server::db::DbError>(c.query_row(
                 "SELECT expires_at - unixepoch() FROM authorization_codes",

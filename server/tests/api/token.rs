@@ -4,7 +4,18 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_code_exchanges_for_tokens_with_client_secret_post() {
-    let app = spawn_app().await;
+    a_code_exchanges_for_tokens_with_client_secret_post_on(spawn_app().await).await;
+}
+
+/// The same flow on PostgreSQL (skipped without `ATRIUM_TEST_POSTGRES_URL`).
+#[tokio::test]
+async fn a_code_exchanges_for_tokens_on_postgresql() {
+    if let Some(app) = spawn_app_on_postgres(false).await {
+        a_code_exchanges_for_tokens_with_client_secret_post_on(app).await;
+    }
+}
+
+async fn a_code_exchanges_for_tokens_with_client_secret_post_on(app: TestApp) {
     let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let res = app.try_exchange(&client, &code, None).await;
     assert_eq!(res.status(), 200);
@@ -168,7 +179,18 @@ async fn refresh_rotates_and_the_old_access_token_keeps_working_until_it_expires
 
 #[tokio::test]
 async fn revoking_an_access_token_makes_the_api_answer_401() {
-    let app = spawn_app().await;
+    revoking_an_access_token_makes_the_api_answer_401_on(spawn_app().await).await;
+}
+
+/// The same flow on PostgreSQL (skipped without `ATRIUM_TEST_POSTGRES_URL`).
+#[tokio::test]
+async fn revoking_an_access_token_makes_the_api_answer_401_on_postgresql() {
+    if let Some(app) = spawn_app_on_postgres(false).await {
+        revoking_an_access_token_makes_the_api_answer_401_on(app).await;
+    }
+}
+
+async fn revoking_an_access_token_makes_the_api_answer_401_on(app: TestApp) {
     let (client, code) = app.alice_allows(AppSpec::code("profile"), "profile").await;
     let t = app.exchange(&client, &code, None).await;
     let access = t["access_token"].as_str().unwrap();

@@ -235,7 +235,7 @@ impl World {
             .await;
         let (id, url) = (client.client_id.clone(), webhook_url.to_string());
         self.app
-            .db
+            .db()
             .call(move |c| {
                 c.execute(
                     "UPDATE apps SET webhook_url = ?1 WHERE client_id = ?2",
@@ -275,7 +275,7 @@ impl World {
     async fn outbox(&self, client_id: &str) -> Vec<Row> {
         let id = client_id.to_string();
         self.app
-            .db
+            .db()
             .call(move |c| {
                 let mut st = c.prepare(
                     "SELECT o.event_id, o.attempts, o.delivered_at IS NOT NULL, o.last_error,

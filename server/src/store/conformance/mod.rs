@@ -136,7 +136,8 @@ macro_rules! suite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $check() {
-                    let (_guard, store) = super::$open().await;
+                    // `None`: the backend is not available here (and may be skipped).
+                    let Some((_guard, store)) = super::$open().await else { return };
                     let store: std::sync::Arc<dyn crate::store::Store> = std::sync::Arc::new(store);
                     let check = super::$file::$check(super::Given::given(&store));
                     tokio::time::timeout(super::BOUND, check)
@@ -171,10 +172,22 @@ impl<'a> Given<'a> for &'a Arc<dyn Store> {
 }
 
 /// A fresh SQLite store in a temporary directory.
-async fn sqlite() -> (tempfile::TempDir, crate::store::sqlite::SqliteStore) {
+async fn sqlite() -> Option<(tempfile::TempDir, crate::store::sqlite::SqliteStore)> {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
-    (dir, crate::store::sqlite::SqliteStore::new(db))
+    Some((dir, crate::store::sqlite::SqliteStore::new(db)))
 }
 
 suite!(sqlite, sqlite);
+
+/// A fresh PostgreSQL store in a throwaway schema of the test database
+/// (`ATRIUM_TEST_POSTGRES_URL`; unset, the checks are skipped, or fail under `CI=true`); see
+/// [`crate::store::postgres::testing`].
+async fn postgres() -> Option<(
+    crate::store::postgres::testing::Schema,
+    crate::store::postgres::PostgresStore,
+)> {
+    crate::store::postgres::testing::fresh_store().await
+}
+
+suite!(postgres, postgres);
