@@ -197,7 +197,9 @@ async fn sign_in(desktop: &Desktop) -> anyhow::Result<()> {
 async fn a_forged_callback_during_sign_in_leaves_the_sign_in_working() -> anyhow::Result<()> {
     let (_server, _sample, desktop) = story(&[("SCRIPTED_FORGE_CALLBACK", "1".into())]).await?;
     sign_in(&desktop).await?;
-    desktop.screenshot("08-signed-in-despite-a-forged-callback").await?;
+    desktop
+        .screenshot("08-signed-in-despite-a-forged-callback")
+        .await?;
     desktop.close().await
 }
 
@@ -224,8 +226,13 @@ async fn without_a_browser_the_sign_in_card_offers_the_url_to_copy() -> anyhow::
         url.starts_with(&format!("{}/oauth2/authorize?", server.url)),
         "{url}"
     );
-    assert!(url.contains("state=") && url.contains("code_challenge="), "{url}");
-    desktop.wait_for("#copy-sign-in-url", RENDER_TIMEOUT).await?;
+    assert!(
+        url.contains("state=") && url.contains("code_challenge="),
+        "{url}"
+    );
+    desktop
+        .wait_for("#copy-sign-in-url", RENDER_TIMEOUT)
+        .await?;
     desktop.screenshot("09-sign-in-without-a-browser").await?;
     desktop.close().await
 }

@@ -32,7 +32,9 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
                     }
                     // A link anyone could have opened: the sign-in in progress goes on.
                     Ok(SignInAnswer::Ignored) => {
-                        tracing::warn!("ignoring a sign-in callback that matches no pending sign-in");
+                        tracing::warn!(
+                            "ignoring a sign-in callback that matches no pending sign-in"
+                        );
                         return;
                     }
                     Err(e) => {

@@ -45,8 +45,7 @@ async fn main() -> Result<()> {
         res = http.get(start.clone()).send().await?;
     }
     let page = res.text().await?;
-    if std::env::var_os("SCRIPTED_FORGE_CALLBACK").is_some() && page.contains("name=\"password\"")
-    {
+    if std::env::var_os("SCRIPTED_FORGE_CALLBACK").is_some() && page.contains("name=\"password\"") {
         let issuer = start.origin().ascii_serialization();
         let forged = format!("atrium://oauth/callback?code=forged&state=forged&iss={issuer}");
         open_deep_link(&desktop, &forged)?;

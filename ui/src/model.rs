@@ -3,8 +3,8 @@
 use std::rc::Rc;
 
 use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationView, Me, Page};
-use atrium_proto::{Role, ServerStatus};
 use atrium_proto::ipc::SignInPage;
+use atrium_proto::{Role, ServerStatus};
 use yew::Reducible;
 
 #[derive(Debug, Clone, PartialEq)]
