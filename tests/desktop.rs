@@ -191,6 +191,52 @@ async fn sign_in(desktop: &Desktop) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Any local program can open `atrium://oauth/callback`: a forged one (a `state` of its own),
+/// arriving while a sign-in is in progress, is ignored and the real answer still signs in.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_callback_during_sign_in_leaves_the_sign_in_working() -> anyhow::Result<()> {
+    let (_server, _sample, desktop) = story(&[("SCRIPTED_FORGE_CALLBACK", "1".into())]).await?;
+    sign_in(&desktop).await?;
+    desktop
+        .screenshot("08-signed-in-despite-a-forged-callback")
+        .await?;
+    desktop.close().await
+}
+
+/// When no browser can be started, the sign-in card shows the sign-in page's URL with a copy
+/// button, and the sign-in waits for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_browser_the_sign_in_card_offers_the_url_to_copy() -> anyhow::Result<()> {
+    let (server, _sample, desktop) =
+        story(&[("ATRIUM_BROWSER", "/nonexistent/browser".into())]).await?;
+    desktop
+        .wait_for("#server-health[data-state='healthy']", RENDER_TIMEOUT)
+        .await?;
+    desktop.click("#sign-in").await?;
+    desktop
+        .wait_for("#sign-in-no-browser", RENDER_TIMEOUT)
+        .await?;
+    let url = desktop
+        .wait_for("#sign-in-url", RENDER_TIMEOUT)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    assert!(
+        url.starts_with(&format!("{}/oauth2/authorize?", server.url)),
+        "{url}"
+    );
+    assert!(
+        url.contains("state=") && url.contains("code_challenge="),
+        "{url}"
+    );
+    desktop
+        .wait_for("#copy-sign-in-url", RENDER_TIMEOUT)
+        .await?;
+    desktop.screenshot("09-sign-in-without-a-browser").await?;
+    desktop.close().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_install_finished_in_the_system_browser_returns_through_a_deep_link(
 ) -> anyhow::Result<()> {

@@ -49,6 +49,20 @@ impl World {
         Ok((res.status().as_u16(), res.text().await?))
     }
 
+    /// Does what an app page's script does with a launch URL: posts the token of its fragment
+    /// to the page's `launch` endpoint.
+    async fn launch(&self, url: &str, token: &str) -> Result<(u16, String)> {
+        let page = url::Url::parse(url)?;
+        let to = page.join("launch")?;
+        let res = self
+            .http
+            .post(to)
+            .form(&[("atrium_launch", token)])
+            .send()
+            .await?;
+        Ok((res.status().as_u16(), res.text().await?))
+    }
+
     /// Waits until the sample app has received a notification of `kind` about `client_id`.
     async fn notification(&self, kind: &str, client_id: &str) -> Result<Value> {
         let deadline = Instant::now() + NOTIFICATION_TIMEOUT;
@@ -280,11 +294,18 @@ async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_
         .await?;
     ensure!(status == 200, "launch answered {status}: {launch}");
     let url = launch["url"].as_str().context("launch url")?;
+    // The token is in the fragment, which a browser never sends to the app's server.
     ensure!(
-        url.starts_with(&w.app_url("/app2/?atrium_launch=")),
+        url.starts_with(&w.app_url("/app2/#atrium_launch=")),
         "{url}"
     );
+    let jwt = url.split("#atrium_launch=").nth(1).context("jwt")?;
     let (status, page) = w.get(url).await?;
+    ensure!(
+        status == 200 && page.contains("Open this app from Atrium"),
+        "the page without its fragment answered {status}: {page}"
+    );
+    let (status, page) = w.launch(url, jwt).await?;
     ensure!(status == 200, "the launched page answered {status}: {page}");
     ensure!(
         page.contains("running for <strong>demo</strong> in <strong>Demo Company</strong>"),
@@ -292,18 +313,31 @@ async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_
     );
     ensure!(page.contains("What App2 read with its token"), "{page}");
 
-    // The same token does not open App1, and a tampered one opens nothing.
-    let jwt = url.split("atrium_launch=").nth(1).context("jwt")?;
-    let (status, _) = w
-        .get(&w.app_url(&format!("/app1/?atrium_launch={jwt}")))
+    // The same token is accepted once: replayed, it is refused.
+    let (status, page) = w.launch(url, jwt).await?;
+    ensure!(
+        status == 401 && page.contains("used already"),
+        "a replayed launch token answered {status}: {page}"
+    );
+
+    // A fresh token does not open App1, and a tampered one opens nothing.
+    let (_, launch) = w
+        .dashboard(
+            reqwest::Method::POST,
+            &format!("/api/dashboard/installs/{install}/launch"),
+            &token,
+        )
         .await?;
+    let url = launch["url"].as_str().context("launch url")?;
+    let jwt = url.split("#atrium_launch=").nth(1).context("jwt")?;
+    let (status, _) = w.launch(&w.app_url("/app1/"), jwt).await?;
     ensure!(status == 401, "App1 accepted App2's launch token");
     let tampered = format!(
         "{}{}",
-        &url[..url.len() - 2],
-        if url.ends_with("AA") { "BB" } else { "AA" }
+        &jwt[..jwt.len() - 2],
+        if jwt.ends_with("AA") { "BB" } else { "AA" }
     );
-    let (status, _) = w.get(&tampered).await?;
+    let (status, _) = w.launch(url, &tampered).await?;
     ensure!(status == 401, "a tampered launch token answered {status}");
 
     // Uninstall: the app is told, and forgets the company's token.
@@ -329,7 +363,7 @@ async fn the_sample_app_refuses_a_launch_without_a_valid_token() -> Result<()> {
         "{page}"
     );
     let (status, page) = w
-        .get(&w.app_url("/app2/?atrium_launch=eyJhbGciOiJFZERTQSJ9.e30.AAAA"))
+        .launch(&w.app_url("/app2/"), "eyJhbGciOiJFZERTQSJ9.e30.AAAA")
         .await?;
     ensure!(
         status == 401 && page.contains("not valid"),

@@ -162,7 +162,8 @@ pub struct InstallAnswer {
     pub method: ResponseType,
 }
 
-/// An app to open: its UI URL carrying a short-lived signed launch token.
+/// An app to open: its UI URL carrying a short-lived signed launch token in the fragment
+/// (`#atrium_launch=<JWT>`), which the app must accept once (by its `jti`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LaunchView {

@@ -38,6 +38,14 @@ pub struct Fetched<T> {
     pub offline: bool,
 }
 
+/// A sign-in in progress: the page the user signs in on, in their browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInPage {
+    pub url: String,
+    /// False when no browser could be started: the user must open `url` themselves.
+    pub browser_opened: bool,
+}
+
 /// Whether a user is signed in, and to which server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -125,9 +133,10 @@ commands! {
     session_state => SessionState {} -> SessionInfo;
     /// Switches servers (signs out of the previous one); answers the URL as normalised.
     set_server_url => SetServerUrl { url: String } -> String;
-    /// Opens the system browser at the server's sign-in page; answers its URL, for the UI to
-    /// show if no browser opens. The outcome arrives as [`SessionChanged`] or [`SignInFailed`].
-    sign_in => SignIn {} -> String;
+    /// Starts a sign-in and opens the system browser at the server's sign-in page; answers
+    /// that page's URL and whether a browser opened, for the UI to offer the URL to copy. The
+    /// outcome arrives as [`SessionChanged`] or [`SignInFailed`].
+    sign_in => SignIn {} -> SignInPage;
     sign_out => SignOut {} -> ();
     me => Me {} -> Fetched<crate::dashboard::Me>;
     /// A page of the catalog; `cursor` is the previous page's `next_cursor`.

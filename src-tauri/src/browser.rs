@@ -2,16 +2,34 @@
 //! embedded one). `ATRIUM_BROWSER` names another program to run with the URL — the end-to-end
 //! tests use it for a scripted browser.
 
+use std::process::Stdio;
+use std::time::Duration;
+
 use crate::error::Error;
 
-pub fn open(url: &str) -> Result<(), Error> {
+/// How long to wait for the opener to fail: `xdg-open` exits non-zero at once when it finds no
+/// browser, but may run for as long as the browser it started.
+const OPENER_FAILS_WITHIN: Duration = Duration::from_secs(2);
+
+/// Opens `url` in the system browser. Fails when the opener cannot be started, or exits with a
+/// failure at once (no browser configured).
+pub async fn open(url: &str) -> Result<(), Error> {
     let program = std::env::var("ATRIUM_BROWSER").unwrap_or_else(|_| "xdg-open".into());
-    std::process::Command::new(&program)
+    let mut child = tokio::process::Command::new(&program)
         .arg(url)
-        .stdin(std::process::Stdio::null())
+        .stdin(Stdio::null())
         .spawn()
-        .map(|_| ())
-        .map_err(|e| Error::Internal(format!("cannot open the browser ({program}): {e}")))
+        .map_err(|e| Error::Internal(format!("cannot open the browser ({program}): {e}")))?;
+    match tokio::time::timeout(OPENER_FAILS_WITHIN, child.wait()).await {
+        Ok(Ok(status)) if !status.success() => Err(Error::Internal(format!(
+            "cannot open the browser ({program} exited with {status})"
+        ))),
+        Ok(Err(e)) => Err(Error::Internal(format!(
+            "cannot open the browser ({program}): {e}"
+        ))),
+        // Exited well, or still running (a browser in the foreground): tokio reaps it later.
+        Ok(Ok(_)) | Err(_) => Ok(()),
+    }
 }
 
 /// A random `state` value (128 bits, hex).

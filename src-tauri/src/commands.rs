@@ -89,13 +89,23 @@ pub async fn set_server_url<R: Runtime>(
 }
 
 /// Opens the system browser at the server's sign-in page; the answer comes back as a deep
-/// link. Returns the URL, for the UI to show if no browser opens.
+/// link. Returns the URL, for the UI to show; when no browser can be started the sign-in still
+/// waits, and the user opens the URL themselves.
 #[tauri::command]
 pub async fn sign_in(shell: State<'_, Shell>, args: ipc::SignIn) -> Out<ipc::SignIn> {
     let ipc::SignIn {} = args;
     let url = shell.begin_sign_in()?;
-    crate::browser::open(url.as_str())?;
-    Ok(url.to_string())
+    let browser_opened = match crate::browser::open(url.as_str()).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "no browser for sign-in");
+            false
+        }
+    };
+    Ok(ipc::SignInPage {
+        url: url.to_string(),
+        browser_opened,
+    })
 }
 
 #[tauri::command]
@@ -239,7 +249,7 @@ pub async fn install_via_url(
         .map_err(|e| Error::Server(format!("the app's install URL is not a URL: {e}")))?;
     url.query_pairs_mut()
         .append_pair("iss", &shell.server_url_text());
-    crate::browser::open(url.as_str())
+    crate::browser::open(url.as_str()).await
 }
 
 /// The user allowed the install: the server records it and answers the app's redirect, which

@@ -1,8 +1,8 @@
 //! `atrium://` deep links, from a second `atrium` process (forwarded by the single-instance
 //! plugin), a cold start, or a navigation intercepted in the redirect window.
 //!
-//! - `atrium://oauth/callback?code=...&state=...` finishes sign-in (state checked against the
-//!   pending request);
+//! - `atrium://oauth/callback?code=...&state=...&iss=...` finishes sign-in; one whose `state`
+//!   is not the pending request's is ignored, and the sign-in in progress goes on;
 //! - `atrium://install-complete?...&state=...` tells the UI that the pending install's app has
 //!   finished its side. It is a hint only — any local program can open such a link — so the UI
 //!   re-reads the install from the server before it shows or opens anything.
@@ -12,7 +12,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use url::Url;
 
 use crate::emit;
-use crate::shell::Shell;
+use crate::shell::{Shell, SignInAnswer};
 use crate::windows::PendingInstall;
 
 pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
@@ -27,8 +27,15 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
             tauri::async_runtime::spawn(async move {
                 let shell = app.state::<Shell>();
                 match shell.complete_sign_in(&url).await {
-                    Ok(()) => {
+                    Ok(SignInAnswer::SignedIn) => {
                         emit(&app, SessionChanged { signed_in: true });
+                    }
+                    // A link anyone could have opened: the sign-in in progress goes on.
+                    Ok(SignInAnswer::Ignored) => {
+                        tracing::warn!(
+                            "ignoring a sign-in callback that matches no pending sign-in"
+                        );
+                        return;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "sign-in failed");

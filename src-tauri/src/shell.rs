@@ -37,6 +37,14 @@ struct Pending {
     server_url: Url,
 }
 
+/// What became of a sign-in callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInAnswer {
+    SignedIn,
+    /// Not the answer to the sign-in in progress (no sign-in, or another `state`): ignored.
+    Ignored,
+}
+
 pub struct Shell {
     server_url: RwLock<Url>,
     http: reqwest::Client,
@@ -164,31 +172,42 @@ impl Shell {
     }
 
     /// Finishes a sign-in from the callback deep link.
-    pub async fn complete_sign_in(&self, callback: &Url) -> Result<(), Error> {
+    ///
+    /// Any local program can open an `atrium://` link, so a callback is only taken as the
+    /// answer when its `state` is the pending request's: anything else is
+    /// [`SignInAnswer::Ignored`] and leaves the sign-in in progress untouched. A matching answer
+    /// must also name the server that was asked (`iss`, RFC 9207), which the server always
+    /// sends: without it a mix-up cannot be detected.
+    pub async fn complete_sign_in(&self, callback: &Url) -> Result<SignInAnswer, Error> {
         let params: std::collections::HashMap<String, String> =
             callback.query_pairs().into_owned().collect();
-        let pending = self
+        let Some(pending) = self
             .pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| Error::Invalid("no sign-in was in progress".into()))?;
-        if params.get("state") != Some(&pending.state) {
-            return Err(Error::Invalid(
-                "the sign-in answer does not match the request (state)".into(),
-            ));
-        }
+            .take_if(|p| params.get("state") == Some(&p.state))
+        else {
+            return Ok(SignInAnswer::Ignored);
+        };
         if let Some(err) = params.get("error") {
             return Err(Error::Server(format!(
                 "the server refused the sign-in: {err}"
             )));
         }
         // RFC 9207: the answer must come from the server we asked.
-        if let Some(iss) = params.get("iss") {
-            if iss.trim_end_matches('/') != pending.server_url.as_str().trim_end_matches('/') {
+        match params.get("iss") {
+            Some(iss)
+                if iss.trim_end_matches('/')
+                    == pending.server_url.as_str().trim_end_matches('/') => {}
+            Some(_) => {
                 return Err(Error::Invalid(
                     "the sign-in answer came from another server".into(),
-                ));
+                ))
+            }
+            None => {
+                return Err(Error::Invalid(
+                    "the sign-in answer does not name its server (iss)".into(),
+                ))
             }
         }
         let code = params
@@ -213,7 +232,15 @@ impl Shell {
             .map_err(|e| Error::Internal(format!("cannot save the session: {e}")))?;
         *self.session.lock().await = Some(session);
         tracing::info!("signed in");
-        Ok(())
+        Ok(SignInAnswer::SignedIn)
+    }
+
+    /// Is a sign-in waiting for its callback?
+    pub fn sign_in_pending(&self) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     pub async fn signed_in(&self) -> bool {
@@ -397,3 +424,70 @@ impl std::fmt::Display for TransportError {
 }
 
 impl std::error::Error for TransportError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(dir: &std::path::Path) -> Shell {
+        let config = ShellConfig {
+            server_url: Url::parse("http://127.0.0.1:9").unwrap(),
+            from_env: true,
+        };
+        Shell::new(config, Disk::new(dir.to_path_buf()))
+    }
+
+    fn callback(query: &[(&str, &str)]) -> Url {
+        let mut url = Url::parse(REDIRECT_URI).unwrap();
+        url.query_pairs_mut().extend_pairs(query);
+        url
+    }
+
+    fn state_of(url: &Url) -> String {
+        url.query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_callback_with_another_state_leaves_the_sign_in_in_progress_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let shell = shell(dir.path());
+        let state = state_of(&shell.begin_sign_in().unwrap());
+        let forged = callback(&[
+            ("code", "forged"),
+            ("state", "not-the-state"),
+            ("iss", "http://127.0.0.1:9"),
+        ]);
+        assert_eq!(
+            shell.complete_sign_in(&forged).await.unwrap(),
+            SignInAnswer::Ignored
+        );
+        let no_state = callback(&[("error", "access_denied")]);
+        assert_eq!(
+            shell.complete_sign_in(&no_state).await.unwrap(),
+            SignInAnswer::Ignored
+        );
+        assert!(shell.sign_in_pending());
+        // The real answer is still taken (here it fails later, for want of `iss`).
+        let real = callback(&[("code", "c"), ("state", &state)]);
+        let err = shell.complete_sign_in(&real).await.unwrap_err();
+        assert!(err.to_string().contains("(iss)"), "{err}");
+        assert!(!shell.sign_in_pending());
+    }
+
+    #[tokio::test]
+    async fn a_callback_must_name_the_server_that_was_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let shell = shell(dir.path());
+        let state = state_of(&shell.begin_sign_in().unwrap());
+        let other = callback(&[
+            ("code", "c"),
+            ("state", &state),
+            ("iss", "http://attacker.example"),
+        ]);
+        let err = shell.complete_sign_in(&other).await.unwrap_err();
+        assert!(err.to_string().contains("another server"), "{err}");
+    }
+}

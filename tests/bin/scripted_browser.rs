@@ -11,6 +11,9 @@
 //!   consent page (as the user choosing their only company), and stops where the server hands
 //!   over to the app's own redirect URI.
 //!
+//! With `SCRIPTED_FORGE_CALLBACK=1` it first opens a forged sign-in callback (a code and a
+//! `state` of its own), as any local program could, before signing in.
+//!
 //! It hands a final `atrium://` URL to the OS — here by running `ATRIUM_DESKTOP_BIN URL`, a
 //! second `atrium` process that forwards the deep link to the first over D-Bus, exactly as a
 //! desktop's URL handler would.
@@ -42,6 +45,11 @@ async fn main() -> Result<()> {
         res = http.get(start.clone()).send().await?;
     }
     let page = res.text().await?;
+    if std::env::var_os("SCRIPTED_FORGE_CALLBACK").is_some() && page.contains("name=\"password\"") {
+        let issuer = start.origin().ascii_serialization();
+        let forged = format!("atrium://oauth/callback?code=forged&state=forged&iss={issuer}");
+        open_deep_link(&desktop, &forged)?;
+    }
     if !page.contains("name=\"password\"") {
         // Not a sign-in page: an app's page that sends the user back to Atrium.
         let link = meta_refresh(&page)

@@ -220,7 +220,7 @@ pub async fn set_server(d: Dispatch, url: String) {
 
 pub async fn sign_in(d: Dispatch) {
     match invoke(&ipc::SignIn {}).await {
-        Ok(url) => d.dispatch(Action::SignInStarted(url)),
+        Ok(page) => d.dispatch(Action::SignInStarted(page)),
         Err(e) => d.dispatch(Action::Notice(Some(e.message))),
     }
 }

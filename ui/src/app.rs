@@ -46,7 +46,7 @@ pub fn app() -> Html {
             html! { <div class="splash"><img class="splash-mark" src="icon.svg" alt="" /><p>{ "Opening Atrium…" }</p></div> }
         }
         SessionState::SignedOut => html! {
-            <SignIn server={m.server.clone()} sign_in_url={m.sign_in_url.clone()} notice={m.notice.clone()}
+            <SignIn server={m.server.clone()} sign_in={m.sign_in.clone()} notice={m.notice.clone()}
                 on_set_server={run(&d, actions::set_server)}
                 on_sign_in={run(&d, |d, ()| actions::sign_in(d))} />
         },

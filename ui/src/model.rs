@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationView, Me, Page};
+use atrium_proto::ipc::SignInPage;
 use atrium_proto::{Role, ServerStatus};
 use yew::Reducible;
 
@@ -77,7 +78,8 @@ pub struct Model {
     pub view: View,
     pub open: Vec<OpenApp>,
     pub notice: Option<String>,
-    pub sign_in_url: Option<String>,
+    /// The sign-in in progress: its page, and whether a browser opened it.
+    pub sign_in: Option<SignInPage>,
 }
 
 impl Default for Model {
@@ -99,7 +101,7 @@ impl Default for Model {
             view: View::Catalog,
             open: Vec::new(),
             notice: None,
-            sign_in_url: None,
+            sign_in: None,
         }
     }
 }
@@ -137,7 +139,7 @@ pub fn role_phrase(role: Role) -> &'static str {
 pub enum Action {
     Server(ServerStatus),
     Session(SessionState),
-    SignInStarted(String),
+    SignInStarted(SignInPage),
     /// The user and the first pages of their companies and of the catalog.
     Loaded {
         me: Me,
@@ -190,7 +192,7 @@ impl Reducible for Model {
                 }
                 m.session = s;
             }
-            Action::SignInStarted(url) => m.sign_in_url = Some(url),
+            Action::SignInStarted(page) => m.sign_in = Some(page),
             Action::Loaded {
                 me,
                 companies,

@@ -6,8 +6,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, Result};
 
-/// Debian 12 packages: build (webkit2gtk, soup, appindicator, rsvg, xdo, ssl, pkg-config) and
-/// headless tests (WebKitWebDriver, Xvfb, D-Bus).
+/// Debian 12 packages: build (webkit2gtk, soup, appindicator, rsvg, xdo, ssl, pkg-config),
+/// `xdg-open` (the desktop opens the system browser with it) and headless tests
+/// (WebKitWebDriver, Xvfb, D-Bus).
 pub const APT_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
     "libsoup-3.0-dev",
@@ -16,6 +17,7 @@ pub const APT_PACKAGES: &[&str] = &[
     "libxdo-dev",
     "libssl-dev",
     "pkg-config",
+    "xdg-utils",
     "webkit2gtk-driver",
     "xvfb",
     "xauth",

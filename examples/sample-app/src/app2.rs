@@ -74,14 +74,37 @@ fn error_page(status: StatusCode, title: &str, message: &str, back: Option<&str>
 pub async fn callback(state: State, query: Query) -> Resp {
     let client_id = &state.config.app2.client_id;
     let back = install_complete_url(client_id, query.get("state"), None);
-    if let Some(iss) = query.get("iss") {
-        if iss != state.config.server {
-            // RFC 9207: this answer comes from another authorization server (mix-up attack).
+    if query.get("code").is_none() && query.get("error").is_none() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Nothing to do",
+            "This address expects an authorization code from Atrium. Install App2 from Atrium.",
+            None,
+        );
+    }
+    // RFC 9207: the answer must name the server it comes from, and that must be Atrium; an
+    // answer from another authorization server (a mix-up attack), or one that does not say,
+    // is ignored.
+    match query.get("iss") {
+        Some(iss) if iss == state.config.server => {}
+        Some(iss) => {
             return error_page(
                 StatusCode::BAD_REQUEST,
                 "Wrong server",
                 &format!(
                     "This answer comes from {iss}, not from Atrium at {}. App2 ignores it.",
+                    state.config.server
+                ),
+                None,
+            );
+        }
+        None => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Wrong server",
+                &format!(
+                    "This answer does not say which server sent it, so it cannot be from \
+                     Atrium at {}. App2 ignores it.",
                     state.config.server
                 ),
                 None,

@@ -1,21 +1,49 @@
-//! The apps' own pages, `GET /app1/` and `GET /app2/`, which the dashboard embeds with
-//! `?atrium_launch=<JWT>`. With a valid launch token the page says who it runs for and in
-//! which company, and shows what the app reads now with the token it keeps for that install
-//! (App2 refreshes an expired one). Without a token it asks to be opened from Atrium (200);
-//! with a bad one it says why (401); when Atrium's keys cannot be fetched, 502.
+//! The apps' own pages. The dashboard opens `GET /app1/#atrium_launch=<JWT>` (or `/app2/`):
+//! the token is in the fragment, which the browser never sends here, so the page's script
+//! (`static/launch.js`) takes it out of the address bar and posts it to `POST /app1/launch`.
+//! There the token is checked ([`crate::launch`]), its `jti` accepted once, and a session
+//! started for that install ([`crate::session`]): the answer sets the session cookie and shows
+//! the page. Later loads of `GET /app1/` are served from the session cookie.
+//!
+//! The page says who it runs for and in which company, and shows what the app reads now with
+//! the token it keeps for that install (App2 refreshes an expired one). Without a launch or a
+//! session it asks to be opened from Atrium (200); a bad or replayed token is told why (401);
+//! when Atrium's keys cannot be fetched, 502.
 
+use warp::http::header::{HeaderValue, SET_COOKIE};
 use warp::http::StatusCode;
 
 use crate::app2;
 use crate::config::AppId;
+use crate::launch::LaunchClaims;
 use crate::pages::{self, Stored};
+use crate::session;
 use crate::tokens::StoredToken;
 use crate::web::{self, Query, Resp};
 use crate::State;
 
-/// `GET /app1/` and `GET /app2/`.
-pub async fn page(app: AppId, state: State, query: Query) -> Resp {
-    let Some(token) = query.get("atrium_launch").filter(|t| !t.is_empty()) else {
+/// The launch form's largest body: a launch token is under 1 KiB.
+pub const LAUNCH_FORM_LIMIT: u64 = 16 * 1024;
+
+/// The launch script of the apps' pages.
+pub const LAUNCH_JS: &str = include_str!("../static/launch.js");
+
+/// `GET /app1/` and `GET /app2/`: the session's page, or the page that asks to be opened from
+/// Atrium (whose script posts a launch token found in the fragment).
+pub async fn page(app: AppId, state: State, cookie: Option<String>) -> Resp {
+    let now = crate::unix_now();
+    let session = session::from_cookie_header(app, cookie.as_deref())
+        .and_then(|id| state.sessions.get(app, &id, now));
+    match session {
+        Some(s) => show(&state, app, &s.claims).await,
+        None => web::html(StatusCode::OK, pages::launch_missing(app)),
+    }
+}
+
+/// `POST /app1/launch` and `POST /app2/launch`, form `atrium_launch=<JWT>`.
+pub async fn launch(app: AppId, state: State, body: warp::hyper::body::Bytes) -> Resp {
+    let form = Query::parse(&String::from_utf8_lossy(&body));
+    let Some(token) = form.get("atrium_launch").filter(|t| !t.is_empty()) else {
         return web::html(StatusCode::OK, pages::launch_missing(app));
     };
     let client_id = &state.config.app(app).client_id;
@@ -28,20 +56,34 @@ pub async fn page(app: AppId, state: State, query: Query) -> Resp {
                 pages::launch_unavailable(app, &e.to_string()),
             );
         }
-        Err(e) => {
-            tracing::info!(reason = %e, app = app.label(), "launch token refused");
-            return web::html(
-                StatusCode::UNAUTHORIZED,
-                pages::launch_refused(app, &e.to_string()),
-            );
-        }
+        Err(e) => return refused(app, &e.to_string()),
     };
+    let now = crate::unix_now();
+    if !state.launches.accept_once(&claims.jti, claims.exp, now) {
+        return refused(app, "the launch token has been used already");
+    }
     tracing::info!(app = app.label(), user = %claims.username, company = claims.company, install = claims.install, "launched");
+    let id = state.sessions.start(app, claims.clone(), now);
+    let mut res = show(&state, app, &claims).await;
+    let secure = state.base_url.starts_with("https://");
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(app, &id, secure)) {
+        res.headers_mut().insert(SET_COOKIE, v);
+    }
+    res
+}
+
+fn refused(app: AppId, reason: &str) -> Resp {
+    tracing::info!(%reason, app = app.label(), "launch token refused");
+    web::html(StatusCode::UNAUTHORIZED, pages::launch_refused(app, reason))
+}
+
+/// The page of a launched install.
+async fn show(state: &State, app: AppId, claims: &LaunchClaims) -> Resp {
     let stored = match state.tokens.find(app, claims.company, &claims.username) {
         None => Stored::None,
-        Some(token) => read(&state, token).await,
+        Some(token) => read(state, token).await,
     };
-    web::html(StatusCode::OK, pages::launched(app, &claims, &stored))
+    web::html(StatusCode::OK, pages::launched(app, claims, &stored))
 }
 
 /// Reads the user's data with a stored token, refreshing it first when it has expired (and

@@ -1,10 +1,11 @@
 //! Launch tokens: when the dashboard opens an app, it loads the app's page with
-//! `?atrium_launch=<JWT>`, a short-lived token signed by the server (EdDSA, Ed25519) that says
-//! who opened the app, in which company and for which install.
+//! `#atrium_launch=<JWT>` in the fragment, a token signed by the server (EdDSA, Ed25519) that
+//! lives a minute and says who opened the app, in which company and for which install.
 //!
 //! The app checks it against the keys the server publishes at `/.well-known/jwks.json`: the
 //! algorithm must be EdDSA (whatever the header claims, no other is tried), `aud` must be the
-//! app's client_id, `iss` the server's URL, and it must not have expired. Keys are cached and
+//! app's client_id, `iss` (required) the server's URL, it must not have expired, and it must
+//! carry a `jti`, which [`crate::session::Launches`] then accepts once. Keys are cached and
 //! fetched again when a token names a key id the cache does not know (key rotation).
 
 use std::sync::Once;
@@ -40,6 +41,8 @@ pub struct LaunchClaims {
     pub app: String,
     pub iat: i64,
     pub exp: i64,
+    /// The token's unique id: an app accepts each once.
+    pub jti: String,
 }
 
 /// Why a launch token was refused.
@@ -109,7 +112,7 @@ pub fn verify_with(
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_audience(&[client_id]);
     validation.set_issuer(&[issuer]);
-    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "jti"]);
     validation.leeway = LEEWAY_SECS;
     let data =
         jsonwebtoken::decode::<LaunchClaims>(token, key, &validation).map_err(|e| {
@@ -272,7 +275,7 @@ pub(crate) mod tests {
         serde_json::json!({
             "iss": ISSUER, "aud": app, "sub": "7", "username": "demo", "install": 3,
             "company": 1, "company_name": "Demo Company", "app": app,
-            "iat": now, "exp": now + exp_in,
+            "iat": now, "exp": now + exp_in, "jti": format!("lch_{now}_{exp_in}"),
         })
     }
 

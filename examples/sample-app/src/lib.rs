@@ -8,7 +8,8 @@
 //! |---|---|
 //! | `GET /app1/callback`, `POST /app1/api/whoami` | App1, the TOKEN method ([`app1`]) |
 //! | `GET /app2/callback` | App2, the CODE method ([`app2`]) |
-//! | `GET /app1/`, `GET /app2/` | the apps' pages, opened by the dashboard with a launch token ([`iframe`], [`launch`]) |
+//! | `GET /app1/`, `GET /app2/` | the apps' pages, opened by the dashboard with a launch token in the fragment ([`iframe`]) |
+//! | `POST /app1/launch`, `POST /app2/launch` | where a page posts its launch token: checked ([`launch`]), accepted once, a session started ([`session`]) |
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
 //! | `GET /` | what this program is |
 //!
@@ -25,6 +26,7 @@ pub mod config;
 pub mod iframe;
 pub mod launch;
 pub mod pages;
+pub mod session;
 pub mod signature;
 pub mod tokens;
 pub mod transport;
@@ -54,6 +56,10 @@ pub struct Inner {
     pub app2_client: Option<app2::CodeClient>,
     pub tokens: tokens::TokenStore,
     pub events: webhook::EventLog,
+    /// The `jti`s of the launch tokens accepted (each is accepted once).
+    pub launches: session::Launches,
+    /// The users' sessions, one per launch.
+    pub sessions: session::Sessions,
 }
 
 pub type State = Arc<Inner>;
@@ -113,6 +119,8 @@ impl SampleApp {
             config,
             tokens: Default::default(),
             events: Default::default(),
+            launches: Default::default(),
+            sessions: Default::default(),
         });
         Ok(SampleApp { listener, state })
     }
@@ -165,6 +173,10 @@ pub fn routes(
                 include_str!("../static/style.css"),
             )
         });
+    // GET /static/launch.js
+    let launch_js = warp::path!("static" / "launch.js")
+        .and(warp::get())
+        .map(|| web::asset("text/javascript; charset=utf-8", iframe::LAUNCH_JS));
     // GET /app1/static/callback.js
     let app1_js = warp::path!("app1" / "static" / "callback.js")
         .and(warp::get())
@@ -193,8 +205,18 @@ pub fn routes(
             .and(warp::path::end())
             .and(warp::get())
             .and(s())
-            .and(web::query())
-            .then(move |state, query| iframe::page(app, state, query))
+            .and(warp::header::optional::<String>("cookie"))
+            .then(move |state, cookie| iframe::page(app, state, cookie))
+    };
+    // POST /app1/launch and POST /app2/launch
+    let app_launch = |app: AppId| {
+        warp::path(app.path())
+            .and(warp::path("launch"))
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(s())
+            .and(web::body_up_to(iframe::LAUNCH_FORM_LIMIT))
+            .then(move |state, body| iframe::launch(app, state, body))
     };
     // POST /webhook
     let webhook = warp::path!("webhook")
@@ -218,6 +240,8 @@ pub fn routes(
     index
         .or(style)
         .unify()
+        .or(launch_js)
+        .unify()
         .or(app1_js)
         .unify()
         .or(app1_callback)
@@ -229,6 +253,10 @@ pub fn routes(
         .or(app_page(AppId::App1))
         .unify()
         .or(app_page(AppId::App2))
+        .unify()
+        .or(app_launch(AppId::App1))
+        .unify()
+        .or(app_launch(AppId::App2))
         .unify()
         .or(webhook)
         .unify()

@@ -1,5 +1,6 @@
 //! The sample app's HTML. Every value is escaped with [`esc`]; pages load `/static/style.css`
-//! and, for App1's callback only, one script file (see `web::html` for the CSP).
+//! and one script file: App1's callback script, or on the apps' pages the launch script (see
+//! `web::html` for the CSP).
 
 use warp::http::StatusCode;
 
@@ -23,6 +24,9 @@ pub fn esc(s: &str) -> String {
     }
     out
 }
+
+/// The apps' pages load the launch script (see `static/launch.js`).
+const LAUNCH_SCRIPT: &str = "<script src=\"/static/launch.js\" defer></script>";
 
 /// A whole page; `head` is extra markup for `<head>` (already escaped).
 fn layout(title: &str, app: Option<AppId>, head: &str, body: &str) -> String {
@@ -210,7 +214,7 @@ pub fn launch_missing(app: AppId) -> String {
     layout(
         app.label(),
         Some(app),
-        "",
+        LAUNCH_SCRIPT,
         &card(
             app,
             "Open this app from Atrium",
@@ -229,7 +233,7 @@ pub fn launch_refused(app: AppId, reason: &str) -> String {
     layout(
         app.label(),
         Some(app),
-        "",
+        LAUNCH_SCRIPT,
         &card(
             app,
             "Open this app from Atrium",
@@ -295,7 +299,7 @@ pub fn launched(app: AppId, claims: &LaunchClaims, stored: &Stored) -> String {
     layout(
         app.label(),
         Some(app),
-        "",
+        LAUNCH_SCRIPT,
         &card(
             app,
             &format!("Hello, {}", claims.username),

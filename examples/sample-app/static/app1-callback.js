@@ -58,9 +58,12 @@
     return;
   }
   const iss = params.get("iss");
-  if (iss !== null && iss !== issuer) {
-    // RFC 9207: an answer from another server than the one App1 trusts.
-    fail("This token comes from " + iss + ", not from Atrium at " + issuer + ".");
+  if (iss !== issuer) {
+    // RFC 9207: an answer from another server than the one App1 trusts, or one that does not
+    // say where it comes from.
+    fail(iss === null
+      ? "This answer does not say which server sent it, so it cannot be from Atrium at " + issuer + "."
+      : "This token comes from " + iss + ", not from Atrium at " + issuer + ".");
     return;
   }
   const token = params.get("access_token");

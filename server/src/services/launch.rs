@@ -1,5 +1,10 @@
 //! Launching an installed app: a short-lived signed token (a JWT, EdDSA) in the app's UI URL,
 //! telling the app who opens it, in which company and install.
+//!
+//! The token travels in the URL's fragment (`#atrium_launch=<JWT>`), which a browser never
+//! sends to a server: it cannot reach access logs, proxies or `Referer` headers. It lives
+//! [`LAUNCH_TTL`] seconds and carries a unique `jti`, so an app that accepts each `jti` once
+//! (as it must) cannot be made to accept a captured token again.
 
 use super::installs::{not_installed, visible};
 use super::{companies, ServiceError, ServiceResult};
@@ -8,8 +13,9 @@ use crate::domain::now;
 use crate::platform::Platform;
 use crate::store::User;
 
-/// Launch tokens live this long (seconds).
-pub const LAUNCH_TTL: i64 = 300;
+/// Launch tokens live this long (seconds): enough for a slow page to load and post it, short
+/// enough that a leaked one is soon worthless.
+pub const LAUNCH_TTL: i64 = 60;
 
 /// Where the dashboard opens the app, and until when that URL works.
 pub struct Launch {
@@ -43,9 +49,11 @@ pub async fn launch(p: &Platform, user: &User, install_id: InstallId) -> Service
         "app": install.client_id,
         "iat": iat,
         "exp": exp,
+        "jti": crate::domain::secret::public_id("lch_"),
     }));
     let mut url = url::Url::parse(iframe_url).map_err(ServiceError::internal)?;
-    url.query_pairs_mut().append_pair("atrium_launch", &jwt);
+    // Any fragment of the registered URL is replaced: the app reads only this one.
+    url.set_fragment(Some(&format!("atrium_launch={jwt}")));
     Ok(Launch {
         url,
         expires_at: exp,

@@ -218,6 +218,22 @@ impl World {
             t["access_token"].as_str().unwrap().to_string(),
         )
     }
+
+    /// Launches `install` as alice: the URL the dashboard opens.
+    async fn launch_url(&self, install: i64) -> String {
+        let res = self
+            .app
+            .call(
+                "POST",
+                &format!("/api/dashboard/installs/{install}/launch"),
+                &self.alice,
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let launch: Value = res.json().await.unwrap();
+        launch["url"].as_str().unwrap().to_string()
+    }
 }
 
 #[tokio::test]
@@ -659,21 +675,14 @@ async fn a_token_method_install_answers_the_token_in_the_fragment() {
 async fn launch_tokens_are_signed_by_the_published_key_and_short_lived() {
     let w = world(spawn_app().await, "http://127.0.0.1:9/hook", "code").await;
     let (install, _) = w.install_and_exchange().await;
-    let launch: Value = w
-        .app
-        .call(
-            "POST",
-            &format!("/api/dashboard/installs/{install}/launch"),
-            &w.alice,
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let url = launch["url"].as_str().unwrap();
-    assert!(url.starts_with("https://app.example/ui?atrium_launch="));
-    let jwt = query_param(url, "atrium_launch").unwrap();
+    let url = w.launch_url(install).await;
+    // In the fragment, which no browser sends to a server; never in the query.
+    assert!(
+        url.starts_with("https://app.example/ui#atrium_launch="),
+        "{url}"
+    );
+    assert_eq!(query_param(&url, "atrium_launch"), None);
+    let jwt = launch_token(&url);
     let parts: Vec<&str> = jwt.split('.').collect();
     let jwks: Value = http()
         .get(w.app.url("/.well-known/jwks.json"))
@@ -702,7 +711,34 @@ async fn launch_tokens_are_signed_by_the_published_key_and_short_lived() {
     assert_eq!(claims["username"], "alice");
     assert_eq!(claims["iss"], w.app.base.as_str());
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
-    assert!((1..=300).contains(&lifetime), "{lifetime}");
+    assert!((1..=60).contains(&lifetime), "{lifetime}");
+}
+
+#[tokio::test]
+async fn each_launch_token_has_a_jti_of_its_own() {
+    let w = world(spawn_app().await, "http://127.0.0.1:9/hook", "code").await;
+    let (install, _) = w.install_and_exchange().await;
+    let claims = |jwt: String| -> Value {
+        let payload = jwt.split('.').nth(1).unwrap().to_string();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    };
+    let first = claims(launch_token(&w.launch_url(install).await));
+    let second = claims(launch_token(&w.launch_url(install).await));
+    let (a, b) = (
+        first["jti"].as_str().unwrap(),
+        second["jti"].as_str().unwrap(),
+    );
+    assert!(a.len() >= 16, "{a}");
+    assert_ne!(a, b);
+}
+
+/// The launch token of a launch URL's fragment.
+fn launch_token(url: &str) -> String {
+    fragment_params(url)
+        .into_iter()
+        .find(|(k, _)| k == "atrium_launch")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no launch token in the fragment of {url}"))
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The sign-in screen: the server's address and health, and the button that opens the system
 //! browser at the server's sign-in page.
 
+use atrium_proto::ipc::SignInPage;
 use atrium_proto::{HealthState, ServerStatus};
 use yew::prelude::*;
 
@@ -9,8 +10,8 @@ use super::input_value;
 #[derive(Properties, PartialEq)]
 pub struct SignInProps {
     pub server: Option<ServerStatus>,
-    /// The sign-in page's URL once the browser was asked to open it.
-    pub sign_in_url: Option<String>,
+    /// The sign-in in progress: its page's URL, and whether a browser opened it.
+    pub sign_in: Option<SignInPage>,
     pub notice: Option<String>,
     /// Use another server (its URL as typed).
     pub on_set_server: Callback<String>,
@@ -63,12 +64,56 @@ pub fn sign_in(p: &SignInProps) -> Html {
                 <p id="server-url" class="muted mono-text">{ p.server.as_ref().map(|s| s.url.clone()).unwrap_or_default() }</p>
                 <p>{ health }</p>
                 <button id="sign-in" class="button wide" onclick={go} disabled={!healthy}>{ "Sign in with your browser" }</button>
-                if let Some(u) = &p.sign_in_url {
-                    <p class="muted small" id="sign-in-waiting">{ "Finish signing in in your browser. If it did not open, visit: " }<span class="mono-text">{ u }</span></p>
+                if let Some(page) = &p.sign_in {
+                    <SignInLink page={page.clone()} />
                 }
                 if let Some(n) = &p.notice {
                     <p class="error" role="alert">{ n }</p>
                 }
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SignInLinkProps {
+    page: SignInPage,
+}
+
+/// Where to finish signing in, with the URL to copy into a browser: needed when no browser
+/// could be started, and when the user closed the one that opened.
+#[function_component(SignInLink)]
+fn sign_in_link(p: &SignInLinkProps) -> Html {
+    let copied = use_state(|| false);
+    let copy = {
+        let url = p.page.url.clone();
+        let copied = copied.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&url);
+                copied.set(true);
+            }
+        })
+    };
+    let (id, text) = if p.page.browser_opened {
+        (
+            "sign-in-waiting",
+            "Finish signing in in your browser. If it did not open, copy this address into one:",
+        )
+    } else {
+        (
+            "sign-in-no-browser",
+            "Your browser could not be opened. Copy this address into a browser to sign in:",
+        )
+    };
+    html! {
+        <div class="sign-in-link" id={id}>
+            <p class="muted small">{ text }</p>
+            <div class="copy-row">
+                <input id="sign-in-url" class="mono-text" readonly=true value={p.page.url.clone()} />
+                <button id="copy-sign-in-url" class="button secondary" type="button" onclick={copy}>
+                    { if *copied { "Copied" } else { "Copy" } }
+                </button>
             </div>
         </div>
     }

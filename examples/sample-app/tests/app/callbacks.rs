@@ -37,7 +37,10 @@ async fn app2_exchanges_the_code_shows_the_user_and_returns_to_atrium() {
 async fn app2_says_clearly_when_the_user_refused() {
     let app = spawn().await;
     let (status, _, page) = app
-        .get("/app2/callback?error=access_denied&error_description=no&state=s1")
+        .get(&format!(
+            "/app2/callback?error=access_denied&error_description=no&state=s1&iss={}",
+            urlencode(&app.atrium.url)
+        ))
         .await;
     assert_eq!(status, 400);
     assert!(page.contains("You did not allow App2"), "{page}");
@@ -48,7 +51,12 @@ async fn app2_says_clearly_when_the_user_refused() {
 #[tokio::test]
 async fn app2_says_clearly_when_the_exchange_fails() {
     let app = spawn().await;
-    let (status, _, page) = app.get("/app2/callback?code=never-issued&state=s1").await;
+    let (status, _, page) = app
+        .get(&format!(
+            "/app2/callback?code=never-issued&state=s1&iss={}",
+            urlencode(&app.atrium.url)
+        ))
+        .await;
     assert_eq!(status, 400);
     assert!(
         page.contains("Atrium refused the code (invalid_grant"),
@@ -83,6 +91,25 @@ async fn app2_ignores_an_answer_naming_another_issuer() {
         .lock()
         .unwrap()
         .is_none());
+}
+
+#[tokio::test]
+async fn app2_ignores_an_answer_that_does_not_name_its_issuer() {
+    let app = spawn().await;
+    let code = app.atrium.code_for(demo_user(false));
+    let (status, _, page) = app
+        .get(&format!("/app2/callback?code={code}&state=s1"))
+        .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("does not say which server sent it"), "{page}");
+    assert!(app
+        .atrium
+        .state
+        .last_token_request
+        .lock()
+        .unwrap()
+        .is_none());
+    assert!(app.state.tokens.is_empty());
 }
 
 #[tokio::test]

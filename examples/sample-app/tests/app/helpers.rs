@@ -127,13 +127,15 @@ impl FakeAtrium {
         self.state.jwks_fetches.load(Ordering::SeqCst)
     }
 
-    /// Launch claims for `app` as the real server makes them.
+    /// Launch claims for `app` as the real server makes them (each with a `jti` of its own).
     pub fn claims(&self, app: &str, exp_in: i64) -> serde_json::Value {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let now = unix_now();
+        let jti = format!("lch_test_{}", NEXT.fetch_add(1, Ordering::SeqCst));
         serde_json::json!({
             "iss": self.url, "aud": app, "sub": "7", "username": "demo", "install": 3,
             "company": 1, "company_name": "Demo Company", "app": app,
-            "iat": now, "exp": now + exp_in,
+            "iat": now, "exp": now + exp_in, "jti": jti,
         })
     }
 
@@ -368,6 +370,24 @@ impl TestApp {
         (status, headers, res.text().await.unwrap())
     }
 
+    /// Posts a launch token to `app`'s launch endpoint, as the page's script does.
+    pub async fn launch(
+        &self,
+        app: &str,
+        token: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let res = self
+            .http
+            .post(self.url(&format!("/{app}/launch")))
+            .form(&[("atrium_launch", token)])
+            .send()
+            .await
+            .unwrap();
+        let status = StatusCode::from_u16(res.status().as_u16()).unwrap();
+        let headers = res.headers().clone();
+        (status, headers, res.text().await.unwrap())
+    }
+
     /// POSTs a webhook body with a signature header (or none).
     pub async fn webhook(&self, body: &str, signature: Option<String>) -> (u16, serde_json::Value) {
         let mut req = self
@@ -387,11 +407,19 @@ impl TestApp {
     pub async fn install_app2(&self, user: User) -> String {
         let code = self.atrium.code_for(user);
         let (status, _, page) = self
-            .get(&format!("/app2/callback?code={code}&state=st4te"))
+            .get(&format!(
+                "/app2/callback?code={code}&state=st4te&iss={}",
+                urlencode(&self.atrium.url)
+            ))
             .await;
         assert_eq!(status, 200, "{page}");
         page
     }
+}
+
+/// `s` encoded for a query string.
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A webhook event body.

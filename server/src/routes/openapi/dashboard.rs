@@ -214,7 +214,7 @@ pub fn uninstall() {}
     path = paths::INSTALL_LAUNCH,
     operation_id = "launch",
     tag = "dashboard",
-    summary = "The app's UI URL with a signed launch token valid 5 minutes",
+    summary = "The app's UI URL with a signed launch token in its fragment (valid 60 seconds, a unique jti)",
     security(("bearer" = ["dashboard"])),
     params(("install_id" = i64, Path)),
     responses(

@@ -1,0 +1,28 @@
+// The apps' pages: Atrium opens them with the launch token in the fragment
+// (#atrium_launch=<JWT>), which the browser never sends to a server. This script takes it out
+// of the address bar (and so out of history) and posts it to the app's launch endpoint, which
+// checks it, accepts it once and answers the page with a session cookie.
+(function () {
+  "use strict";
+  const path = location.pathname;
+  if (path.endsWith("/launch")) {
+    // The answer to the launch POST: reloading it should show the session's page, not post the
+    // (now used) token again.
+    history.replaceState(null, "", path.slice(0, -"launch".length));
+  }
+  const token = new URLSearchParams(location.hash.slice(1)).get("atrium_launch");
+  if (!token) {
+    return;
+  }
+  history.replaceState(null, "", location.pathname + location.search);
+  const form = document.createElement("form");
+  form.method = "POST";
+  form.action = location.pathname.replace(/\/?$/, "/") + "launch";
+  const input = document.createElement("input");
+  input.type = "hidden";
+  input.name = "atrium_launch";
+  input.value = token;
+  form.appendChild(input);
+  document.body.appendChild(form);
+  form.submit();
+})();
