@@ -283,9 +283,19 @@ fn open_connection(path: &Path) -> Result<Connection, DbError> {
     // Every statement of the store stays compiled (the default keeps 16; the writer alone
     // runs more than that).
     conn.set_prepared_statement_cache_capacity(64);
+    // WAL is a property of the file: set once, by the first connection. A connection that
+    // asks for it again while others read and write can be refused at once with "database is
+    // locked" (the mode change is not retried by the busy handler), which a burst of new pooled
+    // readers did.
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .map_err(open_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .map_err(open_err)?;
+    }
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;",
     )
     .map_err(open_err)?;

@@ -166,6 +166,26 @@ async fn replicas_claim_each_event_once_and_a_lapsed_lease_is_claimed_again() {
     );
 }
 
+/// Looks `digest` up in `b` until the second lookup of a pair is answered from its cache. The
+/// notifications of the writes that made the token reach `b` a little later and empty its
+/// caches, so a first pair may miss twice.
+async fn cached_in(b: &PostgresStore, digest: TokenDigest, now: i64) {
+    let start = std::time::Instant::now();
+    loop {
+        let before = hits(b);
+        assert!(b.access_token(digest, now).await.expect("lookup").is_some());
+        assert!(b.access_token(digest, now).await.expect("lookup").is_some());
+        if hits(b) > before {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "b's cache answered no lookup within 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_revocation_on_one_replica_empties_the_other_replicas_cache() {
     let Some((_schema, a, b)) = two_replicas().await else {
@@ -175,9 +195,7 @@ async fn a_revocation_on_one_replica_empties_the_other_replicas_cache() {
     let family = token(&a, app, user, "access").await.expect("token");
     let digest = TokenDigest::of("access");
     let now = crate::domain::now();
-    assert!(b.access_token(digest, now).await.expect("lookup").is_some());
-    assert!(b.access_token(digest, now).await.expect("lookup").is_some());
-    assert_eq!(hits(&b), 1, "the second lookup came from b's cache");
+    cached_in(&b, digest, now).await;
     a.revoke_family(family, now).await.expect("revoke");
     // b's cache would answer for up to `cache::MAX_AGE` (5 s) on its own.
     let start = std::time::Instant::now();
@@ -202,9 +220,7 @@ async fn a_replica_that_stops_listening_stops_caching_until_it_listens_again() {
     let family = token(&a, app, user, "access").await.expect("token");
     let digest = TokenDigest::of("access");
     let now = crate::domain::now();
-    b.access_token(digest, now).await.expect("lookup");
-    b.access_token(digest, now).await.expect("lookup");
-    assert_eq!(hits(&b), 1, "cached while listening");
+    cached_in(&b, digest, now).await;
     // The server ends b's listening connection (and b may not listen again yet).
     let gate = b.listener.hold_reconnect().await;
     let killed = a
