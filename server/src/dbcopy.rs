@@ -263,7 +263,10 @@ pub enum CopyError {
     #[error("the key file {0} is not 32 bytes")]
     KeyCorrupt(PathBuf),
     #[error("the PostgreSQL deployment's key file {target} differs from the SQLite deployment's {source_key}: the copied signing keys and webhook secrets need the same key. Remove {target} (if nothing uses it) or copy {source_key} over it, then run the copy again")]
-    KeyMismatch { target: PathBuf, source_key: PathBuf },
+    KeyMismatch {
+        target: PathBuf,
+        source_key: PathBuf,
+    },
     #[error("the PostgreSQL database already holds data ({rows} rows in table {table}); `db copy` only fills an empty database. Nothing was changed")]
     NotEmpty { table: &'static str, rows: i64 },
     #[error("table {table}: {copied} rows arrived in PostgreSQL but SQLite holds {expected}; rolled back, nothing was changed")]
@@ -421,8 +424,9 @@ pub async fn copy(
         match crate::keys::write_new(target_key, &master) {
             Ok(()) => {}
             // Another process put one there meanwhile: fine if it is this one.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists
-                && std::fs::read(target_key).is_ok_and(|b| b == master) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AlreadyExists
+                    && std::fs::read(target_key).is_ok_and(|b| b == master) => {}
             Err(source) => {
                 return Err(CopyError::KeyWrite {
                     path: target_key.to_owned(),
@@ -459,10 +463,7 @@ async fn refuse_unless_empty(tx: &tokio_postgres::Transaction<'_>) -> Result<(),
             ""
         };
         let rows: i64 = tx
-            .query_one(
-                &format!("SELECT COUNT(*) FROM {}{seeded}", table.name),
-                &[],
-            )
+            .query_one(&format!("SELECT COUNT(*) FROM {}{seeded}", table.name), &[])
             .await?
             .get(0);
         if rows > 0 {
