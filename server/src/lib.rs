@@ -21,7 +21,8 @@
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
 //!   cap, health reserve); [`throttle`]: the cost of signing in;
 //!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and
-//!   their restore; [`cli`]: the `atrium-server` command line;
+//!   their restore; [`dbcopy`]: a SQLite deployment copied into PostgreSQL (`db copy`);
+//!   [`cli`]: the `atrium-server` command line;
 //! - [`metrics`]: Prometheus metrics on a listener of their own; [`telemetry`]: logs (text
 //!   or JSON) and the request id every request's log lines carry.
 //!
@@ -33,6 +34,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod dbcopy;
 pub mod domain;
 pub mod events;
 pub mod jose;

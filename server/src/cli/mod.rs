@@ -5,6 +5,7 @@
 //! - [`user`], [`company`], [`app`]: `user add`, `company add|invite`, `app add`;
 //! - [`backup`]: `backup` and `restore`;
 //! - [`keys`]: `keys rotate`, a new signing-key version;
+//! - [`db`]: `db copy`, a SQLite deployment copied into PostgreSQL;
 //! - [`demo`]: `demo`, the seeded data of the local demo;
 //! - [`example_config`]: `example-config`, the commented configuration file.
 
@@ -22,6 +23,7 @@ use crate::webhooks::egress::Egress;
 pub mod app;
 pub mod backup;
 pub mod company;
+pub mod db;
 pub mod demo;
 pub mod example_config;
 pub mod keys;
@@ -30,6 +32,7 @@ pub mod user;
 
 pub use app::{AppCmd, AppTypeArg, Method};
 pub use company::{CompanyCmd, InviteRole};
+pub use db::DbCmd;
 pub use demo::DEMO_PASSWORD;
 pub use keys::KeysCmd;
 pub use serve::ServeArgs;
@@ -104,6 +107,9 @@ pub enum Command {
     /// Manage the keys that sign ID tokens and launch tokens.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Move between databases: `db copy` copies a SQLite deployment into PostgreSQL.
+    #[command(subcommand)]
+    Db(DbCmd),
     /// Copy the database and its key into one file while the server keeps serving (SQLite; for
     /// PostgreSQL use pg_dump).
     ///
@@ -178,6 +184,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Company(cmd) => runtime.block_on(company::company(cmd, &db)),
         Command::App(cmd) => runtime.block_on(app::app(cmd, &db, egress)),
         Command::Keys(cmd) => runtime.block_on(keys::keys(cmd, &db)),
+        Command::Db(cmd) => runtime.block_on(db::db(cmd)),
         Command::Demo { sample_app_url } => {
             runtime.block_on(demo::demo(&sample_app_url, &db, egress))
         }

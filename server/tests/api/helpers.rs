@@ -198,6 +198,20 @@ impl TestApp {
         app
     }
 
+    /// Stops the server (as SIGTERM would), keeping its database, key file, settings and
+    /// address, to start again on them ([`Stopped`]).
+    pub async fn stop(self) -> Stopped {
+        let _ = self.stop.send(());
+        let _ = self.served.await;
+        Stopped {
+            db_path: self.db_path,
+            addr: self.addr,
+            dir: self.dir,
+            policy: self.policy,
+            egress: self.egress,
+        }
+    }
+
     /// A first-party token (Atrium's desktop client, scope `dashboard`) for `username`, got the
     /// way the desktop gets it (see [`Atrium::desktop_token`]).
     pub async fn dashboard_token(&self, username: &str) -> String {
@@ -263,5 +277,33 @@ impl TestApp {
     /// A browser signed in as `username` (with [`PASSWORD`]).
     pub async fn browser(&self, username: &str) -> Browser {
         self.signed_in(username, PASSWORD).await
+    }
+}
+
+/// A stopped server's files and settings ([`TestApp::stop`]).
+pub struct Stopped {
+    /// The SQLite database it ran on; its key file is beside it.
+    pub db_path: std::path::PathBuf,
+    addr: std::net::SocketAddr,
+    dir: tempfile::TempDir,
+    policy: Policy,
+    egress: Egress,
+}
+
+impl Stopped {
+    /// Starts a server on PostgreSQL in `schema`, with the stopped one's key file, settings and
+    /// address (so its issuer, and a browser's cookies for it, stay the same).
+    pub async fn start_on_postgres(
+        self,
+        schema: atrium_server::store::postgres::testing::Schema,
+    ) -> TestApp {
+        let (url, addr) = (schema.url(), self.addr);
+        let mut app = spawn_app_in_with(self.dir, self.policy, self.egress, move |s| {
+            s.postgres = Some(url);
+            s.addr = addr;
+        })
+        .await;
+        app.postgres = Some(Arc::new(schema));
+        app
     }
 }

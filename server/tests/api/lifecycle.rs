@@ -29,13 +29,13 @@ async fn spawn_app_with(policy: atrium_server::webhooks::Policy) -> TestApp {
 type Received = Arc<Mutex<Vec<(String, String)>>>;
 
 /// A webhook receiver on `port` (0 for any), recording every POST /hook.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Received,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn receiver_on(port: u16) -> Receiver {
+pub(crate) async fn receiver_on(port: u16) -> Receiver {
     let got: Received = Arc::default();
     let sink = got.clone();
     let route = warp::path!("hook")
@@ -70,7 +70,7 @@ async fn receiver_on(port: u16) -> Receiver {
 
 impl Receiver {
     /// Waits for an event of `kind`; returns its body, after checking its signature.
-    async fn wait_for(&self, kind: &str, secret: &str) -> Value {
+    pub(crate) async fn wait_for(&self, kind: &str, secret: &str) -> Value {
         for _ in 0..200 {
             let found = self.got.lock().unwrap().iter().find_map(|(sig, body)| {
                 let v: Value = serde_json::from_str(body).ok()?;

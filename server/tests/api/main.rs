@@ -11,6 +11,7 @@ mod authorize;
 mod backup;
 mod bad_input;
 mod connections;
+mod db_copy;
 mod errors;
 mod files;
 mod health;
