@@ -137,7 +137,8 @@ pub const HOST_PACKAGES: &[&str] = &["--workspace", "--exclude", "atrium-ui"];
 fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     preflight::ensure()?;
     ui::build(root, false)?;
-    // The same package selection as `test`, so both share one set of artifacts.
+    // The binaries only: `test` builds them with its test targets (other features), which the
+    // demo does not need.
     run(cargo().arg("build").args(HOST_PACKAGES).arg("--bins"))?;
     std::fs::create_dir_all(data_dir)?;
     let db = data_dir.join("atrium.db");
@@ -275,9 +276,12 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
         run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     }
     ui::build(root, false)?;
-    // The end-to-end tests drive the real binaries: build them with the same package selection
-    // as the test run below, so cargo reuses one set of artifacts.
-    run(cargo().arg("build").args(HOST_PACKAGES).arg("--bins"))?;
+    // The end-to-end tests drive the real binaries. Build them together with the test targets:
+    // with a test target in the build, cargo unifies the dev-dependencies' features into every
+    // crate, exactly as `cargo test` below does, so the test run reuses every artifact. Built
+    // with `--bins` alone, about 70 dependencies (rustls, reqwest, warp, the JOSE stack…) and
+    // every workspace library were compiled twice, once per feature set.
+    run(cargo().arg("build").args(HOST_PACKAGES).args(["--bins", "--tests"]))?;
     let mut test = if has_display() {
         cargo()
     } else {
