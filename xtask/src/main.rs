@@ -116,7 +116,7 @@ fn workspace_root() -> PathBuf {
 
 /// Runs a command, failing with its name when it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let shown = format!("{cmd:?}");
+    let shown = without_passwords(&format!("{cmd:?}"));
     eprintln!("xtask: running {shown}");
     let status = cmd
         .status()
@@ -125,6 +125,36 @@ pub fn run(cmd: &mut Command) -> Result<()> {
         bail!("{shown} failed with {status}");
     }
     Ok(())
+}
+
+/// `text` with the password of every `scheme://user:password@host` URL in it starred out: the
+/// commands xtask shows carry database URLs in their environment.
+fn without_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', whitespace or quote; userinfo ends at its last '@'.
+        let end = tail
+            .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority
+            .rfind('@')
+            .and_then(|a| Some((a, authority[..a].find(':')?)))
+        {
+            Some((a, colon)) => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("***");
+                out.push_str(&authority[a..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 pub fn cargo() -> Command {
@@ -281,7 +311,10 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     // crate, exactly as `cargo test` below does, so the test run reuses every artifact. Built
     // with `--bins` alone, about 70 dependencies (rustls, reqwest, warp, the JOSE stack…) and
     // every workspace library were compiled twice, once per feature set.
-    run(cargo().arg("build").args(HOST_PACKAGES).args(["--bins", "--tests"]))?;
+    run(cargo()
+        .arg("build")
+        .args(HOST_PACKAGES)
+        .args(["--bins", "--tests"]))?;
     let mut test = if has_display() {
         cargo()
     } else {
@@ -318,4 +351,22 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
 
 pub fn has_display() -> bool {
     std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_passwords;
+
+    #[test]
+    fn passwords_in_shown_commands_are_starred_out() {
+        assert_eq!(
+            without_passwords(r#"DB="postgres://atrium:s3cret@127.0.0.1:5432/t" "cargo" "test""#),
+            r#"DB="postgres://atrium:***@127.0.0.1:5432/t" "cargo" "test""#
+        );
+        // A password holding '@' and ':' hides whole; URLs without one are left as they are.
+        assert_eq!(
+            without_passwords("a postgres://u:p@ss:w@h/db b http://h:80/x c http://u@h/"),
+            "a postgres://u:***@h/db b http://h:80/x c http://u@h/"
+        );
+    }
 }
