@@ -34,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/009_invitations.sql"),
     // 8: OpenID Connect: signing keys, nonce and auth_time on codes, client fields.
     include_str!("../migrations/010_openid_connect.sql"),
+    // 9: the inbox: apps' notifications to their users, read state, badges.
+    include_str!("../migrations/011_inbox.sql"),
 ];
 
 /// The schema version this server migrates databases to (`PRAGMA user_version`).

@@ -19,6 +19,8 @@
 //! - **Delivered notifications** once `delivered` has passed since delivery. Undelivered
 //!   ones (pending, retrying or abandoned) are never pruned: the worker or the developer
 //!   still needs them.
+//! - **Apps' notifications to users** (the inbox) once `notifications` has passed since they
+//!   were posted, read or not.
 //!
 //! Everything is deleted in batches of [`Retention::batch`] rows, each its own short write on
 //! the writer thread, so requests' writes queue behind one batch at most, never behind a whole
@@ -37,6 +39,8 @@ pub struct Retention {
     pub expired_secs: i64,
     /// Seconds delivered notifications are kept after delivery.
     pub delivered_secs: i64,
+    /// Seconds apps' notifications to users are kept after they were posted.
+    pub notifications_secs: i64,
     /// Time between two passes.
     pub interval: Duration,
     /// Rows deleted per write.
@@ -48,6 +52,7 @@ impl Default for Retention {
         Retention {
             expired_secs: 24 * 3600,
             delivered_secs: 7 * 24 * 3600,
+            notifications_secs: 30 * 24 * 3600,
             interval: Duration::from_secs(3600),
             batch: 500,
         }
@@ -63,6 +68,7 @@ pub struct Report {
     pub families: usize,
     pub codes: usize,
     pub delivered_events: usize,
+    pub notifications: usize,
     /// Writes it took.
     pub batches: usize,
 }
@@ -76,6 +82,7 @@ impl Report {
             Prunable::Families => &mut self.families,
             Prunable::Codes => &mut self.codes,
             Prunable::DeliveredEvents => &mut self.delivered_events,
+            Prunable::Notifications => &mut self.notifications,
         }
     }
 
@@ -88,6 +95,7 @@ impl Report {
             ("token_families", self.families),
             ("codes", self.codes),
             ("delivered_events", self.delivered_events),
+            ("notifications", self.notifications),
         ] {
             counters
                 .with_label_values(&[kind])
@@ -102,6 +110,7 @@ impl Report {
             + self.families
             + self.codes
             + self.delivered_events
+            + self.notifications
     }
 }
 
@@ -118,9 +127,11 @@ pub async fn run_once(store: &dyn Store, retention: &Retention, at: i64) -> Stor
         Prunable::Families,
         Prunable::Codes,
         Prunable::DeliveredEvents,
+        Prunable::Notifications,
     ] {
         let cutoff = match what {
             Prunable::DeliveredEvents => delivered_cutoff,
+            Prunable::Notifications => at.saturating_sub(retention.notifications_secs),
             _ => expired_cutoff,
         };
         let mut after = 0;
@@ -163,6 +174,7 @@ pub fn spawn(
                     token_families = r.families,
                     codes = r.codes,
                     delivered_events = r.delivered_events,
+                    notifications = r.notifications,
                     batches = r.batches,
                     "pruned expired rows"
                 ),

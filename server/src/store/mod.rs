@@ -11,6 +11,7 @@
 //! | [`InstallStore`] | `installs.rs` | installs of apps in companies |
 //! | [`OutboxStore`] | `outbox.rs` | install notifications and their delivery |
 //! | [`OidcStore`] | `oidc.rs` | signing-key versions, a code's `nonce` and `auth_time`, ID-token algorithms |
+//! | [`InboxStore`] | `inbox.rs` | apps' notifications to their users, read state, badges |
 //!
 //! [`Store`] itself adds what crosses them: pruning. Callers hold an `Arc<dyn Store>` and
 //! import the traits whose methods they call. The stores offer primitives, each atomic, and
@@ -29,6 +30,7 @@ pub mod companies;
 #[cfg(test)]
 mod conformance;
 pub mod grants;
+pub mod inbox;
 pub mod installs;
 pub mod oidc;
 pub mod outbox;
@@ -47,6 +49,7 @@ pub use grants::{
     AccessInfo, CodeGrant, Consumed, Grant, GrantStore, Issue, NewToken, PendingRetry, RefreshInfo,
     RetryWindow, Rotation,
 };
+pub use inbox::{Badge, InboxStore, NewNotification, Notification, Posted, Rate};
 pub use installs::{Install, InstallStore, Recorded};
 pub use oidc::{CodeClaims, OidcStore};
 pub use outbox::{Delivery, OutboxStore};
@@ -116,6 +119,8 @@ pub enum Prunable {
     Codes,
     /// Outbox events delivered before the cutoff. Undelivered events are never pruned.
     DeliveredEvents,
+    /// Apps' notifications to users posted before the cutoff.
+    Notifications,
 }
 
 /// What one pruning batch did.
@@ -129,7 +134,15 @@ pub struct Pruned {
 /// Everything the server stores: every aggregate's store, and pruning across them.
 #[async_trait]
 pub trait Store:
-    UserStore + CompanyStore + AppStore + GrantStore + InstallStore + OutboxStore + OidcStore + 'static
+    UserStore
+    + CompanyStore
+    + AppStore
+    + GrantStore
+    + InstallStore
+    + OutboxStore
+    + OidcStore
+    + InboxStore
+    + 'static
 {
     /// Deletes at most `batch` rows of one kind that are past `cutoff`, in one short write;
     /// `after` is where the previous batch of the same kind stopped (0 at first).

@@ -14,6 +14,7 @@
 //! | `races.rs` | consume-once, rotate-if-current and revoke-family under racing tasks |
 //! | `installs.rs` | installs, uninstalling, what it revokes and queues |
 //! | `outbox.rs` | due events, attempts, backoff, retries |
+//! | `inbox.rs` | apps' notifications to users: who sees them, read marks, the rate, badges |
 //! | `oidc.rs` | signing-key versions, a code's claims, ID-token algorithms, logout URIs |
 //! | `prune.rs` | pruning each kind in batches |
 //!
@@ -48,6 +49,7 @@ use std::sync::Arc;
 use super::Store;
 
 mod grants;
+mod inbox;
 mod installs;
 mod oidc;
 mod outbox;
@@ -129,6 +131,13 @@ macro_rules! suite {
             prune::a_family_is_pruned_once_its_tokens_are,
             prune::an_expired_code_is_pruned_once_its_family_is_gone,
             prune::delivered_events_are_pruned_and_undelivered_never,
+            inbox::a_notification_reaches_its_addressee_or_the_whole_company,
+            inbox::only_an_active_install_posts_and_only_to_its_members,
+            inbox::read_marks_are_per_member_and_only_on_what_they_see,
+            inbox::the_rate_limit_counts_the_window_and_says_when_to_retry,
+            inbox::the_rate_limit_holds_under_20_racers,
+            inbox::a_members_own_badge_wins_over_the_companys,
+            inbox::notifications_posted_before_the_cutoff_are_pruned,
         );
     };
     (@tests $backend:ident, $open:ident; $($file:ident :: $check:ident),* $(,)?) => {

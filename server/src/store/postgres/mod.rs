@@ -1,5 +1,5 @@
 //! The PostgreSQL implementation of the [`Store`] traits, one file per aggregate like
-//! `sqlite/`: [`users`], [`companies`], [`apps`], [`grants`], [`installs`], [`outbox`] (claimed
+//! `sqlite/`: [`users`], [`companies`], [`apps`], [`grants`], [`installs`], [`inbox`], [`outbox`] (claimed
 //! under a lease, so several replicas drain it), [`oidc`], [`prune`]; [`notify`] keeps the
 //! read caches of several replicas honest with `LISTEN/NOTIFY`. This file holds the pool, the
 //! migrations, the error mapping and the transaction helper with its bounded retry.
@@ -31,6 +31,7 @@
 mod apps;
 mod companies;
 mod grants;
+mod inbox;
 mod installs;
 pub mod notify;
 mod oidc;
@@ -57,7 +58,10 @@ use crate::domain::secret::TokenDigest;
 
 /// Versioned migrations, applied in order; the `atrium_migrations` table records which ran.
 /// Never edit a released migration: append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/001_schema.sql"),
+    include_str!("../../../migrations/postgres/002_inbox.sql"),
+];
 
 /// The schema version this server migrates PostgreSQL databases to.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -71,6 +71,7 @@ impl Store for PostgresStore {
                 "delivered_at",
                 "AND delivered_at IS NOT NULL",
             ),
+            Prunable::Notifications => ("app_notifications", "id", "created_at", ""),
             Prunable::Families => unreachable!("handled above"),
         };
         let deleted = self

@@ -102,6 +102,9 @@ impl Store for SqliteStore {
                     "delivered_at",
                     "AND delivered_at IS NOT NULL",
                 )?,
+                Prunable::Notifications => {
+                    by_expiry("app_notifications", "id", "created_at", "")?
+                }
                 // Done above; never reached.
                 Prunable::Families => 0,
             };
