@@ -53,6 +53,7 @@ pub enum HealthState {
 }
 
 pub mod dashboard;
+pub mod inbox;
 pub mod ipc;
 pub mod kinds;
 pub mod paths;

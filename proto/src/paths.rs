@@ -55,6 +55,10 @@ paths! {
     API_ME = "/api/me";
     API_COMPANY = "/api/company";
     API_COMPANY_MEMBERS = "/api/company/members";
+    /// An app posts a notification to its users (scope `notifications`).
+    API_NOTIFICATIONS = "/api/notifications";
+    /// An app sets its badge count (scope `notifications`).
+    API_BADGE = "/api/badge";
 
     // The dashboard's first-party API.
     ME = "/api/dashboard/me";
@@ -72,6 +76,11 @@ paths! {
     INSTALLS = "/api/dashboard/installs";
     INSTALL = "/api/dashboard/installs/{install_id}";
     INSTALL_LAUNCH = "/api/dashboard/installs/{install_id}/launch";
+    /// The user's notifications from their apps, newest first.
+    NOTIFICATIONS = "/api/dashboard/notifications";
+    NOTIFICATIONS_READ = "/api/dashboard/notifications/read";
+    /// The badges of the user's installed apps.
+    BADGES = "/api/dashboard/badges";
 
     // The developer API.
     DEV_APPS = "/api/developer/apps";

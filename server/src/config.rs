@@ -56,6 +56,8 @@ pub struct Quotas {
     pub apps_per_user: u32,
     /// Companies one user may own.
     pub companies_per_user: u32,
+    /// Notifications one install may post to its users in an hour.
+    pub notifications_per_install_hour: u32,
 }
 
 impl Default for Quotas {
@@ -63,6 +65,7 @@ impl Default for Quotas {
         Quotas {
             apps_per_user: 25,
             companies_per_user: 10,
+            notifications_per_install_hour: 100,
         }
     }
 }
@@ -115,6 +118,8 @@ pub struct FileConfig {
     pub login_throttle_entries: Option<usize>,
     pub max_apps_per_user: Option<u32>,
     pub max_companies_per_user: Option<u32>,
+    pub max_notifications_per_install_hour: Option<u32>,
+    pub notification_retention_secs: Option<i64>,
     pub expired_retention_secs: Option<i64>,
     pub delivered_retention_secs: Option<i64>,
     pub prune_interval_secs: Option<i64>,

@@ -44,6 +44,16 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("login_throttle_entries", "login_throttle_entries", None),
     ("max_apps_per_user", "max_apps_per_user", None),
     ("max_companies_per_user", "max_companies_per_user", None),
+    (
+        "max_notifications_per_install_hour",
+        "max_notifications_per_install_hour",
+        None,
+    ),
+    (
+        "notification_retention_secs",
+        "notification_retention",
+        None,
+    ),
     ("expired_retention_secs", "expired_retention", None),
     ("delivered_retention_secs", "delivered_retention", None),
     ("prune_interval_secs", "prune_interval", None),

@@ -55,6 +55,7 @@ pub struct Cli {
     /// header_read_timeout_secs, idle_timeout_secs, body_read_timeout_secs, max_connections, login_concurrency,
     /// login_queue_timeout_secs, login_user_failures, login_ip_failures, login_max_backoff_secs,
     /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
+    /// max_notifications_per_install_hour, notification_retention_secs,
     /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
     /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination, tls_cert,
     /// tls_key, metrics_addr, log_format); flags and environment variables take precedence.

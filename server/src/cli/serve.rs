@@ -76,6 +76,16 @@ pub struct ServeArgs {
     /// Companies one user may create through the API [default: 10]
     #[arg(long, env = "ATRIUM_MAX_COMPANIES_PER_USER", value_name = "N")]
     pub max_companies_per_user: Option<u32>,
+    /// Notifications one installed app may post to its users in an hour [default: 100]
+    #[arg(
+        long,
+        env = "ATRIUM_MAX_NOTIFICATIONS_PER_INSTALL_HOUR",
+        value_name = "N"
+    )]
+    pub max_notifications_per_install_hour: Option<u32>,
+    /// Seconds apps' notifications to users are kept before pruning [default: 2592000, 30 days]
+    #[arg(long, env = "ATRIUM_NOTIFICATION_RETENTION", value_name = "SECS")]
+    pub notification_retention: Option<i64>,
     /// Seconds expired sessions, tokens and codes are kept before pruning [default: 86400]
     #[arg(long, env = "ATRIUM_EXPIRED_RETENTION", value_name = "SECS")]
     pub expired_retention: Option<i64>,
@@ -165,6 +175,18 @@ pub(super) async fn serve(
     }
     if let Some(n) = args.max_companies_per_user.or(file.max_companies_per_user) {
         settings.quotas.companies_per_user = n;
+    }
+    if let Some(n) = args
+        .max_notifications_per_install_hour
+        .or(file.max_notifications_per_install_hour)
+    {
+        settings.quotas.notifications_per_install_hour = n;
+    }
+    if let Some(s) = args
+        .notification_retention
+        .or(file.notification_retention_secs)
+    {
+        settings.retention.notifications_secs = not_negative(s, "notification retention")?;
     }
     if let Some(s) = args.expired_retention.or(file.expired_retention_secs) {
         settings.retention.expired_secs = not_negative(s, "expired retention")?;

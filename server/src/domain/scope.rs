@@ -44,6 +44,11 @@ pub const CATALOGUE: &[ScopeInfo] = &[
         first_party: false,
     },
     ScopeInfo {
+        name: "notifications",
+        description: "Send you notifications and show a count on its icon",
+        first_party: false,
+    },
+    ScopeInfo {
         name: "dashboard",
         description: "Use Atrium on your behalf (the Atrium desktop app only)",
         first_party: true,

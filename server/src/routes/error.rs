@@ -17,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use warp::http::header::{HeaderValue, WWW_AUTHENTICATE};
+use warp::http::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use warp::http::StatusCode;
 
 use super::html;
@@ -40,6 +40,11 @@ pub enum ApiError {
         status: StatusCode,
         code: Cow<'static, str>,
         description: Cow<'static, str>,
+    },
+    /// 429 `rate_limited`, with `Retry-After` in seconds.
+    Throttled {
+        retry_after: i64,
+        description: String,
     },
     /// A bearer-token failure (RFC 6750 §3); `error` is `None` when no token was sent.
     Bearer {
@@ -122,6 +127,15 @@ impl ApiError {
                 code,
                 description,
             } => body(status, &code, &description),
+            ApiError::Throttled {
+                retry_after,
+                description,
+            } => {
+                let mut r = body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &description);
+                r.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                r
+            }
             ApiError::Bearer {
                 status,
                 error,
@@ -277,6 +291,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Quota(why) => {
                 ApiError::refused(StatusCode::FORBIDDEN, "quota_exceeded", why)
             }
+            ServiceError::Throttled { retry_after, why } => ApiError::Throttled {
+                retry_after,
+                description: why,
+            },
             ServiceError::Internal(source) => ApiError::internal(source),
         }
     }

@@ -35,6 +35,7 @@ pub mod developer;
 pub mod error;
 pub mod health;
 pub mod html;
+pub mod inbox;
 pub mod invitations;
 pub mod meta;
 pub mod oauth;
@@ -248,6 +249,8 @@ pub fn all(state: AppState) -> BoxedFilter<(Resp,)> {
         .or(dashboard::filters(state.clone()))
         .unify()
         .or(invitations::filters(state.clone()))
+        .unify()
+        .or(inbox::filters(state.clone()))
         .unify()
         .or(developer::filters(state.clone()))
         .unify()

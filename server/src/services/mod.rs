@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod companies;
+pub mod inbox;
 pub mod installs;
 pub mod invitations;
 pub mod launch;
@@ -47,6 +48,9 @@ pub enum ServiceError {
     /// A per-user quota is reached; the message says which.
     #[error("{0}")]
     Quota(String),
+    /// A rate is reached: nothing done; the caller may try again in `retry_after` seconds.
+    #[error("{why}")]
+    Throttled { retry_after: i64, why: String },
     /// A failure on the server's side.
     #[error(transparent)]
     Internal(Box<dyn std::error::Error + Send + Sync>),

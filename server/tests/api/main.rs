@@ -15,6 +15,7 @@ mod db_copy;
 mod errors;
 mod files;
 mod health;
+mod inbox;
 mod interop;
 mod invitations;
 mod lifecycle;

@@ -20,6 +20,7 @@
 
 mod dashboard;
 mod developer;
+mod inbox;
 mod invitations;
 mod meta;
 mod oauth;
@@ -68,6 +69,11 @@ mod prelude {
         resource::me,
         resource::company,
         resource::company_members,
+        inbox::post_notification,
+        inbox::set_badge,
+        inbox::notifications,
+        inbox::mark_read,
+        inbox::badges,
         dashboard::dashboard_me,
         dashboard::catalog,
         dashboard::companies,
@@ -110,6 +116,7 @@ mod prelude {
             responses::InvalidBody,
             responses::NotFound,
             responses::Unavailable,
+            responses::RateLimited,
         ),
     ),
     modifiers(&SecuritySchemes),

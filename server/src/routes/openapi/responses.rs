@@ -60,3 +60,21 @@ impl<'r> ToResponse<'r> for Unavailable {
         ("Unavailable", response.into())
     }
 }
+
+/// 429 from a rate (an install's notifications), with `Retry-After`.
+pub struct RateLimited;
+
+impl<'r> ToResponse<'r> for RateLimited {
+    fn response() -> (&'r str, RefOr<Response>) {
+        let retry_after = HeaderBuilder::new()
+            .schema(<i64 as utoipa::PartialSchema>::schema())
+            .description(Some("Seconds until the install may post again"))
+            .build();
+        let response = error(
+            "The install has posted as many notifications as it may in the last hour (error rate_limited); nothing was stored",
+        )
+        .header("Retry-After", retry_after)
+        .build();
+        ("RateLimited", response.into())
+    }
+}

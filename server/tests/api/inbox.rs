@@ -1,0 +1,267 @@
+//! The inbox over HTTP: an installed app posts notifications and sets badges with its token
+//! (scope `notifications`), and each member's desktop lists what it may see.
+
+use atrium_proto::paths;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// `alice` owns Acme, where `bob` is a member; `carol` is in no company. The app is installed
+/// in Acme by alice with `scopes`. (app token, alice, bob, carol ids).
+async fn installed(app: &TestApp, scopes: &str) -> (String, i64, i64, i64) {
+    let dev = app.user("dev").await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let carol = app.user("carol").await;
+    let acme = app.company("Acme", alice).await;
+    app.store
+        .add_member(acme, bob, atrium_server::store::Role::Member)
+        .await
+        .unwrap();
+    let client = app
+        .register(dev, AppSpec::code("profile company notifications"))
+        .await;
+    let browser = app.browser("alice").await;
+    let code = app.code_for(&browser, &client, scopes, None).await;
+    let token = app.exchange(&client, &code, None).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (token, alice, bob, carol)
+}
+
+async fn post(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.call("POST", paths::API_NOTIFICATIONS, token, Some(body))
+        .await
+}
+
+async fn inbox(app: &TestApp, desktop: &str, query: &str) -> Value {
+    let res = app
+        .call(
+            "GET",
+            &format!("{}{query}", paths::NOTIFICATIONS),
+            desktop,
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn badges(app: &TestApp, desktop: String) -> Value {
+    let res = app.call("GET", paths::BADGES, &desktop, None).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+fn titles(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["title"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_app_reaches_the_whole_company_or_one_member_and_each_desktop_sees_its_own() {
+    let app = spawn_app().await;
+    let (token, _, bob, _) = installed(&app, "company notifications").await;
+    let res = post(
+        &app,
+        &token,
+        json!({"title": "Deploy done", "body": "v2 is live", "path": "/deploys/2"}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let all: Value = res.json().await.unwrap();
+    let res = post(
+        &app,
+        &token,
+        json!({"title": "Review wanted", "user": bob.to_string()}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+
+    let alice_desk = app.dashboard_token("alice").await;
+    let bob_desk = app.dashboard_token("bob").await;
+    let carol_desk = app.dashboard_token("carol").await;
+    let for_alice = inbox(&app, &alice_desk, "").await;
+    assert_eq!(titles(&for_alice), ["Deploy done"]);
+    let n = &for_alice["items"][0];
+    assert_eq!(n["id"], all["id"]);
+    assert_eq!(n["body"], "v2 is live");
+    assert_eq!(n["path"], "/deploys/2");
+    assert_eq!(n["app_name"], "Test App");
+    assert_eq!(
+        (n["personal"].clone(), n["read"].clone()),
+        (json!(false), json!(false))
+    );
+    let for_bob = inbox(&app, &bob_desk, "").await;
+    assert_eq!(titles(&for_bob), ["Review wanted", "Deploy done"]);
+    assert_eq!(for_bob["items"][0]["personal"], true);
+    assert!(titles(&inbox(&app, &carol_desk, "").await).is_empty());
+
+    // Read marks are bob's own.
+    let res = app
+        .call(
+            "POST",
+            paths::NOTIFICATIONS_READ,
+            &bob_desk,
+            Some(json!({"up_to": all["id"]})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["marked"], 1);
+    let reads = |page: &Value| -> Vec<bool> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["read"].as_bool().unwrap())
+            .collect()
+    };
+    assert_eq!(reads(&inbox(&app, &bob_desk, "").await), [false, true]);
+    assert_eq!(reads(&inbox(&app, &alice_desk, "").await), [false]);
+}
+
+#[tokio::test]
+async fn badges_are_set_for_the_company_or_one_member_and_shown_to_each() {
+    let app = spawn_app().await;
+    let (token, _, bob, _) = installed(&app, "notifications").await;
+    let set = |body: Value| app.call("PUT", paths::API_BADGE, &token, Some(body));
+    let res = set(json!({"count": 3})).await;
+    assert_eq!(res.status(), 200);
+    let install = res.json::<Value>().await.unwrap()["install_id"].clone();
+    assert_eq!(
+        set(json!({"count": 9, "user": bob.to_string()}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        badges(&app, app.dashboard_token("alice").await).await,
+        json!([{"install_id": install, "count": 3}])
+    );
+    assert_eq!(
+        badges(&app, app.dashboard_token("bob").await).await,
+        json!([{"install_id": install, "count": 9}])
+    );
+    assert_eq!(
+        badges(&app, app.dashboard_token("carol").await).await,
+        json!([])
+    );
+    assert_eq!(set(json!({"count": 100_000})).await.status(), 400);
+}
+
+#[tokio::test]
+async fn posting_needs_the_scope_an_install_bounded_fields_and_a_member() {
+    let app = spawn_app().await;
+    let (token, _, _, carol) = installed(&app, "company").await;
+    let res = post(&app, &token, json!({"title": "x"})).await;
+    assert_eq!(res.status(), 403, "no notifications scope");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "insufficient_scope"
+    );
+
+    let app = spawn_app().await;
+    let (token, _, _, carol2) = installed(&app, "notifications").await;
+    assert_eq!(carol, carol2);
+    for (body, why) in [
+        (json!({"title": "  "}), "empty title"),
+        (json!({"title": "t".repeat(121)}), "long title"),
+        (json!({"title": "a\u{7}b"}), "control character"),
+        (json!({"title": "t", "body": "b".repeat(1001)}), "long body"),
+        (
+            json!({"title": "t", "path": "//evil.example/x"}),
+            "path to another host",
+        ),
+        (
+            json!({"title": "t", "path": "https://evil.example/"}),
+            "absolute URL",
+        ),
+        (json!({"title": "t", "colour": "red"}), "unknown field"),
+        (json!({"body": "no title"}), "missing title"),
+    ] {
+        let res = post(&app, &token, body).await;
+        assert_eq!(res.status(), 400, "{why}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "invalid_request",
+            "{why}"
+        );
+    }
+    for user in [carol.to_string(), "alice".into(), "0".into()] {
+        let res = post(&app, &token, json!({"title": "t", "user": user})).await;
+        assert_eq!(res.status(), 404, "{user} is not a member");
+    }
+    let res = post(&app, &"x".repeat(40), json!({"title": "t"})).await;
+    assert_eq!(res.status(), 401);
+    // Nothing of the refused posts was stored.
+    let desk = app.dashboard_token("alice").await;
+    assert!(titles(&inbox(&app, &desk, "").await).is_empty());
+}
+
+#[tokio::test]
+async fn an_install_over_its_hourly_rate_is_answered_429_with_retry_after() {
+    let app = spawn_app_configured(|s| s.quotas.notifications_per_install_hour = 3).await;
+    let (token, _, _, _) = installed(&app, "notifications").await;
+    for i in 0..3 {
+        let res = post(&app, &token, json!({"title": format!("n{i}")})).await;
+        assert_eq!(res.status(), 201);
+    }
+    let res = post(&app, &token, json!({"title": "one too many"})).await;
+    assert_eq!(res.status(), 429);
+    let retry: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "rate_limited");
+    let desk = app.dashboard_token("alice").await;
+    assert_eq!(titles(&inbox(&app, &desk, "").await), ["n2", "n1", "n0"]);
+}
+
+#[tokio::test]
+async fn the_inbox_pages_newest_first_and_an_uninstall_hides_it() {
+    let app = spawn_app().await;
+    let (token, _, _, _) = installed(&app, "notifications").await;
+    for i in 0..5 {
+        assert_eq!(
+            post(&app, &token, json!({"title": format!("n{i}")}))
+                .await
+                .status(),
+            201
+        );
+    }
+    let desk = app.dashboard_token("alice").await;
+    let mut seen = Vec::new();
+    let mut query = "?limit=2".to_string();
+    loop {
+        let page = inbox(&app, &desk, &query).await;
+        seen.extend(titles(&page).into_iter().map(String::from));
+        match page["next_cursor"].as_str() {
+            Some(c) => query = format!("?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["n4", "n3", "n2", "n1", "n0"]);
+
+    // Uninstalled: the app's token is revoked and its notifications leave the inbox.
+    let badge: Value = app
+        .call("PUT", paths::API_BADGE, &token, Some(json!({"count": 1})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = badge["install_id"].as_i64().unwrap();
+    let res = app.call("DELETE", &paths::install(id), &desk, None).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(
+        post(&app, &token, json!({"title": "late"})).await.status(),
+        401
+    );
+    assert!(titles(&inbox(&app, &desk, "").await).is_empty());
+}
