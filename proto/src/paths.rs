@@ -81,6 +81,8 @@ paths! {
     NOTIFICATIONS_READ = "/api/dashboard/notifications/read";
     /// The badges of the user's installed apps.
     BADGES = "/api/dashboard/badges";
+    /// Server-Sent Events: the user's new notifications and badge changes as they happen.
+    EVENTS = "/api/dashboard/events";
 
     // The developer API.
     DEV_APPS = "/api/developer/apps";

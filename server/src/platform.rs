@@ -18,6 +18,8 @@ pub struct Platform {
     pub keys: Arc<ServerKeys>,
     /// Wakes the notification worker when an install change queued an event.
     pub outbox: Arc<Notify>,
+    /// Wakes the dashboard's event streams when an app posted or set a badge.
+    pub inbox: Arc<crate::services::inbox_hub::InboxHub>,
 }
 
 impl Platform {
@@ -27,6 +29,7 @@ impl Platform {
             config: Arc::new(config),
             keys,
             outbox: Arc::new(Notify::new()),
+            inbox: Arc::default(),
         }
     }
 }

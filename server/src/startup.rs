@@ -146,8 +146,11 @@ impl Application {
         );
         // One shutdown for both listeners: the main one's passes it on to the metrics one.
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let inbox = oauth.inbox.clone();
         let shutdown = async move {
             shutdown.await;
+            // Event streams never finish by themselves: end them, or they hold up the stop.
+            inbox.close();
             let _ = stop.send(true);
         };
         let metrics_server = self.metrics_listener.map(|listener| {

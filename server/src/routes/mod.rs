@@ -33,6 +33,7 @@ pub mod api;
 pub mod dashboard;
 pub mod developer;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod html;
 pub mod inbox;
@@ -251,6 +252,8 @@ pub fn all(state: AppState) -> BoxedFilter<(Resp,)> {
         .or(invitations::filters(state.clone()))
         .unify()
         .or(inbox::filters(state.clone()))
+        .unify()
+        .or(events::filters(state.clone()))
         .unify()
         .or(developer::filters(state.clone()))
         .unify()

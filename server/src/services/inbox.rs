@@ -10,10 +10,10 @@ use crate::domain::text::{self, TextError};
 use crate::platform::Platform;
 use crate::store::{AccessInfo, Badge, NewNotification, Notification, Posted, Rate};
 
-/// The install an app's token speaks for: the active install of its app in the token's
-/// company. A token of no company (client credentials), or of an app since uninstalled, has
+/// The install an app's token speaks for, and its company: the active install of its app in
+/// the token's company. A token of no company (client credentials), or of an app since uninstalled, has
 /// none.
-async fn install_of(p: &Platform, token: &AccessInfo) -> ServiceResult<i64> {
+async fn install_of(p: &Platform, token: &AccessInfo) -> ServiceResult<(i64, i64)> {
     let company = token.company_id.ok_or(ServiceError::NotFoundWhy(
         "this grant is not for an install",
     ))?;
@@ -22,7 +22,7 @@ async fn install_of(p: &Platform, token: &AccessInfo) -> ServiceResult<i64> {
         .await?
         .into_iter()
         .find(|i| i.app_id == token.app_id)
-        .map(|i| i.id)
+        .map(|i| (i.id, company))
         .ok_or(ServiceError::NotFoundWhy("the app is no longer installed"))
 }
 
@@ -76,7 +76,7 @@ pub async fn post(
     let body = text::free_text("body", &req.body, wire::MAX_BODY).map_err(text_error)?;
     let path = app_path(req.path.as_deref())?;
     let user_id = member(req.user.as_deref())?;
-    let install_id = install_of(p, token).await?;
+    let (install_id, company) = install_of(p, token).await?;
     let rate = Rate {
         limit: per_hour,
         window: 3600,
@@ -89,7 +89,10 @@ pub async fn post(
         path,
     };
     match p.store.post_notification(new, rate, now).await? {
-        Posted::Posted(n) => Ok(n),
+        Posted::Posted(n) => {
+            p.inbox.ring(company);
+            Ok(n)
+        }
         Posted::Throttled { retry_at } => Err(ServiceError::Throttled {
             retry_after: retry_at.saturating_sub(now).max(1),
             why: format!("this install may post at most {per_hour} notifications an hour"),
@@ -112,11 +115,12 @@ pub async fn set_badge(
         ));
     }
     let user_id = member(req.user.as_deref())?;
-    let install_id = install_of(p, token).await?;
+    let (install_id, company) = install_of(p, token).await?;
     if p.store
         .set_badge(install_id, user_id, req.count, now)
         .await?
     {
+        p.inbox.ring(company);
         Ok(Badge {
             install_id,
             count: req.count,

@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod companies;
 pub mod inbox;
+pub mod inbox_hub;
 pub mod installs;
 pub mod invitations;
 pub mod launch;

@@ -265,3 +265,197 @@ async fn the_inbox_pages_newest_first_and_an_uninstall_hides_it() {
     );
     assert!(titles(&inbox(&app, &desk, "").await).is_empty());
 }
+
+/// A Server-Sent Events client over one response: the events as (event, id, data).
+struct Sse {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl Sse {
+    async fn open(app: &TestApp, desktop: &str, last_event_id: Option<i64>) -> reqwest::Response {
+        let mut req = atrium_testkit::http()
+            .get(app.url(paths::EVENTS))
+            .bearer_auth(desktop);
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn connect(app: &TestApp, desktop: &str, last_event_id: Option<i64>) -> Sse {
+        let res = Sse::open(app, desktop, last_event_id).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        Sse {
+            res,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped), within 10 seconds.
+    async fn next(&mut self) -> (String, Option<i64>, Value) {
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                if let Some(end) = self.buf.find("\n\n") {
+                    let block: String = self.buf.drain(..end + 2).collect();
+                    let (mut event, mut id, mut data) = (String::new(), None, String::new());
+                    for line in block.lines() {
+                        if let Some(v) = line.strip_prefix("event:") {
+                            event = v.trim().into();
+                        } else if let Some(v) = line.strip_prefix("id:") {
+                            id = v.trim().parse().ok();
+                        } else if let Some(v) = line.strip_prefix("data:") {
+                            data.push_str(v.trim());
+                        }
+                    }
+                    if event.is_empty() {
+                        continue; // a keep-alive comment
+                    }
+                    return (event, id, serde_json::from_str(&data).unwrap());
+                }
+                let chunk = self.res.chunk().await.unwrap().expect("the stream ended");
+                self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+            }
+        })
+        .await
+        .expect("an event within 10 s")
+    }
+
+    async fn notification(&mut self) -> (i64, String) {
+        loop {
+            let (event, id, data) = self.next().await;
+            if event == "notification" {
+                assert_eq!(
+                    id,
+                    data["id"].as_i64(),
+                    "the event id is the notification's"
+                );
+                return (id.unwrap(), data["title"].as_str().unwrap().into());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_brings_new_notifications_and_badges_and_resumes_from_last_event_id() {
+    let app = spawn_app().await;
+    let (token, _, bob, _) = installed(&app, "notifications").await;
+    assert_eq!(
+        post(&app, &token, json!({"title": "before"}))
+            .await
+            .status(),
+        201
+    );
+    let desk = app.dashboard_token("alice").await;
+    let mut stream = Sse::connect(&app, &desk, None).await;
+    assert_eq!(
+        stream.next().await,
+        ("badges".into(), None, json!([])),
+        "a snapshot first"
+    );
+    // Without Last-Event-ID: only what comes next ("before" is not replayed).
+    post(&app, &token, json!({"title": "first"})).await;
+    let (first, title) = stream.notification().await;
+    assert_eq!(title, "first");
+    // Bob's own notification is not alice's.
+    post(
+        &app,
+        &token,
+        json!({"title": "for bob", "user": bob.to_string()}),
+    )
+    .await;
+    app.call("PUT", paths::API_BADGE, &token, Some(json!({"count": 2})))
+        .await;
+    let (event, _, data) = stream.next().await;
+    assert_eq!(event, "badges", "bob's notification was not sent to alice");
+    assert_eq!(data[0]["count"], 2);
+    drop(stream);
+
+    // Away, then back with the last id received: exactly what was missed, in order.
+    post(&app, &token, json!({"title": "gap 1"})).await;
+    post(&app, &token, json!({"title": "gap 2"})).await;
+    let mut again = Sse::connect(&app, &desk, Some(first)).await;
+    assert_eq!(again.notification().await.1, "gap 1");
+    assert_eq!(again.notification().await.1, "gap 2");
+    let (event, _, _) = again.next().await;
+    assert_eq!(event, "badges");
+    post(&app, &token, json!({"title": "live"})).await;
+    assert_eq!(
+        again.notification().await.1,
+        "live",
+        "nothing twice, nothing else"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_cut_by_a_restart_resumes_with_exactly_what_was_posted_meanwhile() {
+    let app = spawn_app().await;
+    let (token, _, _, _) = installed(&app, "notifications").await;
+    let desk = app.dashboard_token("alice").await;
+    let mut stream = Sse::connect(&app, &desk, None).await;
+    post(&app, &token, json!({"title": "one"})).await;
+    let (last, _) = stream.notification().await;
+    // The stop ends the open stream instead of waiting for it.
+    let started = std::time::Instant::now();
+    let app = app.restart_at_same_address().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "an open event stream held up the stop for {:?}",
+        started.elapsed()
+    );
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(5), stream.res.chunk())
+            .await
+            .expect("the old stream ended")
+            .map_or(true, |c| c.is_none()),
+        "the old stream ended"
+    );
+    post(&app, &token, json!({"title": "two"})).await;
+    post(&app, &token, json!({"title": "three"})).await;
+    let mut again = Sse::connect(&app, &desk, Some(last)).await;
+    assert_eq!(again.notification().await.1, "two");
+    assert_eq!(again.notification().await.1, "three");
+}
+
+#[tokio::test]
+async fn a_user_holds_a_bounded_number_of_streams() {
+    let app = spawn_app().await;
+    app.user("alice").await;
+    let desk = app.dashboard_token("alice").await;
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(Sse::connect(&app, &desk, None).await);
+    }
+    let res = Sse::open(&app, &desk, None).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    drop(open.pop());
+    // The place is given back once the server sees the client gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let res = Sse::open(&app, &desk, None).await;
+        if res.status() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the place was never given back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Another user, with no stream open: a Last-Event-ID that is no event id is refused.
+    app.user("bob").await;
+    let bob = app.dashboard_token("bob").await;
+    let bad = atrium_testkit::http()
+        .get(app.url(paths::EVENTS))
+        .bearer_auth(&bob)
+        .header("last-event-id", "soon")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

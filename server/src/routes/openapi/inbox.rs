@@ -115,3 +115,23 @@ pub fn mark_read() {}
     ),
 )]
 pub fn badges() {}
+
+#[utoipa::path(
+    get,
+    path = paths::EVENTS,
+    operation_id = "events",
+    tag = "dashboard",
+    summary = "Server-Sent Events: `notification` events (id = the notification's id, data = a NotificationView) and `badges` events (data = every BadgeView, on connect and on change). Send Last-Event-ID to receive what was posted since; at most 4 streams per user",
+    security(("bearer" = ["dashboard"])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last notification event received")),
+    responses(
+        (status = 200, description = "The stream", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Last-Event-ID is not an event id", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 405, response = MethodNotAllowed),
+        (status = 429, description = "The user holds as many streams as they may (error rate_limited, Retry-After)", body = ErrorBody),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub fn events() {}

@@ -74,6 +74,7 @@ mod prelude {
         inbox::notifications,
         inbox::mark_read,
         inbox::badges,
+        inbox::events,
         dashboard::dashboard_me,
         dashboard::catalog,
         dashboard::companies,
