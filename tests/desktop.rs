@@ -255,10 +255,13 @@ async fn an_install_finished_in_the_system_browser_returns_through_a_deep_link(
             RENDER_TIMEOUT,
         )
         .await?;
-    let frame = desktop
-        .wait_for(".app-frame:not(.hidden) iframe", RENDER_TIMEOUT)
+    desktop
+        .wait_for(".app-frame:not(.hidden) .app-view", RENDER_TIMEOUT)
         .await?;
-    assert_eq!(frame.attr("title").await?.as_deref(), Some("App2"));
+    let shown = desktop
+        .wait_for(".app-frame:not(.hidden)", RENDER_TIMEOUT)
+        .await?;
+    assert_eq!(shown.attr("data-name").await?.as_deref(), Some("App2"));
     desktop.close().await
 }
 
@@ -288,7 +291,7 @@ async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() 
     desktop.screenshot("02-catalog").await?;
 
     // Install App2 (CODE) and App1 (TOKEN).
-    for (client_id, frame_text) in [("demo-app2", "CODE"), ("demo-app1", "TOKEN")] {
+    for client_id in ["demo-app2", "demo-app1"] {
         desktop.click("#nav-catalog").await?;
         desktop
             .click(&format!(".app-card[data-client-id='{client_id}']"))
@@ -309,63 +312,28 @@ async fn a_user_signs_in_installs_both_kinds_of_app_opens_them_and_uninstalls() 
                 long,
             )
             .await?;
-        let frame = desktop
-            .wait_for(".app-frame:not(.hidden) iframe", long)
+        // The app runs in a webview of its own, out of WebDriver's reach: its page reports
+        // from inside (the sample app's probe) that it holds the launched session.
+        desktop
+            .wait_for(".app-frame:not(.hidden) .app-view", long)
             .await?;
-        frame.enter_frame().await?;
-        let body = desktop.wait_for("body", long).await?;
-        let mut seen = String::new();
-        for _ in 0..100 {
-            seen = body.text().await?;
-            if seen.contains("Hello, demo") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        assert!(
-            seen.contains("Hello, demo") && seen.contains(frame_text),
-            "{client_id}: {seen}"
-        );
-        desktop.client.enter_parent_frame().await?;
+        let report = wait_for_report(&sample, app_label(client_id), 1).await?;
+        assert_isolated(&report);
         desktop.screenshot(&format!("04-open-{client_id}")).await?;
     }
 
-    // The embedded app (App1 is shown now) cannot reach the shell.
-    let frame = desktop
-        .wait_for(".app-frame:not(.hidden) iframe", long)
-        .await?;
-    frame.enter_frame().await?;
-    let probe = desktop
-        .client
-        .execute_async(
-            r#"const done = arguments[arguments.length - 1];
-               const out = [typeof window.__TAURI__, typeof window.__TAURI_INTERNALS__];
-               try { out.push(typeof window.top.__TAURI__); } catch (e) { out.push('top:' + e.name); }
-               fetch('ipc://localhost/server_status', { method: 'POST', body: '{}' })
-                 .then(r => out.push('ipc:' + r.status), e => out.push('ipc:blocked'))
-                 .finally(() => done(out.join(',')));"#,
-            vec![],
-        )
-        .await?;
-    desktop.client.enter_parent_frame().await?;
-    let probe = probe.as_str().unwrap_or_default().to_string();
-    assert!(
-        probe.starts_with("undefined,undefined,top:"),
-        "the app saw the shell: {probe}"
-    );
-    assert!(
-        probe.ends_with("ipc:blocked"),
-        "the app reached IPC: {probe}"
-    );
+    // Both apps' pages found no way to the shell (checked in `assert_isolated` above).
+    desktop.screenshot("04-open-app-webview").await?;
 
     // Switch back to App2: its page is still alive.
     desktop
         .click("#installed-apps .app-item[data-client-id='demo-app2']")
         .await?;
-    let shown = desktop
-        .wait_for(".app-frame:not(.hidden) iframe", long)
-        .await?;
-    assert_eq!(shown.attr("title").await?.as_deref(), Some("App2"));
+    let shown = desktop.wait_for(".app-frame:not(.hidden)", long).await?;
+    assert_eq!(shown.attr("data-name").await?.as_deref(), Some("App2"));
+    // Shown again, not loaded again: still one page load of App2.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(reports_of(&sample, "App2").await?.len(), 1);
     assert_eq!(
         desktop
             .client
@@ -635,10 +603,8 @@ async fn a_user_accepts_an_invitation_and_installs_into_the_company_they_choose(
             long,
         )
         .await?;
-    let frame = desktop
-        .wait_for(".app-frame:not(.hidden) iframe", long)
-        .await?;
-    assert_eq!(frame.attr("title").await?.as_deref(), Some("App2"));
+    let frame = desktop.wait_for(".app-frame:not(.hidden)", long).await?;
+    assert_eq!(frame.attr("data-name").await?.as_deref(), Some("App2"));
     let switcher = desktop.wait_for("#company-switcher", long).await?;
     assert_eq!(
         switcher.prop("value").await?.as_deref(),
@@ -715,5 +681,251 @@ async fn a_user_accepts_an_invitation_and_installs_into_the_company_they_choose(
     desktop
         .wait_gone(&format!("#company-switcher option[value='{zebra}']"), long)
         .await?;
+    desktop.close().await
+}
+
+/// "App1" or "App2", as the sample app's probe names them.
+fn app_label(client_id: &str) -> &'static str {
+    if client_id == "demo-app1" {
+        "App1"
+    } else {
+        "App2"
+    }
+}
+
+/// What the sample app's pages reported (`--probe`): one report per load of a launched page.
+async fn reports_of(
+    sample: &atrium_tests::SampleApp,
+    app: &str,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let all: Vec<serde_json::Value> = reqwest::get(format!("{}/probe/reports", sample.url))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(all.into_iter().filter(|r| r["app"] == app).collect())
+}
+
+/// Waits for the `n`th report (from 1) of `app`'s pages.
+async fn wait_for_report(
+    sample: &atrium_tests::SampleApp,
+    app: &str,
+    n: usize,
+) -> anyhow::Result<serde_json::Value> {
+    for _ in 0..300 {
+        if let Some(r) = reports_of(sample, app).await?.get(n - 1) {
+            return Ok(r.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("{app}'s page did not report a {n}th load within a minute")
+}
+
+/// The app's page is a top-level document (so its cookies are first-party) holding demo's
+/// launched session, and found no trace of the desktop's IPC: no `__TAURI__`, no
+/// `__TAURI_INTERNALS__`, no `window.ipc` nor WebKit message handler, and `ipc://` refused
+/// (its CSP allows `ipc:` in probe mode, so the refusal is the webview's).
+fn assert_isolated(report: &serde_json::Value) {
+    let found = &report["findings"];
+    assert_eq!(found["top"], "self", "framed: {report}");
+    for name in ["tauri", "internals", "ipc", "handler"] {
+        assert_eq!(found[name], "undefined", "the app saw {name}: {report}");
+    }
+    assert_eq!(
+        found["ipc_fetch"], "blocked",
+        "the app reached IPC: {report}"
+    );
+    assert_eq!(report["username"], "demo", "no session: {report}");
+    assert!(report["install"].is_i64(), "no session: {report}");
+}
+
+/// Installs `client_id` from the catalog into the company `company` (demo owns several, so
+/// the install page asks which); the app opens.
+async fn install_into(desktop: &Desktop, client_id: &str, company: &str) -> anyhow::Result<()> {
+    let long = Duration::from_secs(60);
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .click(&format!(".app-card[data-client-id='{client_id}']"))
+        .await?;
+    desktop
+        .click(&format!("input[name='install-company'][value='{company}']"))
+        .await?;
+    desktop
+        .wait_for("#install:not([disabled])", long)
+        .await?
+        .click()
+        .await?;
+    desktop.click("#consent-allow").await?;
+    desktop
+        .wait_for(
+            &format!("#installed-apps .app-item[data-client-id='{client_id}']"),
+            long,
+        )
+        .await?;
+    desktop
+        .wait_for(".app-frame:not(.hidden) .app-view", long)
+        .await?;
+    Ok(())
+}
+
+/// The same app installed in two companies runs in two webviews with two partitions: each
+/// page holds its own install's session, never the other's; uninstalling one deletes its
+/// partition and leaves the other's.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_app_in_two_companies_keeps_two_sessions_in_two_partitions() -> anyhow::Result<()> {
+    let (server, sample, desktop) = story(&[]).await?;
+    let long = Duration::from_secs(60);
+    let zebra = server_cli(
+        &server,
+        &["company", "add", "Zebra Works", "--owner", "demo"],
+        "",
+    )?["id"]
+        .as_i64()
+        .expect("a company id");
+    sign_in(&desktop).await?;
+    let switcher = desktop.wait_for("#company-switcher", long).await?;
+    let demo_company = switcher.prop("value").await?.unwrap_or_default();
+    desktop
+        .wait_for(&format!("#company-switcher option[value='{zebra}']"), long)
+        .await?;
+
+    install_into(&desktop, "demo-app2", &demo_company).await?;
+    let first = wait_for_report(&sample, "App2", 1).await?;
+    assert_isolated(&first);
+    desktop.screenshot("11-app-in-demo-company").await?;
+
+    desktop
+        .wait_for("#company-switcher", long)
+        .await?
+        .select_by_value(&zebra.to_string())
+        .await?;
+    desktop
+        .wait_for(&format!("#installed-apps[data-loaded-for='{zebra}']"), long)
+        .await?;
+    install_into(&desktop, "demo-app2", &zebra.to_string()).await?;
+    let second = wait_for_report(&sample, "App2", 2).await?;
+    assert_isolated(&second);
+    desktop.screenshot("12-same-app-in-zebra-works").await?;
+
+    // Two installs, two sessions, each in its own company.
+    assert_ne!(first["install"], second["install"]);
+    assert_eq!(first["company"].to_string(), demo_company);
+    assert_eq!(second["company"], zebra);
+    let partitions = desktop.data_dir().join("partitions");
+    let partition = |report: &serde_json::Value| -> anyhow::Result<std::path::PathBuf> {
+        let install = report["install"].to_string();
+        for server_dir in std::fs::read_dir(&partitions)? {
+            let dir = server_dir?.path().join(&install);
+            if dir.is_dir() {
+                return Ok(dir);
+            }
+        }
+        anyhow::bail!(
+            "no partition for install {install} under {}",
+            partitions.display()
+        )
+    };
+    let (first_dir, second_dir) = (partition(&first)?, partition(&second)?);
+    assert_ne!(first_dir, second_dir);
+
+    // Uninstalling the one shown (Zebra Works') deletes its partition only.
+    desktop.click("#uninstall").await?;
+    desktop.click("#confirm-uninstall").await?;
+    desktop
+        .wait_gone(
+            "#installed-apps .app-item[data-client-id='demo-app2']",
+            long,
+        )
+        .await?;
+    assert!(
+        !second_dir.exists(),
+        "{} is still there",
+        second_dir.display()
+    );
+    assert!(first_dir.is_dir(), "{} is gone", first_dir.display());
+    desktop.close().await
+}
+
+/// With a short sleep time, an app left hidden goes to sleep: the sidebar says so and its web
+/// process ends. Selecting it loads it again with a fresh launch. A pinned app stays awake,
+/// even through "put all apps to sleep now".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hidden_app_sleeps_and_wakes_with_a_fresh_launch_unless_pinned() -> anyhow::Result<()> {
+    let (_server, sample, desktop) = story(&[]).await?;
+    let long = Duration::from_secs(60);
+    sign_in(&desktop).await?;
+
+    // Three seconds.
+    desktop.click("#nav-settings").await?;
+    let field = desktop.wait_for("#sleep-after", long).await?;
+    field.clear().await?;
+    field.send_keys("0.05").await?;
+    desktop.click("#sleep-save").await?;
+    let status = desktop.wait_for("#sleep-status", long).await?;
+    assert_eq!(status.text().await?, "Saved.");
+    desktop.screenshot("13-settings-sleep").await?;
+
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .click(".app-card[data-client-id='demo-app1']")
+        .await?;
+    desktop.click("#install").await?;
+    desktop.click("#consent-allow").await?;
+    desktop
+        .wait_for(".app-frame:not(.hidden) .app-view", long)
+        .await?;
+    assert_isolated(&wait_for_report(&sample, "App1", 1).await?);
+    // The install's redirect window has closed; its web process has had time to end.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let awake = desktop.web_processes();
+
+    // Hidden (the catalog is shown): asleep within the sleep time and a tick.
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .wait_for(
+            "#installed-apps .app-item.asleep[data-client-id='demo-app1']",
+            Duration::from_secs(15),
+        )
+        .await?;
+    desktop.screenshot("14-app-asleep").await?;
+    let mut asleep = desktop.web_processes();
+    for _ in 0..50 {
+        if asleep < awake {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        asleep = desktop.web_processes();
+    }
+    assert_eq!(asleep + 1, awake, "the app's web process is still running");
+
+    // Selected: launched again (a second page load, with a new launch and session).
+    desktop
+        .click("#installed-apps .app-item[data-client-id='demo-app1']")
+        .await?;
+    let again = wait_for_report(&sample, "App1", 2).await?;
+    assert_isolated(&again);
+    desktop
+        .wait_gone("#installed-apps .app-item.asleep", long)
+        .await?;
+
+    // Pinned, it stays awake while hidden, even when all apps are put to sleep.
+    desktop.click("#pin-app").await?;
+    desktop
+        .wait_for("#pin-app[aria-pressed='true']", long)
+        .await?;
+    desktop.click("#nav-settings").await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    desktop.click("#sleep-now").await?;
+    desktop.wait_for("#sleep-status", long).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(desktop
+        .client
+        .find_all(fantoccini::Locator::Css(".app-item.asleep"))
+        .await?
+        .is_empty());
+    // Every load of the page, however many, found no way to the shell.
+    for report in reports_of(&sample, "App1").await? {
+        assert_isolated(&report);
+    }
     desktop.close().await
 }

@@ -170,6 +170,24 @@ commands! {
     uninstall => Uninstall { install_id: i64 } -> InstallView;
     /// The URL to open an installed app with, carrying a short-lived launch token.
     launch => Launch { install_id: i64 } -> LaunchView;
+    /// Shows an installed app in its own webview, placed over `rect`, and hides the others.
+    /// An app that is not open (or asleep) is launched first, with a fresh launch token.
+    show_app => ShowApp { install_id: i64, rect: ViewRect } -> ();
+    /// The content area moved or changed size: the apps' webviews follow it.
+    place_apps => PlaceApps { rect: ViewRect } -> ();
+    /// Hides every app's webview (the dashboard shows one of its own pages).
+    hide_apps => HideApps {} -> ();
+    /// Closes an app: its webview is destroyed; its data (partition) stays.
+    close_app => CloseApp { install_id: i64 } -> ();
+    /// Closes every open app (the dashboard signed out or switched companies).
+    close_apps => CloseApps {} -> ();
+    /// Puts every app that is not shown and not pinned to sleep now ([`AppAsleep`] follows).
+    sleep_apps => SleepApps {} -> ();
+    /// Pins an app (it never sleeps) or unpins it.
+    pin_app => PinApp { install_id: i64, pinned: bool } -> ();
+    /// How long an app may stay hidden before it sleeps.
+    sleep_settings => SleepSettingsGet {} -> SleepSettings;
+    set_sleep_settings => SetSleepSettings { settings: SleepSettings } -> SleepSettings;
     dev_apps => DevApps { cursor: Option<String> } -> Fetched<Page<AppView>>;
     dev_register => DevRegister { app: NewApp } -> AppCreated;
     dev_update => DevUpdate { client_id: String, patch: AppPatch } -> AppView;
@@ -179,6 +197,45 @@ commands! {
     /// Makes an undelivered notification due now; answers it as it now stands.
     dev_retry_delivery => DevRetryDelivery { client_id: String, event_id: String }
         -> DeliveryView;
+}
+
+/// A rectangle of the dashboard, in its CSS pixels (an app's webview goes there).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ViewRect {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// When hidden apps go to sleep (their webview is destroyed until they are selected again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SleepSettings {
+    /// Seconds an app may stay hidden before it sleeps (at least 1).
+    pub sleep_after_secs: u64,
+}
+
+impl SleepSettings {
+    /// Ten minutes.
+    pub const DEFAULT_SECS: u64 = 600;
+}
+
+impl Default for SleepSettings {
+    fn default() -> Self {
+        SleepSettings {
+            sleep_after_secs: SleepSettings::DEFAULT_SECS,
+        }
+    }
+}
+
+/// An open app went to sleep: its webview is gone, and selecting it launches it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppAsleep {
+    pub install_id: i64,
+}
+
+impl Event for AppAsleep {
+    const NAME: &'static str = "app-asleep";
 }
 
 /// The session began (`true`, after a sign-in) or ended (`false`).
@@ -223,7 +280,7 @@ mod tests {
     fn commands_are_named_in_snake_case_after_their_type() {
         assert_eq!(<Catalog as Command>::NAME, "catalog");
         assert_eq!(<DevRetryDelivery as Command>::NAME, "dev_retry_delivery");
-        assert_eq!(COMMANDS.len(), 31);
+        assert_eq!(COMMANDS.len(), 41);
         for (i, c) in COMMANDS.iter().enumerate() {
             assert!(!COMMANDS[i + 1..].contains(c), "{c} declared twice");
         }

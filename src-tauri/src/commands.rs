@@ -7,6 +7,7 @@ use atrium_proto::ipc::{self, Command, SessionChanged};
 use atrium_proto::HealthState;
 use tauri::{AppHandle, Runtime, State};
 
+use crate::appviews::AppViews;
 use crate::error::Error;
 use crate::shell::Shell;
 
@@ -278,13 +279,103 @@ pub async fn get_install(shell: State<'_, Shell>, args: ipc::GetInstall) -> Out<
 }
 
 #[tauri::command]
-pub async fn uninstall(shell: State<'_, Shell>, args: ipc::Uninstall) -> Out<ipc::Uninstall> {
-    shell.api().uninstall(args.install_id).await
+pub async fn uninstall<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    views: State<'_, AppViews>,
+    args: ipc::Uninstall,
+) -> Out<ipc::Uninstall> {
+    let gone = shell.api().uninstall(args.install_id).await?;
+    // Its webview closes and its partition (cookies, storage) is deleted.
+    views.forget(&app, &shell, args.install_id).await?;
+    Ok(gone)
 }
 
 #[tauri::command]
 pub async fn launch(shell: State<'_, Shell>, args: ipc::Launch) -> Out<ipc::Launch> {
     shell.api().launch(args.install_id).await
+}
+
+#[tauri::command]
+pub async fn show_app<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    views: State<'_, AppViews>,
+    args: ipc::ShowApp,
+) -> Out<ipc::ShowApp> {
+    views.show(&app, &shell, args.install_id, args.rect).await
+}
+
+#[tauri::command]
+pub async fn place_apps<R: Runtime>(
+    app: AppHandle<R>,
+    views: State<'_, AppViews>,
+    args: ipc::PlaceApps,
+) -> Out<ipc::PlaceApps> {
+    views.place(&app, args.rect).await
+}
+
+#[tauri::command]
+pub async fn hide_apps<R: Runtime>(
+    app: AppHandle<R>,
+    views: State<'_, AppViews>,
+    args: ipc::HideApps,
+) -> Out<ipc::HideApps> {
+    let ipc::HideApps {} = args;
+    views.hide(&app).await
+}
+
+#[tauri::command]
+pub async fn close_app<R: Runtime>(
+    app: AppHandle<R>,
+    views: State<'_, AppViews>,
+    args: ipc::CloseApp,
+) -> Out<ipc::CloseApp> {
+    views.close(&app, args.install_id).await
+}
+
+#[tauri::command]
+pub async fn close_apps<R: Runtime>(
+    app: AppHandle<R>,
+    views: State<'_, AppViews>,
+    args: ipc::CloseApps,
+) -> Out<ipc::CloseApps> {
+    let ipc::CloseApps {} = args;
+    views.close_all(&app).await
+}
+
+#[tauri::command]
+pub async fn sleep_apps<R: Runtime>(
+    app: AppHandle<R>,
+    views: State<'_, AppViews>,
+    args: ipc::SleepApps,
+) -> Out<ipc::SleepApps> {
+    let ipc::SleepApps {} = args;
+    views.sleep_due(&app, true).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub fn pin_app(views: State<'_, AppViews>, args: ipc::PinApp) -> Out<ipc::PinApp> {
+    views.pin(args.install_id, args.pinned);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn sleep_settings(
+    views: State<'_, AppViews>,
+    args: ipc::SleepSettingsGet,
+) -> Out<ipc::SleepSettingsGet> {
+    let ipc::SleepSettingsGet {} = args;
+    Ok(views.settings())
+}
+
+#[tauri::command]
+pub fn set_sleep_settings(
+    views: State<'_, AppViews>,
+    args: ipc::SetSleepSettings,
+) -> Out<ipc::SetSleepSettings> {
+    views.set_settings(args.settings)
 }
 
 #[tauri::command]

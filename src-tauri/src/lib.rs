@@ -11,11 +11,14 @@
 //!   calls it;
 //! - [`deep_link`]: where the desktop handles `atrium://` links (sign-in callback, install
 //!   complete), which emit the events of `atrium_proto::ipc` to the UI;
+//! - [`appviews`]: each open app in a webview of its own (a partition per install, no IPC,
+//!   held to the app's origin), put to sleep when hidden for long;
 //! - [`windows`]: the window where an app's install redirect runs;
 //! - [`store`]: the files it keeps (session, settings, offline cache); [`config`],
 //!   [`browser`], [`error`] (the commands' error, sent as `ipc::ShellError`).
 
 pub mod api;
+pub mod appviews;
 pub mod browser;
 pub mod commands;
 pub mod config;
@@ -48,7 +51,9 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .setup(move |app| {
             let dir = app.path().app_data_dir()?;
+            app.manage(appviews::AppViews::new(dir.clone()));
             app.manage(shell::Shell::new(config, store::Disk::new(dir)));
+            appviews::spawn_hibernation(app.handle().clone());
             install_deep_link_handler(app.handle());
             Ok(())
         });
@@ -93,6 +98,15 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
             GetInstall => get_install,
             Uninstall => uninstall,
             Launch => launch,
+            ShowApp => show_app,
+            PlaceApps => place_apps,
+            HideApps => hide_apps,
+            CloseApp => close_app,
+            CloseApps => close_apps,
+            SleepApps => sleep_apps,
+            PinApp => pin_app,
+            SleepSettingsGet => sleep_settings,
+            SetSleepSettings => set_sleep_settings,
             DevApps => dev_apps,
             DevRegister => dev_register,
             DevUpdate => dev_update,

@@ -73,6 +73,37 @@ impl Process {
         Ok(Process { child, name })
     }
 
+    /// Its process id, which is also its process group's.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The processes of its group (itself and what it started) whose name (`/proc/PID/comm`,
+    /// cut to 15 bytes by the kernel) starts with `name`.
+    pub fn count_in_group(&self, name: &str) -> usize {
+        let group = self.id().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+            .filter(|e| {
+                let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+                // `pid (comm) state ppid pgrp ...`: comm may hold spaces, so read after ')'.
+                let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+                let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+                after.split_whitespace().nth(2) == Some(group.as_str())
+                    && comm.trim_end().starts_with(name)
+            })
+            .count()
+    }
+
     /// The process's standard error, when it was piped.
     pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
         self.child.stderr.take()
@@ -219,6 +250,8 @@ impl SampleApp {
                 .args(["--addr", &format!("127.0.0.1:{port}")])
                 .arg("--config")
                 .arg(&config)
+                // Its pages report what they can reach of the desktop (`probe.rs`).
+                .arg("--probe")
                 // warp logs every 4xx at warn; the tests cause many on purpose.
                 .env("RUST_LOG", "warn,warp=error"),
         )?;
@@ -234,8 +267,8 @@ impl SampleApp {
 /// The real desktop app under WebDriver.
 pub struct Desktop {
     pub client: Client,
-    _driver: Process,
-    _home: tempfile::TempDir,
+    driver: Process,
+    home: tempfile::TempDir,
 }
 
 impl Desktop {
@@ -296,9 +329,21 @@ impl Desktop {
         };
         Ok(Desktop {
             client,
-            _driver: driver,
-            _home: home,
+            driver,
+            home,
         })
+    }
+
+    /// The desktop's data directory (`$XDG_DATA_HOME/<identifier>`): session, settings, and the
+    /// apps' partitions.
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data").join("dev.atrium.desktop")
+    }
+
+    /// How many WebKit web processes the desktop runs (one per live webview: the dashboard's
+    /// and each open app's, as each app has a web context of its own).
+    pub fn web_processes(&self) -> usize {
+        self.driver.count_in_group("WebKitWebProces")
     }
 
     /// Waits for the first element matching `css`.

@@ -368,18 +368,27 @@ pub async fn open(d: Dispatch, install: InstallView) {
         ))));
         return;
     }
-    match invoke(&ipc::Launch {
+    // The open-apps area asks the shell to show it (launching it first), once it knows where.
+    d.dispatch(Action::Opened(OpenApp {
         install_id: install.id,
-    })
-    .await
-    {
-        Ok(l) => d.dispatch(Action::Opened(OpenApp {
-            install_id: install.id,
-            name: install.app_name,
-            url: l.url,
-        })),
+        name: install.app_name,
+        asleep: false,
+        pinned: false,
+    }));
+}
+
+/// Pins an open app (it never sleeps) or unpins it.
+pub async fn pin(d: Dispatch, (install_id, pinned): (i64, bool)) {
+    match invoke(&ipc::PinApp { install_id, pinned }).await {
+        Ok(()) => d.dispatch(Action::Pinned(install_id, pinned)),
         Err(e) => fail(&d, e),
     }
+}
+
+/// The shell could not show an app (its launch failed): it is closed, and the reason shown.
+pub fn open_failed(d: &Dispatch, install_id: i64, e: ShellError) {
+    d.dispatch(Action::Closed(install_id));
+    fail(d, e);
 }
 
 pub async fn uninstall(d: Dispatch, install: InstallView) {

@@ -54,7 +54,8 @@ pub fn app() -> Html {
             <div class="layout">
                 <Sidebar companies={m.companies.clone()} companies_next={m.companies_next.clone()} company={m.company}
                     installs={m.installs.clone()} installs_next={m.installs_next.clone()} installs_for={m.installs_for}
-                    open={m.open.iter().map(|o| o.install_id).collect::<Vec<_>>()} view={m.view.clone()}
+                    open={m.open.iter().map(|o| o.install_id).collect::<Vec<_>>()}
+                    asleep={m.open.iter().filter(|o| o.asleep).map(|o| o.install_id).collect::<Vec<_>>()} view={m.view.clone()}
                     offline={m.offline} username={m.me.as_ref().map(|me| me.username.clone())}
                     on_select_company={run(&d, actions::select_company)}
                     on_more_companies={run(&d, actions::more_companies)}
@@ -74,7 +75,9 @@ pub fn app() -> Html {
                     { page(m, &d, &on_open) }
                     <OpenApps open={m.open.clone()} shown={match m.view { View::Open(id) => Some(id), _ => None }}
                         installs={m.installs.clone()} owner={m.is_owner()}
-                        on_uninstall={run(&d, actions::uninstall)} on_close={send(&d, Action::Closed)} />
+                        on_uninstall={run(&d, actions::uninstall)} on_close={send(&d, Action::Closed)}
+                        on_pin={run(&d, actions::pin)}
+                        on_failed={ { let d = d.clone(); Callback::from(move |(id, e)| actions::open_failed(&d, id, e)) } } />
                 </main>
             </div>
         },
@@ -84,9 +87,15 @@ pub fn app() -> Html {
 /// Opens an installed app, or shows it if it is open already.
 fn open_or_show(d: &Dispatch, m: &Model) -> Callback<InstallView> {
     let d = d.clone();
-    let open: Vec<i64> = m.open.iter().map(|o| o.install_id).collect();
+    // Open and awake: shown as it is. Asleep or not open: (re)opened, with a fresh launch.
+    let awake: Vec<i64> = m
+        .open
+        .iter()
+        .filter(|o| !o.asleep)
+        .map(|o| o.install_id)
+        .collect();
     Callback::from(move |install: InstallView| {
-        if open.contains(&install.id) {
+        if awake.contains(&install.id) {
             d.dispatch(Action::Show(View::Open(install.id)));
         } else {
             spawn(actions::open(d.clone(), install));

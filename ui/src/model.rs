@@ -49,12 +49,16 @@ pub enum InstallStep {
     Failed(String),
 }
 
-/// An app open in the dashboard (kept alive while the user switches).
+/// An app open in the dashboard, in a webview of its own that the shell keeps alive while the
+/// user switches, until it has been hidden long enough to sleep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenApp {
     pub install_id: i64,
     pub name: String,
-    pub url: String,
+    /// Its webview is gone; showing it launches it again.
+    pub asleep: bool,
+    /// It never sleeps.
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +165,9 @@ pub enum Action {
     Installing(Installing),
     Opened(OpenApp),
     Closed(i64),
+    /// The shell put an open app to sleep.
+    Asleep(i64),
+    Pinned(i64, bool),
     Notice(Option<String>),
 }
 
@@ -257,10 +264,23 @@ impl Reducible for Model {
             Action::Opened(app) => {
                 let id = app.install_id;
                 match m.open.iter_mut().find(|o| o.install_id == id) {
-                    Some(existing) => *existing = app,
+                    Some(existing) => {
+                        existing.name = app.name;
+                        existing.asleep = false;
+                    }
                     None => m.open.push(app),
                 }
                 m.view = View::Open(id);
+            }
+            Action::Asleep(id) => {
+                if let Some(o) = m.open.iter_mut().find(|o| o.install_id == id) {
+                    o.asleep = true;
+                }
+            }
+            Action::Pinned(id, pinned) => {
+                if let Some(o) = m.open.iter_mut().find(|o| o.install_id == id) {
+                    o.pinned = pinned;
+                }
             }
             Action::Closed(id) => {
                 m.open.retain(|o| o.install_id != id);
@@ -313,7 +333,8 @@ mod tests {
         Action::Opened(OpenApp {
             install_id: id,
             name: format!("App {id}"),
-            url: format!("https://app.example/{id}"),
+            asleep: false,
+            pinned: false,
         })
     }
 
@@ -425,6 +446,24 @@ mod tests {
         let m = run(m, vec![Action::Closed(5)]);
         assert!(m.open.is_empty());
         assert_eq!(m.view, View::Catalog);
+    }
+
+    #[test]
+    fn an_app_asleep_wakes_when_opened_again_and_keeps_its_pin() {
+        let m = run(
+            Model::default(),
+            vec![
+                opened(5),
+                Action::Pinned(5, true),
+                opened(6),
+                Action::Asleep(5),
+            ],
+        );
+        assert!(m.open[0].asleep && m.open[0].pinned);
+        assert!(!m.open[1].asleep);
+        let m = run(m, vec![opened(5)]);
+        assert!(!m.open[0].asleep && m.open[0].pinned);
+        assert_eq!(m.view, View::Open(5));
     }
 
     #[test]

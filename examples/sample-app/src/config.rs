@@ -48,6 +48,11 @@ pub struct Args {
     /// webhooks are refused.
     #[arg(long, env = "SAMPLE_APP_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Test only: the apps' pages report what they can reach of their host (Atrium's IPC must
+    /// be out of reach) to POST /app1/probe and /app2/probe; GET /probe/reports lists them.
+    #[arg(long, env = "SAMPLE_APP_PROBE")]
+    pub probe: bool,
 }
 
 /// Why the configuration cannot be used.
@@ -151,6 +156,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub app1: AppCredentials,
     pub app2: AppCredentials,
+    /// Test only: the pages run the probe ([`crate::probe`]).
+    pub probe: bool,
 }
 
 impl Config {
@@ -182,6 +189,7 @@ impl Config {
             public_url,
             app1: app(AppId::App1)?,
             app2: app(AppId::App2)?,
+            probe: args.probe,
         })
     }
 
@@ -296,6 +304,7 @@ mod tests {
             addr: "127.0.0.1:0".parse().unwrap(),
             public_url: None,
             config,
+            probe: false,
         }
     }
 

@@ -83,7 +83,16 @@ async fn show(state: &State, app: AppId, claims: &LaunchClaims) -> Resp {
         None => Stored::None,
         Some(token) => read(state, token).await,
     };
-    web::html(StatusCode::OK, pages::launched(app, claims, &stored))
+    if state.config.probe {
+        let page = pages::launched(app, claims, &stored, crate::probe::PROBE_SCRIPT);
+        let mut r = web::html(StatusCode::OK, page);
+        r.headers_mut().insert(
+            "content-security-policy",
+            warp::http::HeaderValue::from_static(crate::probe::PROBE_CSP),
+        );
+        return r;
+    }
+    web::html(StatusCode::OK, pages::launched(app, claims, &stored, ""))
 }
 
 /// Reads the user's data with a stored token, refreshing it first when it has expired (and

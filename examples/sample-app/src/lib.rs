@@ -11,6 +11,7 @@
 //! | `GET /app1/`, `GET /app2/` | the apps' pages, opened by the dashboard with a launch token in the fragment ([`iframe`]) |
 //! | `POST /app1/launch`, `POST /app2/launch` | where a page posts its launch token: checked ([`launch`]), accepted once, a session started ([`session`]) |
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
+//! | `POST /app1/probe`, `POST /app2/probe`, `GET /probe/reports` | test only (`--probe`): what the pages can reach of their host ([`probe`]) |
 //! | `GET /` | what this program is |
 //!
 //! Both callbacks end by sending the user to `atrium://install-complete?app=<client_id>&state=...`.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod iframe;
 pub mod launch;
 pub mod pages;
+pub mod probe;
 pub mod session;
 pub mod signature;
 pub mod tokens;
@@ -58,6 +60,8 @@ pub struct Inner {
     pub events: webhook::EventLog,
     /// The `jti`s of the launch tokens accepted (each is accepted once).
     pub launches: session::Launches,
+    /// What the pages reported (`--probe` only).
+    pub probes: probe::Reports,
     /// The users' sessions, one per launch.
     pub sessions: session::Sessions,
 }
@@ -121,6 +125,7 @@ impl SampleApp {
             events: Default::default(),
             launches: Default::default(),
             sessions: Default::default(),
+            probes: Default::default(),
         });
         Ok(SampleApp { listener, state })
     }
@@ -219,6 +224,34 @@ pub fn routes(
             .then(move |state, body| iframe::launch(app, state, body))
     };
     // POST /webhook
+    // GET /static/probe.js, POST /app1/probe, POST /app2/probe (test only, `--probe`)
+    let probe_js = warp::path!("static" / "probe.js")
+        .and(warp::get())
+        .map(|| web::asset("text/javascript; charset=utf-8", probe::PROBE_JS));
+    let app_probe = |app: AppId| {
+        warp::path(app.path())
+            .and(warp::path("probe"))
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(s())
+            .and(warp::header::optional::<String>("cookie"))
+            .and(warp::body::content_length_limit(probe::BODY_LIMIT))
+            .and(warp::body::bytes())
+            .then(move |state, cookie, body| probe::post(app, state, cookie, body))
+    };
+    // GET /probe/reports (one boxed filter for the probe's routes: a shallower route type)
+    let probe_reports = warp::path!("probe" / "reports")
+        .and(warp::get())
+        .and(s())
+        .then(probe::list);
+    let probe = probe_js
+        .or(app_probe(AppId::App1))
+        .unify()
+        .or(app_probe(AppId::App2))
+        .unify()
+        .or(probe_reports)
+        .unify()
+        .boxed();
     let webhook = warp::path!("webhook")
         .and(warp::post())
         .and(s())
@@ -257,6 +290,8 @@ pub fn routes(
         .or(app_launch(AppId::App1))
         .unify()
         .or(app_launch(AppId::App2))
+        .unify()
+        .or(probe)
         .unify()
         .or(webhook)
         .unify()

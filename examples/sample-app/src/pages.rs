@@ -276,8 +276,8 @@ pub enum Stored {
     Failed(String),
 }
 
-/// The app page, launched by a valid token.
-pub fn launched(app: AppId, claims: &LaunchClaims, stored: &Stored) -> String {
+/// The page of an install launched by a valid token; `head` is extra markup for `<head>` (the probe, in probe mode).
+pub fn launched(app: AppId, claims: &LaunchClaims, stored: &Stored, head: &str) -> String {
     let stored = match stored {
         Stored::Data { profile, scope } => format!(
             "<h2>What {} read with its token</h2>{}<p class=\"muted\">Scopes: <code>{}</code></p>",
@@ -299,7 +299,7 @@ pub fn launched(app: AppId, claims: &LaunchClaims, stored: &Stored) -> String {
     layout(
         app.label(),
         Some(app),
-        LAUNCH_SCRIPT,
+        &format!("{LAUNCH_SCRIPT}{head}"),
         &card(
             app,
             &format!("Hello, {}", claims.username),

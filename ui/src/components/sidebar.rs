@@ -22,6 +22,8 @@ pub struct SidebarProps {
     pub installs_for: Option<i64>,
     /// The installs open in the main area.
     pub open: Vec<i64>,
+    /// Those of them asleep (their webview freed until selected again).
+    pub asleep: Vec<i64>,
     pub view: View,
     pub offline: bool,
     pub username: Option<String>,
@@ -86,13 +88,15 @@ pub fn sidebar(p: &SidebarProps) -> Html {
                 { for p.installs.iter().enumerate().map(|(i, inst)| {
                     let active = p.view == View::Open(inst.id);
                     let is_open = p.open.contains(&inst.id);
+                    let asleep = p.asleep.contains(&inst.id);
                     let target = inst.clone();
                     let onclick = p.on_open.reform(move |_: MouseEvent| target.clone());
                     html! {
-                        <button class={classes!("nav-item", "app-item", active.then_some("active"))} data-client-id={inst.client_id.clone()} {onclick}
+                        <button class={classes!("nav-item", "app-item", active.then_some("active"), asleep.then_some("asleep"))} data-client-id={inst.client_id.clone()} {onclick}
                             title={ if i < 9 { format!("Ctrl+{}", i + 1) } else { String::new() } }>
                             { mono(&inst.app_name, "small") }<span>{ &inst.app_name }</span>
-                            if is_open { <span class="dot ok" title="open"></span> }
+                            if asleep { <span class="asleep-mark" title="asleep: opens again when selected">{ "zz" }</span> }
+                            else if is_open { <span class="dot ok" title="open"></span> }
                         </button>
                     }
                 }) }

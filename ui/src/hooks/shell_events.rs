@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use atrium_proto::ipc::{Event, InstallComplete, SessionChanged, SignInFailed};
+use atrium_proto::ipc::{AppAsleep, Event, InstallComplete, SessionChanged, SignInFailed};
 use yew::prelude::*;
 
 use crate::actions::{self, spawn, Dispatch};
@@ -31,7 +31,7 @@ pub fn use_shell_event<E: Event + 'static>(handler: Callback<E>) {
 
 /// The dashboard's answers to the shell's events: a sign-in loads the dashboard, a sign-out
 /// shows the sign-in screen, a failed sign-in is shown, and a finished install is checked with
-/// the server and opened.
+/// the server and opened; an app put to sleep is shown asleep.
 #[hook]
 pub fn use_shell_events(d: Dispatch) {
     let on_session = {
@@ -54,6 +54,11 @@ pub fn use_shell_events(d: Dispatch) {
             spawn(actions::finish_install(d.clone(), e.install_id))
         })
     };
+    let on_asleep = {
+        let d = d.clone();
+        Callback::from(move |e: AppAsleep| d.dispatch(Action::Asleep(e.install_id)))
+    };
+    use_shell_event(on_asleep);
     use_shell_event(on_session);
     use_shell_event(on_failed);
     use_shell_event(on_installed);

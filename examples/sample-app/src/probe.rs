@@ -1,0 +1,91 @@
+//! Test only, with `--probe`: the apps' launched pages run `static/probe.js`, which posts what
+//! the page can reach of its host (the desktop's IPC must be out of reach) to
+//! `POST /app1/probe` or `/app2/probe`. The report is kept with the session the page's cookie
+//! names (so a test also sees which install's session each webview holds) and listed by
+//! `GET /probe/reports`. Without `--probe` these routes answer 404.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+use warp::http::StatusCode;
+
+use crate::config::AppId;
+use crate::web::{self, Resp};
+use crate::{session, State};
+
+/// A report's largest body.
+pub const BODY_LIMIT: u64 = 4 * 1024;
+/// At most this many reports are kept (the oldest go first).
+const MAX_REPORTS: usize = 1000;
+/// The probe script.
+pub const PROBE_JS: &str = include_str!("../static/probe.js");
+/// What a launched page adds to its `<head>` in probe mode.
+pub const PROBE_SCRIPT: &str = "<script src=\"/static/probe.js\" defer></script>";
+/// The page's CSP in probe mode: as usual, but `ipc:` may be fetched, so that a refusal comes
+/// from the host and not from the page's own policy.
+pub const PROBE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                             connect-src 'self' ipc: http://ipc.localhost; img-src 'self' data:; \
+                             base-uri 'none'; form-action 'self'";
+
+/// One page's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub app: &'static str,
+    /// The session the page's cookie names, if any.
+    pub install: Option<i64>,
+    pub company: Option<i64>,
+    pub username: Option<String>,
+    /// What the page found (`tauri`, `internals`, `ipc`, `handler`, `top`, `ipc_fetch`).
+    pub findings: serde_json::Value,
+}
+
+#[derive(Default)]
+pub struct Reports(Mutex<Vec<Report>>);
+
+impl Reports {
+    fn push(&self, report: Report) {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if all.len() >= MAX_REPORTS {
+            all.remove(0);
+        }
+        all.push(report);
+    }
+
+    fn all(&self) -> Vec<Report> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `POST /app1/probe`, `POST /app2/probe`.
+pub async fn post(
+    app: AppId,
+    state: State,
+    cookie: Option<String>,
+    body: warp::hyper::body::Bytes,
+) -> Resp {
+    if !state.config.probe {
+        return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
+    }
+    let Ok(findings) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return web::json(StatusCode::BAD_REQUEST, &serde_json::json!({}));
+    };
+    let now = crate::unix_now();
+    let session = session::from_cookie_header(app, cookie.as_deref())
+        .and_then(|id| state.sessions.get(app, &id, now));
+    state.probes.push(Report {
+        app: app.label(),
+        install: session.as_ref().map(|s| s.claims.install),
+        company: session.as_ref().map(|s| s.claims.company),
+        username: session.map(|s| s.claims.username),
+        findings,
+    });
+    web::json(StatusCode::OK, &serde_json::json!({}))
+}
+
+/// `GET /probe/reports`.
+pub async fn list(state: State) -> Resp {
+    if !state.config.probe {
+        return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
+    }
+    web::json(StatusCode::OK, &state.probes.all())
+}

@@ -1,0 +1,267 @@
+//! The apps' webviews themselves, on Linux (WebKitGTK). Everything here runs on the GTK main
+//! thread: the webviews live in a thread-local, reached through [`on_main`].
+//!
+//! Why not Tauri's own multiwebview (`Window::add_child`, `unstable` feature)? Two reasons,
+//! both in Tauri 2.12's source: on Linux it packs each child webview into the window's
+//! vertical `gtk::Box`, so the position given is ignored and the dashboard and the app split
+//! the window between them (tauri-apps/tauri#10420, fixes still open); and every webview Tauri
+//! creates gets its initialization scripts, `window.__TAURI_INTERNALS__` (and `__TAURI__`) and
+//! the `ipc://` scheme among them, which an app's page must never see. So the apps' webviews
+//! are made with wry directly (the same wry Tauri uses): no IPC handler, no custom scheme, no
+//! script of ours, each with its own `WebContext` over its own data directory.
+//!
+//! Placement: once, the dashboard's webview is moved into a `gtk::Overlay` whose overlay layer
+//! is a pass-through `gtk::Fixed`; the apps' webviews are put in that `Fixed` at the
+//! rectangle the dashboard reports, so they float over its content area and follow it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use atrium_proto::ipc::ViewRect;
+use gtk::prelude::*;
+use tauri::{AppHandle, Runtime, WebviewWindow};
+use url::{Origin, Url};
+use wry::dpi::{LogicalPosition, LogicalSize};
+use wry::{
+    NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix,
+};
+
+use crate::error::Error;
+
+thread_local! {
+    static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
+}
+
+/// The layer the apps' webviews float in, and them.
+struct Host {
+    /// The dashboard's own webview, which gets the keyboard back when the apps hide.
+    dashboard: Option<gtk::Widget>,
+    fixed: gtk::Fixed,
+    views: HashMap<i64, AppWebview>,
+}
+
+struct AppWebview {
+    webview: WebView,
+    /// Kept with its webview: the app's partition (cookies, storage, cache).
+    _context: WebContext,
+}
+
+/// What a new app webview is made of.
+pub struct NewView {
+    pub install_id: i64,
+    /// The launch URL (the launch token is in its fragment).
+    pub url: Url,
+    pub data_dir: PathBuf,
+    pub rect: ViewRect,
+}
+
+/// Runs `f` on the GTK main thread and answers its result.
+pub async fn on_main<R: Runtime, T: Send + 'static>(
+    app: &AppHandle<R>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.run_on_main_thread(move || {
+        let _ = tx.send(f());
+    })
+    .map_err(|e| Error::Internal(format!("the window is not available: {e}")))?;
+    rx.await
+        .map_err(|_| Error::Internal("the window is not available".into()))
+}
+
+/// Shows the install's webview (making it from `new` when it has none) at `rect`; hides the
+/// others. Main thread only.
+pub fn show<R: Runtime>(
+    window: &WebviewWindow<R>,
+    install_id: i64,
+    new: Option<NewView>,
+    rect: ViewRect,
+) -> Result<(), Error> {
+    with_host(window, |host| {
+        for (id, view) in &host.views {
+            if *id != install_id {
+                let _ = view.webview.set_visible(false);
+            }
+        }
+        if !host.views.contains_key(&install_id) {
+            let Some(new) = new else {
+                return Err(Error::Internal("the app is not open".into()));
+            };
+            let view = create(&host.fixed, new)?;
+            host.views.insert(install_id, view);
+        }
+        if let Some(view) = host.views.get(&install_id) {
+            place(&host.fixed, view, rect);
+            let _ = view.webview.set_visible(true);
+        }
+        Ok(())
+    })?
+}
+
+/// Does the install have a webview? Main thread only.
+pub fn is_open(install_id: i64) -> bool {
+    HOST.with_borrow(|h| {
+        h.as_ref()
+            .is_some_and(|h| h.views.contains_key(&install_id))
+    })
+}
+
+/// Moves every app webview to `rect`. Main thread only.
+pub fn place_all(rect: ViewRect) {
+    HOST.with_borrow(|h| {
+        if let Some(h) = h {
+            for view in h.views.values() {
+                place(&h.fixed, view, rect);
+            }
+        }
+    });
+}
+
+/// Hides every app webview; the dashboard has the keyboard again. Main thread only.
+pub fn hide_all() {
+    HOST.with_borrow(|h| {
+        if let Some(h) = h {
+            for view in h.views.values() {
+                let _ = view.webview.set_visible(false);
+            }
+            if let Some(dashboard) = &h.dashboard {
+                dashboard.grab_focus();
+            }
+        }
+    });
+}
+
+/// Destroys the install's webview (its web process ends with it). Main thread only.
+pub fn close(install_id: i64) {
+    let view = HOST.with_borrow_mut(|h| h.as_mut().and_then(|h| h.views.remove(&install_id)));
+    drop(view);
+}
+
+/// Destroys every app webview. Main thread only.
+pub fn close_all() {
+    let views = HOST.with_borrow_mut(|h| h.as_mut().map(|h| std::mem::take(&mut h.views)));
+    drop(views);
+}
+
+fn with_host<R: Runtime, T>(
+    window: &WebviewWindow<R>,
+    f: impl FnOnce(&mut Host) -> T,
+) -> Result<T, Error> {
+    HOST.with_borrow_mut(|slot| {
+        if slot.is_none() {
+            let (dashboard, fixed) = overlay_layer(window)?;
+            *slot = Some(Host {
+                dashboard,
+                fixed,
+                views: HashMap::new(),
+            });
+        }
+        match slot.as_mut() {
+            Some(host) => Ok(f(host)),
+            None => Err(Error::Internal("no layer for the apps".into())),
+        }
+    })
+}
+
+/// Wraps the dashboard's webview in a `gtk::Overlay` and answers the overlay's pass-through
+/// `gtk::Fixed`: input outside the apps' webviews still reaches the dashboard. Answers the
+/// dashboard's webview too.
+fn overlay_layer<R: Runtime>(
+    window: &WebviewWindow<R>,
+) -> Result<(Option<gtk::Widget>, gtk::Fixed), Error> {
+    let vbox = window
+        .default_vbox()
+        .map_err(|e| Error::Internal(format!("the window has no content box: {e}")))?;
+    let overlay = gtk::Overlay::new();
+    let mut dashboard = None;
+    for child in vbox.children() {
+        // The dashboard's webview (a menu bar, if there were one, would stay above it).
+        if child.type_().name().contains("WebView") {
+            vbox.remove(&child);
+            overlay.add(&child);
+            dashboard = Some(child);
+        }
+    }
+    let fixed = gtk::Fixed::new();
+    overlay.add_overlay(&fixed);
+    overlay.set_overlay_pass_through(&fixed, true);
+    vbox.pack_start(&overlay, true, true, 0);
+    overlay.show_all();
+    Ok((dashboard, fixed))
+}
+
+fn create(fixed: &gtk::Fixed, new: NewView) -> Result<AppWebview, Error> {
+    let origin = new.url.origin();
+    let mut context = WebContext::new(Some(new.data_dir));
+    let (x, y, width, height) = pixels(new.rect);
+    let webview = WebViewBuilder::new_with_web_context(&mut context)
+        .with_url(new.url.as_str())
+        .with_bounds(wry::Rect {
+            position: LogicalPosition::new(x, y).into(),
+            size: LogicalSize::new(width, height).into(),
+        })
+        .with_devtools(false)
+        // Made while the user clicks in the dashboard: the keyboard stays there.
+        .with_focused(false)
+        .with_navigation_handler(move |to| stays_inside(&origin, &to))
+        .with_new_window_req_handler(|to, _| {
+            outside(&to);
+            NewWindowResponse::Deny
+        })
+        .build_gtk(fixed)
+        .map_err(|e| Error::Internal(format!("cannot open the app's webview: {e}")))?;
+    tracing::info!(install = new.install_id, "app webview opened");
+    Ok(AppWebview {
+        webview,
+        _context: context,
+    })
+}
+
+/// A navigation within the app's origin goes ahead; any other goes to the system browser.
+fn stays_inside(origin: &Origin, to: &str) -> bool {
+    match Url::parse(to) {
+        Ok(url) if url.origin() == *origin => true,
+        Ok(url) if url.as_str() == "about:blank" => true,
+        _ => {
+            outside(to);
+            false
+        }
+    }
+}
+
+/// Opens an http(s) link in the system browser; anything else is dropped.
+fn outside(to: &str) {
+    let Ok(url) = Url::parse(to) else { return };
+    if !matches!(url.scheme(), "http" | "https") {
+        tracing::debug!(
+            scheme = url.scheme(),
+            "an app's link to another scheme is ignored"
+        );
+        return;
+    }
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = crate::browser::open(url.as_str()).await {
+            tracing::warn!(error = %e, "cannot open an app's link in the browser");
+        }
+    });
+}
+
+fn place(fixed: &gtk::Fixed, view: &AppWebview, rect: ViewRect) {
+    let (x, y, width, height) = pixels(rect);
+    let widget = view.webview.webview();
+    fixed.move_(&widget, x, y);
+    widget.set_size_request(width, height);
+}
+
+/// The rectangle in whole logical pixels (at least 1×1).
+fn pixels(r: ViewRect) -> (i32, i32, i32, i32) {
+    let px = |v: f64| {
+        if v.is_finite() {
+            v.round().clamp(0.0, 100_000.0) as i32
+        } else {
+            0
+        }
+    };
+    (px(r.x), px(r.y), px(r.width).max(1), px(r.height).max(1))
+}
