@@ -139,7 +139,7 @@ fn app_sleep() -> Html {
 }
 
 fn format_minutes(secs: u64) -> String {
-    if secs % 60 == 0 {
+    if secs.is_multiple_of(60) {
         (secs / 60).to_string()
     } else {
         format!("{:.2}", secs as f64 / 60.0)
