@@ -29,7 +29,7 @@ use crate::bench::{
 const REVOCATIONS: usize = 200;
 
 pub fn run(root: &Path) -> Result<()> {
-    crate::preflight::ensure_packages(&["wrk", "haproxy", "postgresql-client"])?;
+    crate::preflight::ensure_packages(&["wrk", "haproxy"])?;
     let base = match std::env::var("ATRIUM_BENCH_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => url,
         _ => crate::services::local_postgres("atrium_bench")?,
@@ -208,7 +208,7 @@ fn fresh_schema(rel: &Path, base: &str, schema: &str, sqlite: &Path, key: &Path)
         "-c",
         &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
     ]))
-    .context("cannot make the bench schema (psql)")?;
+    .context("cannot make the bench schema (psql, from postgresql-client)")?;
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
     eprintln!("xtask: copying the seed into PostgreSQL ({schema})");
