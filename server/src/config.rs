@@ -18,6 +18,10 @@ pub struct Settings {
     /// A PostgreSQL URL (`--db postgres://...`): the store is PostgreSQL instead of the
     /// SQLite file.
     pub postgres: Option<String>,
+    /// Most connections this process keeps to PostgreSQL (`--db-pool-size`).
+    pub postgres_pool_size: usize,
+    /// The key file (`--key-file`), when not the one beside `db_path`.
+    pub key_file: Option<PathBuf>,
     /// Public base URL (the OAuth issuer); defaults to `http://{addr}`, or `https://{addr}`
     /// with TLS.
     pub public_url: Option<String>,
@@ -78,6 +82,8 @@ impl Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 8000)),
             db_path,
             postgres: None,
+            postgres_pool_size: crate::store::postgres::DEFAULT_POOL_SIZE,
+            key_file: None,
             public_url: None,
             access_ttl: crate::oauth::OAuthConfig::DEFAULT_ACCESS_TTL,
             refresh_ttl: crate::oauth::OAuthConfig::DEFAULT_REFRESH_TTL,
@@ -126,6 +132,10 @@ pub struct FileConfig {
     pub allow_private_webhooks: Option<bool>,
     pub webhook_max_in_flight: Option<usize>,
     pub webhook_max_per_destination: Option<usize>,
+    pub webhook_timeout_secs: Option<f64>,
+    pub webhook_lease_secs: Option<f64>,
+    pub db_pool_size: Option<usize>,
+    pub key_file: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub metrics_addr: Option<SocketAddr>,
@@ -145,26 +155,65 @@ impl FileConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbLocation {
     Sqlite(PathBuf),
-    Postgres(String),
+    /// A PostgreSQL URL, and the key file (`--key-file`) if not the default one.
+    Postgres {
+        url: String,
+        key_file: Option<PathBuf>,
+    },
 }
 
 impl DbLocation {
     pub fn from_arg(arg: PathBuf) -> DbLocation {
         match arg.to_str() {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                DbLocation::Postgres(url.to_string())
+                DbLocation::Postgres {
+                    url: url.to_string(),
+                    key_file: None,
+                }
             }
             _ => DbLocation::Sqlite(arg),
         }
     }
 
+    /// The same location with the key file `--key-file` names, if it names one. SQLite keeps
+    /// its key beside the database (backups and restores move the two together), so a key
+    /// file elsewhere is refused there.
+    pub fn with_key_file(self, key_file: Option<PathBuf>) -> anyhow::Result<DbLocation> {
+        match (self, key_file) {
+            (at, None) => Ok(at),
+            (DbLocation::Postgres { url, .. }, Some(key)) => Ok(DbLocation::Postgres {
+                url,
+                key_file: Some(key),
+            }),
+            (DbLocation::Sqlite(path), Some(_)) => anyhow::bail!(
+                "--key-file is for PostgreSQL: with SQLite the key file is always beside the \
+                 database ({})",
+                crate::keys::key_path_for(&path).display()
+            ),
+        }
+    }
+
+    /// The PostgreSQL URL, if the data lives there.
+    pub fn postgres_url(&self) -> Option<&str> {
+        match self {
+            DbLocation::Sqlite(_) => None,
+            DbLocation::Postgres { url, .. } => Some(url),
+        }
+    }
+
     /// The file whose key encrypts and signs (see [`crate::keys`]): beside a SQLite file;
-    /// for PostgreSQL, `atrium.key` in the data directory, which every replica must share
-    /// (the same file, copied to each).
+    /// for PostgreSQL, `--key-file`, else `atrium.key` in the data directory, which every
+    /// replica must share (the same file, copied to each).
     pub fn key_path(&self) -> PathBuf {
         match self {
             DbLocation::Sqlite(path) => crate::keys::key_path_for(path),
-            DbLocation::Postgres(_) => crate::keys::key_path_for(&default_db_path()),
+            DbLocation::Postgres {
+                key_file: Some(key),
+                ..
+            } => key.clone(),
+            DbLocation::Postgres { key_file: None, .. } => {
+                crate::keys::key_path_for(&default_db_path())
+            }
         }
     }
 
@@ -172,7 +221,7 @@ impl DbLocation {
     pub fn settings_path(&self) -> PathBuf {
         match self {
             DbLocation::Sqlite(path) => path.clone(),
-            DbLocation::Postgres(_) => default_db_path(),
+            DbLocation::Postgres { .. } => default_db_path(),
         }
     }
 }
@@ -182,7 +231,7 @@ impl std::fmt::Display for DbLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DbLocation::Sqlite(path) => write!(f, "{}", path.display()),
-            DbLocation::Postgres(url) => match url::Url::parse(url) {
+            DbLocation::Postgres { url, .. } => match url::Url::parse(url) {
                 Ok(mut u) => {
                     if u.password().is_some() {
                         let _ = u.set_password(Some("***"));

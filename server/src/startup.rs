@@ -35,10 +35,13 @@ impl Application {
     /// Opens the database (running migrations) and binds the listening socket.
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let location = match &settings.postgres {
-            Some(url) => DbLocation::Postgres(url.clone()),
+            Some(url) => DbLocation::Postgres {
+                url: url.clone(),
+                key_file: settings.key_file.clone(),
+            },
             None => DbLocation::Sqlite(settings.db_path.clone()),
         };
-        let backend = Backend::open(&location).await?;
+        let backend = Backend::open_with(&location, settings.postgres_pool_size).await?;
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.addr))?;
@@ -71,7 +74,11 @@ impl Application {
         config.refresh_ttl = settings.refresh_ttl;
         config.implicit_ttl = settings.implicit_ttl;
         config.refresh_reuse_interval = settings.refresh_reuse_interval;
-        let keys = ServerKeys::load_or_create(&key_path_for(&settings.db_path))?;
+        let key_path = match &settings.key_file {
+            Some(path) => path.clone(),
+            None => key_path_for(&settings.db_path),
+        };
+        let keys = ServerKeys::load_or_create(&key_path)?;
         let store = backend.store();
         // Loaded once: the RSA keys are unwrapped and parsed here, never per request.
         let signing =

@@ -510,3 +510,58 @@ async fn a_postgres_url_selects_postgresql_for_every_command() {
         "the key is in the data directory"
     );
 }
+
+#[test]
+fn a_key_file_elsewhere_is_refused_with_sqlite_whose_key_stays_beside_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("atrium.db");
+    let elsewhere = dir.path().join("elsewhere.key");
+    let out = run(
+        &db,
+        &["--key-file", elsewhere.to_str().unwrap(), "migrate"],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--key-file is for PostgreSQL"), "{err}");
+    assert!(err.contains("atrium.key"), "{err}");
+    assert!(!db.exists() && !elsewhere.exists(), "nothing is created");
+}
+
+#[test]
+fn with_postgresql_the_key_file_flag_names_the_key_every_replica_reads() {
+    let Some(base) = atrium_server::store::postgres::testing::url() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let schema = runtime
+        .block_on(atrium_server::store::postgres::testing::Schema::create(
+            &base,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("shared/atrium.key");
+    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
+    let url = schema.url();
+    // `keys rotate` opens the key file and unwraps the stored signing keys with it.
+    let rotate = || {
+        let out = run(
+            std::path::Path::new(&url),
+            &["--key-file", key.to_str().unwrap(), "keys", "rotate"],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    rotate();
+    let bytes = std::fs::read(&key).expect("the key file is created where --key-file says");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Read again, not replaced: the second run opens what the first one wrapped with it.
+    rotate();
+    assert_eq!(std::fs::read(&key).unwrap(), bytes);
+}

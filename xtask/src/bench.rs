@@ -10,23 +10,23 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-const DURATION: &str = "8s";
+pub(crate) const DURATION: &str = "8s";
 
 /// Companies seeded for the install flow: each install goes into a new one, and at 16
 /// connections for 8 s this leaves room for 5,000 installs/s.
-const INSTALL_COMPANIES: u32 = 40_000;
+pub(crate) const INSTALL_COMPANIES: u32 = 40_000;
 
 /// What one wrk run measured.
 #[derive(Debug, Clone, Default)]
-struct Load {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
+pub(crate) struct Load {
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: u64,
 }
 
 impl Load {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         json!({ "req_per_s": self.rps.round(), "p50_ms": self.p50_ms, "p99_ms": self.p99_ms, "non_2xx": self.errors })
     }
 }
@@ -60,6 +60,19 @@ pub fn run(root: &Path) -> Result<()> {
     )?;
     eprintln!("xtask: figures written to target/bench/results.json");
     Ok(())
+}
+
+/// Release builds of what the server scenarios need (the server and its examples), no more.
+pub(crate) fn build_server(root: &Path) -> Result<PathBuf> {
+    crate::run(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "atrium-server",
+        "--bins",
+        "--examples",
+    ]))?;
+    Ok(root.join("target/release"))
 }
 
 fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
@@ -311,7 +324,7 @@ fn print_desktop(d: &Value) {
 
 /// The whole install (approve → code → exchange → first API call), driven by the
 /// `install_load` example with 16 connections for the same duration as wrk.
-fn install_load(rel: &Path, server: &Server, seed: &Path) -> Result<Value> {
+pub(crate) fn install_load(rel: &Path, server: &Server, seed: &Path) -> Result<Value> {
     let seconds = DURATION.trim_end_matches('s');
     eprintln!(
         "xtask: install flow, 16 connections {DURATION} → {}",
@@ -366,7 +379,7 @@ fn login_flood(rel: &Path, work: &Path) -> Result<Value> {
 
 /// A wrk script that POSTs `body_prefix` (plus, with `values`, one line of that file per request,
 /// each used once: thread `t` of `n` takes lines t, t+n, t+2n...).
-fn post_lua(body_prefix: &str, values: Option<&Path>) -> String {
+pub(crate) fn post_lua(body_prefix: &str, values: Option<&Path>) -> String {
     let load = match values {
         Some(p) => format!(
             "local values = {{}}\nfor line in io.lines(\"{}\") do values[#values + 1] = line end\n",
@@ -393,7 +406,7 @@ end
     )
 }
 
-fn lines_file(dir: &Path, name: &str, values: &Value) -> Result<PathBuf> {
+pub(crate) fn lines_file(dir: &Path, name: &str, values: &Value) -> Result<PathBuf> {
     let lines: Vec<&str> = values
         .as_array()
         .context("a list")?
@@ -405,7 +418,7 @@ fn lines_file(dir: &Path, name: &str, values: &Value) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn basic(seed: &Value) -> String {
+pub(crate) fn basic(seed: &Value) -> String {
     let raw = format!(
         "{}:{}",
         seed["client_id"].as_str().unwrap_or_default(),
@@ -436,7 +449,7 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-fn seed_db(rel: &Path, db: &Path, args: &[&str]) -> Result<Value> {
+pub(crate) fn seed_db(rel: &Path, db: &Path, args: &[&str]) -> Result<Value> {
     let out = Command::new(rel.join("examples/bench_seed"))
         .arg(db)
         .args(args)
@@ -449,7 +462,7 @@ fn seed_db(rel: &Path, db: &Path, args: &[&str]) -> Result<Value> {
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
-fn wrk(url: &str, conns: u32, headers: &[&str], script: Option<&Path>) -> Result<Load> {
+pub(crate) fn wrk(url: &str, conns: u32, headers: &[&str], script: Option<&Path>) -> Result<Load> {
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t2",
@@ -502,14 +515,14 @@ fn millis(v: &str) -> f64 {
     num.parse::<f64>().unwrap_or(0.0) * factor
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
 /// A server process stopped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     /// Where the server serves `GET /metrics` (the Atrium servers: metrics stay on while
@@ -518,7 +531,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(cmd: &mut Command, port: u16) -> Result<Server> {
+    pub(crate) fn start(cmd: &mut Command, port: u16) -> Result<Server> {
         let child = cmd
             .stdout(Stdio::null())
             .spawn()
@@ -566,7 +579,7 @@ impl Server {
             .find_map(|l| l.strip_prefix(sample)?.trim().parse().ok())
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
@@ -583,7 +596,7 @@ impl Server {
         self.status_kib("VmRSS:")
     }
 
-    fn peak_rss_kib(&self) -> Result<u64> {
+    pub(crate) fn peak_rss_kib(&self) -> Result<u64> {
         self.status_kib("VmHWM:")
     }
 }

@@ -2,13 +2,17 @@
 //!
 //! - `cargo xtask ui`    builds the Yew dashboard into `ui/dist/` (wasm32 + wasm-bindgen, no
 //!   downloads, no trunk, no Tauri CLI);
-//! - `cargo xtask demo`  builds what is needed and runs the server and the desktop app;
+//! - `cargo xtask demo`  builds what is needed and runs the server and the desktop app
+//!   (`--postgres`: on PostgreSQL, prepared as for the tests by [`services`]);
+//! - `cargo xtask bench` measures the server (and the desktop) in release ([`bench`]);
+//!   `--backend postgres`, the server on PostgreSQL, one and two replicas ([`bench_postgres`]);
 //! - `cargo xtask test`  builds the UI and runs every test, formatting and lint check;
 //! - `cargo xtask dist`  builds the Debian packages of the desktop app and the server ([`dist`]).
 //!
 //! Each starts by checking the system packages and the wasm32 target ([`preflight`]).
 
 mod bench;
+mod bench_postgres;
 mod dist;
 mod preflight;
 mod services;
@@ -41,9 +45,14 @@ enum Cmd {
         /// Address for the server.
         #[arg(long, default_value = "127.0.0.1:8000")]
         addr: String,
-        /// Where the demo keeps its database.
+        /// Where the demo keeps its database (and, with --postgres, its key file).
         #[arg(long, default_value = ".atrium-data")]
         data_dir: PathBuf,
+        /// Run on PostgreSQL: the database `atrium_demo` on the local cluster (as root, xtask
+        /// installs and starts it and creates the role and database), or the one
+        /// ATRIUM_DEMO_POSTGRES_URL names. The key file is DATA_DIR/atrium.key (--key-file).
+        #[arg(long)]
+        postgres: bool,
     },
     /// Build the UI and run every test, then the format and lint checks.
     Test {
@@ -68,9 +77,23 @@ enum Cmd {
         check: bool,
     },
     /// Benchmark the server's hot paths beside a floor measured in the same run (needs wrk).
-    Bench,
+    Bench {
+        /// `sqlite` (the default: every scenario, the desktop too), or `postgres`: the server
+        /// scenarios on PostgreSQL with one replica and with two behind haproxy, each beside a
+        /// floor measured the same way, and revocation propagation between the two (needs
+        /// haproxy and a PostgreSQL: see `bench_postgres.rs`).
+        #[arg(long, value_enum, default_value = "sqlite")]
+        backend: Backend,
+    },
     /// Check (and where possible install) the system packages and the wasm32 target.
     Setup,
+}
+
+/// The storage backend a bench runs on.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
 fn main() -> Result<()> {
@@ -80,8 +103,17 @@ fn main() -> Result<()> {
     match cli.command {
         Cmd::Ui { release } => ui::build(&root, release),
         Cmd::Setup => preflight::ensure(),
-        Cmd::Bench => bench::run(&root),
-        Cmd::Demo { addr, data_dir } => demo(&root, &addr, &data_dir),
+        Cmd::Bench {
+            backend: Backend::Sqlite,
+        } => bench::run(&root),
+        Cmd::Bench {
+            backend: Backend::Postgres,
+        } => bench_postgres::run(&root),
+        Cmd::Demo {
+            addr,
+            data_dir,
+            postgres,
+        } => demo(&root, &addr, &data_dir, postgres),
         Cmd::Test { no_lint } => test(&root, no_lint),
         Cmd::Dist { debug, check } => {
             let profile = if debug {
@@ -164,14 +196,33 @@ pub fn cargo() -> Command {
 /// The packages built for the host (everything but the wasm-only UI).
 pub const HOST_PACKAGES: &[&str] = &["--workspace", "--exclude", "atrium-ui"];
 
-fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
+fn demo(root: &Path, addr: &str, data_dir: &Path, postgres: bool) -> Result<()> {
     preflight::ensure()?;
+    // Before the long build: a PostgreSQL that cannot be had stops the demo at once.
+    let postgres_url = match (postgres, std::env::var("ATRIUM_DEMO_POSTGRES_URL")) {
+        (false, _) => None,
+        (true, Ok(url)) if !url.is_empty() => Some(url),
+        (true, _) => Some(services::local_postgres("atrium_demo")?),
+    };
     ui::build(root, false)?;
     // The binaries only: `test` builds them with its test targets (other features), which the
     // demo does not need.
     run(cargo().arg("build").args(HOST_PACKAGES).arg("--bins"))?;
     std::fs::create_dir_all(data_dir)?;
-    let db = data_dir.join("atrium.db");
+    // `--db` and, on PostgreSQL, `--key-file`: the global options of every command below.
+    let mut db: Vec<std::ffi::OsString> = vec!["--db".into()];
+    let shown = match &postgres_url {
+        Some(url) => {
+            db.push(url.into());
+            db.push("--key-file".into());
+            db.push(data_dir.join("atrium.key").into());
+            format!("PostgreSQL {}", url.split('@').next_back().unwrap_or(url))
+        }
+        None => {
+            db.push(data_dir.join("atrium.db").into());
+            data_dir.join("atrium.db").display().to_string()
+        }
+    };
     let bin = root.join("target/debug");
     let sample_addr = "127.0.0.1:8010";
     let sample_url = format!("http://{sample_addr}");
@@ -180,8 +231,7 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     // Demo data (idempotent): user `demo`, a company, App1 (TOKEN) and App2 (CODE). The
     // sample app listens on loopback, so the demo allows webhooks there (off by default).
     let out = Command::new(bin.join("atrium-server"))
-        .arg("--db")
-        .arg(&db)
+        .args(&db)
         .args(["demo", "--sample-app-url", &sample_url])
         .arg("--allow-private-webhooks")
         .env("RUST_LOG", "warn")
@@ -197,9 +247,8 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     std::fs::write(&demo_json, &out.stdout)?;
 
     let mut server = Command::new(bin.join("atrium-server"))
+        .args(&db)
         .args(["serve", "--addr", addr, "--allow-private-webhooks"])
-        .arg("--db")
-        .arg(&db)
         .spawn()
         .context("cannot start atrium-server")?;
     let _server = KillOnDrop(&mut server);
@@ -214,7 +263,7 @@ fn demo(root: &Path, addr: &str, data_dir: &Path) -> Result<()> {
     wait_port(sample_addr, Duration::from_secs(20))?;
 
     eprintln!();
-    eprintln!("  Atrium server   {url}   (database {})", db.display());
+    eprintln!("  Atrium server   {url}   (database {shown})");
     eprintln!("  Sample app      {sample_url}   (webhook events: {sample_url}/webhook/events)");
     eprintln!("  Demo login      user demo, password {}", DEMO_PASSWORD);
     eprintln!();

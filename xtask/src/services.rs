@@ -47,6 +47,23 @@ fn postgres() -> Result<String> {
              whose role may create schemas"
         );
     }
+    local_postgres("atrium_test")?;
+    Ok(POSTGRES_URL.into())
+}
+
+/// The URL of the database `database` (a fixed name of xtask's, never user input) on the
+/// local cluster, owned by the role `atrium`: as root, PostgreSQL is installed, its cluster
+/// started and the role and database created if missing (what `cargo xtask test` does for
+/// its test database; `demo --postgres` and `bench --backend postgres` use one of their own).
+pub fn local_postgres(database: &str) -> Result<String> {
+    if !preflight::is_root() {
+        bail!(
+            "as root, xtask installs and starts PostgreSQL; otherwise start a cluster yourself \
+             (apt-get install postgresql; pg_ctlcluster VERSION main start) and create the role \
+             and database: CREATE ROLE atrium LOGIN CREATEDB PASSWORD 'atrium'; CREATE \
+             DATABASE {database} OWNER atrium"
+        );
+    }
     preflight::ensure_packages(&["postgresql"])?;
     let clusters = output(Command::new("pg_lsclusters").arg("--no-header"))?;
     let cluster: Vec<String> = match clusters.lines().next() {
@@ -75,10 +92,12 @@ fn postgres() -> Result<String> {
         crate::run(Command::new("pg_ctlcluster").args(&cluster).arg("status"))
             .context("the PostgreSQL cluster does not start")?;
     }
-    let sql = "SELECT 'CREATE ROLE atrium LOGIN CREATEDB PASSWORD ''atrium''' \
-               WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atrium') \\gexec\n\
-               SELECT 'CREATE DATABASE atrium_test OWNER atrium' \
-               WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'atrium_test') \\gexec\n";
+    let sql = format!(
+        "SELECT 'CREATE ROLE atrium LOGIN CREATEDB PASSWORD ''atrium''' \
+         WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'atrium') \\gexec\n\
+         SELECT 'CREATE DATABASE {database} OWNER atrium' \
+         WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{database}') \\gexec\n"
+    );
     let mut psql = as_postgres(&["psql", "-q", "-v", "ON_ERROR_STOP=1"]);
     let mut child = psql.stdin(Stdio::piped()).spawn()?;
     std::io::Write::write_all(
@@ -86,9 +105,9 @@ fn postgres() -> Result<String> {
         sql.as_bytes(),
     )?;
     if !child.wait()?.success() {
-        bail!("psql could not create the test role and database");
+        bail!("psql could not create the role atrium and the database {database}");
     }
-    Ok(POSTGRES_URL.into())
+    Ok(POSTGRES_URL.replace("atrium_test", database))
 }
 
 fn as_postgres(args: &[&str]) -> Command {

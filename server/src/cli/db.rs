@@ -27,7 +27,7 @@ pub enum DbCmd {
     ///
     /// The key file: signing keys and webhook secrets derive from the key file beside the
     /// SQLite database (PATH.key). The PostgreSQL deployment must use the SAME file: it reads
-    /// atrium.key in $XDG_DATA_HOME/atrium/ (else ~/.local/share/atrium/). If that file is
+    /// --key-file, else atrium.key in $XDG_DATA_HOME/atrium/ (else ~/.local/share/atrium/). If that file is
     /// missing, this command copies the key there (mode 0600); if it holds another key, the
     /// command refuses. Every replica needs a copy of it. Progress goes to stderr, one line
     /// per table.
@@ -43,11 +43,12 @@ pub enum DbCmd {
     },
 }
 
-pub(super) async fn db(cmd: DbCmd) -> anyhow::Result<()> {
+/// `key_file`: the PostgreSQL deployment's `--key-file`, if it has one.
+pub(super) async fn db(cmd: DbCmd, key_file: Option<PathBuf>) -> anyhow::Result<()> {
     match cmd {
         DbCmd::Copy { from, to } => {
-            let target = DbLocation::from_arg(PathBuf::from(&to));
-            if !matches!(target, DbLocation::Postgres(_)) {
+            let target = DbLocation::from_arg(PathBuf::from(&to)).with_key_file(key_file)?;
+            if target.postgres_url().is_none() {
                 anyhow::bail!("--to must be a postgres:// URL, not a file");
             }
             let key_path = target.key_path();

@@ -46,9 +46,18 @@ pub struct Cli {
     /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE; add ?options=-csearch_path%3DSCHEMA for a
     /// schema other than the user's default) for several replicas on one database. With
     /// PostgreSQL the key file is atrium.key in $XDG_DATA_HOME/atrium/, and every replica
-    /// needs a copy of the same file [default: $XDG_DATA_HOME/atrium/atrium.db]
+    /// needs a copy of the same file (or see --key-file) [default:
+    /// $XDG_DATA_HOME/atrium/atrium.db]
     #[arg(long, global = true, env = "ATRIUM_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
+
+    /// With PostgreSQL: the key file (webhook secrets, launch tokens and the wrapping of the
+    /// signing keys derive from it), created (mode 0600) if missing. Every replica must read
+    /// the same key: give each one this path on shared storage, or a copy of the file. With
+    /// SQLite the key file is always beside the database (PATH.key) [default:
+    /// $XDG_DATA_HOME/atrium/atrium.key]
+    #[arg(long, global = true, env = "ATRIUM_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 
     /// TOML configuration file (keys: addr, db, public_url, access_token_ttl_secs,
     /// refresh_token_ttl_secs, implicit_token_ttl_secs, refresh_reuse_interval_secs,
@@ -57,8 +66,9 @@ pub struct Cli {
     /// login_throttle_entries, max_apps_per_user, max_companies_per_user,
     /// max_notifications_per_install_hour, notification_retention_secs,
     /// expired_retention_secs, delivered_retention_secs, prune_interval_secs,
-    /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination, tls_cert,
-    /// tls_key, metrics_addr, log_format); flags and environment variables take precedence.
+    /// allow_private_webhooks, webhook_max_in_flight, webhook_max_per_destination,
+    /// webhook_timeout_secs, webhook_lease_secs, db_pool_size, key_file, tls_cert, tls_key,
+    /// metrics_addr, log_format); flags and environment variables take precedence.
     #[arg(long, global = true, env = "ATRIUM_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -164,7 +174,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // warp logs every 4xx at warn: refused requests are normal traffic for an OAuth server.
     crate::telemetry::init("info,warp=error", format);
     let file = file?;
+    let key_file = cli.key_file.or(file.key_file.clone());
     let db = DbLocation::from_arg(cli.db.or(file.db.clone()).unwrap_or_else(default_db_path));
+    // `db copy` has a target of its own (`--to`), which `--key-file` is about.
+    let db = match &cli.command {
+        Command::Db(_) | Command::ExampleConfig => db,
+        _ => db.with_key_file(key_file.clone())?,
+    };
     let egress = Egress {
         allow_private: cli
             .allow_private_webhooks
@@ -185,7 +201,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Company(cmd) => runtime.block_on(company::company(cmd, &db)),
         Command::App(cmd) => runtime.block_on(app::app(cmd, &db, egress)),
         Command::Keys(cmd) => runtime.block_on(keys::keys(cmd, &db)),
-        Command::Db(cmd) => runtime.block_on(db::db(cmd)),
+        Command::Db(cmd) => runtime.block_on(db::db(cmd, key_file)),
         Command::Demo { sample_app_url } => {
             runtime.block_on(demo::demo(&sample_app_url, &db, egress))
         }
@@ -209,7 +225,7 @@ pub(super) fn open_keys(db: &DbLocation) -> anyhow::Result<ServerKeys> {
 fn sqlite_only<'a>(db: &'a DbLocation, command: &str) -> anyhow::Result<&'a std::path::Path> {
     match db {
         DbLocation::Sqlite(path) => Ok(path),
-        DbLocation::Postgres(_) => anyhow::bail!(
+        DbLocation::Postgres { .. } => anyhow::bail!(
             "`atrium-server {command}` copies a SQLite database; for PostgreSQL use pg_dump and \
              pg_restore (and keep a copy of the key file, {})",
             db.key_path().display()

@@ -102,6 +102,21 @@ pub struct ServeArgs {
     /// slots [default: 4]
     #[arg(long, env = "ATRIUM_WEBHOOK_MAX_PER_DESTINATION", value_name = "N")]
     pub webhook_max_per_destination: Option<usize>,
+    /// Seconds one install notification may take (connect, send, answer) before the attempt
+    /// counts as failed and is retried later [default: 10]
+    #[arg(long, env = "ATRIUM_WEBHOOK_TIMEOUT", value_name = "SECS")]
+    pub webhook_timeout: Option<f64>,
+    /// Seconds a replica holds the install notifications it claimed before another replica
+    /// on the same PostgreSQL database may send them: how long the events of a replica that
+    /// died mid-delivery wait. Never less than --webhook-timeout plus 5 s (a shorter value
+    /// is raised to that), so a slow attempt is not sent twice [default: 60]
+    #[arg(long, env = "ATRIUM_WEBHOOK_LEASE", value_name = "SECS")]
+    pub webhook_lease: Option<f64>,
+    /// Most connections this replica keeps to PostgreSQL (the connection that listens for the
+    /// other replicas' invalidations comes on top). Keep the sum over all replicas below the
+    /// server's max_connections. Ignored with SQLite [default: 16]
+    #[arg(long, env = "ATRIUM_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<usize>,
     /// Serve https with this PEM certificate chain (leaf first); needs --tls-key. Both files
     /// are read again on SIGHUP, so a renewed certificate takes effect without a restart.
     /// With TLS, cookies are `__Host-` prefixed and `Secure`, and responses carry HSTS
@@ -134,10 +149,20 @@ pub(super) async fn serve(
     egress: Egress,
 ) -> anyhow::Result<()> {
     let mut settings = Settings::new(db.settings_path());
-    if let crate::config::DbLocation::Postgres(url) = &db {
-        settings.postgres = Some(url.clone());
+    if let Some(url) = db.postgres_url() {
+        settings.postgres = Some(url.to_string());
+        settings.key_file = Some(db.key_path());
+    }
+    if let Some(n) = args.db_pool_size.or(file.db_pool_size) {
+        settings.postgres_pool_size = at_least_one(n, "database pool size (--db-pool-size)")?;
     }
     settings.egress = egress;
+    if let Some(v) = args.webhook_timeout.or(file.webhook_timeout_secs) {
+        settings.webhook_policy.timeout = duration(v, "webhook timeout")?;
+    }
+    if let Some(v) = args.webhook_lease.or(file.webhook_lease_secs) {
+        settings.webhook_policy.lease = duration(v, "webhook lease")?;
+    }
     if let Some(n) = args.webhook_max_in_flight.or(file.webhook_max_in_flight) {
         settings.webhook_policy.max_in_flight =
             at_least_one(n, "webhook concurrency (--webhook-max-in-flight)")?;

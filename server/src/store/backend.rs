@@ -20,6 +20,12 @@ pub enum Backend {
 impl Backend {
     /// Opens the store, creating or migrating its schema.
     pub async fn open(at: &DbLocation) -> Result<Backend, StoreError> {
+        Self::open_with(at, super::postgres::DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`Backend::open`], keeping at most `pool_size` connections to PostgreSQL (SQLite's
+    /// pool is its own: one writer and a few readers).
+    pub async fn open_with(at: &DbLocation, pool_size: usize) -> Result<Backend, StoreError> {
         Ok(match at {
             DbLocation::Sqlite(path) => {
                 let path = path.clone();
@@ -28,7 +34,9 @@ impl Backend {
                     .map_err(|_| crate::db::DbError::TaskFailed)??;
                 Backend::Sqlite(SqliteStore::new(db))
             }
-            DbLocation::Postgres(url) => Backend::Postgres(PostgresStore::open(url).await?),
+            DbLocation::Postgres { url, .. } => {
+                Backend::Postgres(PostgresStore::open_with(url, pool_size).await?)
+            }
         })
     }
 

@@ -56,6 +56,23 @@ struct Entry<V> {
 #[derive(Debug, Clone, Copy)]
 pub struct Generation(u64);
 
+/// What [`super::Store::cache_stats`] reports for a store with these two caches (both
+/// backends have them).
+pub(crate) fn stats<A: Hash + Eq, B: Clone, C: Hash + Eq, D: Clone>(
+    tokens: &ReadCache<A, B>,
+    clients: &ReadCache<C, D>,
+) -> Vec<super::CacheStats> {
+    let stats = |cache, (hits, misses)| super::CacheStats {
+        cache,
+        hits,
+        misses,
+    };
+    vec![
+        stats("tokens", tokens.lookups()),
+        stats("clients", clients.lookups()),
+    ]
+}
+
 impl<K, V> Default for ReadCache<K, V> {
     fn default() -> Self {
         ReadCache {

@@ -123,6 +123,73 @@ pub enum Prunable {
     Notifications,
 }
 
+impl Prunable {
+    /// The kinds found by an index on their expiry (all but [`Prunable::Families`], found by
+    /// what they no longer hold): which rows one batch deletes, the same for every backend.
+    pub(crate) fn by_expiry(self) -> Option<ExpiryBatch> {
+        let (table, key, column, extra) = match self {
+            Prunable::Sessions => ("sessions", "digest", "expires_at", ""),
+            Prunable::AccessTokens => ("access_tokens", "digest", "expires_at", ""),
+            Prunable::RefreshTokens => ("refresh_tokens", "digest", "expires_at", ""),
+            Prunable::Codes => (
+                "authorization_codes",
+                "digest",
+                "expires_at",
+                "AND family_id IS NULL",
+            ),
+            Prunable::DeliveredEvents => (
+                "outbox",
+                "id",
+                "delivered_at",
+                "AND delivered_at IS NOT NULL",
+            ),
+            Prunable::Notifications => ("app_notifications", "id", "created_at", ""),
+            Prunable::Families => return None,
+        };
+        Some(ExpiryBatch {
+            table,
+            key,
+            column,
+            extra,
+        })
+    }
+}
+
+/// One pruning batch over an expiry index ([`Prunable::by_expiry`]): the oldest rows past the
+/// cutoff; the kind is done when a batch comes back short.
+pub(crate) struct ExpiryBatch {
+    table: &'static str,
+    key: &'static str,
+    column: &'static str,
+    extra: &'static str,
+}
+
+impl ExpiryBatch {
+    /// The `DELETE` of one batch, its cutoff and batch size written as the placeholders the
+    /// backend uses (`?1`, `?2` or `$1`, `$2`).
+    pub(crate) fn delete(&self, cutoff: &str, limit: &str) -> String {
+        let ExpiryBatch {
+            table,
+            key,
+            column,
+            extra,
+        } = self;
+        format!(
+            "DELETE FROM {table} WHERE {key} IN (
+                 SELECT {key} FROM {table} WHERE {column} < {cutoff} {extra}
+                 ORDER BY {column} LIMIT {limit})"
+        )
+    }
+
+    /// What a batch that deleted `deleted` rows of at most `batch` did.
+    pub(crate) fn pruned(deleted: usize, batch: usize) -> Pruned {
+        Pruned {
+            deleted,
+            resume_after: (deleted >= batch.max(1)).then_some(0),
+        }
+    }
+}
+
 /// What one pruning batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {

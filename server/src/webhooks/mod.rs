@@ -60,8 +60,8 @@ pub struct Policy {
     pub max_per_destination: usize,
     /// How long a claimed notification stays this replica's before another replica may send
     /// it (see [`crate::store::OutboxStore::claim_deliveries`]): what a replica that died
-    /// mid-delivery delays its events by. Never less than [`Policy::timeout`] and a margin to
-    /// record the attempt.
+    /// mid-delivery delays its events by (`--webhook-lease`). Never less than
+    /// [`Policy::timeout`] (`--webhook-timeout`) and a margin to record the attempt.
     pub lease: Duration,
 }
 

@@ -83,6 +83,14 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> Test
 /// `None` (the test is skipped) when no test database is set, outside CI.
 /// `allow_private`: webhooks may go to loopback (a receiver in the test).
 pub async fn spawn_app_on_postgres(allow_private: bool) -> Option<TestApp> {
+    spawn_app_on_postgres_configured(allow_private, |_| {}).await
+}
+
+/// [`spawn_app_on_postgres`], its settings adjusted by `configure`.
+pub async fn spawn_app_on_postgres_configured(
+    allow_private: bool,
+    configure: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     use atrium_server::store::postgres::testing;
     let schema = testing::Schema::create(&testing::url()?)
         .await
@@ -92,7 +100,10 @@ pub async fn spawn_app_on_postgres(allow_private: bool) -> Option<TestApp> {
         tempfile::tempdir().expect("temp dir"),
         Policy::default(),
         Egress { allow_private },
-        move |s| s.postgres = Some(url),
+        move |s| {
+            s.postgres = Some(url);
+            configure(s)
+        },
     )
     .await;
     app.postgres = Some(Arc::new(schema));
@@ -162,6 +173,11 @@ impl TestApp {
     /// The SQLite database of the server (for the tests of what only SQLite has).
     pub fn db(&self) -> &Db {
         self.sqlite.as_ref().expect("a SQLite test server")
+    }
+
+    /// The server's key file (beside its SQLite file, or its data directory on PostgreSQL).
+    pub fn key_path(&self) -> std::path::PathBuf {
+        atrium_server::keys::key_path_for(&self.db_path)
     }
 
     /// The URL of the server's PostgreSQL schema, when it runs on one.

@@ -32,6 +32,7 @@ mod races;
 mod readiness;
 mod real_server;
 mod registration;
+mod replicas;
 mod rotation;
 mod security;
 mod tls;

@@ -21,9 +21,33 @@ impl RealServer {
     pub fn start(args: &[&str], nofile: Option<u64>) -> RealServer {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("atrium.db");
+        Self::spawn(dir, db.as_os_str(), &[], args, nofile)
+    }
+
+    /// Starts `atrium-server serve` on 127.0.0.1:0 as one more replica on the PostgreSQL
+    /// database at `url`, reading the key file `key_file` (`--key-file`), with `args`.
+    pub fn start_on_postgres(url: &str, key_file: &std::path::Path, args: &[&str]) -> RealServer {
+        let key = key_file.as_os_str();
+        Self::spawn(
+            tempfile::tempdir().unwrap(),
+            url.as_ref(),
+            &["--key-file".as_ref(), key],
+            args,
+            None,
+        )
+    }
+
+    fn spawn(
+        dir: tempfile::TempDir,
+        db: &std::ffi::OsStr,
+        global: &[&std::ffi::OsStr],
+        args: &[&str],
+        nofile: Option<u64>,
+    ) -> RealServer {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_atrium-server"));
         cmd.arg("--db")
-            .arg(&db)
+            .arg(db)
+            .args(global)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "info")
@@ -102,6 +126,13 @@ impl RealServer {
     /// The log lines so far.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Kills the process at once (SIGKILL, as `kill -9`: nothing is cleaned up or released)
+    /// and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.

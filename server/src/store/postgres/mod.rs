@@ -66,8 +66,9 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this server migrates PostgreSQL databases to.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-/// Most connections one process keeps to the database.
-const POOL_SIZE: usize = 16;
+/// Most connections one process keeps to the database, unless `--db-pool-size` says
+/// otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 16;
 
 /// How many times a transaction that hit a deadlock or a serialization failure runs again.
 pub const MAX_RETRIES: u32 = 5;
@@ -192,11 +193,25 @@ impl PostgresStore {
     /// Connects to the database at `url`, brings its schema up to date, and starts listening
     /// for other replicas' invalidations.
     pub async fn open(url: &str) -> Result<PostgresStore, PgError> {
-        Self::connect(parse_url(url)?).await
+        Self::open_with(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`PostgresStore::open`] with a pool of at most `pool_size` connections (at least one;
+    /// the listener's connection comes on top).
+    pub async fn open_with(url: &str, pool_size: usize) -> Result<PostgresStore, PgError> {
+        Self::connect_with(parse_url(url)?, pool_size).await
     }
 
     /// [`PostgresStore::open`] with a parsed configuration.
-    pub async fn connect(mut config: tokio_postgres::Config) -> Result<PostgresStore, PgError> {
+    pub async fn connect(config: tokio_postgres::Config) -> Result<PostgresStore, PgError> {
+        Self::connect_with(config, DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`PostgresStore::open_with`] with a parsed configuration.
+    pub async fn connect_with(
+        mut config: tokio_postgres::Config,
+        pool_size: usize,
+    ) -> Result<PostgresStore, PgError> {
         if config.get_application_name().is_none() {
             config.application_name("atrium-server");
         }
@@ -212,7 +227,7 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(pool_size.max(1))
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(10)))
             .create_timeout(Some(Duration::from_secs(10)))

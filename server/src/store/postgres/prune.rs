@@ -9,15 +9,7 @@ use super::*;
 #[async_trait]
 impl Store for PostgresStore {
     fn cache_stats(&self) -> Vec<CacheStats> {
-        let stats = |cache, (hits, misses)| CacheStats {
-            cache,
-            hits,
-            misses,
-        };
-        vec![
-            stats("tokens", self.access.lookups()),
-            stats("clients", self.clients.lookups()),
-        ]
+        super::cache::stats(&self.access, &self.clients)
     }
 
     async fn prune(
@@ -28,7 +20,7 @@ impl Store for PostgresStore {
         after: i64,
     ) -> StoreResult<Pruned> {
         let n = big(batch.max(1));
-        if what == Prunable::Families {
+        let Some(by_expiry) = what.by_expiry() else {
             // Families without tokens, in id order from `after`; checked again as deleted.
             let rows = self
                 .query(
@@ -52,42 +44,13 @@ impl Store for PostgresStore {
                 deleted,
                 resume_after: if big(deleted) >= n { last } else { None },
             });
-        }
-        // Tables found by an index on their expiry: each batch deletes the oldest rows past
-        // the cutoff, and the kind is done when a batch comes back short.
-        let (table, key, column, extra) = match what {
-            Prunable::Sessions => ("sessions", "digest", "expires_at", ""),
-            Prunable::AccessTokens => ("access_tokens", "digest", "expires_at", ""),
-            Prunable::RefreshTokens => ("refresh_tokens", "digest", "expires_at", ""),
-            Prunable::Codes => (
-                "authorization_codes",
-                "digest",
-                "expires_at",
-                "AND family_id IS NULL",
-            ),
-            Prunable::DeliveredEvents => (
-                "outbox",
-                "id",
-                "delivered_at",
-                "AND delivered_at IS NOT NULL",
-            ),
-            Prunable::Notifications => ("app_notifications", "id", "created_at", ""),
-            Prunable::Families => unreachable!("handled above"),
         };
         let deleted = self
-            .execute(
-                &format!(
-                    "DELETE FROM {table} WHERE {key} IN (
-                         SELECT {key} FROM {table} WHERE {column} < $1 {extra}
-                         ORDER BY {column} LIMIT $2)"
-                ),
-                &[&cutoff, &n],
-            )
+            .execute(&by_expiry.delete("$1", "$2"), &[&cutoff, &n])
             .await?;
-        let deleted = usize::try_from(deleted).unwrap_or(usize::MAX);
-        Ok(Pruned {
-            deleted,
-            resume_after: (big(deleted) >= n).then_some(0),
-        })
+        Ok(ExpiryBatch::pruned(
+            usize::try_from(deleted).unwrap_or(usize::MAX),
+            batch,
+        ))
     }
 }

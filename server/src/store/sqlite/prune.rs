@@ -8,15 +8,7 @@ use super::*;
 #[async_trait]
 impl Store for SqliteStore {
     fn cache_stats(&self) -> Vec<crate::store::CacheStats> {
-        let stats = |cache, (hits, misses)| crate::store::CacheStats {
-            cache,
-            hits,
-            misses,
-        };
-        vec![
-            stats("tokens", self.access.lookups()),
-            stats("clients", self.clients.lookups()),
-        ]
+        crate::store::cache::stats(&self.access, &self.clients)
     }
 
     async fn prune(
@@ -27,7 +19,7 @@ impl Store for SqliteStore {
         after: i64,
     ) -> StoreResult<Pruned> {
         let n = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
-        if what == Prunable::Families {
+        let Some(by_expiry) = what.by_expiry() else {
             // No index finds a family without tokens, so the search is a read (on the pool,
             // beside the writer); the write deletes only what it found, checking again.
             let candidates: Vec<i64> = self
@@ -74,59 +66,13 @@ impl Store for SqliteStore {
                 deleted,
                 resume_after: more.then_some(last),
             });
-        }
+        };
         self.write(move |c| {
-            // Tables found by an index on their expiry: each batch deletes the oldest rows
-            // past the cutoff, and the kind is done when a batch comes back short.
-            let by_expiry = |table: &str, key: &str, column: &str, extra: &str| {
-                let select = format!(
-                    "SELECT {key} FROM {table} WHERE {column} < ?1 {extra} ORDER BY {column} LIMIT ?2"
-                );
-                delete_batch(c, table, key, &select, cutoff, n)
-            };
-            let deleted = match what {
-                Prunable::Sessions => by_expiry("sessions", "digest", "expires_at", "")?,
-                Prunable::AccessTokens => by_expiry("access_tokens", "digest", "expires_at", "")?,
-                Prunable::RefreshTokens => {
-                    by_expiry("refresh_tokens", "digest", "expires_at", "")?
-                }
-                Prunable::Codes => by_expiry(
-                    "authorization_codes",
-                    "digest",
-                    "expires_at",
-                    "AND family_id IS NULL",
-                )?,
-                Prunable::DeliveredEvents => by_expiry(
-                    "outbox",
-                    "id",
-                    "delivered_at",
-                    "AND delivered_at IS NOT NULL",
-                )?,
-                Prunable::Notifications => {
-                    by_expiry("app_notifications", "id", "created_at", "")?
-                }
-                // Done above; never reached.
-                Prunable::Families => 0,
-            };
-            Ok(Pruned {
-                deleted,
-                resume_after: (i64::try_from(deleted).unwrap_or(i64::MAX) >= n).then_some(0),
-            })
+            let deleted = c
+                .prepare_cached(&by_expiry.delete("?1", "?2"))?
+                .execute(params![cutoff, n])?;
+            Ok(ExpiryBatch::pruned(deleted, batch))
         })
         .await
     }
-}
-
-/// Deletes up to `batch` rows chosen by `select` (which takes the cutoff and the batch size and
-/// returns keys) from `table` by `key`.
-pub(super) fn delete_batch(
-    c: &rusqlite::Connection,
-    table: &str,
-    key: &str,
-    select: &str,
-    cutoff: i64,
-    batch: i64,
-) -> rusqlite::Result<usize> {
-    c.prepare_cached(&format!("DELETE FROM {table} WHERE {key} IN ({select})"))?
-        .execute(params![cutoff, batch])
 }
