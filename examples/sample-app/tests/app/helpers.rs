@@ -341,6 +341,7 @@ pub async fn spawn() -> TestApp {
             client_secret: Some(Secret::new(APP2_SECRET)),
             webhook_secret: Some(Secret::new(WEBHOOK_SECRET_2)),
         },
+        probe: false,
     };
     let app = SampleApp::bind(config).await.expect("the sample app binds");
     let base = format!("http://{}", app.addr());
