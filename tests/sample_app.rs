@@ -386,6 +386,11 @@ async fn app2_launch(w: &World) -> Result<(String, String)> {
         .send()
         .await?;
     ensure!(res.status() == 200, "install answered {}", res.status());
+    // The install's redirect: App2 exchanges the code and keeps the install's token.
+    let answer: Value = res.json().await?;
+    let redirect_to = answer["redirect_to"].as_str().context("redirect_to")?;
+    let (status, page) = w.get(redirect_to).await?;
+    ensure!(status == 200, "the sample app answered {status}: {page}");
     let install = w.install_id(&token, "demo-app2").await?;
     let (status, launch) = w
         .dashboard(
