@@ -439,7 +439,7 @@ async fn app2_opened_inside_atrium_signs_its_user_in_with_openid_connect_without
 ) -> Result<()> {
     let w = world().await?;
     let (url, jwt) = app2_launch(&w).await?;
-    let callback = w.app_url("/app2/signin/callback");
+    let callback = w.app_url("/app2/callback");
 
     // The browser that is signed in to Atrium opens App2: prompt=none, no page, a code.
     let authorize = launched_signin(&w.browser.client, &url, &jwt).await?;
@@ -462,10 +462,17 @@ async fn app2_opened_inside_atrium_signs_its_user_in_with_openid_connect_without
         page.contains(&format!("<dd data-claim=\"iss\">{}</dd>", w.server.url)),
         "{page}"
     );
+    // The ID token's subject is the user the launch token named.
+    let launch_user = page
+        .split("data-field=\"launch-user\">demo (#")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .context("the launch's user")?;
     ensure!(
-        page.contains("<dd data-claim=\"preferred_username\">demo</dd>"),
+        page.contains(&format!("<dd data-claim=\"sub\">{launch_user}</dd>")),
         "{page}"
     );
+    ensure!(page.contains("matches the one App2 sent"), "{page}");
     ensure!(page.contains("matches the access token"), "{page}");
     ensure!(page.contains("(RS256, key"), "{page}");
     ensure!(page.contains("What App2 read with its token"), "{page}");

@@ -8,7 +8,7 @@
 //! The page says who it runs for and in which company, and shows what the app reads now with
 //! the token it keeps for that install (App2 refreshes an expired one). App2's page also signs
 //! the user in with OpenID Connect and shows the verified ID token ([`crate::signin`]); Atrium's
-//! answer comes to `GET /app2/signin/callback` ([`signed_in`]), which shows the same page. Without a launch or a
+//! answer comes to `GET /app2/callback` ([`signed_in`]), which shows the same page. Without a launch or a
 //! session it asks to be opened from Atrium (200); a bad or replayed token is told why (401);
 //! when Atrium's keys cannot be fetched, 502.
 
@@ -82,7 +82,7 @@ fn refused(app: AppId, reason: &str) -> Resp {
     web::html(StatusCode::UNAUTHORIZED, pages::launch_refused(app, reason))
 }
 
-/// `GET /app2/signin/callback`: Atrium's answer to App2's sign-in; the session's page.
+/// `GET /app2/callback` with the `state` of a sign-in: Atrium's answer to App2's sign-in; the session's page.
 pub async fn signed_in(state: State, query: Query) -> Resp {
     let outcome = signin::callback(&state, &query).await;
     let session = outcome.session.as_deref().and_then(|id| {

@@ -7,8 +7,7 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /app1/callback`, `POST /app1/api/whoami` | App1, the TOKEN method ([`app1`]) |
-//! | `GET /app2/callback` | App2, the CODE method ([`app2`]) |
-//! | `GET /app2/signin/callback` | App2's OpenID Connect sign-in: Atrium's answer, the ID token verified ([`signin`]) |
+//! | `GET /app2/callback` | App2, the CODE method ([`app2`]); also the answer to App2's OpenID Connect sign-in, told apart by its `state` ([`signin`]) |
 //! | `GET /app1/`, `GET /app2/` | the apps' pages, opened by the dashboard with a launch token in the fragment ([`iframe`]) |
 //! | `POST /app1/launch`, `POST /app2/launch` | where a page posts its launch token: checked ([`launch`]), accepted once, a session started ([`session`]) |
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
@@ -213,12 +212,6 @@ pub fn routes(
         .and(s())
         .and(web::query())
         .then(app2::callback);
-    // GET /app2/signin/callback
-    let app2_signin = warp::path!("app2" / "signin" / "callback")
-        .and(warp::get())
-        .and(s())
-        .and(web::query())
-        .then(iframe::signed_in);
     // GET /app1/ and GET /app2/
     let app_page = |app: AppId| {
         warp::path(app.path())
@@ -297,8 +290,6 @@ pub fn routes(
         .or(app1_whoami)
         .unify()
         .or(app2_callback)
-        .unify()
-        .or(app2_signin)
         .unify()
         .or(app_page(AppId::App1))
         .unify()

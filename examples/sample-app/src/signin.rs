@@ -11,10 +11,13 @@
 //! Atrium answers `login_required`, `consent_required` or `interaction_required` instead,
 //! App2 shows a plain "Sign in with Atrium" link (the same flow without `prompt`).
 //!
-//! Atrium answers at `GET /app2/signin/callback`. Each flow's `state`, nonce and PKCE verifier
-//! are kept here, keyed by `state` and bound to the session that started it, and used once;
-//! the callback needs no cookie (inside the dashboard's frame, the browser may not send one
-//! on a cross-site redirect) and answers the session's page.
+//! Atrium answers at App2's one redirect URI, `GET /app2/callback` (an install registered with
+//! several would have to name one in every request, and the dashboard's installs do not): an
+//! answer whose `state` is one of the flows started here is a sign-in ([`Flows::started`]),
+//! anything else an install ([`crate::app2`]). Each flow's `state`, nonce and PKCE verifier are
+//! kept here, keyed by `state` and bound to the session that started it, and used once; the
+//! callback needs no cookie (inside the dashboard's frame, the browser may not send one on a
+//! cross-site redirect) and answers the session's page.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -104,6 +107,12 @@ impl Flows {
         map.insert(state, pending);
     }
 
+    /// Is `state` one of the flows started (and not finished)?
+    pub fn started(&self, state: &str) -> bool {
+        let map = self.by_state.lock().unwrap_or_else(|p| p.into_inner());
+        map.contains_key(state)
+    }
+
     /// The flow of `state`, removed: each is used once.
     fn take(&self, state: &str, now: i64) -> Option<Pending> {
         let mut map = self.by_state.lock().unwrap_or_else(|p| p.into_inner());
@@ -132,9 +141,9 @@ type Rp = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// The redirect URI of App2's sign-in.
+/// The redirect URI of App2's sign-in: App2's one redirect URI.
 pub fn redirect_uri(base_url: &str) -> String {
-    format!("{base_url}/app2/signin/callback")
+    format!("{base_url}/app2/callback")
 }
 
 /// Discovers Atrium and makes App2's relying party. Discovery also fetches the JWKS, so the
@@ -211,8 +220,8 @@ pub struct Outcome {
     pub message: Option<String>,
 }
 
-/// `GET /app2/signin/callback`: finishes the flow named by `state` and records the result in
-/// its session.
+/// Atrium's answer to a sign-in (at `GET /app2/callback`): finishes the flow named by `state`
+/// and records the result in its session.
 pub async fn callback(state: &State, query: &Query) -> Outcome {
     let now = unix_now();
     let fail = |status, message: String| Outcome {

@@ -1,8 +1,8 @@
 //! `atrium-server demo`: the local demo's user, company and two sample apps.
 //!
-//! App2 also signs its users in with OpenID Connect: it may ask for `openid`, and its sign-in
-//! answer comes to `/app2/signin/callback`. A demo database seeded before that is brought up
-//! to date.
+//! App2 also signs its users in with OpenID Connect, so it may ask for `openid` (its sign-in
+//! answer comes to the same `/app2/callback`: one redirect URI, which the dashboard's installs
+//! may leave out). A demo database seeded before that is brought up to date.
 
 use atrium_proto::ResponseType;
 
@@ -54,10 +54,9 @@ pub(super) async fn demo(
         let client_id = format!("demo-{}", label.to_lowercase());
         let path = label.to_lowercase();
         let secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
-        let mut redirect_uris = vec![format!("{base}/{path}/callback")];
+        let redirect_uris = vec![format!("{base}/{path}/callback")];
         let mut scopes = "profile email company company.members".to_string();
         if method == ResponseType::Code {
-            redirect_uris.push(format!("{base}/{path}/signin/callback"));
             scopes.insert_str(0, "openid ");
         }
         if store.client(&client_id).await?.is_some() {
