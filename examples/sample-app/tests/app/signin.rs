@@ -158,7 +158,7 @@ async fn an_id_token_with_another_nonce_or_signed_by_another_key_is_refused() {
             "another nonce" => (&key, "a-nonce-app2-never-sent"),
             _ => (&stranger, sent.as_str()),
         };
-        let token = signer.sign(&app.atrium.id_claims(&nonce));
+        let token = signer.sign(&app.atrium.id_claims(nonce));
         let code = app.atrium.code_with_id_token(demo_user(true), token);
         let (status, page) = answer(&app, &url, &format!("code={code}")).await;
         assert_eq!(status, 401, "{what}: {page}");
