@@ -2,7 +2,8 @@
 //! driven over HTTP without the desktop: a scripted browser signs in on the server's HTML
 //! pages and installs App2 (CODE) and App1 (TOKEN); the sample app exchanges the code, reads
 //! the user through the API, receives the signed install notifications, and verifies the
-//! launch tokens the dashboard API hands out.
+//! launch tokens the dashboard API hands out; App2, opened inside Atrium, signs its user in with
+//! OpenID Connect (`prompt=none`) and verifies the ID token.
 
 use std::time::{Duration, Instant};
 
@@ -369,5 +370,172 @@ async fn the_sample_app_refuses_a_launch_without_a_valid_token() -> Result<()> {
         status == 401 && page.contains("not valid"),
         "{status}: {page}"
     );
+    Ok(())
+}
+
+/// App2 installed by the dashboard (every scope it registered, `openid` among them), and a
+/// fresh launch URL and token for it.
+async fn app2_launch(w: &World) -> Result<(String, String)> {
+    let token = w.dashboard_token().await;
+    let company = w.demo["company_id"].as_i64().context("company_id")?;
+    let res = w
+        .http
+        .post(format!("{}/api/dashboard/installs", w.server.url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "client_id": "demo-app2", "company_id": company }))
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "install answered {}", res.status());
+    // The install's redirect: App2 exchanges the code and keeps the install's token.
+    let answer: Value = res.json().await?;
+    let redirect_to = answer["redirect_to"].as_str().context("redirect_to")?;
+    let (status, page) = w.get(redirect_to).await?;
+    ensure!(status == 200, "the sample app answered {status}: {page}");
+    let install = w.install_id(&token, "demo-app2").await?;
+    let (status, launch) = w
+        .dashboard(
+            reqwest::Method::POST,
+            &format!("/api/dashboard/installs/{install}/launch"),
+            &token,
+        )
+        .await?;
+    ensure!(status == 200, "launch answered {status}: {launch}");
+    let url = launch["url"].as_str().context("launch url")?.to_string();
+    let jwt = url
+        .split("#atrium_launch=")
+        .nth(1)
+        .context("jwt")?
+        .to_string();
+    Ok((url, jwt))
+}
+
+/// Posts a launch token from `client` (as the page's script does) and returns the
+/// authorization URL the launched page sends the browser on to.
+async fn launched_signin(client: &reqwest::Client, url: &str, jwt: &str) -> Result<String> {
+    let to = url::Url::parse(url)?.join("launch")?;
+    let res = client
+        .post(to)
+        .form(&[("atrium_launch", jwt)])
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "the launch answered {}", res.status());
+    let page = res.text().await?;
+    atrium_tests::html::meta_refresh(&page).with_context(|| format!("no sign-in on: {page}"))
+}
+
+/// Follows one redirect of `url` in `client`; returns its `Location`.
+async fn redirect_of(client: &reqwest::Client, url: &str) -> Result<String> {
+    let res = client.get(url).send().await?;
+    ensure!(
+        res.status().is_redirection(),
+        "{url} answered {}",
+        res.status()
+    );
+    Ok(atrium_tests::location(&res))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app2_opened_inside_atrium_signs_its_user_in_with_openid_connect_without_a_click(
+) -> Result<()> {
+    let w = world().await?;
+    let (url, jwt) = app2_launch(&w).await?;
+    let callback = w.app_url("/app2/callback");
+
+    // The browser that is signed in to Atrium opens App2: prompt=none, no page, a code.
+    let authorize = launched_signin(&w.browser.client, &url, &jwt).await?;
+    ensure!(
+        authorize.starts_with(&format!("{}/oauth2/authorize?", w.server.url)),
+        "{authorize}"
+    );
+    ensure!(query_param(&authorize, "prompt").as_deref() == Some("none"));
+    let answer = redirect_of(&w.browser.client, &authorize).await?;
+    ensure!(answer.starts_with(&format!("{callback}?code=")), "{answer}");
+    let res = w.browser.client.get(&answer).send().await?;
+    let status = res.status();
+    let page = res.text().await?;
+    ensure!(status == 200, "the callback answered {status}: {page}");
+    ensure!(
+        page.contains("<dd data-claim=\"aud\">demo-app2</dd>"),
+        "{page}"
+    );
+    ensure!(
+        page.contains(&format!("<dd data-claim=\"iss\">{}</dd>", w.server.url)),
+        "{page}"
+    );
+    // The ID token's subject is the user the launch token named.
+    let launch_user = page
+        .split("data-field=\"launch-user\">demo (#")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .context("the launch's user")?;
+    ensure!(
+        page.contains(&format!("<dd data-claim=\"sub\">{launch_user}</dd>")),
+        "{page}"
+    );
+    ensure!(page.contains("matches the one App2 sent"), "{page}");
+    ensure!(page.contains("matches the access token"), "{page}");
+    ensure!(page.contains("(RS256, key"), "{page}");
+    ensure!(page.contains("What App2 read with its token"), "{page}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app2_offers_a_sign_in_link_when_atrium_answers_login_required() -> Result<()> {
+    let w = world().await?;
+    let (url, jwt) = app2_launch(&w).await?;
+    // A browser without an Atrium session.
+    let stranger = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let authorize = launched_signin(&stranger, &url, &jwt).await?;
+    let answer = redirect_of(&stranger, &authorize).await?;
+    ensure!(
+        query_param(&answer, "error").as_deref() == Some("login_required"),
+        "{answer}"
+    );
+    let res = stranger.get(&answer).send().await?;
+    ensure!(
+        res.status() == 200,
+        "the callback answered {}",
+        res.status()
+    );
+    let page = res.text().await?;
+    ensure!(page.contains(">Sign in with Atrium</a>"), "{page}");
+    ensure!(!page.contains("data-claim"), "{page}");
+    ensure!(
+        atrium_tests::html::meta_refresh(&page).is_none(),
+        "no second silent attempt: {page}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app2_refuses_an_id_token_issued_for_another_nonce() -> Result<()> {
+    let w = world().await?;
+    let (url, jwt) = app2_launch(&w).await?;
+    let authorize = launched_signin(&w.browser.client, &url, &jwt).await?;
+    // Someone between App2 and Atrium swaps the nonce: the ID token echoes the wrong one.
+    let mut swapped = url::Url::parse(&authorize)?;
+    let pairs: Vec<(String, String)> = swapped
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "nonce" {
+                "a-nonce-app2-never-sent".to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    swapped.query_pairs_mut().clear().extend_pairs(pairs);
+    let answer = redirect_of(&w.browser.client, swapped.as_str()).await?;
+    ensure!(query_param(&answer, "code").is_some(), "{answer}");
+    let res = w.browser.client.get(&answer).send().await?;
+    let status = res.status();
+    let page = res.text().await?;
+    ensure!(status == 401, "the callback answered {status}: {page}");
+    ensure!(page.contains("The ID token is not valid"), "{page}");
+    ensure!(!page.contains("data-claim"), "{page}");
     Ok(())
 }

@@ -4,6 +4,9 @@
 //! user's data with them and answers a page that shows it and returns to
 //! `atrium://install-complete?app=<client_id>&state=<state>` (see [`pages::app2_installed`]).
 //!
+//! An answer whose `state` is one of App2's own OpenID Connect sign-ins goes to
+//! [`crate::signin`] instead: both share this one redirect URI.
+//!
 //! The `state` is the dashboard's (it started the install), so App2 cannot match it against
 //! one of its own: it hands it back in the deep link, where the dashboard checks it.
 
@@ -72,6 +75,10 @@ fn error_page(status: StatusCode, title: &str, message: &str, back: Option<&str>
 
 /// `GET /app2/callback`.
 pub async fn callback(state: State, query: Query) -> Resp {
+    // The answer to one of App2's OpenID Connect sign-ins, not to an install.
+    if query.get("state").is_some_and(|s| state.signins.started(s)) {
+        return crate::iframe::signed_in(state, query).await;
+    }
     let client_id = &state.config.app2.client_id;
     let back = install_complete_url(client_id, query.get("state"), None);
     if query.get("code").is_none() && query.get("error").is_none() {

@@ -6,7 +6,9 @@
 //! the page. Later loads of `GET /app1/` are served from the session cookie.
 //!
 //! The page says who it runs for and in which company, and shows what the app reads now with
-//! the token it keeps for that install (App2 refreshes an expired one). Without a launch or a
+//! the token it keeps for that install (App2 refreshes an expired one). App2's page also signs
+//! the user in with OpenID Connect and shows the verified ID token ([`crate::signin`]); Atrium's
+//! answer comes to `GET /app2/callback` ([`signed_in`]), which shows the same page. Without a launch or a
 //! session it asks to be opened from Atrium (200); a bad or replayed token is told why (401);
 //! when Atrium's keys cannot be fetched, 502.
 
@@ -15,9 +17,9 @@ use warp::http::StatusCode;
 
 use crate::app2;
 use crate::config::AppId;
-use crate::launch::LaunchClaims;
 use crate::pages::{self, Stored};
-use crate::session;
+use crate::session::{self, Session};
+use crate::signin;
 use crate::tokens::StoredToken;
 use crate::web::{self, Query, Resp};
 use crate::State;
@@ -33,9 +35,9 @@ pub const LAUNCH_JS: &str = include_str!("../static/launch.js");
 pub async fn page(app: AppId, state: State, cookie: Option<String>) -> Resp {
     let now = crate::unix_now();
     let session = session::from_cookie_header(app, cookie.as_deref())
-        .and_then(|id| state.sessions.get(app, &id, now));
+        .and_then(|id| state.sessions.get(app, &id, now).map(|s| (id, s)));
     match session {
-        Some(s) => show(&state, app, &s.claims).await,
+        Some((id, s)) => show(&state, &id, &s, StatusCode::OK).await,
         None => web::html(StatusCode::OK, pages::launch_missing(app)),
     }
 }
@@ -63,8 +65,11 @@ pub async fn launch(app: AppId, state: State, body: warp::hyper::body::Bytes) ->
         return refused(app, "the launch token has been used already");
     }
     tracing::info!(app = app.label(), user = %claims.username, company = claims.company, install = claims.install, "launched");
-    let id = state.sessions.start(app, claims.clone(), now);
-    let mut res = show(&state, app, &claims).await;
+    let id = state.sessions.start(app, claims, now);
+    let Some(session) = state.sessions.get(app, &id, now) else {
+        return refused(app, "the session could not be kept");
+    };
+    let mut res = show(&state, &id, &session, StatusCode::OK).await;
     let secure = state.base_url.starts_with("https://");
     if let Ok(v) = HeaderValue::from_str(&session::set_cookie(app, &id, secure)) {
         res.headers_mut().insert(SET_COOKIE, v);
@@ -77,22 +82,54 @@ fn refused(app: AppId, reason: &str) -> Resp {
     web::html(StatusCode::UNAUTHORIZED, pages::launch_refused(app, reason))
 }
 
+/// `GET /app2/callback` with the `state` of a sign-in: Atrium's answer to App2's sign-in; the session's page.
+pub async fn signed_in(state: State, query: Query) -> Resp {
+    let outcome = signin::callback(&state, &query).await;
+    let session = outcome.session.as_deref().and_then(|id| {
+        state
+            .sessions
+            .get(AppId::App2, id, crate::unix_now())
+            .map(|s| (id, s))
+    });
+    match (session, outcome.message) {
+        (Some((id, s)), _) => show(&state, id, &s, outcome.status).await,
+        (None, message) => web::html(
+            outcome.status,
+            pages::callback_error(
+                AppId::App2,
+                "Not signed in",
+                message.as_deref().unwrap_or("Open App2 from Atrium again."),
+                None,
+            ),
+        ),
+    }
+}
+
 /// The page of a launched install.
-async fn show(state: &State, app: AppId, claims: &LaunchClaims) -> Resp {
+async fn show(state: &State, id: &str, session: &Session, status: StatusCode) -> Resp {
+    let (app, claims) = (session.app, &session.claims);
     let stored = match state.tokens.find(app, claims.company, &claims.username) {
         None => Stored::None,
         Some(token) => read(state, token).await,
     };
+    let (head, signin) = match app {
+        AppId::App2 => signin::section(state, id, session).await,
+        AppId::App1 => (String::new(), String::new()),
+    };
     if state.config.probe {
-        let page = pages::launched(app, claims, &stored, crate::probe::PROBE_SCRIPT);
-        let mut r = web::html(StatusCode::OK, page);
+        let head = format!("{head}{}", crate::probe::PROBE_SCRIPT);
+        let page = pages::launched(app, claims, &stored, &head, &signin);
+        let mut r = web::html(status, page);
         r.headers_mut().insert(
             "content-security-policy",
             warp::http::HeaderValue::from_static(crate::probe::PROBE_CSP),
         );
         return r;
     }
-    web::html(StatusCode::OK, pages::launched(app, claims, &stored, ""))
+    web::html(
+        status,
+        pages::launched(app, claims, &stored, &head, &signin),
+    )
 }
 
 /// Reads the user's data with a stored token, refreshing it first when it has expired (and

@@ -7,14 +7,18 @@
 //! | path | what |
 //! |---|---|
 //! | `GET /app1/callback`, `POST /app1/api/whoami` | App1, the TOKEN method ([`app1`]) |
-//! | `GET /app2/callback` | App2, the CODE method ([`app2`]) |
+//! | `GET /app2/callback` | App2, the CODE method ([`app2`]); also the answer to App2's OpenID Connect sign-in, told apart by its `state` ([`signin`]) |
 //! | `GET /app1/`, `GET /app2/` | the apps' pages, opened by the dashboard with a launch token in the fragment ([`iframe`]) |
 //! | `POST /app1/launch`, `POST /app2/launch` | where a page posts its launch token: checked ([`launch`]), accepted once, a session started ([`session`]) |
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
 //! | `POST /app1/probe`, `POST /app2/probe`, `GET /probe/reports` | test only (`--probe`): what the pages can reach of their host ([`probe`]) |
 //! | `GET /` | what this program is |
 //!
-//! Both callbacks end by sending the user to `atrium://install-complete?app=<client_id>&state=...`.
+//! App2's page signs its user in with OpenID Connect (the `openidconnect` crate), with
+//! `prompt=none` when opened inside Atrium, and shows the verified ID token's claims beside
+//! what it read from the API ([`signin`]).
+//!
+//! Both install callbacks end by sending the user to `atrium://install-complete?app=<client_id>&state=...`.
 //! Tokens and events are kept in memory only ([`tokens`]).
 //!
 //! `main.rs` only parses the command line ([`config`]); tests start the app on port 0 with
@@ -30,6 +34,7 @@ pub mod pages;
 pub mod probe;
 pub mod session;
 pub mod signature;
+pub mod signin;
 pub mod tokens;
 pub mod transport;
 pub mod web;
@@ -64,6 +69,8 @@ pub struct Inner {
     pub probes: probe::Reports,
     /// The users' sessions, one per launch.
     pub sessions: session::Sessions,
+    /// App2's OpenID Connect sign-ins under way.
+    pub signins: signin::Flows,
 }
 
 pub type State = Arc<Inner>;
@@ -126,6 +133,7 @@ impl SampleApp {
             launches: Default::default(),
             sessions: Default::default(),
             probes: Default::default(),
+            signins: Default::default(),
         });
         Ok(SampleApp { listener, state })
     }

@@ -30,6 +30,10 @@ fn main() -> anyhow::Result<()> {
                 "serving"
             );
         }
+        tracing::info!(
+            redirect_uri = %atrium_sample_app::signin::redirect_uri(&state.base_url),
+            "App2 signs its users in with OpenID Connect"
+        );
         tracing::info!(addr = %app.addr(), server = %state.config.server, "atrium-sample-app listening");
         app.run_until(shutdown_signal()).await;
         Ok(())

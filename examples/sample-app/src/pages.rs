@@ -276,8 +276,17 @@ pub enum Stored {
     Failed(String),
 }
 
-/// The page of an install launched by a valid token; `head` is extra markup for `<head>` (the probe, in probe mode).
-pub fn launched(app: AppId, claims: &LaunchClaims, stored: &Stored, head: &str) -> String {
+/// The app page, launched by a valid token; `head` is extra `<head>` markup (the probe, in
+/// probe mode, or App2's sign-in redirect) and `signin` App2's OpenID Connect section
+/// markup (already escaped, see [`crate::signin::section`]), shown beside what the app read
+/// from the API.
+pub fn launched(
+    app: AppId,
+    claims: &LaunchClaims,
+    stored: &Stored,
+    head: &str,
+    signin: &str,
+) -> String {
     let stored = match stored {
         Stored::Data { profile, scope } => format!(
             "<h2>What {} read with its token</h2>{}<p class=\"muted\">Scopes: <code>{}</code></p>",
@@ -309,7 +318,7 @@ pub fn launched(app: AppId, claims: &LaunchClaims, stored: &Stored, head: &str) 
                  <dl class=\"launch\"><dt>User</dt><dd data-field=\"launch-user\">{user} (#{sub})</dd>\
                  <dt>Company</dt><dd data-field=\"launch-company\">{company} (#{cid})</dd>\
                  <dt>Install</dt><dd>#{install}</dd>\
-                 <dt>Launch valid until</dt><dd>{exp}</dd></dl>{stored}",
+                 <dt>Launch valid until</dt><dd>{exp}</dd></dl>{stored}{signin}",
                 label = app.label(),
                 user = esc(&claims.username),
                 sub = esc(&claims.sub),

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 
 use crate::config::AppId;
 use crate::launch::{LaunchClaims, LEEWAY_SECS};
+use crate::signin::SignIn;
 
 /// At most this many `jti`s are remembered. Launch tokens are only minted by the server, for
 /// members of a company with the app installed, and live a minute: far fewer in practice.
@@ -56,6 +57,8 @@ pub struct Session {
     pub app: AppId,
     pub claims: LaunchClaims,
     pub expires_at: i64,
+    /// App2's OpenID Connect sign-in for this session ([`crate::signin`]).
+    pub signin: SignIn,
 }
 
 /// Sessions by id.
@@ -87,6 +90,7 @@ impl Sessions {
                 app,
                 claims,
                 expires_at: now + SESSION_SECS,
+                signin: SignIn::default(),
             },
         );
         id
@@ -99,6 +103,20 @@ impl Sessions {
             .get(id)
             .filter(|s| s.app == app && s.expires_at > now)
             .cloned()
+    }
+}
+
+impl Sessions {
+    /// Records where the live session `id` stands with OpenID Connect; false when it is gone.
+    pub fn set_signin(&self, id: &str, signin: SignIn, now: i64) -> bool {
+        let mut by_id = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        match by_id.get_mut(id).filter(|s| s.expires_at > now) {
+            Some(s) => {
+                s.signin = signin;
+                true
+            }
+            None => false,
+        }
     }
 }
 

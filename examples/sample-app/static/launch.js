@@ -9,6 +9,9 @@
     // The answer to the launch POST: reloading it should show the session's page, not post the
     // (now used) token again.
     history.replaceState(null, "", path.slice(0, -"launch".length));
+  } else if (path.endsWith("/callback")) {
+    // The answer to App2's OpenID Connect sign-in: the code in the address is spent.
+    history.replaceState(null, "", path.slice(0, -"callback".length));
   }
   const token = new URLSearchParams(location.hash.slice(1)).get("atrium_launch");
   if (!token) {

@@ -1,12 +1,17 @@
 //! `atrium-server demo`: the local demo's user, company and two sample apps.
+//!
+//! App2 also signs its users in with OpenID Connect, so it may ask for `openid` (its sign-in
+//! answer comes to the same `/app2/callback`: one redirect URI, which the dashboard's installs
+//! may leave out). A demo database seeded before that is brought up to date.
 
 use atrium_proto::ResponseType;
 
 use super::{open_keys, open_store};
 use crate::apps::{register, AppRegistration};
 use crate::domain::password;
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::{Kind, Secret};
-use crate::store::NewUser;
+use crate::store::{AppUpdate, NewUser};
 use crate::webhooks::egress::Egress;
 
 /// The demo user's password (demo data for a loopback demo, printed by `demo`).
@@ -49,9 +54,24 @@ pub(super) async fn demo(
         let client_id = format!("demo-{}", label.to_lowercase());
         let path = label.to_lowercase();
         let secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
+        let redirect_uris = vec![format!("{base}/{path}/callback")];
+        let mut scopes = "profile email company company.members".to_string();
+        if method == ResponseType::Code {
+            scopes.insert_str(0, "openid ");
+        }
         if store.client(&client_id).await?.is_some() {
             store
                 .set_client_secret(&client_id, secret.as_ref().map(Secret::digest))
+                .await?;
+            store
+                .update_app(
+                    &client_id,
+                    AppUpdate {
+                        redirect_uris: Some(redirect_uris),
+                        scopes: Some(ScopeSet::parse(&scopes)?),
+                        ..AppUpdate::default()
+                    },
+                )
                 .await?;
         } else {
             let mut reg = register(
@@ -62,10 +82,10 @@ pub(super) async fn demo(
                         "The sample app's {label}, using the {} method",
                         method.as_str().to_uppercase()
                     ),
-                    redirect_uris: vec![format!("{base}/{path}/callback")],
+                    redirect_uris,
                     iframe_url: Some(format!("{base}/{path}/")),
                     webhook_url: Some(format!("{base}/webhook")),
-                    scopes: "profile email company company.members".into(),
+                    scopes,
                     allow_code: method == ResponseType::Code,
                     allow_token: method == ResponseType::Token,
                     public,

@@ -76,12 +76,16 @@ pub struct FakeState {
     pub refresh: Mutex<HashMap<String, User>>,
     /// code → user
     pub codes: Mutex<HashMap<String, User>>,
+    /// code → the ID token its exchange returns
+    pub id_tokens: Mutex<HashMap<String, String>>,
     pub jwks: Mutex<serde_json::Value>,
     pub jwks_fetches: AtomicUsize,
     pub issued: AtomicUsize,
     /// The last token request's Authorization header and form.
     pub last_token_request: Mutex<Option<TokenRequest>>,
     pub up: std::sync::atomic::AtomicBool,
+    /// The OpenID Connect discovery document.
+    pub discovery: Mutex<serde_json::Value>,
 }
 
 /// The fake Atrium.
@@ -97,6 +101,27 @@ impl FakeAtrium {
         let code = format!("code-{}", self.state.issued.fetch_add(1, Ordering::SeqCst));
         self.state.codes.lock().unwrap().insert(code.clone(), user);
         code
+    }
+
+    /// A code whose exchange returns a token of `user` and `id_token`.
+    pub fn code_with_id_token(&self, user: User, id_token: String) -> String {
+        let code = self.code_for(user);
+        self.state
+            .id_tokens
+            .lock()
+            .unwrap()
+            .insert(code.clone(), id_token);
+        code
+    }
+
+    /// The claims of an ID token for App2 as a provider makes them, with `nonce`.
+    pub fn id_claims(&self, nonce: &str) -> serde_json::Value {
+        let now = unix_now();
+        serde_json::json!({
+            "iss": self.url, "sub": "7", "aud": APP2, "azp": APP2, "iat": now,
+            "exp": now + 300, "auth_time": now - 60, "nonce": nonce,
+            "preferred_username": "demo", "name": "Demo User",
+        })
     }
 
     /// An access token of `user`, as the TOKEN method gives one.
@@ -162,7 +187,11 @@ fn invalid_token() -> warp::reply::Response {
     )
 }
 
-fn token_response(state: &FakeState, user: User) -> warp::reply::Response {
+fn token_response(
+    state: &FakeState,
+    user: User,
+    id_token: Option<String>,
+) -> warp::reply::Response {
     let n = state.issued.fetch_add(1, Ordering::SeqCst);
     let (access, refresh) = (format!("atr_at_x{n}"), format!("atr_rt_x{n}"));
     state
@@ -171,11 +200,13 @@ fn token_response(state: &FakeState, user: User) -> warp::reply::Response {
         .unwrap()
         .insert(access.clone(), user.clone());
     state.refresh.lock().unwrap().insert(refresh.clone(), user);
-    json(
-        StatusCode::OK,
-        serde_json::json!({"access_token": access, "token_type": "Bearer", "expires_in": 3600,
-                           "refresh_token": refresh, "scope": "profile company"}),
-    )
+    let mut body = serde_json::json!({"access_token": access, "token_type": "Bearer",
+                                      "expires_in": 3600, "refresh_token": refresh,
+                                      "scope": "profile company"});
+    if let Some(t) = id_token {
+        body["id_token"] = t.into();
+    }
+    json(StatusCode::OK, body)
 }
 
 fn token_endpoint(
@@ -194,13 +225,16 @@ fn token_endpoint(
     let grant = |map: &Mutex<HashMap<String, User>>, key: &str| {
         form.get(key).and_then(|v| map.lock().unwrap().remove(v))
     };
+    let id_token = form
+        .get("code")
+        .and_then(|c| state.id_tokens.lock().unwrap().remove(c));
     let user = match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => grant(&state.codes, "code"),
         Some("refresh_token") => grant(&state.refresh, "refresh_token"),
         _ => None,
     };
     match user {
-        Some(user) => token_response(&state, user),
+        Some(user) => token_response(&state, user, id_token),
         None => json(
             StatusCode::BAD_REQUEST,
             serde_json::json!({"error": "invalid_grant", "error_description": "the code is unknown, used or expired"}),
@@ -269,6 +303,9 @@ pub async fn fake_atrium() -> FakeAtrium {
             ),
             None => invalid_token(),
         });
+    let discovery = warp::path!(".well-known" / "openid-configuration")
+        .and(with())
+        .map(|s: Arc<FakeState>| json(StatusCode::OK, s.discovery.lock().unwrap().clone()));
     let token = warp::path!("oauth2" / "token")
         .and(warp::post())
         .and(with())
@@ -284,6 +321,8 @@ pub async fn fake_atrium() -> FakeAtrium {
                 .or(company)
                 .unify()
                 .or(token)
+                .unify()
+                .or(discovery)
                 .unify(),
         )
         .recover(|r: warp::Rejection| async move {
@@ -296,6 +335,15 @@ pub async fn fake_atrium() -> FakeAtrium {
         });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    *state.discovery.lock().unwrap() = serde_json::json!({
+        "issuer": url,
+        "authorization_endpoint": format!("{url}/oauth2/authorize"),
+        "token_endpoint": format!("{url}/oauth2/token"),
+        "jwks_uri": format!("{url}/.well-known/jwks.json"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "EdDSA"],
+    });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(
         warp::serve(routes)
