@@ -230,7 +230,27 @@ fn stays_inside(origin: &Origin, to: &str) -> bool {
     }
 }
 
-/// Opens an http(s) link in the system browser; anything else is dropped.
+/// Least time between two links an app sends to the system browser. A page can navigate or
+/// call `window.open` in a loop; without a bound it would open browser tabs without end.
+const BROWSER_OPEN_GAP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether a link may go to the browser now: at most one per [`BROWSER_OPEN_GAP`], across
+/// every app (all of this runs on the GTK main thread).
+fn browser_open_allowed(now: std::time::Instant) -> bool {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+    }
+    LAST.with(|last| match last.get() {
+        Some(t) if now.duration_since(t) < BROWSER_OPEN_GAP => false,
+        _ => {
+            last.set(Some(now));
+            true
+        }
+    })
+}
+
+/// Opens an http(s) link in the system browser (at most one a second); anything else is
+/// dropped.
 fn outside(to: &str) {
     let Ok(url) = Url::parse(to) else { return };
     if !matches!(url.scheme(), "http" | "https") {
@@ -238,6 +258,10 @@ fn outside(to: &str) {
             scheme = url.scheme(),
             "an app's link to another scheme is ignored"
         );
+        return;
+    }
+    if !browser_open_allowed(std::time::Instant::now()) {
+        tracing::debug!("an app's link to the browser came too soon after another; dropped");
         return;
     }
     tauri::async_runtime::spawn(async move {
@@ -264,4 +288,22 @@ fn pixels(r: ViewRect) -> (i32, i32, i32, i32) {
         }
     };
     (px(r.x), px(r.y), px(r.width).max(1), px(r.height).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_to_the_browser_are_at_most_one_a_second() {
+        let t0 = std::time::Instant::now();
+        assert!(browser_open_allowed(t0));
+        assert!(!browser_open_allowed(
+            t0 + std::time::Duration::from_millis(10)
+        ));
+        assert!(!browser_open_allowed(
+            t0 + std::time::Duration::from_millis(999)
+        ));
+        assert!(browser_open_allowed(t0 + BROWSER_OPEN_GAP));
+    }
 }

@@ -8,7 +8,7 @@
 //! - **No IPC.** The webviews are not Tauri's: no `__TAURI__`, no `__TAURI_INTERNALS__`, no
 //!   `ipc://` scheme, no capability can name them ([`host`] says why).
 //! - **Held to the app's origin.** Navigation elsewhere, and `window.open`, go to the system
-//!   browser.
+//!   browser, at most one link a second (a page looping over links opens no flood of tabs).
 //! - **Hibernation.** An app hidden longer than the sleep time (default 10 minutes, see
 //!   [`SleepSettings`]) and not pinned has its webview destroyed; [`AppAsleep`] tells the UI,
 //!   and showing it again launches it afresh.
