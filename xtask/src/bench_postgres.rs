@@ -72,7 +72,18 @@ fn scenarios(rel: &Path, work: &Path, base: &str) -> Result<Value> {
     )?;
     let seed_file = work.join("seed.json");
     std::fs::write(&seed_file, seed.to_string())?;
-    let key = work.join("atrium.key");
+    // The seed has no key file yet: make it (with a signing key) as an operator would, beside
+    // the SQLite database where `db copy` reads it; the replicas then share that same file, as
+    // a copied deployment must.
+    crate::run(
+        Command::new(rel.join("atrium-server"))
+            .arg("--db")
+            .arg(&small)
+            .args(["keys", "rotate"])
+            .env("RUST_LOG", "warn"),
+    )
+    .context("cannot make the seed's key file")?;
+    let key = small.with_extension("key");
 
     // One replica, beside the floor served directly.
     let floor = floor_servers(rel, 1)?;
