@@ -125,39 +125,7 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
     let counted = server
         .metric(r#"atrium_http_requests_total{method="GET",route="/api/username",status="200"} "#)
         .unwrap_or(0.0);
-    let cc_lua = work.join("cc.lua");
-    std::fs::write(&cc_lua, post_lua("grant_type=client_credentials", None))?;
-    let cc = wrk(&server.url("/oauth2/token"), 16, &[&auth], Some(&cc_lua))?;
-    let codes_file = lines_file(work, "codes.txt", &seed["codes"])?;
-    let code_lua = work.join("code.lua");
-    let redirect = seed["redirect_uri"]
-        .as_str()
-        .unwrap_or_default()
-        .replace(':', "%3A")
-        .replace('/', "%2F");
-    std::fs::write(
-        &code_lua,
-        post_lua(
-            &format!("grant_type=authorization_code&redirect_uri={redirect}&code="),
-            Some(&codes_file),
-        ),
-    )?;
-    let exchange = wrk(&server.url("/oauth2/token"), 16, &[&auth], Some(&code_lua))?;
-    let refresh_file = lines_file(work, "refresh.txt", &seed["refresh_tokens"])?;
-    let refresh_lua = work.join("refresh.lua");
-    std::fs::write(
-        &refresh_lua,
-        post_lua(
-            "grant_type=refresh_token&refresh_token=",
-            Some(&refresh_file),
-        ),
-    )?;
-    let refresh = wrk(
-        &server.url("/oauth2/token"),
-        16,
-        &[&auth],
-        Some(&refresh_lua),
-    )?;
+    let (cc, exchange, refresh) = token_grants(&server, work, &seed, &auth)?;
     let install = install_load(rel, &server, &seed_file)?;
     let rss_peak = server.peak_rss_kib()?;
     let flood = login_flood(rel, work)?;
@@ -324,6 +292,46 @@ fn print_desktop(d: &Value) {
 
 /// The whole install (approve → code → exchange → first API call), driven by the
 /// `install_load` example with 16 connections for the same duration as wrk.
+/// The token endpoint under load, one grant at a time: `client_credentials`, the exchange of
+/// the seed's codes and the rotation of its refresh tokens (each code and token used once).
+pub(crate) fn token_grants(
+    server: &Server,
+    work: &Path,
+    seed: &Value,
+    auth: &str,
+) -> Result<(Load, Load, Load)> {
+    let token_url = server.url("/oauth2/token");
+    let cc_lua = work.join("cc.lua");
+    std::fs::write(&cc_lua, post_lua("grant_type=client_credentials", None))?;
+    let cc = wrk(&token_url, 16, &[auth], Some(&cc_lua))?;
+    let codes_file = lines_file(work, "codes.txt", &seed["codes"])?;
+    let code_lua = work.join("code.lua");
+    let redirect = seed["redirect_uri"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    std::fs::write(
+        &code_lua,
+        post_lua(
+            &format!("grant_type=authorization_code&redirect_uri={redirect}&code="),
+            Some(&codes_file),
+        ),
+    )?;
+    let exchange = wrk(&token_url, 16, &[auth], Some(&code_lua))?;
+    let refresh_file = lines_file(work, "refresh.txt", &seed["refresh_tokens"])?;
+    let refresh_lua = work.join("refresh.lua");
+    std::fs::write(
+        &refresh_lua,
+        post_lua(
+            "grant_type=refresh_token&refresh_token=",
+            Some(&refresh_file),
+        ),
+    )?;
+    let refresh = wrk(&token_url, 16, &[auth], Some(&refresh_lua))?;
+    Ok((cc, exchange, refresh))
+}
+
 pub(crate) fn install_load(rel: &Path, server: &Server, seed: &Path) -> Result<Value> {
     let seconds = DURATION.trim_end_matches('s');
     eprintln!(

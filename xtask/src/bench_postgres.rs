@@ -21,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::bench::{
-    basic, free_port, install_load, lines_file, post_lua, seed_db, wrk, Load, Server, DURATION,
+    basic, free_port, install_load, seed_db, token_grants, wrk, Load, Server, DURATION,
     INSTALL_COMPANIES,
 };
 
@@ -144,37 +144,7 @@ fn server_scenarios(
         &[&format!("Authorization: Bearer {token}")],
     )?;
     let auth = format!("Authorization: Basic {}", basic(seed));
-    let cc_lua = work.join("cc.lua");
-    std::fs::write(&cc_lua, post_lua("grant_type=client_credentials", None))?;
-    let cc = wrk(&server.url("/oauth2/token"), 16, &[&auth], Some(&cc_lua))?;
-    let codes_file = lines_file(work, "codes.txt", &seed["codes"])?;
-    let code_lua = work.join("code.lua");
-    std::fs::write(
-        &code_lua,
-        post_lua(
-            &format!(
-                "grant_type=authorization_code&redirect_uri={}&code=",
-                form_encoded(seed["redirect_uri"].as_str().unwrap_or_default())
-            ),
-            Some(&codes_file),
-        ),
-    )?;
-    let exchange = wrk(&server.url("/oauth2/token"), 16, &[&auth], Some(&code_lua))?;
-    let refresh_file = lines_file(work, "refresh.txt", &seed["refresh_tokens"])?;
-    let refresh_lua = work.join("refresh.lua");
-    std::fs::write(
-        &refresh_lua,
-        post_lua(
-            "grant_type=refresh_token&refresh_token=",
-            Some(&refresh_file),
-        ),
-    )?;
-    let refresh = wrk(
-        &server.url("/oauth2/token"),
-        16,
-        &[&auth],
-        Some(&refresh_lua),
-    )?;
+    let (cc, exchange, refresh) = token_grants(server, work, seed, &auth)?;
     let install = install_load(rel, server, seed_file)?;
     Ok(json!({
         "username": username.json(),
