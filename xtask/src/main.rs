@@ -17,6 +17,7 @@ mod dist;
 mod preflight;
 mod services;
 mod ui;
+mod watchdog;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -376,7 +377,7 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     test.arg("test").args(HOST_PACKAGES);
     test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
     test.envs(services::ensure(root)?);
-    run(&mut test)?;
+    run_tests(&mut test)?;
     // The packages, from the debug binaries built above: no release build in the test run.
     let packaging = Instant::now();
     let debs = dist::package(root, dist::Profile::Debug)?;
@@ -396,6 +397,32 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     }
     eprintln!("xtask: every test passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// How long the test run may print nothing before it counts as hung. Every test prints a line
+/// when it ends and libtest another for a test still running after 60 s; the slowest test
+/// takes about two minutes.
+const STALL: Duration = Duration::from_secs(10 * 60);
+
+/// Runs the test command under the [`watchdog`]. A run that hangs is reported (every process
+/// and thread, with stacks when gdb is installed) and killed, then run once more: a hang is a
+/// bug to fix from that report, and the second run tells whether it is one that recurs. A
+/// test that fails is never run again.
+fn run_tests(test: &mut Command) -> Result<()> {
+    let shown = without_passwords(&format!("{test:?}"));
+    for attempt in 1..=2 {
+        eprintln!("xtask: running {shown}");
+        match watchdog::run_watched(test, STALL)? {
+            watchdog::Ended::Exited { success: true } => return Ok(()),
+            watchdog::Ended::Exited { success: false } => bail!("{shown} failed"),
+            watchdog::Ended::Stalled if attempt == 1 => eprintln!(
+                "xtask: HUNG: the test run printed nothing for {STALL:?}; the report above says \
+                 where. Running it once more."
+            ),
+            watchdog::Ended::Stalled => {}
+        }
+    }
+    bail!("{shown} hung twice (see the reports above)")
 }
 
 pub fn has_display() -> bool {
