@@ -57,7 +57,7 @@ enum Cmd {
     },
     /// Build the UI and run every test, then the format and lint checks.
     Test {
-        /// Skip `cargo fmt --check` and `cargo clippy`.
+        /// Skip `cargo fmt --check` and clippy's lints.
         #[arg(long)]
         no_lint: bool,
     },
@@ -356,15 +356,18 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
         run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     }
     ui::build(root, false)?;
+    let lints = if no_lint { None } else { Some(Lints::find()?) };
     // The end-to-end tests drive the real binaries. Build them together with the test targets:
     // with a test target in the build, cargo unifies the dev-dependencies' features into every
     // crate, exactly as `cargo test` below does, so the test run reuses every artifact. Built
     // with `--bins` alone, about 70 dependencies (rustls, reqwest, warp, the JOSE stack…) and
-    // every workspace library were compiled twice, once per feature set.
+    // every workspace library were compiled twice, once per feature set. `--examples` builds
+    // the bench's tools, so that every target is linted (see [`Lints`]).
     run(cargo()
         .arg("build")
         .args(HOST_PACKAGES)
-        .args(["--bins", "--tests"]))?;
+        .args(["--bins", "--tests", "--examples"])
+        .envs(lints.iter().flat_map(Lints::env)))?;
     let mut test = if has_display() {
         cargo()
     } else {
@@ -375,6 +378,7 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
         c
     };
     test.arg("test").args(HOST_PACKAGES);
+    test.envs(lints.iter().flat_map(Lints::env));
     test.env("ATRIUM_TARGET_DIR", root.join("target/debug"));
     test.envs(services::ensure(root)?);
     run_tests(&mut test)?;
@@ -384,19 +388,50 @@ fn test(root: &Path, no_lint: bool) -> Result<()> {
     dist::check(root, &debs)?;
     eprintln!("xtask: packaged and checked in {:.1?}", packaging.elapsed());
     // The UI's reducers are plain Rust: their unit tests run on the host.
-    run(cargo().args(["test", "-p", "atrium-ui"]))?;
-    if !no_lint {
-        run(cargo().args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
-    }
+    run(cargo()
+        .args(["test", "-p", "atrium-ui"])
+        .envs(lints.iter().flat_map(Lints::env)))?;
     eprintln!("xtask: every test passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// Clippy, run by the build itself: `cargo clippy -- -D warnings` is `cargo check` with
+/// `clippy-driver` as the workspace's compiler wrapper and the lint flags in `CLIPPY_ARGS`.
+/// `clippy-driver` also compiles when asked to, so the test build runs with the same two
+/// variables and lints every workspace target it compiles (libraries, binaries, tests, the
+/// bench's examples, and the UI's host build in its own test run). A separate `cargo clippy`
+/// would re-check all ~460 dependencies in check mode, which cannot reuse the build's
+/// artifacts: about a fifth of a cold CI run. The variables must be the same for every cargo
+/// command of the run, or cargo rebuilds the workspace's crates between them.
+struct Lints {
+    driver: std::ffi::OsString,
+}
+
+impl Lints {
+    fn find() -> Result<Lints> {
+        let out = Command::new("rustup")
+            .args(["which", "clippy-driver"])
+            .output()
+            .context("cannot run rustup to find clippy (or run with --no-lint)")?;
+        if !out.status.success() {
+            bail!("clippy is not installed: rustup component add clippy (or run with --no-lint)");
+        }
+        let driver = String::from_utf8(out.stdout)?.trim().to_owned();
+        Ok(Lints {
+            driver: driver.into(),
+        })
+    }
+
+    fn env(&self) -> [(&'static str, std::ffi::OsString); 2] {
+        [
+            ("RUSTC_WORKSPACE_WRAPPER", self.driver.clone()),
+            // cargo-clippy's encoding of the arguments after `--`.
+            (
+                "CLIPPY_ARGS",
+                "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into(),
+            ),
+        ]
+    }
 }
 
 /// How long the test run may print nothing before it counts as hung. Every test prints a line
