@@ -140,6 +140,7 @@ pub struct InstallRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::ResponseType>))]
     pub response_type: Option<String>,
+    /// One of the app's registered redirect URIs; absent, the first one it registered.
     #[serde(default)]
     pub redirect_uri: Option<String>,
     #[serde(default)]

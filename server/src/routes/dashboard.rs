@@ -293,7 +293,13 @@ async fn install((state, h): Auth, body: Result<InstallRequest, ApiError>) -> Ap
                 .as_deref()
                 .unwrap_or(default_method.as_str()),
         ),
-        redirect_uri: req.redirect_uri.as_deref(),
+        // The dashboard does not know the app's callbacks, so it names none: the app's first
+        // registered redirect URI is its install callback. (At /oauth2/authorize, where the
+        // app itself asks, RFC 6749 §3.1.2.3 makes it name one when it registered several.)
+        redirect_uri: req
+            .redirect_uri
+            .as_deref()
+            .or(app.redirect_uris.first().map(String::as_str)),
         scope: req.scope.as_deref(),
         state: req.state.as_deref(),
         code_challenge: req.code_challenge.as_deref(),

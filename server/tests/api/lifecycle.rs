@@ -805,3 +805,42 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The dashboard's install names no redirect URI (the app, not the dashboard, knows its
+/// callbacks): an app that registered several is installed to the first, and a request that
+/// names another registered one goes there.
+#[tokio::test]
+async fn a_dashboard_install_of_an_app_with_several_redirect_uris_lands_on_the_first() {
+    let w = world(spawn_app().await, "http://127.0.0.1:9/hook", "code").await;
+    let second = "https://app.example/other-callback";
+    let res = w
+        .app
+        .call(
+            "PATCH",
+            &format!("/api/developer/apps/{}", w.client_id),
+            &w.dev,
+            Some(json!({"redirect_uris": [REDIRECT, second]})),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = w.install(&w.alice).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let answer: Value = res.json().await.unwrap();
+    let redirect = answer["redirect_to"].as_str().unwrap();
+    assert!(redirect.starts_with(&format!("{REDIRECT}?")), "{redirect}");
+    let res = w
+        .app
+        .install(
+            &w.alice,
+            json!({
+                "client_id": w.client_id,
+                "company_id": w.company,
+                "redirect_uri": second,
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let answer: Value = res.json().await.unwrap();
+    let redirect = answer["redirect_to"].as_str().unwrap();
+    assert!(redirect.starts_with(&format!("{second}?")), "{redirect}");
+}
