@@ -3,8 +3,12 @@
 //! single-use), plus, with `--tokens N --users M`, N extra live access tokens and M extra users
 //! so lookups can be measured against a large table. For the install flow, `--companies N`
 //! makes the bench user owner of N companies and prints a desktop (`dashboard`) token for them.
+//! For the event streams, `--stream-users N` adds a company of N members (owned by the bench
+//! user), an app installed there with the `notifications` scope, and prints a desktop token per
+//! member (`streams.dashboard_tokens`) and the install's token (`streams.notify_token`).
 //!
-//! `bench_seed DB_PATH [--codes N] [--refresh N] [--tokens N] [--users N] [--companies N]`
+//! `bench_seed DB_PATH [--codes N] [--refresh N] [--tokens N] [--users N] [--companies N]
+//! [--stream-users N]`
 
 mod common;
 use common::arg;
@@ -18,7 +22,7 @@ use atrium_server::domain::scope::ScopeSet;
 use atrium_server::domain::secret::{Kind, Secret};
 use atrium_server::domain::{now, password};
 use atrium_server::store::sqlite::SqliteStore;
-use atrium_server::store::{CodeGrant, Grant, NewToken, NewUser, Store};
+use atrium_server::store::{CodeGrant, Grant, NewToken, NewUser, Role, Store};
 
 const REDIRECT: &str = "https://bench.example/callback";
 
@@ -92,6 +96,66 @@ async fn main() -> anyhow::Result<()> {
             None,
         )
         .await?;
+
+    let streams = match arg("--stream-users", 0) {
+        0 => serde_json::Value::Null,
+        n => {
+            let company = store.create_company("Streams", user, None).await?;
+            let hash = password::hash("bench-password");
+            let mut dashboard_tokens = Vec::with_capacity(n);
+            for i in 0..n {
+                let member = store
+                    .create_user(NewUser {
+                        username: format!("streamer{i}"),
+                        email: None,
+                        display_name: format!("Streamer {i}"),
+                        password_hash: hash.clone(),
+                    })
+                    .await?;
+                store.add_member(company, member, Role::Member).await?;
+                let (t, rec) = token(Kind::AccessToken, 86_400);
+                let desktop_grant = Grant {
+                    app_id: desktop.app_id,
+                    user_id: Some(member),
+                    company_id: None,
+                    scopes: ScopeSet::parse("profile dashboard")?,
+                    install_id: None,
+                };
+                store.issue(desktop_grant, None, rec, None).await?;
+                dashboard_tokens.push(t.expose().to_string());
+            }
+            let notifier = register(
+                user,
+                AppRegistration {
+                    name: "Notifier".into(),
+                    redirect_uris: vec![REDIRECT.into()],
+                    scopes: "profile notifications".into(),
+                    allow_code: true,
+                    ..AppRegistration::default()
+                },
+                atrium_server::webhooks::egress::Egress::default(),
+            )?;
+            let notifier_id = store.create_app(notifier.app, None).await?;
+            let notify_scopes = ScopeSet::parse("notifications")?;
+            let install = store
+                .record_install(notifier_id, company, user, notify_scopes.clone())
+                .await?
+                .install;
+            let (t, rec) = token(Kind::AccessToken, 86_400);
+            let install_grant = Grant {
+                app_id: notifier_id,
+                user_id: Some(user),
+                company_id: Some(company),
+                scopes: notify_scopes,
+                install_id: Some(install.id),
+            };
+            store.issue(install_grant, None, rec, None).await?;
+            serde_json::json!({
+                "dashboard_tokens": dashboard_tokens,
+                "notify_token": t.expose(),
+            })
+        }
+    };
 
     let mut codes = Vec::new();
     for _ in 0..arg("--codes", 0) {
@@ -179,6 +243,7 @@ async fn main() -> anyhow::Result<()> {
             "companies": companies,
             "codes": codes,
             "refresh_tokens": refresh,
+            "streams": streams,
         })
     );
     Ok(())

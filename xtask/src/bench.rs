@@ -129,6 +129,7 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
     let install = install_load(rel, &server, &seed_file)?;
     let rss_peak = server.peak_rss_kib()?;
     let flood = login_flood(rel, work)?;
+    let streams = crate::bench_events::run(rel, work)?;
 
     // The same resource path with 1M tokens and 100k users, beside a second run on the small
     // database, alternating (small, big, small, big) so that drift of the machine between
@@ -224,7 +225,9 @@ fn scenarios(rel: &Path, work: &Path) -> Result<Value> {
         flood["healthz"]["max_ms"],
         flood["healthz"]["failures"],
     );
+    crate::bench_events::print(&streams);
     Ok(json!({
+        "event_streams": streams,
         "login_flood": flood,
         "install_flow": install,
         "duration": DURATION,
@@ -558,7 +561,7 @@ impl Server {
         })
     }
 
-    fn serve(rel: &Path, db: &Path) -> Result<Server> {
+    pub(crate) fn serve(rel: &Path, db: &Path) -> Result<Server> {
         let port = free_port()?;
         let metrics_port = free_port()?;
         let mut server = Server::start(
@@ -585,6 +588,10 @@ impl Server {
         s.read_to_string(&mut text).ok()?;
         text.lines()
             .find_map(|l| l.strip_prefix(sample)?.trim().parse().ok())
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

@@ -12,6 +12,7 @@
 //! Each starts by checking the system packages and the wasm32 target ([`preflight`]).
 
 mod bench;
+mod bench_events;
 mod bench_postgres;
 mod dist;
 mod preflight;
