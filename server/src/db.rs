@@ -36,6 +36,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/010_openid_connect.sql"),
     // 9: the inbox: apps' notifications to their users, read state, badges.
     include_str!("../migrations/011_inbox.sql"),
+    // 10: failed sign-ins counted for the back-off.
+    include_str!("../migrations/012_login_backoff.sql"),
 ];
 
 /// The schema version this server migrates databases to (`PRAGMA user_version`).

@@ -9,7 +9,10 @@
 //!   derived per version (`HMAC-SHA256(master, "launch-key:v<N>")`), and RSA keys stored
 //!   wrapped under a key derived from the master key; published at `/.well-known/jwks.json`;
 //! - the tokens a refresh-token rotation hands out while the reuse interval is on (see
-//!   [`ServerKeys::rotation_pair`]).
+//!   [`ServerKeys::rotation_pair`]);
+//! - the key under which the sign-in back-off hashes usernames and client networks
+//!   ([`ServerKeys::login_throttle_key`]): replicas sharing the key file hash a username alike,
+//!   so they count its failures in one row.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -137,6 +140,14 @@ impl ServerKeys {
             &self.master,
             format!("login-form:v1:{pre_session}").as_bytes(),
         ))
+    }
+
+    /// The key of the sign-in back-off's keyed hashes ([`crate::throttle`]):
+    /// `HMAC-SHA256(master, "login-throttle:v1")`. The same on every replica that reads the same
+    /// key file, and unknown to anyone who reads only the database, who therefore can neither
+    /// tell which username a row counts nor pick names that land in one slot.
+    pub(crate) fn login_throttle_key(&self) -> [u8; 32] {
+        derive(&self.master, b"login-throttle:v1")
     }
 
     /// The access and refresh token (256 bits each) that rotating the refresh token `old`

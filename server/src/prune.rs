@@ -21,6 +21,9 @@
 //!   still needs them.
 //! - **Apps' notifications to users** (the inbox) once `notifications` has passed since they
 //!   were posted, read or not.
+//! - **Failed sign-in counts** once forgotten (their `forget_at` has passed; see
+//!   [`crate::store::login_throttle`]): a forgotten count already reads as absent, so this
+//!   only keeps the table small.
 //!
 //! Everything is deleted in batches of [`Retention::batch`] rows, each its own short write on
 //! the writer thread, so requests' writes queue behind one batch at most, never behind a whole
@@ -69,6 +72,7 @@ pub struct Report {
     pub codes: usize,
     pub delivered_events: usize,
     pub notifications: usize,
+    pub login_backoff: usize,
     /// Writes it took.
     pub batches: usize,
 }
@@ -83,6 +87,7 @@ impl Report {
             Prunable::Codes => &mut self.codes,
             Prunable::DeliveredEvents => &mut self.delivered_events,
             Prunable::Notifications => &mut self.notifications,
+            Prunable::LoginBackoff => &mut self.login_backoff,
         }
     }
 
@@ -96,6 +101,7 @@ impl Report {
             ("codes", self.codes),
             ("delivered_events", self.delivered_events),
             ("notifications", self.notifications),
+            ("login_backoff", self.login_backoff),
         ] {
             counters
                 .with_label_values(&[kind])
@@ -111,6 +117,7 @@ impl Report {
             + self.codes
             + self.delivered_events
             + self.notifications
+            + self.login_backoff
     }
 }
 
@@ -128,10 +135,13 @@ pub async fn run_once(store: &dyn Store, retention: &Retention, at: i64) -> Stor
         Prunable::Codes,
         Prunable::DeliveredEvents,
         Prunable::Notifications,
+        Prunable::LoginBackoff,
     ] {
         let cutoff = match what {
             Prunable::DeliveredEvents => delivered_cutoff,
             Prunable::Notifications => at.saturating_sub(retention.notifications_secs),
+            // Nothing to keep once forgotten.
+            Prunable::LoginBackoff => at,
             _ => expired_cutoff,
         };
         let mut after = 0;
@@ -175,6 +185,7 @@ pub fn spawn(
                     codes = r.codes,
                     delivered_events = r.delivered_events,
                     notifications = r.notifications,
+                    login_backoff = r.login_backoff,
                     batches = r.batches,
                     "pruned expired rows"
                 ),

@@ -84,6 +84,10 @@ impl Application {
         let signing =
             crate::jose::load_or_init(store.as_ref(), keys.master(), crate::domain::now()).await?;
         let keys = Arc::new(keys.with_signing(signing));
+        // The back-off counts in the store, keyed with the key file's material: shared by
+        // every replica on the same database.
+        let login =
+            crate::throttle::LoginGuard::new(&settings.login, &metrics, store.clone(), &keys);
         let state = AppState::new(State {
             platform: Platform::new(store, config, keys),
             // Served over TLS, or behind a proxy that terminates it for an https issuer.
@@ -91,7 +95,7 @@ impl Application {
             quotas: settings.quotas,
             egress: settings.egress,
             db: backend,
-            login: crate::throttle::LoginGuard::new(&settings.login, &metrics),
+            login,
             metrics,
         });
         Ok(Application {

@@ -234,6 +234,19 @@ pub(super) const TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
     },
+    // Copied like the rest: the keys are keyed hashes under the master key, which the copy
+    // keeps, so a back-off under way goes on after the move (and the table is small).
+    Table {
+        name: "login_backoff",
+        identity: None,
+        columns: &[
+            ("slot", Int),
+            ("digest", Bytes),
+            ("failures", Int),
+            ("last_failure_ms", Int),
+            ("forget_at", Int),
+        ],
+    },
 ];
 
 #[cfg(test)]

@@ -307,9 +307,11 @@ async fn post_login(
     }
     let username = p.get("username").ok().flatten().unwrap_or("").to_string();
     let password_given = p.get("password").ok().flatten().unwrap_or("").to_string();
-    if let Err(refusal) = state.login.admit(client, &username) {
-        return throttled(&state, &next, refusal);
-    }
+    let attempt = match state.login.admit(client, &username).await {
+        Ok(Ok(attempt)) => attempt,
+        Ok(Err(refusal)) => return throttled(&state, &next, refusal),
+        Err(e) => return sign_in_failed(&e),
+    };
     let found = match state.platform.store.user_by_username(&username).await {
         Ok(f) => f,
         Err(e) => return sign_in_failed(&e),
@@ -324,7 +326,9 @@ async fn post_login(
         Ok(ok) => user.filter(|_| ok),
         Err(refusal) => return throttled(&state, &next, refusal),
     };
-    state.login.record(client, &username, verified.is_some());
+    if let Err(e) = state.login.record(attempt, verified.is_some()).await {
+        return sign_in_failed(&e);
+    }
     let Some(user) = verified else {
         return login_page(
             &state,

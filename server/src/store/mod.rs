@@ -12,6 +12,7 @@
 //! | [`OutboxStore`] | `outbox.rs` | install notifications and their delivery |
 //! | [`OidcStore`] | `oidc.rs` | signing-key versions, a code's `nonce` and `auth_time`, ID-token algorithms |
 //! | [`InboxStore`] | `inbox.rs` | apps' notifications to their users, read state, badges |
+//! | [`LoginThrottleStore`] | `login_throttle.rs` | failed sign-ins counted for the back-off, shared by replicas |
 //!
 //! [`Store`] itself adds what crosses them: pruning. Callers hold an `Arc<dyn Store>` and
 //! import the traits whose methods they call. The stores offer primitives, each atomic, and
@@ -32,6 +33,7 @@ mod conformance;
 pub mod grants;
 pub mod inbox;
 pub mod installs;
+pub mod login_throttle;
 pub mod oidc;
 pub mod outbox;
 pub mod postgres;
@@ -51,6 +53,7 @@ pub use grants::{
 };
 pub use inbox::{Badge, InboxStore, NewNotification, Notification, Posted, Rate};
 pub use installs::{Install, InstallStore, Recorded};
+pub use login_throttle::{Failures, LoginThrottleStore, ThrottleKey};
 pub use oidc::{CodeClaims, OidcStore};
 pub use outbox::{Delivery, OutboxStore};
 pub use users::{NewUser, Session, User, UserStore};
@@ -121,6 +124,8 @@ pub enum Prunable {
     DeliveredEvents,
     /// Apps' notifications to users posted before the cutoff.
     Notifications,
+    /// Failed sign-in counts forgotten before the cutoff (see [`login_throttle`]).
+    LoginBackoff,
 }
 
 impl Prunable {
@@ -144,6 +149,7 @@ impl Prunable {
                 "AND delivered_at IS NOT NULL",
             ),
             Prunable::Notifications => ("app_notifications", "id", "created_at", ""),
+            Prunable::LoginBackoff => ("login_backoff", "slot", "forget_at", ""),
             Prunable::Families => return None,
         };
         Some(ExpiryBatch {
@@ -209,6 +215,7 @@ pub trait Store:
     + OutboxStore
     + OidcStore
     + InboxStore
+    + LoginThrottleStore
     + 'static
 {
     /// Deletes at most `batch` rows of one kind that are past `cutoff`, in one short write;

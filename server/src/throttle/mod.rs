@@ -6,22 +6,37 @@
 //! [`LoginGuard::verify`], and reports the outcome with [`LoginGuard::record`]. A refusal
 //! carries the seconds to wait, for `Retry-After`: 429 for a back-off, 503 when the checks
 //! are all busy.
+//!
+//! **Shared, and what is not.** The failure counts are in the store
+//! ([`crate::store::login_throttle`]), so replicas on one PostgreSQL database count every
+//! failure once, wherever it happened: spreading guesses over replicas buys nothing. (SQLite
+//! keeps them in its database too; see `store/sqlite/login_throttle.rs` for why.) Admitting
+//! is one read for the username's and the network's counts together; a success writes only
+//! when the username had failures to forget; a failure is one write. The password checks'
+//! concurrency and queue ([`verifier`]) stay per replica: they bound one process's CPU and
+//! memory, which is what they are for.
+//!
+//! Admitting and counting are not one step: attempts admitted together are all checked, and
+//! their failures all counted after. The verifier's concurrency bounds how many that is.
 
 pub mod backoff;
 pub mod verifier;
 
-use std::hash::BuildHasher;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use backoff::{Backoff, Policy};
+use backoff::{Keys, Policy};
 use verifier::Verifier;
 
-/// Settings of the login guard (see "Operating Atrium" in the README).
+use crate::keys::ServerKeys;
+use crate::store::{Store, StoreResult, ThrottleKey};
+
+/// Settings of the login guard (see "Operating Atrium" in the README). Every replica on one
+/// database should have the same back-off settings: they read the same counts.
 #[derive(Debug, Clone)]
 pub struct LoginLimits {
-    /// Password checks running at once.
+    /// Password checks running at once (per replica).
     pub concurrency: usize,
     /// How long a sign-in waits for a free check before it gets 503.
     pub queue_timeout: Duration,
@@ -31,7 +46,8 @@ pub struct LoginLimits {
     pub ip_free_failures: u32,
     /// The longest wait.
     pub max_backoff: Duration,
-    /// Most usernames and most client networks remembered (each).
+    /// Most usernames and most client networks remembered (each): the slots of the back-off
+    /// table.
     pub capacity: usize,
 }
 
@@ -68,31 +84,52 @@ impl Refusal {
 }
 
 /// The login guard: one per server.
-#[derive(Debug)]
 pub struct LoginGuard {
     verifier: Verifier,
     /// Sign-ins by outcome, for the metrics.
     outcomes: crate::metrics::Logins,
-    tables: Mutex<Tables>,
-    /// Keys usernames so that nobody can aim many names at one slot of the table.
-    hasher: std::collections::hash_map::RandomState,
+    /// Where the failures are counted.
+    store: Arc<dyn Store>,
+    keys: Keys,
+    users: Policy,
+    clients: Policy,
+    /// A key with no failure for this long is forgotten.
+    forget_after: Duration,
 }
 
+impl std::fmt::Debug for LoginGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginGuard")
+            .field("verifier", &self.verifier)
+            .field("users", &self.users)
+            .field("clients", &self.clients)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An attempt [`LoginGuard::admit`] let through, to hand back to [`LoginGuard::record`].
 #[derive(Debug)]
-struct Tables {
-    users: Backoff<u64>,
-    clients: Backoff<u128>,
+pub struct Attempt {
+    user: ThrottleKey,
+    client: Option<ThrottleKey>,
+    /// Whether the username had failures remembered, which a success must forget.
+    user_failed: bool,
 }
 
 impl LoginGuard {
-    /// A guard that counts its outcomes in `metrics`.
-    pub fn new(limits: &LoginLimits, metrics: &crate::metrics::Metrics) -> LoginGuard {
+    /// A guard that counts failures in `store`, under keys hashed with the key material of
+    /// `keys` (so every replica with the same key file agrees on them), and its outcomes in
+    /// `metrics`.
+    pub fn new(
+        limits: &LoginLimits,
+        metrics: &crate::metrics::Metrics,
+        store: Arc<dyn Store>,
+        keys: &ServerKeys,
+    ) -> LoginGuard {
         let policy = |free| Policy {
             free_failures: free,
             base: Duration::from_secs(1),
             max: limits.max_backoff,
-            forget_after: limits.max_backoff.max(Duration::from_secs(900)),
-            capacity: limits.capacity,
         };
         LoginGuard {
             verifier: Verifier::new(
@@ -101,32 +138,44 @@ impl LoginGuard {
                 metrics.password_checks_queued.clone(),
             ),
             outcomes: metrics.logins.clone(),
-            tables: Mutex::new(Tables {
-                users: Backoff::new(policy(limits.user_free_failures)),
-                clients: Backoff::new(policy(limits.ip_free_failures)),
-            }),
-            hasher: Default::default(),
+            store,
+            keys: Keys::new(keys.login_throttle_key(), limits.capacity),
+            users: policy(limits.user_free_failures),
+            clients: policy(limits.ip_free_failures),
+            forget_after: limits.max_backoff.max(Duration::from_secs(900)),
         }
     }
 
-    /// May this client try this username now?
-    pub fn admit(&self, client: Option<IpAddr>, username: &str) -> Result<(), Refusal> {
-        let now = Instant::now();
-        let user = self.user_key(username);
-        let t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+    /// May this client try this username now? One read of the shared counts.
+    pub async fn admit(
+        &self,
+        client: Option<IpAddr>,
+        username: &str,
+    ) -> StoreResult<Result<Attempt, Refusal>> {
+        let now = now_ms();
+        let user = self.keys.user(username);
+        let client = client.map(|c| self.keys.network(c));
+        let keys = std::iter::once(user).chain(client).collect();
+        let found = self.store.login_failures(keys, now).await?;
+        let user_failures = found.first().copied().flatten();
+        let client_failures = found.get(1).copied().flatten();
         let waits = [
-            t.users.check(&user, now).err(),
-            client.and_then(|c| t.clients.check(&client_key(c), now).err()),
+            user_failures.and_then(|f| self.users.wait(&f, now)),
+            client_failures.and_then(|f| self.clients.wait(&f, now)),
         ];
-        match waits.into_iter().flatten().max() {
+        Ok(match waits.into_iter().flatten().max() {
             Some(wait) => {
                 self.outcomes.throttled.inc();
                 Err(Refusal::TooManyAttempts {
                     retry_after: seconds(wait),
                 })
             }
-            None => Ok(()),
-        }
+            None => Ok(Attempt {
+                user,
+                client,
+                user_failed: user_failures.is_some(),
+            }),
+        })
     }
 
     /// Checks a password against a stored hash, a few checks at a time.
@@ -140,41 +189,37 @@ impl LoginGuard {
             })
     }
 
-    /// Records the outcome of a checked attempt.
-    pub fn record(&self, client: Option<IpAddr>, username: &str, ok: bool) {
-        let now = Instant::now();
-        let user = self.user_key(username);
+    /// Records the outcome of a checked attempt: a failure counts against the username and
+    /// the network; a success forgets the username's failures (none to forget: no write).
+    pub async fn record(&self, attempt: Attempt, ok: bool) -> StoreResult<()> {
         let counter = match ok {
             true => &self.outcomes.succeeded,
             false => &self.outcomes.failed,
         };
         counter.inc();
-        let mut t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
         if ok {
-            t.users.succeeded(&user);
-        } else {
-            t.users.failed(user, now);
-            if let Some(c) = client {
-                t.clients.failed(client_key(c), now);
+            if attempt.user_failed {
+                self.store.forget_login_failures(attempt.user).await?;
             }
+        } else {
+            let keys = std::iter::once(attempt.user)
+                .chain(attempt.client)
+                .collect();
+            let forget_after = i64::try_from(self.forget_after.as_millis()).unwrap_or(i64::MAX);
+            self.store
+                .count_login_failure(keys, now_ms(), forget_after)
+                .await?;
         }
-    }
-
-    fn user_key(&self, username: &str) -> u64 {
-        self.hasher.hash_one(username.to_ascii_lowercase())
+        Ok(())
     }
 }
 
-/// A client's network: its IPv4 address, or the /64 of its IPv6 address (one host usually
-/// has a whole /64 to pick addresses from).
-fn client_key(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(v4) => u128::from(u32::from(v4)),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => u128::from(u32::from(v4)),
-            None => u128::from(v6) & !((1u128 << 64) - 1) | (1 << 32),
-        },
-    }
+/// The wall clock in Unix milliseconds: counts are shared, so replicas compare their clocks
+/// (kept in step, as token expiry already needs).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Whole seconds, rounded up (a `Retry-After` of 0 would invite an immediate retry).
@@ -186,20 +231,11 @@ fn seconds(d: Duration) -> u64 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn addresses_of_one_ipv6_network_share_a_key_and_ipv4_keeps_its_own() {
-        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(client_key(a), client_key(b));
-        assert_ne!(client_key(a), client_key(c));
-        let v4: IpAddr = "10.0.0.1".parse().unwrap();
-        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
-        assert_eq!(client_key(v4), client_key(mapped));
-    }
-
-    #[test]
-    fn a_username_that_keeps_failing_must_wait_whatever_its_case() {
+    #[tokio::test]
+    async fn a_username_that_keeps_failing_must_wait_whatever_its_case() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
+        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
         let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
         let g = LoginGuard::new(
             &LoginLimits {
@@ -207,19 +243,24 @@ mod tests {
                 ..LoginLimits::default()
             },
             &metrics,
+            store,
+            &ServerKeys::from_master([7; 32]),
         );
-        g.record(None, "Ada", false);
-        assert_eq!(g.admit(None, "ada"), Ok(()));
-        g.record(None, "ada", false);
+        let admit = |name: &'static str| g.admit(None, name);
+        let attempt = admit("Ada").await.expect("store").expect("admitted");
+        g.record(attempt, false).await.expect("store");
+        let attempt = admit("ada").await.expect("store").expect("admitted");
+        g.record(attempt, false).await.expect("store");
         assert!(matches!(
-            g.admit(None, "ADA"),
+            admit("ADA").await.expect("store"),
             Err(Refusal::TooManyAttempts { retry_after: 1 })
         ));
-        assert_eq!(g.admit(None, "grace"), Ok(()));
+        let grace = admit("grace").await.expect("store").expect("admitted");
+        g.record(grace, true).await.expect("store");
         let l = &metrics.logins;
         assert_eq!(
             (l.failed.get(), l.throttled.get(), l.succeeded.get()),
-            (2, 1, 0)
+            (2, 1, 1)
         );
     }
 }

@@ -1,7 +1,8 @@
 //! Several replicas on one PostgreSQL database, over real HTTP. Replica A is an in-process
 //! server (`spawn_app_on_postgres`, through which the tests seed); the others are real
 //! `atrium-server` processes on the same schema and the same key file (`--key-file`), each
-//! with its own pool, caches, invalidation listener and outbox worker. A's worker is kept
+//! with its own pool, caches, invalidation listener and outbox worker. They share the
+//! sign-in back-off's counts too. A's worker is kept
 //! idle (it polls once an hour and nothing nudges it), so that the outbox tests know which
 //! replica sends. Skipped without `ATRIUM_TEST_POSTGRES_URL`; under `CI=true` that is a
 //! failure.
@@ -162,6 +163,57 @@ async fn a_browser_signed_in_through_one_replica_is_signed_in_on_another() {
     let page = res.text().await.unwrap();
     assert!(!page.contains("Sign in to Atrium"), "{page}");
     assert!(page.contains("Signed in as alice"), "{page}");
+}
+
+/// The `Retry-After` of a refused sign-in, in seconds.
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds")
+}
+
+#[tokio::test]
+async fn failed_sign_ins_spread_over_two_replicas_add_up_to_one_back_off() {
+    // Three free failures per username on both replicas.
+    let Some(a) = spawn_app_on_postgres_configured(true, |s| {
+        s.webhook_policy.poll = Duration::from_secs(3600);
+        s.login.user_free_failures = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    let (_b, b) = replica_of(&a, &["--login-user-failures", "3"]);
+    let b_base = b.url("");
+    a.user("ada").await;
+    // Two wrong passwords through each replica: neither sees more than its free three alone,
+    // but together they are four, one past them.
+    for (i, base) in [&a.base, &b_base, &a.base, &b_base].into_iter().enumerate() {
+        let res = Browser::new(base).login("ada", "wrong password").await;
+        assert_eq!(res.status(), 401, "failure {i}");
+    }
+    // So both make ada wait the one second the fourth failure costs, even with the right
+    // password (the attacker's budget is one, not one per replica).
+    for (name, base) in [("B", &b_base), ("A", &a.base)] {
+        let res = Browser::new(base).login("ada", PASSWORD).await;
+        assert_eq!(res.status(), 429, "replica {name} lets ada's guesser go on");
+        assert!((1..=2).contains(&retry_after(&res)), "replica {name}");
+    }
+    // After the wait, signing in through A forgets the count for B too: B's next failure is
+    // the first again (a fifth would have to wait).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        Browser::new(&a.base).login("ada", PASSWORD).await.status(),
+        303
+    );
+    let res = Browser::new(&b_base).login("ada", "wrong password").await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        Browser::new(&b_base).login("ada", PASSWORD).await.status(),
+        303
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

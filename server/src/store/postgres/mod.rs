@@ -1,5 +1,6 @@
 //! The PostgreSQL implementation of the [`Store`] traits, one file per aggregate like
-//! `sqlite/`: [`users`], [`companies`], [`apps`], [`grants`], [`installs`], [`inbox`], [`outbox`] (claimed
+//! `sqlite/`: [`users`], [`companies`], [`apps`], [`grants`], [`installs`], [`inbox`],
+//! [`login_throttle`] (failed sign-ins, counted once for every replica), [`outbox`] (claimed
 //! under a lease, so several replicas drain it), [`oidc`], [`prune`]; [`notify`] keeps the
 //! read caches of several replicas honest with `LISTEN/NOTIFY`. This file holds the pool, the
 //! migrations, the error mapping and the transaction helper with its bounded retry.
@@ -33,6 +34,7 @@ mod companies;
 mod grants;
 mod inbox;
 mod installs;
+mod login_throttle;
 pub mod notify;
 mod oidc;
 mod outbox;
@@ -61,6 +63,7 @@ use crate::domain::secret::TokenDigest;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/001_schema.sql"),
     include_str!("../../../migrations/postgres/002_inbox.sql"),
+    include_str!("../../../migrations/postgres/003_login_backoff.sql"),
 ];
 
 /// The schema version this server migrates PostgreSQL databases to.

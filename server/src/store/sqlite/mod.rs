@@ -1,13 +1,15 @@
 //! The SQLite implementation of the [`Store`] traits, one file per aggregate:
 //! [`users`], [`companies`], [`apps`], [`grants`] (codes and tokens; where a refresh token's
-//! rotation is written), [`installs`], [`inbox`] (apps' notifications to users), [`outbox`], [`oidc`] (signing keys, a code's OpenID claims), and [`prune`]. This file holds the
-//! connection helpers and what the files share.
+//! rotation is written), [`installs`], [`inbox`] (apps' notifications to users),
+//! [`login_throttle`] (failed sign-ins), [`outbox`], [`oidc`] (signing keys, a code's OpenID
+//! claims), and [`prune`]. This file holds the connection helpers and what the files share.
 
 mod apps;
 mod companies;
 mod grants;
 mod inbox;
 mod installs;
+mod login_throttle;
 mod oidc;
 mod outbox;
 mod prune;
