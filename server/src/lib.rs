@@ -19,7 +19,8 @@
 //! - [`keys`]: the master key and what derives from it; [`jose`]: the signing key set (RS256
 //!   and EdDSA, with `kid`s and rotation) and the JWKS;
 //! - [`startup`]: binding and serving; [`serve`]: the connection layer (timeouts, connection
-//!   cap, health reserve); [`throttle`]: the cost of signing in;
+//!   cap, health reserve); [`throttle`]: the cost of signing in (its back-off counted in
+//!   the store, so replicas share it);
 //!   [`tls`]: https with a certificate reloaded on SIGHUP; [`backup`]: online backups and
 //!   their restore; [`dbcopy`]: a SQLite deployment copied into PostgreSQL (`db copy`);
 //!   [`cli`]: the `atrium-server` command line;

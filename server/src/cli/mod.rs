@@ -51,8 +51,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "ATRIUM_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
-    /// With PostgreSQL: the key file (webhook secrets, launch tokens and the wrapping of the
-    /// signing keys derive from it), created (mode 0600) if missing. Every replica must read
+    /// With PostgreSQL: the key file (webhook secrets, launch tokens, the wrapping of the
+    /// signing keys and the sign-in back-off's keyed hashes derive from it), created (mode
+    /// 0600) if missing. Every replica must read
     /// the same key: give each one this path on shared storage, or a copy of the file. With
     /// SQLite the key file is always beside the database (PATH.key) [default:
     /// $XDG_DATA_HOME/atrium/atrium.key]

@@ -67,7 +67,8 @@ pub struct ServeArgs {
     /// Longest wait imposed after failed sign-ins, in seconds [default: 300]
     #[arg(long, env = "ATRIUM_LOGIN_MAX_BACKOFF", value_name = "SECS")]
     pub login_max_backoff: Option<f64>,
-    /// Usernames, and client addresses, whose failures are remembered (each) [default: 100000]
+    /// Usernames, and client addresses, whose failures are remembered (each), in the database
+    /// that replicas share; give every replica the same value [default: 100000]
     #[arg(long, env = "ATRIUM_LOGIN_THROTTLE_ENTRIES", value_name = "N")]
     pub login_throttle_entries: Option<usize>,
     /// Apps one developer may register through the API [default: 25]
