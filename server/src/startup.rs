@@ -88,8 +88,15 @@ impl Application {
         // every replica on the same database.
         let login =
             crate::throttle::LoginGuard::new(&settings.login, &metrics, store.clone(), &keys);
+        let mut platform = Platform::new(store, config, keys);
+        // On SQLite this process is the only one that posts, and rings its streams' bell.
+        let poll = match &backend {
+            Backend::Sqlite(_) => crate::services::inbox_hub::POLL_ALONE,
+            Backend::Postgres(_) => crate::services::inbox_hub::POLL_SHARED,
+        };
+        platform.inbox = Arc::new(crate::services::inbox_hub::InboxHub::new(poll));
         let state = AppState::new(State {
-            platform: Platform::new(store, config, keys),
+            platform,
             // Served over TLS, or behind a proxy that terminates it for an https issuer.
             secure_cookies: tls.is_some() || issuer.starts_with("https://"),
             quotas: settings.quotas,

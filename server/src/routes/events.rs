@@ -9,15 +9,19 @@
 //!   it changes. No `id`, so it never moves the client's `Last-Event-ID`.
 //! - a comment every 15 s keeps proxies from closing a quiet stream.
 //!
-//! A stream looks in the store when the process's bell rings for one of its user's companies
-//! ([`crate::services::inbox_hub`]), and every [`POLL`] in any case (another replica's posts).
+//! A stream looks in the store when the process's bell rings for its user
+//! ([`crate::services::inbox_hub`]): for notifications or for badges, whichever changed. It
+//! also looks for both when the bell has been silent for the hub's poll interval (another
+//! replica's posts; on SQLite, only the user's new companies), and then reads the user's
+//! companies again.
 //! On PostgreSQL, ids are taken when a row is inserted but become visible when its transaction
 //! commits, so a smaller id can appear after a larger one was sent: each look also reads back
 //! over the ids sent in the last [`LOOKBACK`] and sends what it had not. A client must still
 //! treat ids as a set (the desktop does), as every SSE client should after a reconnect.
 //!
-//! Cost per open stream: one task, a broadcast receiver, and a few KB of state; two indexed
-//! reads per look. Each user may hold [`STREAMS_PER_USER`] at once; more are answered 429.
+//! Cost per open stream: one task, a broadcast receiver, and a few KB of state; one indexed
+//! read per ring that concerns it, three per poll (`cargo xtask bench` measures 1,000 streams).
+//! Each user may hold [`STREAMS_PER_USER`] at once; more are answered 429.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -35,7 +39,7 @@ use super::error::{reply, ApiError, ApiResult};
 use super::respond::Resp;
 use super::{with_auth, AppState, Auth};
 use crate::services::inbox::{badge_view, view};
-use crate::services::inbox_hub::{StreamSlot, POLL, STREAMS_PER_USER};
+use crate::services::inbox_hub::{Change, Ring, StreamSlot, STREAMS_PER_USER};
 use crate::store::StoreResult;
 
 /// How far back (in time) a look reads again for ids that committed late.
@@ -91,6 +95,7 @@ async fn events((state, h): Auth, last_event_id: Option<String>) -> ApiResult {
         cursor,
         sent: VecDeque::new(),
         badges: None,
+        companies: Vec::new(),
         bell: state.platform.inbox.listen(),
         _slot: slot,
     };
@@ -115,7 +120,9 @@ struct Feed {
     sent: VecDeque<(Instant, i64)>,
     /// The badges last sent.
     badges: Option<Vec<BadgeView>>,
-    bell: tokio::sync::broadcast::Receiver<i64>,
+    /// The user's companies, read at each poll.
+    companies: Vec<i64>,
+    bell: tokio::sync::broadcast::Receiver<Ring>,
     _slot: StreamSlot,
 }
 
@@ -124,8 +131,9 @@ impl Feed {
     /// reconnects with its `Last-Event-ID`).
     async fn run(mut self, tx: tokio::sync::mpsc::Sender<Event>) {
         let mut out = VecDeque::new();
+        let mut what = Look::All;
         loop {
-            let full = match self.look(&mut out).await {
+            let full = match self.look(what, &mut out).await {
                 Ok(full) => full,
                 Err(e) => {
                     tracing::warn!(error = %e, "event stream: the store failed; closing it");
@@ -138,19 +146,52 @@ impl Feed {
                 }
             }
             if full {
+                what = Look::Notifications;
                 continue;
             }
             let hub = self.state.platform.inbox.clone();
             tokio::select! {
                 () = tx.closed() => return,
                 () = hub.closing() => return,
-                () = self.wait() => {}
+                next = self.wait() => what = next,
             }
         }
     }
 
-    /// Reads what is new into `out`; true when a full batch came back.
-    async fn look(&mut self, out: &mut VecDeque<Event>) -> StoreResult<bool> {
+    /// Reads what is new of `what` into `out`; true when a full batch of notifications came
+    /// back.
+    async fn look(&mut self, what: Look, out: &mut VecDeque<Event>) -> StoreResult<bool> {
+        let store = self.state.platform.store.clone();
+        if what == Look::All {
+            self.companies = store
+                .memberships(self.user)
+                .await?
+                .iter()
+                .map(|m| m.company.id)
+                .collect();
+        }
+        let mut full = false;
+        if what != Look::Badges {
+            full = self.look_notifications(out).await?;
+        }
+        if what != Look::Notifications {
+            let badges: Vec<BadgeView> = store
+                .badges_for(self.user)
+                .await?
+                .iter()
+                .map(badge_view)
+                .collect();
+            if self.badges.as_ref() != Some(&badges) {
+                let data = serde_json::to_string(&badges).unwrap_or_default();
+                out.push_back(Event::default().event("badges").data(data));
+                self.badges = Some(badges);
+            }
+        }
+        Ok(full)
+    }
+
+    /// The notifications new to the client, into `out`; true when a full batch came back.
+    async fn look_notifications(&mut self, out: &mut VecDeque<Event>) -> StoreResult<bool> {
         let store = &self.state.platform.store;
         let now = Instant::now();
         while self
@@ -189,39 +230,42 @@ impl Feed {
             self.sent.push_back((now, n.id));
             self.cursor = self.cursor.max(n.id);
         }
-        let badges: Vec<BadgeView> = store
-            .badges_for(self.user)
-            .await?
-            .iter()
-            .map(badge_view)
-            .collect();
-        if self.badges.as_ref() != Some(&badges) {
-            let data = serde_json::to_string(&badges).unwrap_or_default();
-            out.push_back(Event::default().event("badges").data(data));
-            self.badges = Some(badges);
-        }
         Ok(full)
     }
 
-    /// Until the bell rings for one of the user's companies, or [`POLL`] passes.
-    async fn wait(&mut self) {
-        let companies: Vec<i64> = match self.state.platform.store.memberships(self.user).await {
-            Ok(list) => list.iter().map(|m| m.company.id).collect(),
-            Err(_) => Vec::new(),
-        };
-        let deadline = tokio::time::sleep(POLL);
+    /// Until the bell rings for this user (what to look at then), or the hub's poll interval
+    /// passes (look at everything).
+    async fn wait(&mut self) -> Look {
+        let deadline = tokio::time::sleep(self.state.platform.inbox.poll());
         tokio::pin!(deadline);
         loop {
             tokio::select! {
-                () = &mut deadline => return,
+                () = &mut deadline => return Look::All,
                 rung = self.bell.recv() => match rung {
-                    Ok(company) if companies.contains(&company) => return,
+                    Ok(ring) if ring.concerns(self.user, &self.companies) => {
+                        return match ring.change {
+                            Change::Notification => Look::Notifications,
+                            Change::Badge => Look::Badges,
+                        }
+                    }
                     Ok(_) => {}
                     // Missed rings: one of them may have been ours.
-                    Err(RecvError::Lagged(_)) => return,
-                    Err(RecvError::Closed) => return deadline.await,
+                    Err(RecvError::Lagged(_)) => return Look::All,
+                    Err(RecvError::Closed) => {
+                        deadline.await;
+                        return Look::All;
+                    }
                 },
             }
         }
     }
+}
+
+/// What a look reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Notifications,
+    Badges,
+    /// Both, after the user's companies.
+    All,
 }

@@ -5,6 +5,7 @@
 
 use atrium_proto::inbox as wire;
 
+use super::inbox_hub::{Change, Ring};
 use super::{ServiceError, ServiceResult};
 use crate::domain::text::{self, TextError};
 use crate::platform::Platform;
@@ -90,7 +91,11 @@ pub async fn post(
     };
     match p.store.post_notification(new, rate, now).await? {
         Posted::Posted(n) => {
-            p.inbox.ring(company);
+            p.inbox.ring(Ring {
+                company,
+                member: user_id,
+                change: Change::Notification,
+            });
             Ok(n)
         }
         Posted::Throttled { retry_at } => Err(ServiceError::Throttled {
@@ -120,7 +125,11 @@ pub async fn set_badge(
         .set_badge(install_id, user_id, req.count, now)
         .await?
     {
-        p.inbox.ring(company);
+        p.inbox.ring(Ring {
+            company,
+            member: user_id,
+            change: Change::Badge,
+        });
         Ok(Badge {
             install_id,
             count: req.count,

@@ -1,11 +1,14 @@
-//! The bell of the dashboard's event streams: a post or a badge change rings it with the
-//! company concerned, and every stream of this process whose user belongs there reads what is
-//! new from the store. The bell carries no data, so a stream never trusts it for content:
-//! what a user sees is always the store's answer (the same visibility rule as the listing).
+//! The bell of the dashboard's event streams: a post or a badge change rings it with what
+//! changed ([`Ring`]: the company, the one member concerned if only one is, and whether it was
+//! a notification or a badge), and every stream of this process whose user it concerns reads
+//! that, and only that, from the store. The bell carries no content, so a stream never trusts
+//! it for what a user sees: that is always the store's answer (the same visibility rule as the
+//! listing).
 //!
-//! Per process. Several replicas on one PostgreSQL database do not hear each other's bell;
-//! their streams also look every [`POLL`], which bounds the delay of a notification posted
-//! through another replica.
+//! Per process. On SQLite there is one process, every post rings this bell, and a stream also
+//! looks every [`POLL_ALONE`] only to learn its user's new companies. Several replicas on one
+//! PostgreSQL database do not hear each other's bell, so there streams look every
+//! [`POLL_SHARED`], which bounds the delay of a notification posted through another replica.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,15 +16,44 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-/// How often a stream looks in the store even when its bell is silent.
-pub const POLL: Duration = Duration::from_secs(5);
+/// How often a stream looks in the store even when its bell is silent, when other processes
+/// may post (PostgreSQL replicas).
+pub const POLL_SHARED: Duration = Duration::from_secs(5);
+
+/// The same, when this process is the only one (SQLite): what a look then finds is only a
+/// company the user joined since the last (its notifications ring under its id).
+pub const POLL_ALONE: Duration = Duration::from_secs(60);
 
 /// Streams one user may hold open at once (a desktop holds one; a few for several devices).
 pub const STREAMS_PER_USER: usize = 4;
 
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Notification,
+    Badge,
+}
+
+/// One ring of the bell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ring {
+    pub company: i64,
+    /// The one member it concerns, or `None` for every member of the company.
+    pub member: Option<i64>,
+    pub change: Change,
+}
+
+impl Ring {
+    /// Whether a stream of `user`, a member of `companies`, must look.
+    pub fn concerns(&self, user: i64, companies: &[i64]) -> bool {
+        self.member.is_none_or(|m| m == user) && companies.contains(&self.company)
+    }
+}
+
 #[derive(Debug)]
 pub struct InboxHub {
-    bell: broadcast::Sender<i64>,
+    bell: broadcast::Sender<Ring>,
+    poll: Duration,
     open: Mutex<HashMap<i64, usize>>,
     /// True once the server stops: every stream ends, so none holds up the stop.
     closed: tokio::sync::watch::Sender<bool>,
@@ -29,24 +61,35 @@ pub struct InboxHub {
 
 impl Default for InboxHub {
     fn default() -> Self {
-        InboxHub {
-            // A stream that falls more than this many rings behind just looks again.
-            bell: broadcast::channel(256).0,
-            open: Mutex::new(HashMap::new()),
-            closed: tokio::sync::watch::channel(false).0,
-        }
+        InboxHub::new(POLL_SHARED)
     }
 }
 
 impl InboxHub {
-    /// Something changed for the members of `company`.
-    pub fn ring(&self, company: i64) {
-        // No stream listening is not an error.
-        let _ = self.bell.send(company);
+    /// A hub whose streams look every `poll` when their bell is silent.
+    pub fn new(poll: Duration) -> Self {
+        InboxHub {
+            // A stream that falls more than this many rings behind just looks again.
+            bell: broadcast::channel(256).0,
+            poll,
+            open: Mutex::new(HashMap::new()),
+            closed: tokio::sync::watch::channel(false).0,
+        }
     }
 
-    pub fn listen(&self) -> broadcast::Receiver<i64> {
+    /// Something changed for members of a company.
+    pub fn ring(&self, ring: Ring) {
+        // No stream listening is not an error.
+        let _ = self.bell.send(ring);
+    }
+
+    pub fn listen(&self) -> broadcast::Receiver<Ring> {
         self.bell.subscribe()
+    }
+
+    /// How often a stream looks when its bell is silent.
+    pub fn poll(&self) -> Duration {
+        self.poll
     }
 
     /// A place for one more stream of `user`, or `None` at [`STREAMS_PER_USER`]. The place is
@@ -101,5 +144,23 @@ impl Drop for StreamSlot {
                 open.remove(&self.user);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ring_concerns_the_members_it_names_in_their_companies() {
+        let ring = |member| Ring {
+            company: 7,
+            member,
+            change: Change::Notification,
+        };
+        assert!(ring(None).concerns(1, &[3, 7]));
+        assert!(!ring(None).concerns(1, &[3]), "another company's");
+        assert!(ring(Some(1)).concerns(1, &[7]));
+        assert!(!ring(Some(2)).concerns(1, &[7]), "another member's");
     }
 }
