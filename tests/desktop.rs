@@ -693,8 +693,35 @@ fn app_label(client_id: &str) -> &'static str {
     }
 }
 
-/// What the sample app's pages reported (`--probe`): one report per load of a launched page.
+/// What the sample app's pages reported (`--probe`): one report per load of a launched page
+/// that the user saw. A woken app's webview keeps its partition, so its first request still
+/// carries the earlier session's cookie and is answered that session's page, which the new
+/// launch replaces at once; such a page may or may not get its report out before it goes, and
+/// flags it (`replaced_by_launch`): it is left out here (see [`replaced_reports_of`]).
 async fn reports_of(
+    sample: &atrium_tests::SampleApp,
+    app: &str,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(all_reports_of(sample, app)
+        .await?
+        .into_iter()
+        .filter(|r| r["findings"]["replaced_by_launch"] != true)
+        .collect())
+}
+
+/// The reports of pages that a new launch replaced at once (see [`reports_of`]).
+async fn replaced_reports_of(
+    sample: &atrium_tests::SampleApp,
+    app: &str,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(all_reports_of(sample, app)
+        .await?
+        .into_iter()
+        .filter(|r| r["findings"]["replaced_by_launch"] == true)
+        .collect())
+}
+
+async fn all_reports_of(
     sample: &atrium_tests::SampleApp,
     app: &str,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
@@ -724,10 +751,13 @@ async fn wait_for_report(
 /// The app's page is a top-level document (so its cookies are first-party) holding demo's
 /// launched session, and found no trace of the desktop's IPC: no `__TAURI__`, no
 /// `__TAURI_INTERNALS__`, no `window.ipc` nor WebKit message handler, and `ipc://` refused
-/// (its CSP allows `ipc:` in probe mode, so the refusal is the webview's).
+/// (its CSP allows `ipc:` in probe mode, so the refusal is the webview's). The page refuses to
+/// be framed (`X-Frame-Options: DENY`, `frame-ancestors 'none'`) and works all the same.
 fn assert_isolated(report: &serde_json::Value) {
     let found = &report["findings"];
     assert_eq!(found["top"], "self", "framed: {report}");
+    assert_eq!(found["x_frame_options"], "DENY", "{report}");
+    assert_eq!(found["frame_ancestors"], "'none'", "{report}");
     for name in ["tauri", "internals", "ipc", "handler"] {
         assert_eq!(found[name], "undefined", "the app saw {name}: {report}");
     }
@@ -846,6 +876,45 @@ async fn one_app_in_two_companies_keeps_two_sessions_in_two_partitions() -> anyh
     desktop.close().await
 }
 
+/// An app whose pages refuse to be framed (`X-Frame-Options: DENY` and `frame-ancestors
+/// 'none'`, as the sample app's pages are served; its page checks the headers of its own
+/// address) opens in its webview, keeps its session cookie (the page's own requests carry it)
+/// and, hidden and shown again, is still the same page, not loaded again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_refuses_to_be_framed_opens_and_keeps_its_session() -> anyhow::Result<()> {
+    let (_server, sample, desktop) = story(&[]).await?;
+    let long = Duration::from_secs(60);
+    sign_in(&desktop).await?;
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .click(".app-card[data-client-id='demo-app1']")
+        .await?;
+    desktop.click("#install").await?;
+    desktop.click("#consent-allow").await?;
+    desktop
+        .wait_for(".app-frame:not(.hidden) .app-view", long)
+        .await?;
+    let report = wait_for_report(&sample, "App1", 1).await?;
+    let found = &report["findings"];
+    assert_eq!(found["x_frame_options"], "DENY", "{report}");
+    assert_eq!(found["frame_ancestors"], "'none'", "{report}");
+    assert_eq!(found["top"], "self", "{report}");
+    // The probe's own request carried the session cookie the launch set.
+    assert_eq!(report["username"], "demo", "no session: {report}");
+    desktop.screenshot("15-app-refusing-frames").await?;
+
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .click("#installed-apps .app-item[data-client-id='demo-app1']")
+        .await?;
+    desktop
+        .wait_for(".app-frame:not(.hidden)[data-name='App1'] .app-view", long)
+        .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(reports_of(&sample, "App1").await?.len(), 1);
+    desktop.close().await
+}
+
 /// With a short sleep time, an app left hidden goes to sleep: the sidebar says so and its web
 /// process ends. Selecting it loads it again with a fresh launch. A pinned app stays awake,
 /// even through "put all apps to sleep now".
@@ -902,8 +971,10 @@ async fn a_hidden_app_sleeps_and_wakes_with_a_fresh_launch_unless_pinned() -> an
     desktop
         .click("#installed-apps .app-item[data-client-id='demo-app1']")
         .await?;
+    let first = wait_for_report(&sample, "App1", 1).await?;
     let again = wait_for_report(&sample, "App1", 2).await?;
     assert_isolated(&again);
+    assert_ne!(first["launch"], again["launch"], "not a fresh launch");
     desktop
         .wait_gone("#installed-apps .app-item.asleep", long)
         .await?;
@@ -923,9 +994,16 @@ async fn a_hidden_app_sleeps_and_wakes_with_a_fresh_launch_unless_pinned() -> an
         .find_all(fantoccini::Locator::Css(".app-item.asleep"))
         .await?
         .is_empty());
-    // Every load of the page, however many, found no way to the shell.
-    for report in reports_of(&sample, "App1").await? {
-        assert_isolated(&report);
+    // Two pages seen: the first launch's and the wake's; both found no way to the shell.
+    let seen = reports_of(&sample, "App1").await?;
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for report in &seen {
+        assert_isolated(report);
+    }
+    // The page the wake's first request was answered (the first launch's session, from the
+    // partition's cookie), if it reported at all before the new launch replaced it.
+    for replaced in replaced_reports_of(&sample, "App1").await? {
+        assert_eq!(replaced["launch"], first["launch"], "{replaced}");
     }
     desktop.close().await
 }

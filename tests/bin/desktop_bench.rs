@@ -2,9 +2,12 @@
 //! desktop app under Xvfb against a real server and the sample app. Prints JSON:
 //!
 //! - `binary_bytes`: the size of the `atrium` binary;
-//! - `memory`: the app's whole process tree (the shell and its WebKit processes), as PSS (each
-//!   shared page counted once across the tree) and RSS, with the dashboard alone and with
-//!   three embedded apps open;
+//! - `memory`: the app's whole process tree (the shell and every WebKit web and network
+//!   process under it), as PSS (each shared page counted once across the tree) and RSS, with
+//!   the dashboard alone (`dashboard`), with one, two and three apps open, each in its own
+//!   webview (`one_app_open`, `two_apps_open`, `three_apps_open`), and with the three installed
+//!   but asleep (`three_apps_asleep`, after "Put all apps to sleep now"), each with the
+//!   processes it counted;
 //! - `startup_ms`: from starting `atrium` (inside its own `dbus-run-session`) until the UI
 //!   reports the signed-in dashboard rendered (`dashboard shown` in the shell's log), for a
 //!   returning user: five launches, after the one that signed in.
@@ -29,8 +32,9 @@ async fn main() -> Result<()> {
     let sample_port = free_port();
     let sample_url = format!("http://127.0.0.1:{sample_port}");
     let (server, mut demo) = Server::start_with_demo(&sample_url).await?;
-    // A third app. The sample app serves two; this one is registered with App1's page, which
-    // is an honest page to embed even though its launch check refuses another app's token.
+    // A third app. The sample app serves two; this one is registered with App1's page, so its
+    // webview loads that page, whose launch check refuses another app's token: a small page,
+    // but a web process of its own like any app's (the engine, not the page, is the cost).
     let third = register_third_app(&server, &sample_url)?;
     demo["apps"]["App3"] = third.clone();
     let _sample = SampleApp::start(&server.url, sample_port, &demo).await?;
@@ -63,8 +67,9 @@ async fn main() -> Result<()> {
         ("XDG_CACHE_HOME", xdg("cache")),
     ];
 
-    // Sign in, then measure with the dashboard alone and with the three apps open.
-    eprintln!("desktop-bench: signing in and opening three apps");
+    // Sign in, then measure with the dashboard alone, with one, two and three apps open (each
+    // in its own webview), and with the three asleep.
+    eprintln!("desktop-bench: signing in, opening three apps, putting them to sleep");
     let desktop = Desktop::launch_with(&server.url, &env).await?;
     desktop
         .wait_for("#server-health[data-state='healthy']", WAIT)
@@ -79,9 +84,12 @@ async fn main() -> Result<()> {
             )
             .await?;
     }
+    wait_for_web_processes(&desktop, 1).await?;
     settle().await;
-    let alone = tree_memory()?;
-    for ((client_id, _, _), name) in apps.iter().zip(["App1", "App2", "App3"]) {
+    let mut memory = serde_json::Map::new();
+    memory.insert("dashboard".into(), tree_memory()?);
+    let stages = ["one_app_open", "two_apps_open", "three_apps_open"];
+    for (n, ((client_id, _, _), name)) in apps.iter().zip(["App1", "App2", "App3"]).enumerate() {
         desktop
             .click(&format!(
                 "#installed-apps .app-item[data-client-id='{client_id}']"
@@ -89,22 +97,31 @@ async fn main() -> Result<()> {
             .await?;
         desktop
             .wait_for(
-                &format!(".app-frame:not(.hidden) iframe[title='{name}']"),
+                &format!(".app-frame:not(.hidden)[data-name='{name}'] .app-view"),
+                WAIT,
+            )
+            .await?;
+        // The dashboard's web process and one per open app (each has a web context of its own).
+        wait_for_web_processes(&desktop, n + 2).await?;
+        settle().await;
+        memory.insert(stages[n].into(), tree_memory()?);
+    }
+    desktop.screenshot("bench-three-apps").await?;
+    // Hidden (Settings is shown) and put to sleep now: three apps installed, none loaded.
+    desktop.click("#nav-settings").await?;
+    desktop.click("#sleep-now").await?;
+    for (client_id, _, _) in &apps {
+        desktop
+            .wait_for(
+                &format!("#installed-apps .app-item.asleep[data-client-id='{client_id}']"),
                 WAIT,
             )
             .await?;
     }
-    let frames = desktop
-        .client
-        .find_all(fantoccini::Locator::Css(".app-frame iframe"))
-        .await?
-        .len();
-    if frames != apps.len() {
-        bail!("expected {} embedded apps, found {frames}", apps.len());
-    }
+    wait_for_web_processes(&desktop, 1).await?;
     settle().await;
-    let three = tree_memory()?;
-    desktop.screenshot("bench-three-apps").await?;
+    memory.insert("three_apps_asleep".into(), tree_memory()?);
+    desktop.screenshot("bench-three-apps-asleep").await?;
     desktop.close().await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -125,11 +142,27 @@ async fn main() -> Result<()> {
         "{}",
         json!({
             "binary_bytes": std::fs::metadata(binary("atrium")?)?.len(),
-            "memory": { "dashboard": alone, "three_apps_open": three },
+            "memory": memory,
             "startup_ms": { "launches": startup, "median": sorted[sorted.len() / 2], "max": sorted[sorted.len() - 1] },
         })
     );
     Ok(())
+}
+
+/// Waits until the desktop runs `n` WebKit web processes: the dashboard's and one per loaded
+/// app (a page still loading, or a process not yet ended, would skew the figures).
+async fn wait_for_web_processes(desktop: &Desktop, n: usize) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let running = desktop.web_processes();
+        if running == n {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("expected {n} web processes, the desktop runs {running}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Lets pages finish loading and the processes settle before reading memory.

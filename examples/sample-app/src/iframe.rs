@@ -3,7 +3,9 @@
 //! (`static/launch.js`) takes it out of the address bar and posts it to `POST /app1/launch`.
 //! There the token is checked ([`crate::launch`]), its `jti` accepted once, and a session
 //! started for that install ([`crate::session`]): the answer sets the session cookie and shows
-//! the page. Later loads of `GET /app1/` are served from the session cookie.
+//! the page. Later loads of `GET /app1/` are served from the session cookie; when such a page
+//! still finds a launch token in its fragment (Atrium woke the app, whose cookie store kept
+//! the earlier session), the script hides it and posts the token: the new launch wins.
 //!
 //! The page says who it runs for and in which company, and shows what the app reads now with
 //! the token it keeps for that install (App2 refreshes an expired one). App2's page also signs

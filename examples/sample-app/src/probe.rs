@@ -21,11 +21,11 @@ const MAX_REPORTS: usize = 1000;
 pub const PROBE_JS: &str = include_str!("../static/probe.js");
 /// What a launched page adds to its `<head>` in probe mode.
 pub const PROBE_SCRIPT: &str = "<script src=\"/static/probe.js\" defer></script>";
-/// The page's CSP in probe mode: as usual, but `ipc:` may be fetched, so that a refusal comes
-/// from the host and not from the page's own policy.
+/// The page's CSP in probe mode: as usual ([`crate::web::CSP`], framing refused), but `ipc:`
+/// may be fetched, so that a refusal comes from the host and not from the page's own policy.
 pub const PROBE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
                              connect-src 'self' ipc: http://ipc.localhost; img-src 'self' data:; \
-                             base-uri 'none'; form-action 'self'";
+                             base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// One page's report.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +35,13 @@ pub struct Report {
     pub install: Option<i64>,
     pub company: Option<i64>,
     pub username: Option<String>,
-    /// What the page found (`tauri`, `internals`, `ipc`, `handler`, `top`, `ipc_fetch`).
+    /// The `jti` of the launch that started that session (spent already): tells two launches
+    /// of one install apart.
+    pub launch: Option<String>,
+    /// What the page found (`tauri`, `internals`, `ipc`, `handler`, `top`, `ipc_fetch`), and
+    /// the framing headers its own address is served with (`x_frame_options`,
+    /// `frame_ancestors`); `replaced_by_launch` when the page was about to be replaced by a
+    /// new launch (see `static/launch.js`).
     pub findings: serde_json::Value,
 }
 
@@ -76,6 +82,7 @@ pub async fn post(
         app: app.label(),
         install: session.as_ref().map(|s| s.claims.install),
         company: session.as_ref().map(|s| s.claims.company),
+        launch: session.as_ref().map(|s| s.claims.jti.clone()),
         username: session.map(|s| s.claims.username),
         findings,
     });

@@ -10,10 +10,14 @@ use warp::{Rejection, Reply};
 
 pub type Resp = warp::reply::Response;
 
-/// Scripts and styles come only from this origin (no inline script), nothing else is loaded.
-/// `frame-ancestors` is left open: the dashboard embeds the apps' pages.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
-                   img-src 'self' data:; base-uri 'none'; form-action 'self'";
+/// Scripts and styles come only from this origin (no inline script), nothing else is loaded,
+/// and no other page may frame these (`frame-ancestors 'none'`, with `X-Frame-Options: DENY`
+/// for older engines), as most web apps guard against clickjacking. Atrium opens each app as
+/// the top-level document of a webview of its own, so the apps' pages work inside it all the
+/// same.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                       connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+                       form-action 'self'; frame-ancestors 'none'";
 
 fn response(status: StatusCode, content_type: &'static str, body: impl Into<Vec<u8>>) -> Resp {
     let mut r = Response::new(body.into()).into_response();
@@ -28,11 +32,12 @@ fn response(status: StatusCode, content_type: &'static str, body: impl Into<Vec<
 }
 
 /// An HTML page. Pages may carry tokens in their URL (launch tokens) or show user data, so
-/// they are not cached and send no Referer onwards.
+/// they are not cached and send no Referer onwards; no other page may frame them.
 pub fn html(status: StatusCode, body: String) -> Resp {
     let mut r = response(status, "text/html; charset=utf-8", body);
     let h = r.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -18,6 +18,11 @@
     return;
   }
   history.replaceState(null, "", location.pathname + location.search);
+  // A page served from an earlier session's cookie (an app woken from sleep keeps its
+  // partition, and so its cookie) is replaced at once by this launch's: not shown, and
+  // flagged so that the test probe does not count it as a page the user saw.
+  document.documentElement.dataset.replacedByLaunch = "true";
+  document.body.hidden = true;
   const form = document.createElement("form");
   form.method = "POST";
   form.action = location.pathname.replace(/\/?$/, "/") + "launch";

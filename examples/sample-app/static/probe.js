@@ -2,6 +2,8 @@
 // Inside Atrium an app's page must find no trace of the desktop's IPC: no `__TAURI__`, no
 // `__TAURI_INTERNALS__`, no `window.ipc` or WebKit message handler, and no answer from the
 // `ipc://` scheme. The page's CSP allows `ipc:` in probe mode, so that a refusal is the host's.
+// It also reports the framing headers its own address is served with (fetched again, with its
+// cookie): the page refuses to be framed, and works all the same as the top-level document.
 (function () {
   "use strict";
   const handlers = window.webkit && window.webkit.messageHandlers;
@@ -12,6 +14,10 @@
     handler: typeof (handlers && handlers.ipc),
     top: window.top === window ? "self" : "framed",
   };
+  // Set by launch.js when a new launch replaces this page (a woken app's earlier session).
+  if (document.documentElement.dataset.replacedByLaunch) {
+    out.replaced_by_launch = true;
+  }
   const app = location.pathname.split("/")[1];
   const report = () =>
     fetch("/" + app + "/probe", {
@@ -19,7 +25,16 @@
       headers: { "content-type": "application/json" },
       body: JSON.stringify(out),
     });
-  fetch("ipc://localhost/server_status", { method: "POST", body: "{}" })
-    .then((r) => { out.ipc_fetch = "status " + r.status; }, () => { out.ipc_fetch = "blocked"; })
-    .finally(report);
+  const framing = fetch(location.pathname, { credentials: "same-origin" }).then(
+    (r) => {
+      out.x_frame_options = r.headers.get("x-frame-options");
+      const csp = r.headers.get("content-security-policy") || "";
+      const rule = csp.split(";").map((d) => d.trim()).find((d) => d.startsWith("frame-ancestors"));
+      out.frame_ancestors = rule ? rule.slice("frame-ancestors".length).trim() : null;
+    },
+    () => { out.x_frame_options = "unreadable"; },
+  );
+  const ipc = fetch("ipc://localhost/server_status", { method: "POST", body: "{}" })
+    .then((r) => { out.ipc_fetch = "status " + r.status; }, () => { out.ipc_fetch = "blocked"; });
+  Promise.allSettled([framing, ipc]).finally(report);
 })();

@@ -271,3 +271,31 @@ async fn after_a_launch_the_app_keeps_a_session_per_install() {
     let (_, page) = page_with("app1_session=made-up".into(), "/app1/").await;
     assert!(page.contains("Open this app from Atrium"), "{page}");
 }
+
+/// The apps' pages refuse to be framed, as most web apps do: Atrium opens them as top-level
+/// documents in webviews of their own, where the end-to-end tests see them work regardless.
+#[tokio::test]
+async fn every_page_refuses_to_be_framed() {
+    let app = spawn().await;
+    let key = Key::new(1, "k1");
+    app.atrium.publish(&[&key]);
+    let token = key.sign(&app.atrium.claims(APP1, 300));
+    let launched = app.launch("app1", &token).await;
+    let refused = app.launch("app1", &token).await;
+    assert_eq!(launched.0, 200);
+    assert_eq!(refused.0, 401);
+    let mut pages = vec![
+        ("launched", launched.1),
+        ("replayed launch", refused.1),
+    ];
+    for path in ["/app1/", "/app2/", "/app1/callback", "/", "/nowhere"] {
+        pages.push((path, app.get(path).await.1));
+    }
+    for (what, headers) in pages {
+        assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    }
+    // The probe's pages (end-to-end tests only) too.
+    assert!(atrium_sample_app::probe::PROBE_CSP.contains("frame-ancestors 'none'"));
+}
