@@ -284,10 +284,7 @@ async fn every_page_refuses_to_be_framed() {
     let refused = app.launch("app1", &token).await;
     assert_eq!(launched.0, 200);
     assert_eq!(refused.0, 401);
-    let mut pages = vec![
-        ("launched", launched.1),
-        ("replayed launch", refused.1),
-    ];
+    let mut pages = vec![("launched", launched.1), ("replayed launch", refused.1)];
     for path in ["/app1/", "/app2/", "/app1/callback", "/", "/nowhere"] {
         pages.push((path, app.get(path).await.1));
     }
