@@ -1002,8 +1002,13 @@ async fn a_hidden_app_sleeps_and_wakes_with_a_fresh_launch_unless_pinned() -> an
     }
     // The page the wake's first request was answered (the first launch's session, from the
     // partition's cookie), if it reported at all before the new launch replaced it.
-    for replaced in replaced_reports_of(&sample, "App1").await? {
-        assert_eq!(replaced["launch"], first["launch"], "{replaced}");
+    let replaced = replaced_reports_of(&sample, "App1").await?;
+    eprintln!(
+        "pages replaced by the wake's launch that reported: {}",
+        replaced.len()
+    );
+    for page in replaced {
+        assert_eq!(page["launch"], first["launch"], "{page}");
     }
     desktop.close().await
 }
