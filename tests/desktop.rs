@@ -237,6 +237,88 @@ async fn without_a_browser_the_sign_in_card_offers_the_url_to_copy() -> anyhow::
     desktop.close().await
 }
 
+/// Signing out of the desktop ends the session its sign-in left in the system browser: the
+/// desktop opens the server's sign-out page there (with its ID token as the hint), the browser
+/// comes back through `atrium://signed-out`, and the dashboard says so. The server deleted the
+/// session: a new authorization request with the browser's cookie, even a copy kept from
+/// before, asks for the password again.
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_of_the_desktop_signs_its_browser_out_too() -> anyhow::Result<()> {
+    let profile = tempfile::tempdir()?;
+    let (server, _sample, desktop) =
+        story(&[("SCRIPTED_PROFILE", profile.path().display().to_string())]).await?;
+    sign_in(&desktop).await?;
+    let cookies = profile.path().join("cookies");
+    let before = browser_cookie(&cookies)?;
+    assert_eq!(
+        next_sign_in_page(&server, &before).await?,
+        NextSignIn::Continue,
+        "the browser is signed in after the desktop's sign-in"
+    );
+
+    desktop.click("#sign-out").await?;
+    desktop.wait_for("#sign-in", RENDER_TIMEOUT).await?;
+    // The browser signs out on its own, after the desktop did: wait for it.
+    let deadline = std::time::Instant::now() + RENDER_TIMEOUT;
+    while next_sign_in_page(&server, &before).await? == NextSignIn::Continue {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the browser's session at the server outlived the desktop's sign-out"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        next_sign_in_page(&server, &browser_cookie(&cookies)?).await?,
+        NextSignIn::Password,
+        "the browser's profile asks for the password again"
+    );
+    desktop
+        .wait_for("#signed-out-everywhere", RENDER_TIMEOUT)
+        .await?;
+    desktop.screenshot("10-signed-out-everywhere").await?;
+    desktop.close().await
+}
+
+/// The `Cookie` header the scripted browser's profile keeps for the server (see
+/// `bin/scripted_browser.rs`).
+fn browser_cookie(path: &std::path::Path) -> anyhow::Result<String> {
+    let saved = std::fs::read_to_string(path)?;
+    Ok(saved.lines().nth(1).unwrap_or_default().to_string())
+}
+
+/// What a browser with `cookie` sees when the desktop next asks it to sign in.
+#[derive(Debug, PartialEq)]
+enum NextSignIn {
+    /// The page that continues as the signed-in account: the session is live.
+    Continue,
+    /// The login form: no session.
+    Password,
+}
+
+async fn next_sign_in_page(server: &Server, cookie: &str) -> anyhow::Result<NextSignIn> {
+    let pkce = atrium_tests::Pkce::new();
+    let request = atrium_tests::Authorize::code(atrium_tests::DESKTOP_CLIENT)
+        .redirect_uri(atrium_tests::DESKTOP_REDIRECT)
+        .scope("dashboard")
+        .state("again")
+        .pkce(&pkce);
+    let res = atrium_tests::http()
+        .get(server.atrium().url(atrium_proto::paths::AUTHORIZE))
+        .query(&request)
+        .header("cookie", cookie)
+        .send()
+        .await?;
+    let status = res.status();
+    let page = res.text().await?;
+    if page.contains("name=\"password\"") {
+        Ok(NextSignIn::Password)
+    } else if page.contains("to the Atrium app?") {
+        Ok(NextSignIn::Continue)
+    } else {
+        anyhow::bail!("neither the login form nor the page to continue ({status}): {page}")
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_install_finished_in_the_system_browser_returns_through_a_deep_link(
 ) -> anyhow::Result<()> {

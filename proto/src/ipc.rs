@@ -46,6 +46,19 @@ pub struct SignInPage {
     pub browser_opened: bool,
 }
 
+/// What became of the browser session the desktop signed in with, when it signed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrowserSignOut {
+    /// The system browser opened the server's sign-out page; [`SignedOutInBrowser`] follows
+    /// when the browser comes back.
+    Opened,
+    /// No browser could be started: Atrium may still be signed in there.
+    NoBrowser,
+    /// No one was signed in: nothing to sign out of.
+    NotSignedIn,
+}
+
 /// Whether a user is signed in, and to which server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -137,7 +150,9 @@ commands! {
     /// that page's URL and whether a browser opened, for the UI to offer the URL to copy. The
     /// outcome arrives as [`SessionChanged`] or [`SignInFailed`].
     sign_in => SignIn {} -> SignInPage;
-    sign_out => SignOut {} -> ();
+    /// Forgets and revokes the session here, and opens the server's sign-out page in the system
+    /// browser to end the browser's session too.
+    sign_out => SignOut {} -> BrowserSignOut;
     me => Me {} -> Fetched<crate::dashboard::Me>;
     /// A page of the catalog; `cursor` is the previous page's `next_cursor`.
     catalog => Catalog { cursor: Option<String> } -> Fetched<Page<CatalogApp>>;
@@ -260,6 +275,15 @@ impl Event for SignInFailed {
     const NAME: &'static str = "sign-in-failed";
 }
 
+/// The browser came back from the server's sign-out page (`atrium://signed-out` with the
+/// pending sign-out's `state`): the browser's session ended too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedOutInBrowser {}
+
+impl Event for SignedOutInBrowser {
+    const NAME: &'static str = "signed-out-in-browser";
+}
+
 /// The pending install's app says it has finished its side (`atrium://install-complete`). A
 /// hint only: the UI re-reads the install from the server before it trusts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +332,11 @@ mod tests {
         assert_eq!(SessionChanged::NAME, "session-changed");
         assert_eq!(SignInFailed::NAME, "sign-in-failed");
         assert_eq!(InstallComplete::NAME, "install-complete");
+        assert_eq!(SignedOutInBrowser::NAME, "signed-out-in-browser");
+        assert_eq!(
+            serde_json::to_value(BrowserSignOut::NoBrowser).unwrap(),
+            json!("no_browser")
+        );
         let changed = SessionChanged { signed_in: true };
         assert_eq!(serde_json::to_value(changed).unwrap(), json!(true));
         let failed = SignInFailed {

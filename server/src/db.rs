@@ -38,6 +38,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/011_inbox.sql"),
     // 10: failed sign-ins counted for the back-off.
     include_str!("../migrations/012_login_backoff.sql"),
+    // 11: the desktop may ask for `openid` and return to `atrium://signed-out` after logout.
+    include_str!("../migrations/013_desktop_logout.sql"),
 ];
 
 /// The schema version this server migrates databases to (`PRAGMA user_version`).

@@ -109,6 +109,9 @@ pub async fn sign_in(shell: State<'_, Shell>, args: ipc::SignIn) -> Out<ipc::Sig
     })
 }
 
+/// Signs out here (the tokens are revoked and forgotten), then opens the server's sign-out page
+/// in the system browser, whose session the sign-in left behind. Without a browser the
+/// sign-out here still completes, and the answer says the browser's session may remain.
 #[tauri::command]
 pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
@@ -116,9 +119,18 @@ pub async fn sign_out<R: Runtime>(
     args: ipc::SignOut,
 ) -> Out<ipc::SignOut> {
     let ipc::SignOut {} = args;
-    shell.sign_out().await;
+    let end_session = shell.sign_out().await;
     crate::emit(&app, SessionChanged { signed_in: false });
-    Ok(())
+    let Some(url) = end_session else {
+        return Ok(ipc::BrowserSignOut::NotSignedIn);
+    };
+    Ok(match crate::browser::open(url.as_str()).await {
+        Ok(()) => ipc::BrowserSignOut::Opened,
+        Err(e) => {
+            tracing::warn!(error = %e, "no browser to sign out of");
+            ipc::BrowserSignOut::NoBrowser
+        }
+    })
 }
 
 #[tauri::command]

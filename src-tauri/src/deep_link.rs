@@ -3,11 +3,14 @@
 //!
 //! - `atrium://oauth/callback?code=...&state=...&iss=...` finishes sign-in; one whose `state`
 //!   is not the pending request's is ignored, and the sign-in in progress goes on;
+//! - `atrium://signed-out?state=...` says the browser finished signing out (see
+//!   [`crate::sign_out`]); the UI is told only when its `state` is the pending sign-out's, and
+//!   it changes no session either way, so a forged one can do no harm;
 //! - `atrium://install-complete?...&state=...` tells the UI that the pending install's app has
 //!   finished its side. It is a hint only — any local program can open such a link — so the UI
 //!   re-reads the install from the server before it shows or opens anything.
 
-use atrium_proto::ipc::{InstallComplete, SessionChanged, SignInFailed};
+use atrium_proto::ipc::{InstallComplete, SessionChanged, SignInFailed, SignedOutInBrowser};
 use tauri::{AppHandle, Manager, Runtime};
 use url::Url;
 
@@ -47,6 +50,19 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, url: Url) {
                     let _ = w.set_focus();
                 }
             });
+        }
+        "signed-out" | "signed-out/" => {
+            let answered = app
+                .try_state::<Shell>()
+                .is_some_and(|shell| shell.complete_sign_out(&url));
+            if answered {
+                emit(app, SignedOutInBrowser {});
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.set_focus();
+                }
+            } else {
+                tracing::warn!("ignoring a signed-out link that matches no pending sign-out");
+            }
         }
         "install-complete" | "install-complete/" => {
             let state = url

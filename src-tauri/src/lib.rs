@@ -9,8 +9,10 @@
 //! - [`commands`]: the Tauri commands the UI invokes, one per type of `atrium_proto::ipc`,
 //!   registered by [`with_commands`], which checks at compile time that each is named as the UI
 //!   calls it;
-//! - [`deep_link`]: where the desktop handles `atrium://` links (sign-in callback, install
-//!   complete), which emit the events of `atrium_proto::ipc` to the UI;
+//! - [`deep_link`]: where the desktop handles `atrium://` links (sign-in callback, signed out,
+//!   install complete), which emit the events of `atrium_proto::ipc` to the UI;
+//! - [`sign_out`]: ending the browser session the sign-in left (OpenID Connect RP-initiated
+//!   logout, with the ID token of the sign-in as the hint);
 //! - [`appviews`]: each open app in a webview of its own (a partition per install, no IPC,
 //!   held to the app's origin), put to sleep when hidden for long;
 //! - [`windows`]: the window where an app's install redirect runs;
@@ -25,6 +27,7 @@ pub mod config;
 pub mod deep_link;
 pub mod error;
 pub mod shell;
+pub mod sign_out;
 pub mod store;
 pub mod windows;
 

@@ -5,16 +5,23 @@
 //! PKCE (S256) and a random `state`; the code comes back as the deep link
 //! `atrium://oauth/callback?code=...&state=...` and is exchanged by the `oauth2` crate. Access
 //! tokens are refreshed silently shortly before they expire, and once more on a 401.
+//!
+//! The sign-in also asks for `openid`, and the ID token it brings is kept with the session: on
+//! sign-out it is the `id_token_hint` that ends the browser's session too ([`crate::sign_out`]).
 
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use atrium_proto::ipc::Fetched;
 use atrium_proto::paths;
-use oauth2::basic::BasicClient;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -23,12 +30,28 @@ use url::Url;
 
 use crate::config::{parse_server_url, ShellConfig};
 use crate::error::{from_http, Error};
+use crate::sign_out::{end_session_url, IdTokenField, PendingSignOut};
 use crate::store::{Disk, Session, Settings};
 
 /// Atrium's own OAuth client: public, PKCE, consent implied.
 pub const CLIENT_ID: &str = "atrium-desktop";
 /// Where the server sends the code: a deep link into this app.
 pub const REDIRECT_URI: &str = "atrium://oauth/callback";
+
+/// The `oauth2` crate's client for the desktop: the basic one, but its token responses keep the
+/// ID token (the basic token type drops every field it does not know).
+type OAuthClient<HasAuthUrl = EndpointNotSet, HasTokenUrl = EndpointNotSet> = oauth2::Client<
+    BasicErrorResponse,
+    StandardTokenResponse<IdTokenField, BasicTokenType>,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuthUrl,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    HasTokenUrl,
+>;
 
 /// A sign-in in progress: what the callback must match.
 struct Pending {
@@ -51,6 +74,7 @@ pub struct Shell {
     disk: Disk,
     session: tokio::sync::Mutex<Option<Session>>,
     pending: Mutex<Option<Pending>>,
+    signing_out: PendingSignOut,
 }
 
 fn now() -> i64 {
@@ -90,6 +114,7 @@ impl Shell {
             disk,
             session: tokio::sync::Mutex::new(session),
             pending: Mutex::new(None),
+            signing_out: PendingSignOut::default(),
         }
     }
 
@@ -113,7 +138,10 @@ impl Shell {
     pub async fn set_server_url(&self, raw: &str) -> Result<Url, Error> {
         let url = parse_server_url(raw).map_err(Error::Invalid)?;
         if url != self.server_url() {
-            self.sign_out().await;
+            // The user leaves this server for another: the session here is forgotten and
+            // revoked, and its browser is left as it is (no page pops up on a settings change).
+            let _ = self.sign_out().await;
+            self.signing_out.forget();
         }
         *self.server_url.write().unwrap_or_else(|e| e.into_inner()) = url.clone();
         self.disk
@@ -129,20 +157,8 @@ impl Shell {
         join(&self.server_url(), path)
     }
 
-    fn oauth_client(
-        &self,
-        server: &Url,
-    ) -> Result<
-        BasicClient<
-            oauth2::EndpointSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointSet,
-        >,
-        Error,
-    > {
-        Ok(BasicClient::new(ClientId::new(CLIENT_ID.into()))
+    fn oauth_client(&self, server: &Url) -> Result<OAuthClient<EndpointSet, EndpointSet>, Error> {
+        Ok(OAuthClient::new(ClientId::new(CLIENT_ID.into()))
             .set_auth_uri(AuthUrl::from_url(join(server, paths::AUTHORIZE)?))
             .set_token_uri(TokenUrl::from_url(join(server, paths::TOKEN)?))
             .set_redirect_uri(
@@ -158,6 +174,8 @@ impl Shell {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state) = client
             .authorize_url(CsrfToken::new_random)
+            // `openid` for the ID token that ends the browser's session on sign-out.
+            .add_scope(Scope::new("openid".into()))
             .add_scope(Scope::new("dashboard".into()))
             .add_scope(Scope::new("profile".into()))
             .add_scope(Scope::new("email".into()))
@@ -168,6 +186,8 @@ impl Shell {
             verifier: verifier.secret().clone(),
             server_url: server,
         });
+        // A sign-out link arriving from now on answers nothing the user is waiting for.
+        self.signing_out.forget();
         Ok(url)
     }
 
@@ -226,6 +246,7 @@ impl Shell {
             access_token: tokens.access_token().secret().clone(),
             refresh_token: tokens.refresh_token().map(|r| r.secret().clone()),
             expires_at: now() + tokens.expires_in().map_or(3600, |d| d.as_secs() as i64),
+            id_token: tokens.extra_fields().id_token.clone(),
         };
         self.disk
             .save_session(&session)
@@ -247,25 +268,46 @@ impl Shell {
         self.session.lock().await.is_some()
     }
 
-    /// Revokes the refresh token (best effort) and forgets the session.
-    pub async fn sign_out(&self) {
+    /// Revokes the refresh token (best effort) and forgets the session. Answers the URL that
+    /// ends the session of the browser it signed in with, for the system browser (it holds the
+    /// ID token: never log it); `None` when no one was signed in.
+    pub async fn sign_out(&self) -> Option<Url> {
         let old = self.session.lock().await.take();
         self.disk.clear_session();
-        if let Some(s) = old {
-            if let (Some(rt), Ok(url)) = (s.refresh_token, self.endpoint(paths::REVOKE)) {
-                let _ = self
-                    .http
-                    .post(url)
-                    .form(&[
-                        ("token", rt.as_str()),
-                        ("token_type_hint", "refresh_token"),
-                        ("client_id", CLIENT_ID),
-                    ])
-                    .send()
-                    .await;
-            }
-            tracing::info!("signed out");
+        let s = old?;
+        if let (Some(rt), Ok(url)) = (&s.refresh_token, self.endpoint(paths::REVOKE)) {
+            let _ = self
+                .http
+                .post(url)
+                .form(&[
+                    ("token", rt.as_str()),
+                    ("token_type_hint", "refresh_token"),
+                    ("client_id", CLIENT_ID),
+                ])
+                .send()
+                .await;
         }
+        tracing::info!("signed out");
+        let state = crate::browser::random_state();
+        let end_session = Url::parse(&s.server_url)
+            .map_err(|e| Error::Internal(e.to_string()))
+            .and_then(|server| end_session_url(&server, CLIENT_ID, s.id_token.as_deref(), &state));
+        match end_session {
+            Ok(url) => {
+                self.signing_out.expect(state);
+                Some(url)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot make the browser's sign-out URL");
+                None
+            }
+        }
+    }
+
+    /// The browser's sign-out came back as `atrium://signed-out?state=...`: true when it is the
+    /// answer to the pending sign-out (see [`PendingSignOut::complete`]).
+    pub fn complete_sign_out(&self, link: &Url) -> bool {
+        self.signing_out.complete(link)
     }
 
     /// A live access token, refreshed first when it is about to expire.

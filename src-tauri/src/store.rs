@@ -1,5 +1,5 @@
 //! What the shell keeps on disk, in the app's data directory:
-//! - `session.json` — the user's tokens, readable by the owner only (0600), never sent to the
+//! - `session.json` — the user's tokens (and the sign-in's ID token), readable by the owner only (0600), never sent to the
 //!   webview. (Where a desktop keyring runs it would be the better home; headless machines and
 //!   CI have none, so the owner-only file is what ships today.)
 //! - `settings.json` — the server URL the user chose.
@@ -20,6 +20,10 @@ pub struct Session {
     pub refresh_token: Option<String>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The ID token of the sign-in (`openid`), the hint that ends the browser's session on
+    /// sign-out. Sessions saved before the desktop asked for it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -200,11 +204,14 @@ mod tests {
             access_token: "atr_at_secret".into(),
             refresh_token: Some("atr_rt_secret".into()),
             expires_at: 42,
+            id_token: Some("id.token.secret".into()),
         };
         disk.save_session(&s).unwrap();
         assert!(!format!("{s:?}").contains("atr_at_secret"));
+        assert!(!format!("{s:?}").contains("id.token.secret"));
         let again = Disk::new(dir.path().to_path_buf()).load_session().unwrap();
         assert_eq!(again.access_token, "atr_at_secret");
+        assert_eq!(again.id_token.as_deref(), Some("id.token.secret"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -216,6 +223,18 @@ mod tests {
         }
         disk.clear_session();
         assert!(disk.load_session().is_none());
+    }
+
+    #[test]
+    fn a_session_saved_before_the_id_token_was_kept_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("session.json"),
+            r#"{"server_url":"http://127.0.0.1:8000","access_token":"a","refresh_token":null,"expires_at":1}"#,
+        )
+        .unwrap();
+        let s = Disk::new(dir.path().to_path_buf()).load_session().unwrap();
+        assert_eq!(s.id_token, None);
     }
 
     #[cfg(unix)]

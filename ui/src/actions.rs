@@ -6,7 +6,9 @@ use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationVi
 use atrium_proto::ipc;
 use yew::{Callback, Reducible, UseReducerDispatcher};
 
-use crate::model::{Action, InstallStep, Installing, Model, OpenApp, SessionState, View};
+use crate::model::{
+    Action, InstallStep, Installing, Model, OpenApp, SessionState, SignedOut, View,
+};
 use crate::tauri::{invoke, ShellError};
 
 pub type Dispatch = UseReducerDispatcher<Model>;
@@ -225,9 +227,22 @@ pub async fn sign_in(d: Dispatch) {
     }
 }
 
+/// Signs out here, and says what became of the browser's session: its sign-out page opened,
+/// or no browser could be started and Atrium may still be signed in there.
 pub async fn sign_out(d: Dispatch) {
-    let _ = invoke(&ipc::SignOut {}).await;
+    let answer = invoke(&ipc::SignOut {}).await;
+    let how = match &answer {
+        Ok(ipc::BrowserSignOut::Opened) => Some(SignedOut::InBrowser),
+        Ok(ipc::BrowserSignOut::NoBrowser) => Some(SignedOut::BrowserMayRemain),
+        Ok(ipc::BrowserSignOut::NotSignedIn) | Err(_) => None,
+    };
+    if let Some(how) = how {
+        d.dispatch(Action::SignedOut(how));
+    }
     d.dispatch(Action::Session(SessionState::SignedOut));
+    if let Err(e) = answer {
+        d.dispatch(Action::Notice(Some(e.message)));
+    }
 }
 
 pub async fn create_company(d: Dispatch, name: String) {

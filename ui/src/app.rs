@@ -47,6 +47,7 @@ pub fn app() -> Html {
         }
         SessionState::SignedOut => html! {
             <SignIn server={m.server.clone()} sign_in={m.sign_in.clone()} notice={m.notice.clone()}
+                signed_out={m.signed_out}
                 on_set_server={run(&d, actions::set_server)}
                 on_sign_in={run(&d, |d, ()| actions::sign_in(d))} />
         },

@@ -14,6 +14,18 @@ pub enum SessionState {
     SignedIn,
 }
 
+/// What the sign-in screen says about the browser after a sign-out: the sign-in happened in
+/// the system browser, whose own Atrium session the sign-out ends too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedOut {
+    /// The browser opened the server's sign-out page; it has not come back yet.
+    InBrowser,
+    /// The browser came back: its session ended too.
+    Everywhere,
+    /// No browser could be started: Atrium may still be signed in there.
+    BrowserMayRemain,
+}
+
 /// What the main area shows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum View {
@@ -84,6 +96,8 @@ pub struct Model {
     pub notice: Option<String>,
     /// The sign-in in progress: its page, and whether a browser opened it.
     pub sign_in: Option<SignInPage>,
+    /// How the last sign-out went in the browser, until the next sign-in.
+    pub signed_out: Option<SignedOut>,
 }
 
 impl Default for Model {
@@ -106,6 +120,7 @@ impl Default for Model {
             open: Vec::new(),
             notice: None,
             sign_in: None,
+            signed_out: None,
         }
     }
 }
@@ -144,6 +159,10 @@ pub enum Action {
     Server(ServerStatus),
     Session(SessionState),
     SignInStarted(SignInPage),
+    /// The user signed out; how it went in the browser.
+    SignedOut(SignedOut),
+    /// The browser came back from the server's sign-out page.
+    SignedOutInBrowser,
     /// The user and the first pages of their companies and of the catalog.
     Loaded {
         me: Me,
@@ -191,15 +210,28 @@ impl Reducible for Model {
             Action::Server(s) => m.server = Some(s),
             Action::Session(s) => {
                 if s == SessionState::SignedOut {
-                    let server = m.server.take();
+                    let (server, signed_out) = (m.server.take(), m.signed_out);
                     m = Model {
                         server,
+                        signed_out,
                         ..Model::default()
                     };
                 }
                 m.session = s;
             }
-            Action::SignInStarted(page) => m.sign_in = Some(page),
+            Action::SignInStarted(page) => {
+                m.sign_in = Some(page);
+                m.signed_out = None;
+            }
+            // The browser may come back before the sign-out command answers: that stands.
+            Action::SignedOut(how) if m.signed_out != Some(SignedOut::Everywhere) => {
+                m.signed_out = Some(how)
+            }
+            // The shell confirms only the sign-out it waits for; a signed-in dashboard has none.
+            Action::SignedOutInBrowser if m.session != SessionState::SignedIn => {
+                m.signed_out = Some(SignedOut::Everywhere)
+            }
+            Action::SignedOut(_) | Action::SignedOutInBrowser => {}
             Action::Loaded {
                 me,
                 companies,
@@ -216,6 +248,7 @@ impl Reducible for Model {
                 m.catalog_next = catalog.next_cursor;
                 m.offline = offline;
                 m.session = SessionState::SignedIn;
+                m.signed_out = None;
             }
             Action::MoreCatalog(page) => {
                 append(&mut m.catalog, page.items, |a| a.client_id.clone());
@@ -508,6 +541,41 @@ mod tests {
                 ..Model::default()
             }
         );
+    }
+
+    #[test]
+    fn the_browsers_sign_out_is_shown_until_the_next_sign_in_and_confirmed_once_it_returns() {
+        let m = run(
+            Model::default(),
+            vec![
+                loaded(vec![company(1, Role::Owner)]),
+                Action::SignedOut(SignedOut::InBrowser),
+                Action::Session(SessionState::SignedOut),
+            ],
+        );
+        assert_eq!(m.signed_out, Some(SignedOut::InBrowser));
+        let m = run(m, vec![Action::SignedOutInBrowser]);
+        assert_eq!(m.signed_out, Some(SignedOut::Everywhere));
+        let page = SignInPage {
+            url: "http://127.0.0.1:8000/oauth2/authorize".into(),
+            browser_opened: true,
+        };
+        let m = run(m, vec![Action::SignInStarted(page)]);
+        assert_eq!(m.signed_out, None);
+        // The browser came back before the command answered: it stays confirmed.
+        let m = run(
+            m,
+            vec![
+                Action::Session(SessionState::SignedOut),
+                Action::SignedOutInBrowser,
+                Action::SignedOut(SignedOut::InBrowser),
+            ],
+        );
+        assert_eq!(m.signed_out, Some(SignedOut::Everywhere));
+        let m = run(m, vec![loaded(vec![])]);
+        assert_eq!(m.signed_out, None);
+        let m = run(m, vec![Action::SignedOutInBrowser]);
+        assert_eq!(m.signed_out, None, "nothing to confirm while signed in");
     }
 
     #[test]

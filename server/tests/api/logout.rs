@@ -319,3 +319,78 @@ async fn a_developer_registers_and_edits_the_openid_fields_through_the_api() {
         vec![BYE.to_string(), "https://app.example/other".into()]
     );
 }
+
+/// Where the desktop asks to be sent after it signs its browser out: its deep link.
+const DESKTOP_SIGNED_OUT: &str = "atrium://signed-out";
+
+#[tokio::test]
+async fn the_desktop_signs_its_browser_out_and_the_browser_returns_to_its_deep_link() {
+    the_desktop_signs_its_browser_out_on(spawn_app().await).await;
+}
+
+/// The same on PostgreSQL, whose migrations register the desktop's URI apart (skipped without
+/// `ATRIUM_TEST_POSTGRES_URL`).
+#[tokio::test]
+async fn the_desktop_signs_its_browser_out_on_postgresql() {
+    if let Some(app) = spawn_app_on_postgres(false).await {
+        the_desktop_signs_its_browser_out_on(app).await;
+    }
+}
+
+/// Atrium's own desktop client, as the migrations seed it: it signs in with `openid` and gets
+/// an ID token; its sign-out sends that token as the hint with its registered deep link, and
+/// the browser's session ends at once (the hint names the signed-in user) and the browser is
+/// sent back to the desktop with its `state`.
+async fn the_desktop_signs_its_browser_out_on(app: TestApp) {
+    app.user("alice").await;
+    let browser = app.browser("alice").await;
+    let pkce = Pkce::new();
+    let request = Authorize::code(DESKTOP_CLIENT)
+        .redirect_uri(DESKTOP_REDIRECT)
+        .scope("dashboard profile email openid")
+        .state("desk")
+        .pkce(&pkce);
+    let page = browser.consent_page(&request).await;
+    assert!(page.contains("to the Atrium app?"), "{page}");
+    let loc = browser.decide_to(&page, "allow", &[]).await;
+    let code = query_param(&loc, "code").expect("a code for the desktop");
+    let res = http()
+        .post(app.url(paths::TOKEN))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", DESKTOP_REDIRECT),
+            ("client_id", DESKTOP_CLIENT),
+            ("code_verifier", &pkce.verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the desktop's code exchange");
+    let tokens: serde_json::Value = res.json().await.unwrap();
+    let id_token = tokens["id_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no ID token for the desktop: {tokens}"));
+    assert!(signed_in(&browser, &app).await);
+
+    let mut url = url::Url::parse(&app.url(paths::END_SESSION)).unwrap();
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", id_token)
+        .append_pair("post_logout_redirect_uri", DESKTOP_SIGNED_OUT)
+        .append_pair("state", "bye-desk");
+    let res = browser.client.get(url).send().await.unwrap();
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    assert_eq!(
+        location(&res),
+        format!("{DESKTOP_SIGNED_OUT}?state=bye-desk")
+    );
+    assert!(
+        !signed_in(&browser, &app).await,
+        "the browser's session ended"
+    );
+}

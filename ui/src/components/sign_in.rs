@@ -1,11 +1,12 @@
 //! The sign-in screen: the server's address and health, and the button that opens the system
-//! browser at the server's sign-in page.
+//! browser at the server's sign-in page; after a sign-out, what became of the browser's session.
 
 use atrium_proto::ipc::SignInPage;
 use atrium_proto::{HealthState, ServerStatus};
 use yew::prelude::*;
 
 use super::input_value;
+use crate::model::SignedOut;
 
 #[derive(Properties, PartialEq)]
 pub struct SignInProps {
@@ -13,6 +14,8 @@ pub struct SignInProps {
     /// The sign-in in progress: its page's URL, and whether a browser opened it.
     pub sign_in: Option<SignInPage>,
     pub notice: Option<String>,
+    /// How the last sign-out went in the browser.
+    pub signed_out: Option<SignedOut>,
     /// Use another server (its URL as typed).
     pub on_set_server: Callback<String>,
     pub on_sign_in: Callback<()>,
@@ -62,6 +65,9 @@ pub fn sign_in(p: &SignInProps) -> Html {
                     <button class="button secondary" type="submit">{ "Use" }</button>
                 </form>
                 <p id="server-url" class="muted mono-text">{ p.server.as_ref().map(|s| s.url.clone()).unwrap_or_default() }</p>
+                if let Some(how) = p.signed_out {
+                    <SignedOutNote {how} />
+                }
                 <p>{ health }</p>
                 <button id="sign-in" class="button wide" onclick={go} disabled={!healthy}>{ "Sign in with your browser" }</button>
                 if let Some(page) = &p.sign_in {
@@ -117,4 +123,34 @@ fn sign_in_link(p: &SignInLinkProps) -> Html {
             </div>
         </div>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct SignedOutNoteProps {
+    how: SignedOut,
+}
+
+/// What signing out did: here, and in the browser the sign-in used.
+#[function_component(SignedOutNote)]
+fn signed_out_note(p: &SignedOutNoteProps) -> Html {
+    let (id, state, text) = match p.how {
+        SignedOut::InBrowser => (
+            "signed-out-in-browser",
+            "pending",
+            "You are signed out of this app. Your browser opened Atrium's sign-out page to end \
+             its session there too.",
+        ),
+        SignedOut::Everywhere => (
+            "signed-out-everywhere",
+            "done",
+            "You are signed out, in this app and in your browser.",
+        ),
+        SignedOut::BrowserMayRemain => (
+            "signed-out-browser-may-remain",
+            "warn",
+            "You are signed out of this app, but your browser could not be opened: Atrium may \
+             still be signed in there. Sign out on the server's page in your browser.",
+        ),
+    };
+    html! { <p {id} class={format!("signed-out small {state}")} role="status">{ text }</p> }
 }

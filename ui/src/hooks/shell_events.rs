@@ -3,7 +3,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use atrium_proto::ipc::{AppAsleep, Event, InstallComplete, SessionChanged, SignInFailed};
+use atrium_proto::ipc::{
+    AppAsleep, Event, InstallComplete, SessionChanged, SignInFailed, SignedOutInBrowser,
+};
 use yew::prelude::*;
 
 use crate::actions::{self, spawn, Dispatch};
@@ -30,8 +32,9 @@ pub fn use_shell_event<E: Event + 'static>(handler: Callback<E>) {
 }
 
 /// The dashboard's answers to the shell's events: a sign-in loads the dashboard, a sign-out
-/// shows the sign-in screen, a failed sign-in is shown, and a finished install is checked with
-/// the server and opened; an app put to sleep is shown asleep.
+/// shows the sign-in screen, a failed sign-in is shown, the browser's return from signing out
+/// is confirmed, and a finished install is checked with the server and opened; an app put to
+/// sleep is shown asleep.
 #[hook]
 pub fn use_shell_events(d: Dispatch) {
     let on_session = {
@@ -48,6 +51,10 @@ pub fn use_shell_events(d: Dispatch) {
         let d = d.clone();
         Callback::from(move |e: SignInFailed| d.dispatch(Action::Notice(Some(e.message))))
     };
+    let on_browser_signed_out = {
+        let d = d.clone();
+        Callback::from(move |_: SignedOutInBrowser| d.dispatch(Action::SignedOutInBrowser))
+    };
     let on_installed = {
         let d = d.clone();
         Callback::from(move |e: InstallComplete| {
@@ -61,5 +68,6 @@ pub fn use_shell_events(d: Dispatch) {
     use_shell_event(on_asleep);
     use_shell_event(on_session);
     use_shell_event(on_failed);
+    use_shell_event(on_browser_signed_out);
     use_shell_event(on_installed);
 }

@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/001_schema.sql"),
     include_str!("../../../migrations/postgres/002_inbox.sql"),
     include_str!("../../../migrations/postgres/003_login_backoff.sql"),
+    include_str!("../../../migrations/postgres/004_desktop_logout.sql"),
 ];
 
 /// The schema version this server migrates PostgreSQL databases to.
