@@ -333,6 +333,21 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), DbError> {
 mod tests {
     use super::*;
 
+    /// SQLite 3.51.0 and 3.51.1 can deadlock when two connections to one database close on two
+    /// threads at once: `unixClose` takes the VFS's global mutex, then the file's; the WAL close
+    /// of the other (`unixLock` → `unixIsSharingShmNode`) takes them the other way round. A
+    /// `Db` closes its writer on the writer thread and its readers where its last handle
+    /// drops, so the conformance checks, which drop a database per check, hung CI that way
+    /// (both stacks were seen in gdb). Fixed in SQLite 3.51.2: the bundled one must not be older.
+    #[test]
+    fn the_bundled_sqlite_has_the_fix_for_the_close_deadlock() {
+        assert!(
+            rusqlite::version_number() >= 3_051_002,
+            "SQLite {} deadlocks on concurrent closes; bundle 3.51.2 or later",
+            rusqlite::version()
+        );
+    }
+
     #[tokio::test]
     async fn opening_twice_keeps_the_schema_version_and_the_data() {
         let dir = tempfile::tempdir().unwrap();
