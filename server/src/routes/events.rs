@@ -94,6 +94,7 @@ async fn events((state, h): Auth, last_event_id: Option<String>) -> ApiResult {
         user: user.id,
         cursor,
         sent: VecDeque::new(),
+        resume: None,
         badges: None,
         companies: Vec::new(),
         bell: state.platform.inbox.listen(),
@@ -118,6 +119,10 @@ struct Feed {
     cursor: i64,
     /// Ids sent in the last [`LOOKBACK`], oldest first.
     sent: VecDeque<(Instant, i64)>,
+    /// After a full batch, where the next read goes on: past that batch, so that a backlog
+    /// longer than a batch is read through rather than from the look-back's start again
+    /// (which would read the same batch, all sent, until it aged out of the look-back).
+    resume: Option<i64>,
     /// The badges last sent.
     badges: Option<Vec<BadgeView>>,
     /// The user's companies, read at each poll.
@@ -201,16 +206,21 @@ impl Feed {
         {
             self.sent.pop_front();
         }
-        // From just below the oldest id sent lately, or from the cursor.
-        let from = self
-            .sent
-            .iter()
-            .map(|(_, id)| id - 1)
-            .min()
-            .unwrap_or(self.cursor)
-            .min(self.cursor);
+        // Past the last full batch; else from just below the oldest id sent lately, or from
+        // the cursor.
+        let from = self.resume.take().unwrap_or_else(|| {
+            self.sent
+                .iter()
+                .map(|(_, id)| id - 1)
+                .min()
+                .unwrap_or(self.cursor)
+                .min(self.cursor)
+        });
         let list = store.notifications_since(self.user, from, BATCH).await?;
         let full = list.len() == BATCH;
+        if full {
+            self.resume = list.last().map(|n| n.id);
+        }
         for n in &list {
             // Within the range read, an id sent already is skipped; any other is new to the
             // client: above the cursor, or below it and committed late.

@@ -459,3 +459,27 @@ async fn a_user_holds_a_bounded_number_of_streams() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+/// A backlog longer than one read (100) comes through at once: each read goes on past the
+/// last batch, where it used to read the first batch again, all sent, until it aged out of
+/// the 10 s look-back (a busy loop on the store, and the rest 10 s late).
+#[tokio::test]
+async fn a_backlog_longer_than_a_batch_is_sent_straight_through() {
+    let app = spawn_app_configured(|s| s.quotas.notifications_per_install_hour = 1000).await;
+    let (token, _, _, _) = installed(&app, "notifications").await;
+    for i in 0..150 {
+        let res = post(&app, &token, json!({"title": format!("n{i}")})).await;
+        assert_eq!(res.status(), 201);
+    }
+    let desk = app.dashboard_token("alice").await;
+    let mut stream = Sse::connect(&app, &desk, Some(0)).await;
+    let started = std::time::Instant::now();
+    for i in 0..150 {
+        assert_eq!(stream.notification().await.1, format!("n{i}"));
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "150 notifications took {:?}: the stream stalled after the first batch",
+        started.elapsed()
+    );
+}
