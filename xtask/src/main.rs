@@ -443,7 +443,7 @@ const STALL: Duration = Duration::from_secs(10 * 60);
 /// Runs the test command under the [`watchdog`]. A run that hangs is reported (every process
 /// and thread, with stacks when gdb is installed) and killed, then run once more: a hang is a
 /// bug to fix from that report, and the second run tells whether it is one that recurs. A
-/// test that fails is never run again.
+/// test that fails is never run again, even when the run hung after it.
 fn run_tests(test: &mut Command) -> Result<()> {
     let shown = without_passwords(&format!("{test:?}"));
     for attempt in 1..=2 {
@@ -451,11 +451,14 @@ fn run_tests(test: &mut Command) -> Result<()> {
         match watchdog::run_watched(test, STALL)? {
             watchdog::Ended::Exited { success: true } => return Ok(()),
             watchdog::Ended::Exited { success: false } => bail!("{shown} failed"),
-            watchdog::Ended::Stalled if attempt == 1 => eprintln!(
+            watchdog::Ended::Stalled { failed: true } => {
+                bail!("{shown} failed (a test failed, then the run hung; see above)")
+            }
+            watchdog::Ended::Stalled { failed: false } if attempt == 1 => eprintln!(
                 "xtask: HUNG: the test run printed nothing for {STALL:?}; the report above says \
                  where. Running it once more."
             ),
-            watchdog::Ended::Stalled => {}
+            watchdog::Ended::Stalled { failed: false } => {}
         }
     }
     bail!("{shown} hung twice (see the reports above)")

@@ -12,6 +12,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,8 +24,9 @@ use anyhow::{Context, Result};
 pub enum Ended {
     /// It exited by itself, successfully or not.
     Exited { success: bool },
-    /// It printed nothing for the stall time; it was reported and killed.
-    Stalled,
+    /// It printed nothing for the stall time; it was reported and killed. `failed`: a test
+    /// had already failed before it hung (libtest's `... FAILED` or `test result: FAILED`).
+    Stalled { failed: bool },
 }
 
 /// Runs `cmd` with its output forwarded, killing it (and every process under it) after `stall`
@@ -36,11 +38,12 @@ pub fn run_watched(cmd: &mut Command, stall: Duration) -> Result<Ended> {
         .spawn()
         .with_context(|| format!("cannot start {cmd:?}"))?;
     let last_line = Arc::new(Mutex::new(Instant::now()));
+    let failed = Arc::new(AtomicBool::new(false));
     let stdout = child.stdout.take().context("stdout")?;
     let stderr = child.stderr.take().context("stderr")?;
     let forwarders = [
-        forward(stdout, std::io::stdout, last_line.clone()),
-        forward(stderr, std::io::stderr, last_line.clone()),
+        forward(stdout, std::io::stdout, last_line.clone(), failed.clone()),
+        forward(stderr, std::io::stderr, last_line.clone(), failed.clone()),
     ];
     let ended = loop {
         if let Some(status) = child.try_wait()? {
@@ -61,7 +64,9 @@ pub fn run_watched(cmd: &mut Command, stall: Duration) -> Result<Ended> {
             }
             let _ = child.kill();
             let _ = child.wait();
-            break Ended::Stalled;
+            break Ended::Stalled {
+                failed: failed.load(Ordering::Relaxed),
+            };
         }
         thread::sleep(Duration::from_millis(500));
     };
@@ -77,7 +82,12 @@ pub fn run_watched(cmd: &mut Command, stall: Duration) -> Result<Ended> {
 }
 
 /// Copies `from` to `to()` line by line, noting when each line arrived.
-fn forward<R, W>(from: R, to: fn() -> W, last_line: Arc<Mutex<Instant>>) -> thread::JoinHandle<()>
+fn forward<R, W>(
+    from: R,
+    to: fn() -> W,
+    last_line: Arc<Mutex<Instant>>,
+    failed: Arc<AtomicBool>,
+) -> thread::JoinHandle<()>
 where
     R: Read + Send + 'static,
     W: Write + 'static,
@@ -92,9 +102,19 @@ where
             if let Ok(mut t) = last_line.lock() {
                 *t = Instant::now();
             }
+            if is_failure(&String::from_utf8_lossy(&line)) {
+                failed.store(true, Ordering::Relaxed);
+            }
             line.clear();
         }
     })
+}
+
+/// Whether `line` is libtest reporting a failed test or a failed run.
+fn is_failure(line: &str) -> bool {
+    let line = line.trim_end();
+    (line.starts_with("test ") && line.ends_with(" ... FAILED"))
+        || line.starts_with("test result: FAILED")
 }
 
 /// Every process under `root`, parents before their children.
@@ -167,8 +187,9 @@ fn report(pid: u32) -> String {
             ));
         }
     }
-    let stacks = Command::new("gdb")
-        .args(["-batch", "-nx", "-p", &pid.to_string()])
+    // Bounded: attaching to a process stuck in the kernel may never return.
+    let stacks = Command::new("timeout")
+        .args(["60", "gdb", "-batch", "-nx", "-p", &pid.to_string()])
         .args(["-ex", "thread apply all bt 16"])
         .stdin(Stdio::null())
         .output();
@@ -239,11 +260,23 @@ Thread 1 (Thread 0x7e (LWP 11) \"main\"):
             Duration::from_secs(2),
         )
         .expect("runs");
-        assert_eq!(ended, Ended::Stalled);
+        assert_eq!(ended, Ended::Stalled { failed: false });
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "killed, not waited for"
         );
+    }
+
+    #[test]
+    fn a_failure_printed_before_a_stall_is_reported_with_it() {
+        let ended = run_watched(
+            Command::new("sh").args(["-c", "echo 'test a::b ... FAILED'; sleep 600"]),
+            Duration::from_secs(2),
+        )
+        .expect("runs");
+        assert_eq!(ended, Ended::Stalled { failed: true });
+        assert!(!is_failure("test a::b ... ok"));
+        assert!(is_failure("test result: FAILED. 1 passed; 1 failed"));
     }
 
     #[test]
