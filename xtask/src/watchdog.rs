@@ -32,6 +32,19 @@ pub enum Ended {
 /// Runs `cmd` with its output forwarded, killing it (and every process under it) after `stall`
 /// without a line of output.
 pub fn run_watched(cmd: &mut Command, stall: Duration) -> Result<Ended> {
+    watch(
+        cmd,
+        stall,
+        || Box::new(std::io::stdout()),
+        || Box::new(std::io::stderr()),
+    )
+}
+
+/// Where forwarded output goes.
+type Sink = fn() -> Box<dyn Write>;
+
+/// [`run_watched`], forwarding the command's output to `out` and `err`.
+fn watch(cmd: &mut Command, stall: Duration, out: Sink, err: Sink) -> Result<Ended> {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -42,8 +55,8 @@ pub fn run_watched(cmd: &mut Command, stall: Duration) -> Result<Ended> {
     let stdout = child.stdout.take().context("stdout")?;
     let stderr = child.stderr.take().context("stderr")?;
     let forwarders = [
-        forward(stdout, std::io::stdout, last_line.clone(), failed.clone()),
-        forward(stderr, std::io::stderr, last_line.clone(), failed.clone()),
+        forward(stdout, out, last_line.clone(), failed.clone()),
+        forward(stderr, err, last_line.clone(), failed.clone()),
     ];
     let ended = loop {
         if let Some(status) = child.try_wait()? {
@@ -82,15 +95,14 @@ pub fn run_watched(cmd: &mut Command, stall: Duration) -> Result<Ended> {
 }
 
 /// Copies `from` to `to()` line by line, noting when each line arrived.
-fn forward<R, W>(
+fn forward<R>(
     from: R,
-    to: fn() -> W,
+    to: Sink,
     last_line: Arc<Mutex<Instant>>,
     failed: Arc<AtomicBool>,
 ) -> thread::JoinHandle<()>
 where
     R: Read + Send + 'static,
-    W: Write + 'static,
 {
     thread::spawn(move || {
         let mut reader = BufReader::new(from);
@@ -229,6 +241,17 @@ fn one_line_per_thread(backtraces: &str) -> String {
 mod tests {
     use super::*;
 
+    /// [`watch`] with the command's output dropped: a test's output must not look like a
+    /// test run's (the real watchdog reads `... FAILED` lines) to the run that runs it.
+    fn quietly(cmd: &mut Command, stall: Duration) -> Result<Ended> {
+        watch(
+            cmd,
+            stall,
+            || Box::new(std::io::sink()),
+            || Box::new(std::io::sink()),
+        )
+    }
+
     #[test]
     fn the_parent_pid_is_read_past_a_command_name_with_spaces_and_parentheses() {
         assert_eq!(parse_ppid("4242 (a) b (c)) S 17 4242 4242 0"), Some(17));
@@ -255,7 +278,7 @@ Thread 1 (Thread 0x7e (LWP 11) \"main\"):
     fn a_silent_command_is_reported_and_killed_with_its_children() {
         // A shell that starts a grandchild and waits: both must go.
         let started = Instant::now();
-        let ended = run_watched(
+        let ended = quietly(
             Command::new("sh").args(["-c", "echo started; sleep 600 & wait"]),
             Duration::from_secs(2),
         )
@@ -269,7 +292,7 @@ Thread 1 (Thread 0x7e (LWP 11) \"main\"):
 
     #[test]
     fn a_failure_printed_before_a_stall_is_reported_with_it() {
-        let ended = run_watched(
+        let ended = quietly(
             Command::new("sh").args(["-c", "echo 'test a::b ... FAILED'; sleep 600"]),
             Duration::from_secs(2),
         )
@@ -281,7 +304,7 @@ Thread 1 (Thread 0x7e (LWP 11) \"main\"):
 
     #[test]
     fn a_command_that_keeps_printing_is_not_a_stall() {
-        let ended = run_watched(
+        let ended = quietly(
             Command::new("sh").args(["-c", "for i in 1 2 3 4; do echo $i; sleep 1; done; exit 3"]),
             Duration::from_secs(5),
         )
