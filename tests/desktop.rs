@@ -851,6 +851,20 @@ fn assert_isolated(report: &serde_json::Value) {
     assert!(report["install"].is_i64(), "no session: {report}");
 }
 
+/// Installs `client_id` from the catalog into demo's only company; the app opens.
+async fn install(desktop: &Desktop, client_id: &str) -> anyhow::Result<()> {
+    desktop.click("#nav-catalog").await?;
+    desktop
+        .click(&format!(".app-card[data-client-id='{client_id}']"))
+        .await?;
+    desktop.click("#install").await?;
+    desktop.click("#consent-allow").await?;
+    desktop
+        .wait_for(".app-frame:not(.hidden) .app-view", Duration::from_secs(60))
+        .await?;
+    Ok(())
+}
+
 /// Installs `client_id` from the catalog into the company `company` (demo owns several, so
 /// the install page asks which); the app opens.
 async fn install_into(desktop: &Desktop, client_id: &str, company: &str) -> anyhow::Result<()> {
@@ -967,15 +981,7 @@ async fn an_app_that_refuses_to_be_framed_opens_and_keeps_its_session() -> anyho
     let (_server, sample, desktop) = story(&[]).await?;
     let long = Duration::from_secs(60);
     sign_in(&desktop).await?;
-    desktop.click("#nav-catalog").await?;
-    desktop
-        .click(".app-card[data-client-id='demo-app1']")
-        .await?;
-    desktop.click("#install").await?;
-    desktop.click("#consent-allow").await?;
-    desktop
-        .wait_for(".app-frame:not(.hidden) .app-view", long)
-        .await?;
+    install(&desktop, "demo-app1").await?;
     let report = wait_for_report(&sample, "App1", 1).await?;
     let found = &report["findings"];
     assert_eq!(found["x_frame_options"], "DENY", "{report}");
@@ -1016,15 +1022,7 @@ async fn a_hidden_app_sleeps_and_wakes_with_a_fresh_launch_unless_pinned() -> an
     assert_eq!(status.text().await?, "Saved.");
     desktop.screenshot("13-settings-sleep").await?;
 
-    desktop.click("#nav-catalog").await?;
-    desktop
-        .click(".app-card[data-client-id='demo-app1']")
-        .await?;
-    desktop.click("#install").await?;
-    desktop.click("#consent-allow").await?;
-    desktop
-        .wait_for(".app-frame:not(.hidden) .app-view", long)
-        .await?;
+    install(&desktop, "demo-app1").await?;
     assert_isolated(&wait_for_report(&sample, "App1", 1).await?);
     // The install's redirect window has closed; its web process has had time to end.
     tokio::time::sleep(Duration::from_secs(2)).await;
