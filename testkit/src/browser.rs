@@ -34,12 +34,27 @@ impl Browser {
     /// Submits the HTML login form (`GET /login`, then the form with its hidden fields);
     /// returns the server's answer, whatever it is.
     pub async fn login(&self, username: &str, password: &str) -> Response {
+        let form = self.login_form().await;
+        self.post_login(form, username, password).await
+    }
+
+    /// `GET /login`: the hidden fields of its form (the CSRF token among them).
+    pub async fn login_form(&self) -> Vec<(String, String)> {
         let page = send(self.client.get(self.url(paths::LOGIN)), "GET /login")
             .await
             .text()
             .await
             .expect("the login page's body");
-        let mut fields = hidden_inputs(&page);
+        hidden_inputs(&page)
+    }
+
+    /// Posts a login form got by [`Browser::login_form`], with these credentials.
+    pub async fn post_login(
+        &self,
+        mut fields: Vec<(String, String)>,
+        username: &str,
+        password: &str,
+    ) -> Response {
         fields.push(("username".into(), username.into()));
         fields.push(("password".into(), password.into()));
         send(

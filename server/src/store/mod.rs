@@ -53,7 +53,7 @@ pub use grants::{
 };
 pub use inbox::{Badge, InboxStore, NewNotification, Notification, Posted, Rate};
 pub use installs::{Install, InstallStore, Recorded};
-pub use login_throttle::{Failures, LoginThrottleStore, ThrottleKey};
+pub use login_throttle::{Claim, Failures, LoginThrottleStore, ThrottleKey};
 pub use oidc::{CodeClaims, OidcStore};
 pub use outbox::{Delivery, OutboxStore};
 pub use users::{NewUser, Session, User, UserStore};

@@ -4,12 +4,13 @@
 //! replica on one database. Here is what each replica decides alike from them:
 //! - [`Policy`]: a key may fail `free_failures` times; each further failure makes it wait
 //!   `base`, doubling, up to `max`, counted from its last failure.
-//! - [`Keys`]: the key of a username (any case) or a client network is a keyed hash
+//! - [`Keys`]: the key of a username (exactly as typed) or a client network is a keyed hash
 //!   (HMAC-SHA256 under [`crate::keys::ServerKeys::login_throttle_key`]), so the database
 //!   holds no username or address in clear, replicas that share the key file agree on every
 //!   key, and nobody without the key file can pick names that share a slot. Usernames and
 //!   networks have `capacity` slots each, in separate ranges, so a flood of usernames cannot
-//!   push out the networks' counts (or the reverse).
+//!   push out the networks' counts (or the reverse); each key is kept in two of its kind's
+//!   slots and read as the higher count ([`highest`]), so one colliding key cannot clear it.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -73,36 +74,62 @@ impl Keys {
         }
     }
 
-    /// The key of a username; the same whatever its case.
-    pub fn user(&self, username: &str) -> ThrottleKey {
+    /// The rows of a username, exactly as given: sign-in looks usernames up exactly, so
+    /// `ADA` is another account (or none) and its successes must not clear `ada`'s count.
+    pub fn user(&self, username: &str) -> Vec<ThrottleKey> {
         let mut label = b"user:".to_vec();
-        label.extend_from_slice(username.to_ascii_lowercase().as_bytes());
+        label.extend_from_slice(username.as_bytes());
         self.make(0, &label)
     }
 
-    /// The key of a client's network (see [`network`]).
-    pub fn network(&self, ip: IpAddr) -> ThrottleKey {
+    /// The rows of a client's network (see [`network`]).
+    pub fn network(&self, ip: IpAddr) -> Vec<ThrottleKey> {
         let mut label = b"network:".to_vec();
         label.extend_from_slice(&network(ip).to_be_bytes());
         self.make(1, &label)
     }
 
-    /// The digest is the first half of the keyed hash; the slot, within the kind's range,
-    /// comes from the rest.
-    fn make(&self, kind: i64, label: &[u8]) -> ThrottleKey {
+    /// A key's count is kept in two rows, with the same digest (the first half of the keyed
+    /// hash) in two slots of the kind's range (picked by the rest), and read as the higher of
+    /// the two. Another key taking over one slot (the table forgets rather than grows, see
+    /// [`crate::store::login_throttle`]) then leaves the count in the other: clearing a
+    /// victim's count needs keys in both its slots at once, which nobody without the key file
+    /// can aim at, and which probing through 429 answers finds only among pairs of names, not
+    /// names. One row when the two picks coincide (or there is one slot).
+    fn make(&self, kind: i64, label: &[u8]) -> Vec<ThrottleKey> {
         let mac = crate::keys::derive(&self.key, label);
         let mut digest = [0u8; 16];
         digest.copy_from_slice(&mac[..16]);
-        let mut pick = [0u8; 8];
-        pick.copy_from_slice(&mac[16..24]);
-        // `capacity` fits in an i64, so the remainder does too.
-        let within = i64::try_from(u64::from_le_bytes(pick) % self.capacity.unsigned_abs())
-            .unwrap_or_default();
-        ThrottleKey {
-            slot: kind * self.capacity + within,
+        let slot = |bytes: &[u8]| {
+            let mut pick = [0u8; 8];
+            pick.copy_from_slice(bytes);
+            // `capacity` fits in an i64, so the remainder does too.
+            let within = i64::try_from(u64::from_le_bytes(pick) % self.capacity.unsigned_abs())
+                .unwrap_or_default();
+            kind * self.capacity + within
+        };
+        let (first, second) = (slot(&mac[16..24]), slot(&mac[24..32]));
+        let mut rows = vec![ThrottleKey {
+            slot: first,
             digest,
+        }];
+        if second != first {
+            rows.push(ThrottleKey {
+                slot: second,
+                digest,
+            });
         }
+        rows
     }
+}
+
+/// What a key's rows say of it: the higher count (and its time), or `None` when no row
+/// holds a count of the key's.
+pub fn highest(rows: &[Option<Failures>]) -> Option<Failures> {
+    rows.iter()
+        .flatten()
+        .copied()
+        .max_by_key(|f| (f.count, f.last_ms))
 }
 
 /// A client's network: its IPv4 address, or the /64 of its IPv6 address (one host usually
@@ -144,6 +171,15 @@ mod tests {
     }
 
     #[test]
+    fn a_key_reads_as_its_highest_row() {
+        let f = |count, last_ms| Some(Failures { count, last_ms });
+        assert_eq!(highest(&[None, None]), None);
+        assert_eq!(highest(&[None, f(3, 5)]), f(3, 5));
+        assert_eq!(highest(&[f(4, 1), f(3, 5)]), f(4, 1));
+        assert_eq!(highest(&[f(4, 1), f(4, 2)]), f(4, 2));
+    }
+
+    #[test]
     fn addresses_of_one_ipv6_network_share_a_key_and_ipv4_keeps_its_own() {
         let keys = Keys::new([7; 32], 1000);
         let key = |ip: &str| keys.network(ip.parse().unwrap());
@@ -156,13 +192,28 @@ mod tests {
     #[test]
     fn keys_depend_on_the_key_and_stay_in_their_kinds_slots() {
         let keys = Keys::new([7; 32], 10);
-        assert_eq!(keys.user("Ada"), keys.user("ada"));
+        assert_ne!(
+            keys.user("Ada"),
+            keys.user("ada"),
+            "usernames are looked up exactly"
+        );
         assert_ne!(keys.user("ada"), Keys::new([8; 32], 10).user("ada"));
         for i in 0..100 {
             let user = keys.user(&format!("user{i}"));
             let net = keys.network(IpAddr::from([10, 0, 0, i]));
-            assert!((0..10).contains(&user.slot), "{user:?}");
-            assert!((10..20).contains(&net.slot), "{net:?}");
+            assert!(user.iter().all(|k| (0..10).contains(&k.slot)), "{user:?}");
+            assert!(net.iter().all(|k| (10..20).contains(&k.slot)), "{net:?}");
+            assert!(
+                !user.is_empty()
+                    && user.len() <= 2
+                    && user[0].digest == user[user.len() - 1].digest
+            );
         }
+        // Mostly in two distinct slots; one slot of one kind means one row.
+        let two = (0..100)
+            .filter(|i| keys.user(&format!("u{i}")).len() == 2)
+            .count();
+        assert!(two > 70, "{two}");
+        assert_eq!(Keys::new([7; 32], 1).user("ada").len(), 1);
     }
 }

@@ -2,22 +2,27 @@
 //! and a client network or a username that keeps failing must wait longer and longer before
 //! its next try ([`backoff`]).
 //!
-//! `POST /login` asks [`LoginGuard::admit`] before it looks anything up, runs the check with
-//! [`LoginGuard::verify`], and reports the outcome with [`LoginGuard::record`]. A refusal
+//! `POST /login` asks [`LoginGuard::admit`] before it looks anything up, which counts the
+//! attempt as a failure there and then; it runs the check with [`LoginGuard::verify`], and
+//! reports the outcome with [`LoginGuard::record`], which takes the count back on success. A refusal
 //! carries the seconds to wait, for `Retry-After`: 429 for a back-off, 503 when the checks
 //! are all busy.
 //!
 //! **Shared, and what is not.** The failure counts are in the store
 //! ([`crate::store::login_throttle`]), so replicas on one PostgreSQL database count every
 //! failure once, wherever it happened: spreading guesses over replicas buys nothing. (SQLite
-//! keeps them in its database too; see `store/sqlite/login_throttle.rs` for why.) Admitting
-//! is one read for the username's and the network's counts together; a success writes only
-//! when the username had failures to forget; a failure is one write. The password checks'
-//! concurrency and queue ([`verifier`]) stay per replica: they bound one process's CPU and
-//! memory, which is what they are for.
+//! keeps them in its database too; see `store/sqlite/login_throttle.rs` for why.) The password
+//! checks' concurrency and queue ([`verifier`]) stay per replica: they bound one process's CPU
+//! and memory, which is what they are for.
 //!
-//! Admitting and counting are not one step: attempts admitted together are all checked, and
-//! their failures all counted after. The verifier's concurrency bounds how many that is.
+//! **Counted before checked.** Admitting and counting are one step: a read of the username's
+//! and the network's counts, then a compare-and-set that adds the attempt to both, which
+//! fails (and is tried again on a fresh read) when another attempt counted first. So guesses
+//! sent at the same moment, to one replica or many, are admitted as if one after the other,
+//! and at most the free failures get their password checked before the waits begin; an
+//! attempt whose outcome is never recorded (a crash, a store error) stays counted. A success
+//! costs one more write: it forgets the username's count and takes the attempt back from the
+//! network's, so people signing in behind one address do not count against it.
 
 pub mod backoff;
 pub mod verifier;
@@ -26,11 +31,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backoff::{Keys, Policy};
+use backoff::{highest, Keys, Policy};
 use verifier::Verifier;
 
 use crate::keys::ServerKeys;
-use crate::store::{Store, StoreResult, ThrottleKey};
+use crate::store::{Claim, Failures, Store, StoreResult, ThrottleKey};
 
 /// Settings of the login guard (see "Operating Atrium" in the README). Every replica on one
 /// database should have the same back-off settings: they read the same counts.
@@ -107,14 +112,19 @@ impl std::fmt::Debug for LoginGuard {
     }
 }
 
-/// An attempt [`LoginGuard::admit`] let through, to hand back to [`LoginGuard::record`].
+/// An attempt [`LoginGuard::admit`] let through (and counted), to hand back to
+/// [`LoginGuard::record`].
 #[derive(Debug)]
 pub struct Attempt {
-    user: ThrottleKey,
-    client: Option<ThrottleKey>,
-    /// Whether the username had failures remembered, which a success must forget.
-    user_failed: bool,
+    /// The username's rows, forgotten after a success.
+    user: Vec<ThrottleKey>,
+    /// The network's rows, given back their count after a success.
+    client: Vec<ThrottleKey>,
 }
+
+/// How many times an attempt reads and claims the counts before it gives up on a race with
+/// others counted at the same moment (and gets 503, to retry).
+const CLAIM_ROUNDS: usize = 4;
 
 impl LoginGuard {
     /// A guard that counts failures in `store`, under keys hashed with the key material of
@@ -146,36 +156,63 @@ impl LoginGuard {
         }
     }
 
-    /// May this client try this username now? One read of the shared counts.
+    /// May this client try this username now? If so, the attempt is counted as a failure at
+    /// once, before its password is checked ([`LoginGuard::record`] takes it back on
+    /// success): attempts sent at the same moment are admitted one after the other on the
+    /// count the one before left, so they cannot all slip through on one read. A read and a
+    /// compare-and-set of the shared counts; on losing a race, again (at most
+    /// [`CLAIM_ROUNDS`] times, then 503).
     pub async fn admit(
         &self,
         client: Option<IpAddr>,
         username: &str,
     ) -> StoreResult<Result<Attempt, Refusal>> {
-        let now = now_ms();
         let user = self.keys.user(username);
-        let client = client.map(|c| self.keys.network(c));
-        let keys = std::iter::once(user).chain(client).collect();
-        let found = self.store.login_failures(keys, now).await?;
-        let user_failures = found.first().copied().flatten();
-        let client_failures = found.get(1).copied().flatten();
-        let waits = [
-            user_failures.and_then(|f| self.users.wait(&f, now)),
-            client_failures.and_then(|f| self.clients.wait(&f, now)),
-        ];
-        Ok(match waits.into_iter().flatten().max() {
-            Some(wait) => {
+        let client = client.map(|c| self.keys.network(c)).unwrap_or_default();
+        let rows: Vec<ThrottleKey> = user.iter().chain(&client).copied().collect();
+        let forget_after = i64::try_from(self.forget_after.as_millis()).unwrap_or(i64::MAX);
+        for _ in 0..CLAIM_ROUNDS {
+            let now = now_ms();
+            let found = self.store.login_failures(rows.clone(), now).await?;
+            let (user_rows, client_rows) = found.split_at(user.len().min(found.len()));
+            let (user_failures, client_failures) = (highest(user_rows), highest(client_rows));
+            let waits = [
+                user_failures.and_then(|f| self.users.wait(&f, now)),
+                client_failures.and_then(|f| self.clients.wait(&f, now)),
+            ];
+            if let Some(wait) = waits.into_iter().flatten().max() {
                 self.outcomes.throttled.inc();
-                Err(Refusal::TooManyAttempts {
+                return Ok(Err(Refusal::TooManyAttempts {
                     retry_after: seconds(wait),
-                })
+                }));
             }
-            None => Ok(Attempt {
-                user,
-                client,
-                user_failed: user_failures.is_some(),
-            }),
-        })
+            // Both rows of a key get its count plus one: a row another key took over gets
+            // the count back.
+            let next = |f: Option<Failures>| f.map_or(0, |f| f.count).saturating_add(1);
+            let claims = rows
+                .iter()
+                .zip(&found)
+                .enumerate()
+                .map(|(i, (key, seen))| Claim {
+                    key: *key,
+                    seen: seen.map_or(0, |f| f.count),
+                    count: next(if i < user.len() {
+                        user_failures
+                    } else {
+                        client_failures
+                    }),
+                })
+                .collect();
+            if self
+                .store
+                .claim_login_attempt(claims, now, forget_after)
+                .await?
+            {
+                return Ok(Ok(Attempt { user, client }));
+            }
+        }
+        self.outcomes.throttled.inc();
+        Ok(Err(Refusal::Busy { retry_after: 1 }))
     }
 
     /// Checks a password against a stored hash, a few checks at a time.
@@ -189,28 +226,17 @@ impl LoginGuard {
             })
     }
 
-    /// Records the outcome of a checked attempt: a failure counts against the username and
-    /// the network; a success forgets the username's failures (none to forget: no write).
+    /// Records the outcome of a checked attempt. A failure was counted when it was admitted;
+    /// a success forgets the username's count and gives the network back the one attempt.
     pub async fn record(&self, attempt: Attempt, ok: bool) -> StoreResult<()> {
-        let counter = match ok {
-            true => &self.outcomes.succeeded,
-            false => &self.outcomes.failed,
-        };
-        counter.inc();
-        if ok {
-            if attempt.user_failed {
-                self.store.forget_login_failures(attempt.user).await?;
-            }
-        } else {
-            let keys = std::iter::once(attempt.user)
-                .chain(attempt.client)
-                .collect();
-            let forget_after = i64::try_from(self.forget_after.as_millis()).unwrap_or(i64::MAX);
-            self.store
-                .count_login_failure(keys, now_ms(), forget_after)
-                .await?;
+        if !ok {
+            self.outcomes.failed.inc();
+            return Ok(());
         }
-        Ok(())
+        self.outcomes.succeeded.inc();
+        self.store
+            .settle_login_success(attempt.user, attempt.client)
+            .await
     }
 }
 
@@ -232,7 +258,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_username_that_keeps_failing_must_wait_whatever_its_case() {
+    async fn a_username_that_keeps_failing_must_wait_and_its_case_is_its_own() {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
         let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
@@ -247,20 +273,105 @@ mod tests {
             &ServerKeys::from_master([7; 32]),
         );
         let admit = |name: &'static str| g.admit(None, name);
-        let attempt = admit("Ada").await.expect("store").expect("admitted");
-        g.record(attempt, false).await.expect("store");
-        let attempt = admit("ada").await.expect("store").expect("admitted");
-        g.record(attempt, false).await.expect("store");
+        for _ in 0..2 {
+            let attempt = admit("ada").await.expect("store").expect("admitted");
+            g.record(attempt, false).await.expect("store");
+        }
         assert!(matches!(
-            admit("ADA").await.expect("store"),
+            admit("ada").await.expect("store"),
             Err(Refusal::TooManyAttempts { retry_after: 1 })
         ));
-        let grace = admit("grace").await.expect("store").expect("admitted");
-        g.record(grace, true).await.expect("store");
+        // Usernames are looked up exactly: `ADA` is another account, whose sign-in neither
+        // waits for ada's failures nor clears them.
+        let other = admit("ADA").await.expect("store").expect("admitted");
+        g.record(other, true).await.expect("store");
+        assert!(admit("ada").await.expect("store").is_err());
         let l = &metrics.logins;
         assert_eq!(
             (l.failed.get(), l.throttled.get(), l.succeeded.get()),
-            (2, 1, 1)
+            (2, 2, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_network_gets_its_attempt_back_when_it_succeeds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
+        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
+        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
+        let g = LoginGuard::new(
+            &LoginLimits {
+                ip_free_failures: 2,
+                ..LoginLimits::default()
+            },
+            &metrics,
+            store,
+            &ServerKeys::from_master([7; 32]),
+        );
+        let office = Some(IpAddr::from([192, 0, 2, 1]));
+        // Many people signing in from one address are not counted against it...
+        for i in 0..10 {
+            let attempt = g.admit(office, &format!("user{i}")).await.expect("store");
+            g.record(attempt.expect("admitted"), true)
+                .await
+                .expect("store");
+        }
+        // ...but its failures are.
+        for i in 0..3 {
+            let attempt = g.admit(office, &format!("guess{i}")).await.expect("store");
+            g.record(attempt.expect("admitted"), false)
+                .await
+                .expect("store");
+        }
+        assert!(g.admit(office, "user0").await.expect("store").is_err());
+    }
+
+    /// The slots a username's count is kept in.
+    fn user_slots(g: &LoginGuard, name: &str) -> Vec<i64> {
+        g.keys.user(name).iter().map(|k| k.slot).collect()
+    }
+
+    #[tokio::test]
+    async fn a_username_sharing_a_slot_with_another_does_not_clear_its_count() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
+        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
+        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
+        let g = LoginGuard::new(
+            &LoginLimits {
+                user_free_failures: 1,
+                capacity: 64,
+                ..LoginLimits::default()
+            },
+            &metrics,
+            store,
+            &ServerKeys::from_master([9; 32]),
+        );
+        for _ in 0..2 {
+            let attempt = g
+                .admit(None, "ada")
+                .await
+                .expect("store")
+                .expect("admitted");
+            g.record(attempt, false).await.expect("store");
+        }
+        assert!(g.admit(None, "ada").await.expect("store").is_err());
+        // An attacker's username that lands in one of ada's slots (found by trying names, as
+        // an attacker could through the answers), failing once.
+        let ada = user_slots(&g, "ada");
+        let other = (0..100_000)
+            .map(|i| format!("x{i}"))
+            .find(|n| user_slots(&g, n).iter().any(|s| ada.contains(s)))
+            .expect("a name sharing a slot");
+        let attempt = g
+            .admit(None, &other)
+            .await
+            .expect("store")
+            .expect("admitted");
+        g.record(attempt, false).await.expect("store");
+        assert!(
+            g.admit(None, "ada").await.expect("store").is_err(),
+            "{other} cleared ada's count"
         );
     }
 }

@@ -69,11 +69,12 @@ async fn sign_ins_beyond_the_password_check_capacity_get_503_with_retry_after() 
         s.login.queue_timeout = Duration::from_millis(1);
     })
     .await;
-    app.user("ada").await;
+    // Twelve usernames, so that no back-off (counted before the check) refuses any of them.
     let attempts: Vec<_> = (0..12)
-        .map(|_| {
+        .map(|i| {
             let base = app.base.clone();
-            tokio::spawn(async move { Browser::new(&base).login("ada", "wrong password").await })
+            let name = format!("guess{i}");
+            tokio::spawn(async move { Browser::new(&base).login(&name, "wrong password").await })
         })
         .collect();
     let mut statuses = Vec::new();
@@ -88,6 +89,71 @@ async fn sign_ins_beyond_the_password_check_capacity_get_503_with_retry_after() 
     assert!(statuses.contains(&401), "{statuses:?}");
     assert!(
         statuses.iter().all(|s| *s == 503 || *s == 401),
+        "{statuses:?}"
+    );
+}
+
+/// Sends `attempts` sign-ins at once, with `name(i)` as the username, and answers their
+/// statuses.
+async fn at_once(app: &TestApp, attempts: usize, name: fn(usize) -> String) -> Vec<u16> {
+    // Every attempt first gets its own sign-in form, so that the posts leave together.
+    let mut browsers = Vec::new();
+    for _ in 0..attempts {
+        let b = Browser::new(&app.base);
+        let form = b.login_form().await;
+        browsers.push((b, form));
+    }
+    let posts: Vec<_> = browsers
+        .into_iter()
+        .enumerate()
+        .map(|(i, (b, form))| {
+            tokio::spawn(async move {
+                let res = b.post_login(form, &name(i), "wrong password").await;
+                res.status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for p in posts {
+        statuses.push(p.await.unwrap().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn guesses_sent_at_once_for_one_username_are_counted_before_they_are_checked() {
+    let app = spawn_app_configured(|s| {
+        s.login.user_free_failures = 2;
+        s.login.queue_timeout = Duration::from_secs(30);
+    })
+    .await;
+    app.user("ada").await;
+    let statuses = at_once(&app, 12, |_| "ada".to_string()).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    // Three attempts may be checked (after 0, 1 and 2 failures); every later one is refused
+    // before its password is checked: it waits (429), or, losing a race for the count, is
+    // told to retry (503).
+    assert!((1..=3).contains(&checked), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+    let res = Browser::new(&app.base).login("ada", PASSWORD).await;
+    assert_eq!(res.status(), 429, "the guesses were all counted");
+}
+
+#[tokio::test]
+async fn a_client_spraying_usernames_at_once_is_counted_before_they_are_checked() {
+    let app = spawn_app_configured(|s| {
+        s.login.ip_free_failures = 3;
+        s.login.queue_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let statuses = at_once(&app, 12, |i| format!("guess{i}")).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!((1..=4).contains(&checked), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
         "{statuses:?}"
     );
 }

@@ -15,7 +15,7 @@
 //! | `installs.rs` | installs, uninstalling, what it revokes and queues |
 //! | `outbox.rs` | due events, attempts, backoff, retries |
 //! | `inbox.rs` | apps' notifications to users: who sees them, read marks, the rate, badges |
-//! | `login_throttle.rs` | failed sign-in counts: per key, one key per slot, 20 racers, pruning |
+//! | `login_throttle.rs` | sign-in counts: claimed per key, settled, one key per slot, 20 racers, pruning |
 //! | `oidc.rs` | signing-key versions, a code's claims, ID-token algorithms, logout URIs |
 //! | `prune.rs` | pruning each kind in batches |
 //!
@@ -140,9 +140,10 @@ macro_rules! suite {
             inbox::the_rate_limit_holds_under_20_racers,
             inbox::a_members_own_badge_wins_over_the_companys,
             inbox::notifications_posted_before_the_cutoff_are_pruned,
-            login_throttle::failed_sign_ins_are_counted_per_key_until_forgotten,
+            login_throttle::sign_in_attempts_are_claimed_per_key_until_forgotten,
+            login_throttle::a_success_forgets_the_username_and_gives_the_network_its_attempt_back,
             login_throttle::a_key_takes_over_a_slot_another_key_holds,
-            login_throttle::failures_of_one_key_raced_by_20_are_all_counted,
+            login_throttle::sign_ins_raced_by_20_are_counted_one_after_the_other,
             login_throttle::forgotten_login_failures_are_pruned,
         );
     };

@@ -1,17 +1,19 @@
 //! [`LoginThrottleStore`] in PostgreSQL, shared by every replica on the database.
 //!
-//! Isolation: each statement on its own (autocommit, READ COMMITTED). Counting a failure is
-//! one `INSERT ... ON CONFLICT (slot) DO UPDATE`, which PostgreSQL makes atomic on the row:
-//! racing failures of one key (on any replica) take turns on its slot, each adding one to the
-//! count the previous one left. A failure's keys (the username's and the network's) need not
-//! change together, so their upserts are sent at once on one connection, not in a transaction.
-//! Reading is one statement for all the keys of an attempt: the only round trip the back-off
-//! adds to a successful sign-in.
+//! Isolation: READ COMMITTED. Counting an attempt is a compare-and-set per row, all of an
+//! attempt's rows in one transaction: `INSERT ... ON CONFLICT (slot) DO UPDATE ... WHERE` the
+//! count is still the one read. PostgreSQL evaluates that `WHERE` on the row's latest version,
+//! after waiting for any transaction that holds it, so of attempts racing on one key (on any
+//! replica) exactly one moves each count on; the others write nothing and read again. Rows are
+//! claimed in slot order, so two attempts sharing rows cannot deadlock. Reading is one
+//! statement for all the keys of an attempt.
 
 use async_trait::async_trait;
 
 use super::*;
-use crate::store::login_throttle::{count, forget_at, remembered, COUNT_FAILURE, FORGET};
+use crate::store::login_throttle::{
+    forget_at, in_slot_order, remembered, CLAIM, FORGET, REFUND_DECREMENT, REFUND_LAST,
+};
 
 #[async_trait]
 impl LoginThrottleStore for PostgresStore {
@@ -38,30 +40,60 @@ impl LoginThrottleStore for PostgresStore {
             .collect())
     }
 
-    async fn count_login_failure(
+    async fn claim_login_attempt(
         &self,
-        keys: Vec<ThrottleKey>,
+        claims: Vec<Claim>,
         now_ms: i64,
         forget_after_ms: i64,
-    ) -> StoreResult<Vec<u32>> {
+    ) -> StoreResult<bool> {
         let until = forget_at(now_ms, forget_after_ms);
-        let conn = self.conn().await?;
-        let st = conn.prepare_cached(COUNT_FAILURE).await?;
-        let upserts = keys.iter().map(|key| {
-            let (conn, st) = (&conn, &st);
-            async move {
-                let row = conn
-                    .query_one(st, &[&key.slot, &key.digest.as_slice(), &now_ms, &until])
-                    .await?;
-                Ok::<_, StoreError>(count(row.get(0)))
+        let claims = in_slot_order(claims);
+        let wrote = transaction!(self, |tx| {
+            for claim in &claims {
+                let (count, seen) = (i64::from(claim.count), i64::from(claim.seen));
+                let row = tx_query_opt(
+                    tx,
+                    CLAIM,
+                    &[
+                        &claim.key.slot,
+                        &claim.key.digest.as_slice(),
+                        &count,
+                        &now_ms,
+                        &until,
+                        &seen,
+                    ],
+                )
+                .await?;
+                if row.is_none() {
+                    // Nothing of this claim may stay: rolled back.
+                    return Err(StoreError::Conflict("login_backoff"));
+                }
             }
+            Ok(())
         });
-        futures_util::future::try_join_all(upserts).await
+        match wrote {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict("login_backoff")) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
-    async fn forget_login_failures(&self, key: ThrottleKey) -> StoreResult<()> {
-        self.execute(FORGET, &[&key.slot, &key.digest.as_slice()])
-            .await?;
-        Ok(())
+    async fn settle_login_success(
+        &self,
+        forget: Vec<ThrottleKey>,
+        refund: Vec<ThrottleKey>,
+    ) -> StoreResult<()> {
+        transaction!(self, |tx| {
+            for (sql, keys) in [
+                (FORGET, &forget),
+                (REFUND_LAST, &refund),
+                (REFUND_DECREMENT, &refund),
+            ] {
+                for key in keys {
+                    tx_execute(tx, sql, &[&key.slot, &key.digest.as_slice()]).await?;
+                }
+            }
+            Ok(())
+        })
     }
 }

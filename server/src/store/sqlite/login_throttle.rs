@@ -2,14 +2,16 @@
 //! could have stayed in memory there; it is kept in the database instead, for one code path
 //! in [`crate::throttle`] and one set of conformance checks, and so that restarting the
 //! server does not hand an attacker a fresh budget. What it costs: a successful sign-in reads
-//! one or two rows from the pool; a failed one (which has already cost a password check) is
-//! one short write on the writer thread.
+//! two to four rows from the pool and makes two short writes on the writer thread (counting
+//! the attempt before its check, settling it after); a failed one makes one.
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 
 use super::*;
-use crate::store::login_throttle::{count, forget_at, remembered, COUNT_FAILURE, FORGET};
+use crate::store::login_throttle::{
+    forget_at, in_slot_order, remembered, CLAIM, FORGET, REFUND_DECREMENT, REFUND_LAST,
+};
 
 #[async_trait]
 impl LoginThrottleStore for SqliteStore {
@@ -41,36 +43,61 @@ impl LoginThrottleStore for SqliteStore {
         .await
     }
 
-    async fn count_login_failure(
+    async fn claim_login_attempt(
         &self,
-        keys: Vec<ThrottleKey>,
+        claims: Vec<Claim>,
         now_ms: i64,
         forget_after_ms: i64,
-    ) -> StoreResult<Vec<u32>> {
+    ) -> StoreResult<bool> {
         let until = forget_at(now_ms, forget_after_ms);
         self.write(move |c| {
             let tx = c.transaction()?;
-            let mut counts = Vec::with_capacity(keys.len());
             {
-                let mut st = tx.prepare_cached(&COUNT_FAILURE.replace('$', "?"))?;
-                for key in &keys {
-                    let n: i64 = st.query_row(
-                        params![key.slot, key.digest.as_slice(), now_ms, until],
-                        |r| r.get(0),
-                    )?;
-                    counts.push(count(n));
+                let mut st = tx.prepare_cached(&CLAIM.replace('$', "?"))?;
+                for claim in in_slot_order(claims) {
+                    let wrote = st
+                        .query_row(
+                            params![
+                                claim.key.slot,
+                                claim.key.digest.as_slice(),
+                                claim.count,
+                                now_ms,
+                                until,
+                                claim.seen
+                            ],
+                            |_| Ok(()),
+                        )
+                        .optional()?;
+                    if wrote.is_none() {
+                        // Dropping the transaction rolls the rows before this one back.
+                        return Ok(false);
+                    }
                 }
             }
             tx.commit()?;
-            Ok(counts)
+            Ok(true)
         })
         .await
     }
 
-    async fn forget_login_failures(&self, key: ThrottleKey) -> StoreResult<()> {
+    async fn settle_login_success(
+        &self,
+        forget: Vec<ThrottleKey>,
+        refund: Vec<ThrottleKey>,
+    ) -> StoreResult<()> {
         self.write(move |c| {
-            c.prepare_cached(&FORGET.replace('$', "?"))?
-                .execute(params![key.slot, key.digest.as_slice()])?;
+            let tx = c.transaction()?;
+            for (sql, keys) in [
+                (FORGET, &forget),
+                (REFUND_LAST, &refund),
+                (REFUND_DECREMENT, &refund),
+            ] {
+                let mut st = tx.prepare_cached(&sql.replace('$', "?"))?;
+                for key in keys {
+                    st.execute(params![key.slot, key.digest.as_slice()])?;
+                }
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
