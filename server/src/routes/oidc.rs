@@ -136,7 +136,10 @@ async fn end_session(
             return logout_refused("The sign-out form expired. Go back to the app and try again.");
         }
         if decision != Some("sign_out") {
-            return finish(&state, &req, false);
+            // The user chose to stay: Atrium's own page says so. Going back to the app's
+            // post-logout URI would tell the app (the desktop among them) that this browser
+            // signed out, which it did not.
+            return respond::html(StatusCode::OK, html::signed_out(false));
         }
     } else if req.subject != Some(signed_in.user.id) {
         let app = req.client.as_ref().map(|c| c.name.as_str());
