@@ -791,6 +791,12 @@ async fn reports_of(
         .collect())
 }
 
+/// Whether a report is a page's load, not an open page shown again (`shown_at_ms`, which the
+/// desktop bench reads).
+fn is_load(report: &serde_json::Value) -> bool {
+    report["findings"]["shown_at_ms"].is_null()
+}
+
 /// The reports of pages that a new launch replaced at once (see [`reports_of`]).
 async fn replaced_reports_of(
     sample: &atrium_tests::SampleApp,
@@ -812,7 +818,10 @@ async fn all_reports_of(
         .error_for_status()?
         .json()
         .await?;
-    Ok(all.into_iter().filter(|r| r["app"] == app).collect())
+    Ok(all
+        .into_iter()
+        .filter(|r| r["app"] == app && is_load(r))
+        .collect())
 }
 
 /// Waits for the `n`th report (from 1) of `app`'s pages.

@@ -12,6 +12,11 @@
 //!   reports the signed-in dashboard rendered (`dashboard shown` in the shell's log), for a
 //!   returning user: five launches, after the one that signed in.
 //!
+//! - `paint_ms`: from selecting an app in the sidebar until its page is on screen (as the page
+//!   itself reports it, see `Paint`): the first open of App1 and App2 (`first_open`), switching
+//!   back to one that is open (`shown_again`), and waking one that is asleep (`woken`), each
+//!   with its samples, median and largest.
+//!
 //! The binaries come from `ATRIUM_TARGET_DIR` (`cargo xtask bench` points it at
 //! `target/release`). Needs an X display and tauri-driver, as the end-to-end tests do.
 
@@ -89,12 +94,18 @@ async fn main() -> Result<()> {
     let mut memory = serde_json::Map::new();
     memory.insert("dashboard".into(), tree_memory()?);
     let stages = ["one_app_open", "two_apps_open", "three_apps_open"];
+    let paint = Paint {
+        desktop: &desktop,
+        sample_url: &sample_url,
+    };
+    let mut first_open = Vec::new();
     for (n, ((client_id, _, _), name)) in apps.iter().zip(["App1", "App2", "App3"]).enumerate() {
-        desktop
-            .click(&format!(
-                "#installed-apps .app-item[data-client-id='{client_id}']"
-            ))
-            .await?;
+        if n < 2 {
+            first_open.push(paint.time(client_id, name, PAINTED).await?);
+        } else {
+            // App3's page (App1's, refusing App3's launch) reports as App1: not timed.
+            desktop.click(&entry(client_id)).await?;
+        }
         desktop
             .wait_for(
                 &format!(".app-frame:not(.hidden)[data-name='{name}'] .app-view"),
@@ -107,6 +118,13 @@ async fn main() -> Result<()> {
         memory.insert(stages[n].into(), tree_memory()?);
     }
     desktop.screenshot("bench-three-apps").await?;
+    // Switching back to an app that is open (loaded, hidden): until its page is on screen.
+    let mut shown_again = Vec::new();
+    for _ in 0..ROUNDS {
+        for ((client_id, _, _), name) in apps.iter().zip(["App1", "App2"]) {
+            shown_again.push(paint.time(client_id, name, SHOWN).await?);
+        }
+    }
     // Hidden (Settings is shown) and put to sleep now: three apps installed, none loaded.
     desktop.click("#nav-settings").await?;
     desktop.click("#sleep-now").await?;
@@ -122,6 +140,25 @@ async fn main() -> Result<()> {
     settle().await;
     memory.insert("three_apps_asleep".into(), tree_memory()?);
     desktop.screenshot("bench-three-apps-asleep").await?;
+    // Waking an app that is asleep: a new webview and a fresh launch, until its page is on
+    // screen. Each from the dashboard with every app asleep again.
+    let mut woken = Vec::new();
+    for round in 0..ROUNDS {
+        for ((client_id, _, _), name) in apps.iter().zip(["App1", "App2"]) {
+            if round > 0 || name != "App1" {
+                desktop.click("#nav-settings").await?;
+                desktop.click("#sleep-now").await?;
+                desktop
+                    .wait_for(
+                        &format!("#installed-apps .app-item.asleep[data-client-id='{client_id}']"),
+                        WAIT,
+                    )
+                    .await?;
+                wait_for_web_processes(&desktop, 1).await?;
+            }
+            woken.push(paint.time(client_id, name, PAINTED).await?);
+        }
+    }
     desktop.close().await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -144,9 +181,83 @@ async fn main() -> Result<()> {
             "binary_bytes": std::fs::metadata(binary("atrium")?)?.len(),
             "memory": memory,
             "startup_ms": { "launches": startup, "median": sorted[sorted.len() / 2], "max": sorted[sorted.len() - 1] },
+            "paint_ms": {
+                "first_open": spread(&first_open),
+                "shown_again": spread(&shown_again),
+                "woken": spread(&woken),
+            },
         })
     );
     Ok(())
+}
+
+/// The probe's field for a page's first paint after loading.
+const PAINTED: &str = "painted_at_ms";
+/// The probe's field for an open page's first paint after being shown again.
+const SHOWN: &str = "shown_at_ms";
+/// Samples of each paint figure, per app (App1 and App2).
+const ROUNDS: usize = 3;
+
+/// An app's entry in the sidebar.
+fn entry(client_id: &str) -> String {
+    format!("#installed-apps .app-item[data-client-id='{client_id}']")
+}
+
+/// Times from selecting an app in the sidebar to its page on screen. The app's webview is
+/// out of WebDriver's reach, so its page says when (the sample app's probe, `static/probe.js`:
+/// the second animation frame after loading, or after being shown again, in Unix
+/// milliseconds from the page's clock, which is this machine's).
+struct Paint<'a> {
+    desktop: &'a Desktop,
+    sample_url: &'a str,
+}
+
+impl Paint<'_> {
+    /// Clicks `client_id`'s entry and waits for a report of `app`'s page with `field` at or
+    /// after the click: the milliseconds between.
+    async fn time(&self, client_id: &str, app: &str, field: &str) -> Result<f64> {
+        let clicked = unix_ms();
+        self.desktop.click(&entry(client_id)).await?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let reports: Vec<Value> = reqwest::get(format!("{}/probe/reports", self.sample_url))
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let at = reports
+                .iter()
+                .filter(|r| r["app"] == app)
+                .filter_map(|r| r["findings"][field].as_f64())
+                .find(|at| *at >= clicked);
+            if let Some(at) = at {
+                let ms = at - clicked;
+                eprintln!("desktop-bench: {app} on screen ({field}) {ms:.0} ms after selecting it");
+                return Ok(ms);
+            }
+            if Instant::now() > deadline {
+                bail!("{app}'s page never reported {field} after it was selected");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn unix_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// Samples as JSON: each (whole milliseconds), the median and the largest.
+fn spread(samples: &[f64]) -> Value {
+    let mut sorted: Vec<u64> = samples.iter().map(|ms| ms.round() as u64).collect();
+    sorted.sort_unstable();
+    json!({
+        "samples": samples.iter().map(|ms| ms.round() as u64).collect::<Vec<_>>(),
+        "median": sorted.get(sorted.len() / 2),
+        "max": sorted.last(),
+    })
 }
 
 /// Waits until the desktop runs `n` WebKit web processes: the dashboard's and one per loaded

@@ -304,11 +304,24 @@ fn print_desktop(d: &Value) {
         (pss("three_apps_asleep") - pss("dashboard")) / 3.0,
     );
     println!(
-        "desktop: start to signed-in dashboard shown, median {} ms, max {} ms of {}   (target ≤ 1,500 ms)\n",
+        "desktop: start to signed-in dashboard shown, median {} ms, max {} ms of {}   (target ≤ 1,500 ms)",
         d["startup_ms"]["median"],
         d["startup_ms"]["max"],
         d["startup_ms"]["launches"]
     );
+    println!("desktop: selecting an app to its page on screen (as the page reports it)");
+    for (key, label) in [
+        ("first_open", "first open"),
+        ("shown_again", "open, shown again"),
+        ("woken", "asleep, woken"),
+    ] {
+        let p = &d["paint_ms"][key];
+        println!(
+            "  {label:<26} median {} ms, max {} ms of {}",
+            p["median"], p["max"], p["samples"]
+        );
+    }
+    println!();
 }
 
 /// The whole install (approve → code → exchange → first API call), driven by the

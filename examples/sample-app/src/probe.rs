@@ -38,10 +38,11 @@ pub struct Report {
     /// The `jti` of the launch that started that session (spent already): tells two launches
     /// of one install apart.
     pub launch: Option<String>,
-    /// What the page found (`tauri`, `internals`, `ipc`, `handler`, `top`, `ipc_fetch`), and
-    /// the framing headers its own address is served with (`x_frame_options`,
-    /// `frame_ancestors`); `replaced_by_launch` when the page was about to be replaced by a
-    /// new launch (see `static/launch.js`).
+    /// What the page found (`tauri`, `internals`, `ipc`, `handler`, `top`, `ipc_fetch`), the
+    /// framing headers its own address is served with (`x_frame_options`, `frame_ancestors`),
+    /// and when it was first on screen (`painted_at_ms`, Unix milliseconds); `replaced_by_launch`
+    /// when the page was about to be replaced by a new launch (see `static/launch.js`). A page
+    /// shown again after being hidden sends `shown_at_ms` alone: not a load.
     pub findings: serde_json::Value,
 }
 

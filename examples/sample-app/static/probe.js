@@ -36,5 +36,22 @@
   );
   const ipc = fetch("ipc://localhost/server_status", { method: "POST", body: "{}" })
     .then((r) => { out.ipc_fetch = "status " + r.status; }, () => { out.ipc_fetch = "blocked"; });
-  Promise.allSettled([framing, ipc]).finally(report);
+  // When the page was first on screen, as Unix milliseconds (for the desktop bench): the
+  // second animation frame after loading starts once the first has been painted.
+  const now = () => performance.timeOrigin + performance.now();
+  const painted = () =>
+    new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(now()))));
+  const firstPaint = painted().then((at) => { out.painted_at_ms = at; });
+  Promise.allSettled([framing, ipc, firstPaint]).finally(report);
+  // Shown again after being hidden (the desktop switched back to this open app): a report of
+  // its own, `shown_at_ms` alone, which tests counting page loads leave out.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    painted().then((at) =>
+      fetch("/" + app + "/probe", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ shown_at_ms: at }),
+      }));
+  });
 })();
