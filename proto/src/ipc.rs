@@ -14,6 +14,7 @@ use crate::dashboard::{
     AppCreated, AppPatch, AppView, CatalogApp, CompanyView, DeliveryView, InstallView,
     InvitationSent, InvitationView, LaunchView, MemberView, NewApp, Page, SecretRotated,
 };
+use crate::inbox::{BadgeView, MarkedRead, NotificationView};
 use crate::kinds::{words, UnknownWord};
 use crate::Role;
 
@@ -186,8 +187,14 @@ commands! {
     /// The URL to open an installed app with, carrying a short-lived launch token.
     launch => Launch { install_id: i64 } -> LaunchView;
     /// Shows an installed app in its own webview, placed over `rect`, and hides the others.
-    /// An app that is not open (or asleep) is launched first, with a fresh launch token.
-    show_app => ShowApp { install_id: i64, rect: ViewRect } -> ();
+    /// An app that is not open (or asleep) is launched first, with a fresh launch token. With
+    /// `path` (a notification's deep path), the app is launched afresh at that path, open or not.
+    show_app => ShowApp {
+        install_id: i64,
+        rect: ViewRect,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+    } -> ();
     /// The content area moved or changed size: the apps' webviews follow it.
     place_apps => PlaceApps { rect: ViewRect } -> ();
     /// Hides every app's webview (the dashboard shows one of its own pages).
@@ -203,6 +210,19 @@ commands! {
     /// How long an app may stay hidden before it sleeps.
     sleep_settings => SleepSettingsGet {} -> SleepSettings;
     set_sleep_settings => SetSleepSettings { settings: SleepSettings } -> SleepSettings;
+    /// A page of the user's notifications from their apps, newest first.
+    notifications => Notifications { cursor: Option<String> } -> Page<NotificationView>;
+    /// Marks these notifications read (their native notifications are withdrawn).
+    mark_notifications_read => MarkNotificationsRead { ids: Vec<i64> } -> MarkedRead;
+    /// The badges of the user's installed apps.
+    badges => Badges {} -> Vec<BadgeView>;
+    /// Do-not-disturb and the muted apps.
+    inbox_settings => InboxSettingsGet {} -> InboxSettings;
+    set_inbox_settings => SetInboxSettings { settings: InboxSettings } -> InboxSettings;
+    /// How the shell hears of new notifications now ([`InboxLink`] tells each change).
+    inbox_link => InboxLinkGet {} -> InboxLink;
+    /// The count the window's title shows ("Atrium (3)"), 0 for none.
+    window_badge => WindowBadge { count: u32 } -> ();
     dev_apps => DevApps { cursor: Option<String> } -> Fetched<Page<AppView>>;
     dev_register => DevRegister { app: NewApp } -> AppCreated;
     dev_update => DevUpdate { client_id: String, patch: AppPatch } -> AppView;
@@ -295,6 +315,86 @@ impl Event for InstallComplete {
     const NAME: &'static str = "install-complete";
 }
 
+/// Which notifications become native ones (the notification centre lists them all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxSettings {
+    /// Do not disturb: no native notification at all.
+    #[serde(default)]
+    pub do_not_disturb: bool,
+    /// The installs whose notifications never become native ones.
+    #[serde(default)]
+    pub muted: Vec<i64>,
+}
+
+impl InboxSettings {
+    /// Whether a notification of `install_id` may pop up.
+    pub fn may_pop_up(&self, install_id: i64) -> bool {
+        !self.do_not_disturb && !self.muted.contains(&install_id)
+    }
+}
+
+/// A new notification for the user, from the shell's event stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotificationArrived {
+    pub notification: NotificationView,
+}
+
+impl Event for NotificationArrived {
+    const NAME: &'static str = "notification-arrived";
+}
+
+/// Every badge of the user, as they now stand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BadgesChanged {
+    pub badges: Vec<BadgeView>,
+}
+
+impl Event for BadgesChanged {
+    const NAME: &'static str = "badges-changed";
+}
+
+/// The user clicked a native notification: show its app at its path (the shell has marked it
+/// read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenNotification {
+    pub id: i64,
+    pub install_id: i64,
+    pub company_id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Event for OpenNotification {
+    const NAME: &'static str = "open-notification";
+}
+
+words! {
+    /// How the shell hears of new notifications.
+    InboxMode ("inbox mode") {
+        /// Held open: notifications arrive as they are posted.
+        Live = "live",
+        /// The stream could not be held: the shell asks every [`POLL_SECS`] seconds.
+        Polling = "polling",
+        /// The server cannot be reached (or no one is signed in).
+        Down = "down",
+    }
+}
+
+/// How often the shell asks for new notifications when it cannot hold the event stream.
+pub const POLL_SECS: u64 = 30;
+
+/// The shell's link to the event stream changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxLink {
+    pub mode: InboxMode,
+}
+
+impl Event for InboxLink {
+    const NAME: &'static str = "inbox-link";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,7 +404,7 @@ mod tests {
     fn commands_are_named_in_snake_case_after_their_type() {
         assert_eq!(<Catalog as Command>::NAME, "catalog");
         assert_eq!(<DevRetryDelivery as Command>::NAME, "dev_retry_delivery");
-        assert_eq!(COMMANDS.len(), 40);
+        assert_eq!(COMMANDS.len(), 47);
         for (i, c) in COMMANDS.iter().enumerate() {
             assert!(!COMMANDS[i + 1..].contains(c), "{c} declared twice");
         }

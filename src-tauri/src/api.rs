@@ -8,6 +8,7 @@ use atrium_proto::dashboard::{
     InstallAnswer, InstallRequest, InstallView, InvitationSent, InvitationView, LaunchView, Me,
     MemberView, NewApp, NewCompany, NewInvitation, Page, SecretRotated,
 };
+use atrium_proto::inbox::{BadgeView, MarkRead, MarkedRead, NotificationView};
 use atrium_proto::ipc::Fetched;
 use atrium_proto::{paths, Health, Role};
 use reqwest::Method;
@@ -170,6 +171,22 @@ impl Api<'_> {
     pub async fn launch(&self, install_id: i64) -> Res<LaunchView> {
         let path = paths::install_launch(install_id);
         self.shell.call::<(), _>(Method::POST, &path, None).await
+    }
+
+    /// A page of the user's notifications, newest first.
+    pub async fn notifications(&self, cursor: Option<&str>) -> Res<Page<NotificationView>> {
+        self.get(&paths::page(paths::NOTIFICATIONS, cursor)).await
+    }
+
+    pub async fn mark_read(&self, ids: Vec<i64>) -> Res<MarkedRead> {
+        let body = MarkRead { ids, up_to: None };
+        (self.shell)
+            .call(Method::POST, paths::NOTIFICATIONS_READ, Some(&body))
+            .await
+    }
+
+    pub async fn badges(&self) -> Res<Vec<BadgeView>> {
+        self.get(paths::BADGES).await
     }
 
     pub async fn dev_apps(&self, cursor: Option<&str>) -> Res<Fetched<Page<AppView>>> {

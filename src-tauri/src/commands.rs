@@ -9,6 +9,7 @@ use tauri::{AppHandle, Runtime, State};
 
 use crate::appviews::AppViews;
 use crate::error::Error;
+use crate::inbox::Inbox;
 use crate::shell::Shell;
 
 /// What command `C` answers.
@@ -315,7 +316,10 @@ pub async fn show_app<R: Runtime>(
     views: State<'_, AppViews>,
     args: ipc::ShowApp,
 ) -> Out<ipc::ShowApp> {
-    views.show(&app, &shell, args.install_id, args.rect).await
+    let path = args.path.as_deref();
+    views
+        .show(&app, &shell, args.install_id, args.rect, path)
+        .await
 }
 
 #[tauri::command]
@@ -388,6 +392,77 @@ pub fn set_sleep_settings(
     args: ipc::SetSleepSettings,
 ) -> Out<ipc::SetSleepSettings> {
     views.set_settings(args.settings)
+}
+
+#[tauri::command]
+pub async fn notifications(
+    shell: State<'_, Shell>,
+    args: ipc::Notifications,
+) -> Out<ipc::Notifications> {
+    shell.api().notifications(args.cursor.as_deref()).await
+}
+
+/// Marks notifications read, and withdraws their native notifications.
+#[tauri::command]
+pub async fn mark_notifications_read(
+    shell: State<'_, Shell>,
+    inbox: State<'_, Inbox>,
+    args: ipc::MarkNotificationsRead,
+) -> Out<ipc::MarkNotificationsRead> {
+    if args.ids.len() > atrium_proto::inbox::MAX_MARK_IDS {
+        return Err(Error::Invalid("too many notifications at once".into()));
+    }
+    let marked = shell.api().mark_read(args.ids.clone()).await?;
+    inbox.native.withdraw(&args.ids).await;
+    Ok(marked)
+}
+
+#[tauri::command]
+pub async fn badges(shell: State<'_, Shell>, args: ipc::Badges) -> Out<ipc::Badges> {
+    let ipc::Badges {} = args;
+    shell.api().badges().await
+}
+
+#[tauri::command]
+pub fn inbox_settings(
+    inbox: State<'_, Inbox>,
+    args: ipc::InboxSettingsGet,
+) -> Out<ipc::InboxSettingsGet> {
+    let ipc::InboxSettingsGet {} = args;
+    Ok(inbox.settings())
+}
+
+#[tauri::command]
+pub fn set_inbox_settings(
+    inbox: State<'_, Inbox>,
+    args: ipc::SetInboxSettings,
+) -> Out<ipc::SetInboxSettings> {
+    inbox.set_settings(args.settings)
+}
+
+#[tauri::command]
+pub fn inbox_link(inbox: State<'_, Inbox>, args: ipc::InboxLinkGet) -> Out<ipc::InboxLinkGet> {
+    let ipc::InboxLinkGet {} = args;
+    Ok(ipc::InboxLink { mode: inbox.mode() })
+}
+
+/// The window's title carries the count of what waits for the user: "Atrium (3)".
+#[tauri::command]
+pub fn window_badge<R: Runtime>(
+    app: AppHandle<R>,
+    args: ipc::WindowBadge,
+) -> Out<ipc::WindowBadge> {
+    use tauri::Manager;
+    let title = match args.count {
+        0 => "Atrium".to_string(),
+        n => format!("Atrium ({n})"),
+    };
+    if let Some(window) = app.get_webview_window("main") {
+        window
+            .set_title(&title)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+    }
+    Ok(())
 }
 
 #[tauri::command]

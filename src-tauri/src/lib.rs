@@ -15,6 +15,9 @@
 //!   logout, with the ID token of the sign-in as the hint);
 //! - [`appviews`]: each open app in a webview of its own (a partition per install, no IPC,
 //!   held to the app's origin), put to sleep when hidden for long;
+//! - [`inbox`]: what apps post to the user, as it happens: one event stream per session
+//!   (polling when it cannot be held), badges and notifications to the UI, and the system's
+//!   notifications, whose click opens the app at its deep path;
 //! - [`windows`]: the window where an app's install redirect runs;
 //! - [`store`]: the files it keeps (session, settings, offline cache); [`config`],
 //!   [`browser`], [`error`] (the commands' error, sent as `ipc::ShellError`).
@@ -26,6 +29,7 @@ pub mod commands;
 pub mod config;
 pub mod deep_link;
 pub mod error;
+pub mod inbox;
 pub mod shell;
 pub mod sign_out;
 pub mod store;
@@ -55,8 +59,10 @@ pub fn run() {
         .setup(move |app| {
             let dir = app.path().app_data_dir()?;
             app.manage(appviews::AppViews::new(dir.clone()));
+            app.manage(inbox::Inbox::new(dir.clone()));
             app.manage(shell::Shell::new(config, store::Disk::new(dir)));
             appviews::spawn_hibernation(app.handle().clone());
+            inbox::stream::spawn(app.handle().clone());
             install_deep_link_handler(app.handle());
             Ok(())
         });
@@ -110,6 +116,13 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R
             PinApp => pin_app,
             SleepSettingsGet => sleep_settings,
             SetSleepSettings => set_sleep_settings,
+            Notifications => notifications,
+            MarkNotificationsRead => mark_notifications_read,
+            Badges => badges,
+            InboxSettingsGet => inbox_settings,
+            SetInboxSettings => set_inbox_settings,
+            InboxLinkGet => inbox_link,
+            WindowBadge => window_badge,
             DevApps => dev_apps,
             DevRegister => dev_register,
             DevUpdate => dev_update,

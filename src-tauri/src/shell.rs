@@ -75,6 +75,9 @@ pub struct Shell {
     session: tokio::sync::Mutex<Option<Session>>,
     pending: Mutex<Option<Pending>>,
     signing_out: PendingSignOut,
+    /// Moves on at each sign-in, sign-out, server switch and lost session: what follows the
+    /// session (the inbox's event stream) starts again or stops.
+    epoch: tokio::sync::watch::Sender<u64>,
 }
 
 fn now() -> i64 {
@@ -115,7 +118,18 @@ impl Shell {
             session: tokio::sync::Mutex::new(session),
             pending: Mutex::new(None),
             signing_out: PendingSignOut::default(),
+            epoch: tokio::sync::watch::channel(0).0,
         }
+    }
+
+    /// Changes whenever the session begins or ends: at a sign-in, a sign-out, a server switch,
+    /// or when the session is lost (its refresh refused).
+    pub fn session_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.epoch.subscribe()
+    }
+
+    fn session_changed(&self) {
+        self.epoch.send_modify(|e| *e += 1);
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -144,6 +158,7 @@ impl Shell {
             self.signing_out.forget();
         }
         *self.server_url.write().unwrap_or_else(|e| e.into_inner()) = url.clone();
+        self.session_changed();
         self.disk
             .save_settings(&Settings {
                 server_url: Some(url.to_string()),
@@ -252,6 +267,7 @@ impl Shell {
             .save_session(&session)
             .map_err(|e| Error::Internal(format!("cannot save the session: {e}")))?;
         *self.session.lock().await = Some(session);
+        self.session_changed();
         tracing::info!("signed in");
         Ok(SignInAnswer::SignedIn)
     }
@@ -275,6 +291,7 @@ impl Shell {
         let old = self.session.lock().await.take();
         self.disk.clear_session();
         let s = old?;
+        self.session_changed();
         if let (Some(rt), Ok(url)) = (&s.refresh_token, self.endpoint(paths::REVOKE)) {
             let _ = self
                 .http
@@ -310,6 +327,13 @@ impl Shell {
         self.signing_out.complete(link)
     }
 
+    /// A live access token for a call made outside [`Shell::call`] (the event stream): refreshed
+    /// first when it is about to expire, or at once with `force_refresh` (after a 401). Never log
+    /// it.
+    pub(crate) async fn bearer(&self, force_refresh: bool) -> Result<String, Error> {
+        self.access_token(force_refresh).await
+    }
+
     /// A live access token, refreshed first when it is about to expire.
     async fn access_token(&self, force_refresh: bool) -> Result<String, Error> {
         let mut guard = self.session.lock().await;
@@ -340,6 +364,7 @@ impl Shell {
             Err(oauth2::RequestTokenError::ServerResponse(_)) => {
                 *guard = None;
                 self.disk.clear_session();
+                self.session_changed();
                 Err(Error::SessionExpired)
             }
             Err(e) => Err(Error::Offline(e.to_string())),

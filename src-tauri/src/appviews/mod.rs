@@ -91,14 +91,20 @@ impl AppViews {
     }
 
     /// Shows the install's app at `rect`, launching it when it is not open; hides the others.
+    /// With `path` (a notification's deep path), the app is launched afresh at that path, open
+    /// or not (see [`with_deep_path`]).
     pub async fn show<R: Runtime>(
         &self,
         app: &AppHandle<R>,
         shell: &Shell,
         install_id: i64,
         rect: ViewRect,
+        path: Option<&str>,
     ) -> Result<(), Error> {
         let window = main_window(app)?;
+        if path.is_some() {
+            self.close(app, install_id).await?;
+        }
         let open = on_main(app, move || is_open(install_id)).await?;
         let new = if open {
             None
@@ -109,6 +115,10 @@ impl AppViews {
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(Error::Server("the app's launch URL is not http(s)".into()));
             }
+            let url = match path {
+                Some(path) => with_deep_path(url, path)?,
+                None => url,
+            };
             Some((url, self.partition(shell, install_id)))
         };
         show_on_main(app, window, install_id, new, rect).await?;
@@ -234,6 +244,25 @@ impl AppViews {
     }
 }
 
+/// The launch URL `url` (`...#atrium_launch=<JWT>`) asking the app to show `path` once
+/// launched: `&atrium_path=<path, percent-encoded>` joins the fragment, so the path travels
+/// with the token and, like it, never reaches a server's logs. An app that knows the
+/// parameter goes there after its launch (the sample app answers its launch with a redirect to
+/// it); one that does not just opens as usual. `path` must be a path of the app's own origin
+/// (`/...`, not `//host`), as the server checks when the notification is posted.
+pub fn with_deep_path(mut url: url::Url, path: &str) -> Result<url::Url, Error> {
+    if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {
+        return Err(Error::Invalid(format!("{path:?} is not a path of the app")));
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    let fragment = match url.fragment() {
+        Some(f) if !f.is_empty() => format!("{f}&atrium_path={encoded}"),
+        _ => format!("atrium_path={encoded}"),
+    };
+    url.set_fragment(Some(&fragment));
+    Ok(url)
+}
+
 /// Puts apps to sleep when they are due, for as long as the app runs.
 pub fn spawn_hibernation<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
@@ -315,6 +344,19 @@ async fn show_on_main<R: Runtime>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deep_path_joins_the_launch_fragment_encoded_and_must_be_the_apps_own() {
+        let launch = url::Url::parse("https://app.example/ui/#atrium_launch=abc").unwrap();
+        let url = with_deep_path(launch.clone(), "/orders/42?tab=a&b=#x").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://app.example/ui/#atrium_launch=abc&atrium_path=%2Forders%2F42%3Ftab%3Da%26b%3D%23x"
+        );
+        for bad in ["orders", "//evil.example/x", "/\\evil"] {
+            assert!(with_deep_path(launch.clone(), bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn only_hidden_unpinned_apps_past_the_sleep_time_are_due() {
