@@ -84,6 +84,7 @@ pub async fn load(d: Dispatch) {
                 load_installs(d.clone(), id).await;
             }
             load_invitations(d.clone()).await;
+            crate::inbox_actions::load(d.clone()).await;
             // The dispatches above have rendered the dashboard; tell the shell (it logs the
             // time since start once).
             let _ = invoke(&ipc::DashboardShown {}).await;
@@ -389,6 +390,8 @@ pub async fn open(d: Dispatch, install: InstallView) {
         name: install.app_name,
         asleep: false,
         pinned: false,
+        path: None,
+        launch: 0,
     }));
 }
 

@@ -16,6 +16,7 @@ use crate::components::consent::Consent;
 use crate::components::developer::DeveloperPane;
 use crate::components::installing::Installing;
 use crate::components::invitations::InvitationsBanner;
+use crate::components::notifications::Notifications;
 use crate::components::open_apps::OpenApps;
 use crate::components::settings::Settings;
 use crate::components::sidebar::Sidebar;
@@ -37,6 +38,7 @@ pub fn app() -> Html {
         });
     }
     use_shell_events(d.clone());
+    use_window_badge(model.inbox.total());
     let on_open = open_or_show(&d, &model);
     use_app_shortcuts(model.installs.clone(), on_open.clone());
 
@@ -57,6 +59,8 @@ pub fn app() -> Html {
                     installs={m.installs.clone()} installs_next={m.installs_next.clone()} installs_for={m.installs_for}
                     open={m.open.iter().map(|o| o.install_id).collect::<Vec<_>>()}
                     asleep={m.open.iter().filter(|o| o.asleep).map(|o| o.install_id).collect::<Vec<_>>()} view={m.view.clone()}
+                    badges={m.installs.iter().map(|i| (i.id, m.inbox.badge(i.id))).filter(|(_, n)| *n > 0).collect::<Vec<_>>()}
+                    total={m.inbox.total()} inbox_mode={m.inbox.mode.map(|mode| mode.as_str())}
                     offline={m.offline} username={m.me.as_ref().map(|me| me.username.clone())}
                     on_select_company={run(&d, actions::select_company)}
                     on_more_companies={run(&d, actions::more_companies)}
@@ -83,6 +87,23 @@ pub fn app() -> Html {
             </div>
         },
     }
+}
+
+/// The window's title carries the total of the badges: "Atrium (3)" (the shell sets the
+/// window's; the document's follows, as WebDriver and screen readers read that one).
+#[hook]
+fn use_window_badge(total: u32) {
+    use_effect_with(total, move |&count| {
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            doc.set_title(&match count {
+                0 => "Atrium".to_string(),
+                n => format!("Atrium ({n})"),
+            });
+        }
+        spawn(async move {
+            let _ = crate::tauri::invoke(&atrium_proto::ipc::WindowBadge { count }).await;
+        });
+    });
 }
 
 /// Opens an installed app, or shows it if it is open already.
@@ -170,8 +191,14 @@ fn page(m: &Model, d: &Dispatch, on_open: &Callback<InstallView>) -> Html {
             <CompanyPane company={m.current_company().cloned()} on_leave={run(d, actions::leave_company)} />
         },
         View::Developer => html! { <DeveloperPane /> },
+        View::Notifications => html! {
+            <Notifications notifications={m.inbox.notifications.clone()} mode={m.inbox.mode}
+                companies={m.companies.iter().map(|c| (c.id, c.name.clone())).collect::<Vec<_>>()} company={m.company}
+                on_open={run(d, crate::inbox_actions::open_listed)}
+                on_mark_read={run(d, crate::inbox_actions::mark_read)} />
+        },
         View::Settings => html! {
-            <Settings companies={m.companies.clone()}
+            <Settings companies={m.companies.clone()} installs={m.installs.clone()}
                 server_url={m.server.as_ref().map(|s| s.url.clone()).unwrap_or_default()}
                 on_create_company={run(d, actions::create_company)}
                 on_set_server={run(d, actions::set_server)} />

@@ -7,6 +7,7 @@
 //!
 //! - [`app`]: the root component; it owns the state and wires components to actions;
 //! - [`model`] and [`actions`]: the dashboard's state (a reducer) and what it does;
+//!   [`inbox_actions`]: what it does with the user's notifications;
 //! - [`dev_model`] and [`dev_actions`]: the same for the developer pane;
 //! - [`components`]: the views, one per file, each given only its data and callbacks;
 //! - [`hooks`]: the shell's events (`use_shell_events`) and the Ctrl+1…9 shortcuts.
@@ -20,6 +21,7 @@ mod components;
 mod dev_actions;
 mod dev_model;
 mod hooks;
+mod inbox_actions;
 mod model;
 mod tauri;
 

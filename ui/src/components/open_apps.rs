@@ -4,7 +4,7 @@
 //! header (pin, uninstall, close) the area is empty here: the app is drawn by the shell.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use atrium_proto::dashboard::InstallView;
@@ -40,6 +40,15 @@ struct Told {
     /// The app shown, and where.
     shown: Option<(i64, ViewRect)>,
     open: HashSet<i64>,
+    /// Each app's `launch` whose deep path was sent (see [`OpenApp::launch`]).
+    launched: HashMap<i64, u32>,
+}
+
+/// The app to show, and the deep path to launch it at if that was not asked yet.
+struct Showing {
+    id: i64,
+    launch: u32,
+    path: Option<String>,
 }
 
 #[function_component(OpenApps)]
@@ -73,7 +82,14 @@ pub fn open_apps(p: &OpenAppsProps) -> Html {
     // After every render: close what was closed, show or hide, follow the area.
     {
         let open: HashSet<i64> = p.open.iter().map(|o| o.install_id).collect();
-        let shown = p.shown.filter(|id| open.contains(id));
+        let shown = p
+            .shown
+            .and_then(|id| p.open.iter().find(|o| o.install_id == id))
+            .map(|o| Showing {
+                id: o.install_id,
+                launch: o.launch,
+                path: o.path.clone(),
+            });
         let area = area.clone();
         let told = told.clone();
         let on_failed = p.on_failed.clone();
@@ -116,11 +132,12 @@ fn measure(area: &NodeRef) -> Option<ViewRect> {
 fn sync(
     told: &Rc<RefCell<Told>>,
     open: HashSet<i64>,
-    shown: Option<i64>,
+    shown: Option<Showing>,
     rect: Option<ViewRect>,
     on_failed: Callback<(i64, ShellError)>,
 ) {
     let mut t = told.borrow_mut();
+    t.launched.retain(|id, _| open.contains(id));
     for gone in t.open.difference(&open).copied().collect::<Vec<_>>() {
         spawn(async move {
             let _ = invoke(&ipc::CloseApp { install_id: gone }).await;
@@ -128,14 +145,23 @@ fn sync(
     }
     t.open = open;
     match (shown, rect) {
-        (Some(id), Some(rect)) => {
+        (Some(showing), Some(rect)) => {
+            let id = showing.id;
             let before = t.shown;
-            if before.map(|(i, _)| i) != Some(id) {
+            // A deep path not sent yet for this launch: the shell launches the app there.
+            let path = showing
+                .path
+                .filter(|_| t.launched.get(&id) != Some(&showing.launch));
+            if before.map(|(i, _)| i) != Some(id) || path.is_some() {
                 t.shown = Some((id, rect));
+                if path.is_some() {
+                    t.launched.insert(id, showing.launch);
+                }
                 spawn(async move {
                     let show = ipc::ShowApp {
                         install_id: id,
                         rect,
+                        path,
                     };
                     if let Err(e) = invoke(&show).await {
                         on_failed.emit((id, e));

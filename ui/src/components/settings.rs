@@ -1,10 +1,12 @@
-//! Settings: the user's companies (and creating one), the server's address, and when hidden
-//! apps go to sleep (and putting them all to sleep now).
+//! Settings: the user's companies (and creating one), the server's address, when hidden
+//! apps go to sleep (and putting them all to sleep now), and which notifications pop up
+//! ([`super::inbox_settings`]).
 
-use atrium_proto::dashboard::CompanyView;
+use atrium_proto::dashboard::{CompanyView, InstallView};
 use atrium_proto::ipc::{self, SleepSettings};
 use yew::prelude::*;
 
+use super::inbox_settings::InboxPrefs;
 use super::input_value;
 use crate::actions::spawn;
 use crate::tauri::invoke;
@@ -12,6 +14,8 @@ use crate::tauri::invoke;
 #[derive(Properties, PartialEq)]
 pub struct SettingsProps {
     pub companies: Vec<CompanyView>,
+    /// The current company's installs (each may be muted).
+    pub installs: Vec<InstallView>,
     /// The server's address as configured.
     pub server_url: String,
     /// Create a company with this name.
@@ -59,6 +63,7 @@ pub fn settings(p: &SettingsProps) -> Html {
                 </form>
             </div>
             <AppSleep />
+            <InboxPrefs installs={p.installs.clone()} />
             <div class="card">
                 <h2>{ "Server" }</h2>
                 <form class="field-row" onsubmit={save_url}>

@@ -24,6 +24,12 @@ pub struct SidebarProps {
     pub open: Vec<i64>,
     /// Those of them asleep (their webview freed until selected again).
     pub asleep: Vec<i64>,
+    /// Each install's badge (unread or set by the app), where it is not zero.
+    pub badges: Vec<(i64, u32)>,
+    /// The sum of every badge, in every company.
+    pub total: u32,
+    /// How the shell hears of new notifications ("live", "polling", "down").
+    pub inbox_mode: Option<&'static str>,
     pub view: View,
     pub offline: bool,
     pub username: Option<String>,
@@ -35,6 +41,15 @@ pub struct SidebarProps {
     pub on_show: Callback<View>,
     pub on_open: Callback<InstallView>,
     pub on_sign_out: Callback<()>,
+}
+
+/// A badge's text: "99+" past 99, as the space is small.
+fn count_text(n: u32) -> String {
+    if n > 99 {
+        "99+".into()
+    } else {
+        n.to_string()
+    }
 }
 
 #[function_component(Sidebar)]
@@ -76,6 +91,12 @@ pub fn sidebar(p: &SidebarProps) -> Html {
             }
             <nav class="nav">
                 { nav("Catalog", View::Catalog, "nav-catalog") }
+                <button id="nav-notifications" class={classes!("nav-item", (p.view == View::Notifications).then_some("active"))}
+                    data-inbox-mode={p.inbox_mode}
+                    onclick={p.on_show.reform(|_: MouseEvent| View::Notifications)}>
+                    <span>{ "Notifications" }</span>
+                    if p.total > 0 { <span class="count" id="total-badge">{ p.total }</span> }
+                </button>
                 if current.is_some() {
                     { nav("Members", View::Company, "nav-company") }
                 }
@@ -89,12 +110,14 @@ pub fn sidebar(p: &SidebarProps) -> Html {
                     let active = p.view == View::Open(inst.id);
                     let is_open = p.open.contains(&inst.id);
                     let asleep = p.asleep.contains(&inst.id);
+                    let badge = p.badges.iter().find(|(id, _)| *id == inst.id).map(|(_, n)| *n);
                     let target = inst.clone();
                     let onclick = p.on_open.reform(move |_: MouseEvent| target.clone());
                     html! {
                         <button class={classes!("nav-item", "app-item", active.then_some("active"), asleep.then_some("asleep"))} data-client-id={inst.client_id.clone()} {onclick}
                             title={ if i < 9 { format!("Ctrl+{}", i + 1) } else { String::new() } }>
                             { mono(&inst.app_name, "small") }<span>{ &inst.app_name }</span>
+                            if let Some(n) = badge { <span class="count app-badge" data-count={n.to_string()} title="unread">{ count_text(n) }</span> }
                             if asleep { <span class="asleep-mark" title="asleep: opens again when selected">{ "zz" }</span> }
                             else if is_open { <span class="dot ok" title="open"></span> }
                         </button>

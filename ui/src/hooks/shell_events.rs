@@ -4,7 +4,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use atrium_proto::ipc::{
-    AppAsleep, Event, InstallComplete, SessionChanged, SignInFailed, SignedOutInBrowser,
+    AppAsleep, BadgesChanged, Event, InboxLink, InstallComplete, NotificationArrived,
+    OpenNotification, SessionChanged, SignInFailed, SignedOutInBrowser,
 };
 use yew::prelude::*;
 
@@ -34,7 +35,8 @@ pub fn use_shell_event<E: Event + 'static>(handler: Callback<E>) {
 /// The dashboard's answers to the shell's events: a sign-in loads the dashboard, a sign-out
 /// shows the sign-in screen, a failed sign-in is shown, the browser's return from signing out
 /// is confirmed, and a finished install is checked with the server and opened; an app put to
-/// sleep is shown asleep.
+/// sleep is shown asleep. Notifications and badges go to the inbox, and a clicked native
+/// notification opens its app at its path.
 #[hook]
 pub fn use_shell_events(d: Dispatch) {
     let on_session = {
@@ -65,6 +67,30 @@ pub fn use_shell_events(d: Dispatch) {
         let d = d.clone();
         Callback::from(move |e: AppAsleep| d.dispatch(Action::Asleep(e.install_id)))
     };
+    let on_notified = {
+        let d = d.clone();
+        Callback::from(move |e: NotificationArrived| {
+            d.dispatch(Action::Notified(vec![e.notification]))
+        })
+    };
+    let on_badges = {
+        let d = d.clone();
+        Callback::from(move |e: BadgesChanged| d.dispatch(Action::Badges(e.badges)))
+    };
+    let on_link = {
+        let d = d.clone();
+        Callback::from(move |e: InboxLink| d.dispatch(Action::InboxMode(e.mode)))
+    };
+    let on_open = {
+        let d = d.clone();
+        Callback::from(move |e: OpenNotification| {
+            spawn(crate::inbox_actions::open_at(d.clone(), e))
+        })
+    };
+    use_shell_event(on_notified);
+    use_shell_event(on_badges);
+    use_shell_event(on_link);
+    use_shell_event(on_open);
     use_shell_event(on_asleep);
     use_shell_event(on_session);
     use_shell_event(on_failed);

@@ -2,8 +2,10 @@
 //!
 //! - [`views`]: the session's state, the main view, an install in progress, the open apps;
 //! - [`reduce`]: the [`Action`]s and the reducer;
+//! - [`inbox`]: the user's notifications and the apps' badges;
 //! - here: the [`Model`] itself and the questions the components ask of it.
 
+pub mod inbox;
 mod reduce;
 #[cfg(test)]
 mod tests;
@@ -41,6 +43,7 @@ pub struct Model {
     pub sign_in: Option<SignInPage>,
     /// How the last sign-out went in the browser, until the next sign-in.
     pub signed_out: Option<SignedOut>,
+    pub inbox: inbox::Inbox,
 }
 
 impl Default for Model {
@@ -64,6 +67,7 @@ impl Default for Model {
             notice: None,
             sign_in: None,
             signed_out: None,
+            inbox: inbox::Inbox::default(),
         }
     }
 }

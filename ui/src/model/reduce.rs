@@ -3,7 +3,8 @@
 use std::rc::Rc;
 
 use atrium_proto::dashboard::{CatalogApp, CompanyView, InstallView, InvitationView, Me, Page};
-use atrium_proto::ipc::SignInPage;
+use atrium_proto::inbox::{BadgeView, NotificationView};
+use atrium_proto::ipc::{InboxMode, SignInPage};
 use atrium_proto::ServerStatus;
 use yew::Reducible;
 
@@ -42,6 +43,12 @@ pub enum Action {
     Asleep(i64),
     Pinned(i64, bool),
     Notice(Option<String>),
+    /// Notifications to list: a first page, or a new one from the shell.
+    Notified(Vec<NotificationView>),
+    Badges(Vec<BadgeView>),
+    InboxMode(InboxMode),
+    /// These notifications are read.
+    Read(Vec<i64>),
 }
 
 /// Appends a further page, skipping any item already shown (a page read after the list
@@ -154,6 +161,10 @@ impl Reducible for Model {
                     Some(existing) => {
                         existing.name = app.name;
                         existing.asleep = false;
+                        if app.path.is_some() {
+                            existing.path = app.path;
+                            existing.launch += 1;
+                        }
                     }
                     None => m.open.push(app),
                 }
@@ -176,6 +187,10 @@ impl Reducible for Model {
                 }
             }
             Action::Notice(n) => m.notice = n,
+            Action::Notified(list) => m.inbox.add(list),
+            Action::Badges(b) => m.inbox.badges = b,
+            Action::InboxMode(mode) => m.inbox.mode = Some(mode),
+            Action::Read(ids) => m.inbox.mark_read(&ids),
         }
         Rc::new(m)
     }

@@ -44,6 +44,8 @@ fn opened(id: i64) -> Action {
         name: format!("App {id}"),
         asleep: false,
         pinned: false,
+        path: None,
+        launch: 0,
     })
 }
 
@@ -266,4 +268,40 @@ fn showing_a_view_dismisses_the_notice() {
     assert_eq!(m.notice, None);
     assert_eq!(m.view, View::Settings);
     assert_eq!(role_phrase(Role::Owner), "an owner");
+}
+
+#[test]
+fn opening_an_app_at_a_path_launches_it_again_there_and_signing_out_forgets_the_inbox() {
+    let at = |path: &str| {
+        Action::Opened(OpenApp {
+            install_id: 5,
+            name: "App 5".into(),
+            asleep: false,
+            pinned: false,
+            path: Some(path.into()),
+            launch: 0,
+        })
+    };
+    let m = run(
+        Model::default(),
+        vec![opened(5), Action::Asleep(5), at("/a")],
+    );
+    assert_eq!(
+        (m.open[0].path.as_deref(), m.open[0].launch),
+        (Some("/a"), 1)
+    );
+    assert!(!m.open[0].asleep);
+    let m = run(m, vec![opened(5)]);
+    assert_eq!(m.open[0].launch, 1, "a plain open shows it as it is");
+    let m = run(
+        m,
+        vec![
+            Action::Badges(vec![atrium_proto::inbox::BadgeView {
+                install_id: 5,
+                count: 3,
+            }]),
+            Action::Session(SessionState::SignedOut),
+        ],
+    );
+    assert_eq!(m.inbox, Default::default());
 }

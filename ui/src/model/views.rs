@@ -35,6 +35,8 @@ pub enum View {
     Company,
     Developer,
     Settings,
+    /// The notification centre.
+    Notifications,
 }
 
 /// The steps of an install in progress.
@@ -65,4 +67,8 @@ pub struct OpenApp {
     pub asleep: bool,
     /// It never sleeps.
     pub pinned: bool,
+    /// The deep path it was last asked to open at (a notification's), if any.
+    pub path: Option<String>,
+    /// Moves on at each such request: the shell launches it afresh at `path`.
+    pub launch: u32,
 }
