@@ -14,7 +14,7 @@
 //! session it asks to be opened from Atrium (200); a bad or replayed token is told why (401);
 //! when Atrium's keys cannot be fetched, 502.
 
-use warp::http::header::{HeaderValue, SET_COOKIE};
+use warp::http::header::{HeaderValue, LOCATION, SET_COOKIE};
 use warp::http::StatusCode;
 
 use crate::app2;
@@ -44,7 +44,10 @@ pub async fn page(app: AppId, state: State, cookie: Option<String>) -> Resp {
     }
 }
 
-/// `POST /app1/launch` and `POST /app2/launch`, form `atrium_launch=<JWT>`.
+/// `POST /app1/launch` and `POST /app2/launch`, form `atrium_launch=<JWT>` and, when Atrium
+/// asked for a deep path (a notification's, `#...&atrium_path=...`), `atrium_path`: once the
+/// launch is accepted the answer is a redirect there (303, with the session cookie), if it is
+/// a page of this app (under `/app1/` or `/app2/`); any other path is ignored.
 pub async fn launch(app: AppId, state: State, body: warp::hyper::body::Bytes) -> Resp {
     let form = Query::parse(&String::from_utf8_lossy(&body));
     let Some(token) = form.get("atrium_launch").filter(|t| !t.is_empty()) else {
@@ -71,12 +74,32 @@ pub async fn launch(app: AppId, state: State, body: warp::hyper::body::Bytes) ->
     let Some(session) = state.sessions.get(app, &id, now) else {
         return refused(app, "the session could not be kept");
     };
-    let mut res = show(&state, &id, &session, StatusCode::OK).await;
+    let deep = form
+        .get("atrium_path")
+        .filter(|p| is_own_page(app, p))
+        .and_then(|p| HeaderValue::from_str(p).ok());
+    let mut res = match deep {
+        Some(location) => {
+            let mut r = web::html(StatusCode::SEE_OTHER, String::new());
+            r.headers_mut().insert(LOCATION, location);
+            r
+        }
+        None => show(&state, &id, &session, StatusCode::OK).await,
+    };
     let secure = state.base_url.starts_with("https://");
     if let Ok(v) = HeaderValue::from_str(&session::set_cookie(app, &id, secure)) {
         res.headers_mut().insert(SET_COOKIE, v);
     }
     res
+}
+
+/// Whether `path` is one of `app`'s pages here (a deep path a launch may go on to).
+fn is_own_page(app: AppId, path: &str) -> bool {
+    let prefix = format!("/{}/", app.path());
+    path.starts_with(&prefix)
+        && !path.contains("//")
+        && !path.contains('\\')
+        && !path.contains("/..")
 }
 
 fn refused(app: AppId, reason: &str) -> Resp {
@@ -183,4 +206,25 @@ fn forget(state: &State, token: &StoredToken, why: &str) -> Stored {
         "The token this app kept no longer works ({why}); it has forgotten it. Install the app \
          again from Atrium to give it a new one."
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_launch_goes_on_only_to_a_page_of_its_own_app() {
+        assert!(is_own_page(AppId::App2, "/app2/?from=ping"));
+        assert!(is_own_page(AppId::App2, "/app2/orders/1"));
+        for bad in [
+            "/app1/",
+            "/app2",
+            "//evil.example/app2/",
+            "/app2//evil",
+            "/app2/../app1/",
+            "https://evil.example/app2/",
+        ] {
+            assert!(!is_own_page(AppId::App2, bad), "{bad}");
+        }
+    }
 }

@@ -12,6 +12,7 @@
 //! | `POST /app1/launch`, `POST /app2/launch` | where a page posts its launch token: checked ([`launch`]), accepted once, a session started ([`session`]) |
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
 //! | `POST /app1/probe`, `POST /app2/probe`, `GET /probe/reports` | test only (`--probe`): what the pages can reach of their host ([`probe`]) |
+//! | `POST /app2/ping` | test only (`--probe`, loopback callers): App2's backend posts a notification through Atrium's API ([`ping`]) |
 //! | `GET /` | what this program is |
 //!
 //! App2's page signs its user in with OpenID Connect (the `openidconnect` crate), with
@@ -31,6 +32,7 @@ pub mod config;
 pub mod iframe;
 pub mod launch;
 pub mod pages;
+pub mod ping;
 pub mod probe;
 pub mod session;
 pub mod signature;
@@ -252,7 +254,16 @@ pub fn routes(
         .and(warp::get())
         .and(s())
         .then(probe::list);
+    // POST /app2/ping (test only, `--probe`)
+    let ping = warp::path!("app2" / "ping")
+        .and(warp::post())
+        .and(s())
+        .and(warp::addr::remote())
+        .and(web::body_up_to(ping::BODY_LIMIT))
+        .then(ping::post);
     let probe = probe_js
+        .or(ping)
+        .unify()
         .or(app_probe(AppId::App1))
         .unify()
         .or(app_probe(AppId::App2))

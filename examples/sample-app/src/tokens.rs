@@ -60,6 +60,15 @@ impl TokenStore {
             .or_else(|| newest(&|t| t.company_id.is_none() && t.username == username))
     }
 
+    /// The newest token of `app` granted `scope`.
+    pub fn newest_with_scope(&self, app: AppId, scope: &str) -> Option<StoredToken> {
+        self.lock()
+            .iter()
+            .filter(|t| t.app == app && t.scope.split_whitespace().any(|s| s == scope))
+            .max_by_key(|t| t.obtained_at)
+            .cloned()
+    }
+
     /// Forgets one token (it was refused by the server).
     pub fn forget(&self, app: AppId, username: &str, company_id: Option<i64>) {
         self.lock()

@@ -13,7 +13,10 @@
     // The answer to App2's OpenID Connect sign-in: the code in the address is spent.
     history.replaceState(null, "", path.slice(0, -"callback".length));
   }
-  const token = new URLSearchParams(location.hash.slice(1)).get("atrium_launch");
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get("atrium_launch");
+  // Where Atrium asks the app to go once launched (a notification's deep path).
+  const deepPath = fragment.get("atrium_path");
   if (!token) {
     return;
   }
@@ -31,6 +34,13 @@
   input.name = "atrium_launch";
   input.value = token;
   form.appendChild(input);
+  if (deepPath) {
+    const at = document.createElement("input");
+    at.type = "hidden";
+    at.name = "atrium_path";
+    at.value = deepPath;
+    form.appendChild(at);
+  }
   document.body.appendChild(form);
   form.submit();
 })();

@@ -13,6 +13,7 @@
     ipc: typeof window.ipc,
     handler: typeof (handlers && handlers.ipc),
     top: window.top === window ? "self" : "framed",
+    at: location.pathname + location.search,
   };
   // Set by launch.js when a new launch replaces this page (a woken app's earlier session).
   if (document.documentElement.dataset.replacedByLaunch) {
