@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use atrium_tests::{free_port, Desktop, Server};
+use atrium_tests::{free_port, Desktop, NotificationDaemon, Server};
 
 const RENDER_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -157,6 +157,14 @@ async fn an_app_with_an_install_url_is_installed_through_it_in_the_browser() -> 
 async fn story(
     extra: &[(&str, String)],
 ) -> anyhow::Result<(Server, atrium_tests::SampleApp, Desktop)> {
+    story_on(extra, None).await
+}
+
+/// [`story`], with the desktop on the D-Bus session bus at `bus` (a [`NotificationDaemon`]'s).
+async fn story_on(
+    extra: &[(&str, String)],
+    bus: Option<&str>,
+) -> anyhow::Result<(Server, atrium_tests::SampleApp, Desktop)> {
     let sample_port = free_port();
     let sample_url = format!("http://127.0.0.1:{sample_port}");
     let (server, demo) = Server::start_with_demo(&sample_url).await?;
@@ -176,7 +184,7 @@ async fn story(
         ("SCRIPTED_PASSWORD", "atrium-demo".into()),
     ];
     env.extend(extra.iter().cloned());
-    let desktop = Desktop::launch_with(&server.url, &env).await?;
+    let desktop = Desktop::launch_on(&server.url, &env, bus).await?;
     Ok((server, sample, desktop))
 }
 
@@ -1099,5 +1107,127 @@ async fn a_hidden_app_sleeps_and_wakes_with_a_fresh_launch_unless_pinned() -> an
     for page in replaced {
         assert_eq!(page["launch"], first["launch"], "{page}");
     }
+    desktop.close().await
+}
+
+/// Waits (a few seconds) for the dashboard's title to be `title`.
+async fn wait_for_title(desktop: &Desktop, title: &str) -> anyhow::Result<()> {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = desktop.client.title().await?;
+        if last == title {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the title is {last:?}, not {title:?}")
+}
+
+/// Makes App2's backend post a notification through Atrium's API (`POST /app2/ping`, test
+/// only): answers the notification's id.
+async fn ping(sample: &atrium_tests::SampleApp, title: &str, path: &str) -> anyhow::Result<i64> {
+    let res = reqwest::Client::new()
+        .post(format!("{}/app2/ping", sample.url))
+        .json(&serde_json::json!({ "title": title, "path": path }))
+        .send()
+        .await?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await?;
+    anyhow::ensure!(status.as_u16() == 201, "the ping answered {status}: {body}");
+    body["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("no id in {body}"))
+}
+
+/// While App2 is asleep, its backend posts a notification through the API: the desktop's event
+/// stream brings it at once, the sidebar shows App2's badge and the window's title the total,
+/// and a native notification reaches the notification service (a stand-in on the test's bus).
+/// Clicking it wakes App2 with a fresh launch at the notification's path, and marks it read.
+/// Then the server restarts (same database, same port): the stream reconnects with its
+/// `Last-Event-ID`, and a notification posted right after the restart pops up exactly once,
+/// the first one not again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sleeping_app_notifies_through_the_system_and_a_click_wakes_it_at_its_path(
+) -> anyhow::Result<()> {
+    let daemon = NotificationDaemon::start().await?;
+    let (mut server, sample, desktop) = story_on(&[], Some(&daemon.address)).await?;
+    let long = Duration::from_secs(60);
+    sign_in(&desktop).await?;
+    install(&desktop, "demo-app2").await?;
+    assert_isolated(&wait_for_report(&sample, "App2", 1).await?);
+    desktop
+        .wait_for("#nav-notifications[data-inbox-mode='live']", long)
+        .await?;
+
+    // Asleep: Settings → put all apps to sleep now.
+    desktop.click("#nav-settings").await?;
+    desktop.click("#sleep-now").await?;
+    let app2 = "#installed-apps .app-item[data-client-id='demo-app2']";
+    desktop.wait_for(&format!("{app2}.asleep"), long).await?;
+    assert!(daemon.notified().is_empty());
+
+    ping(&sample, "Order 42 shipped", "/app2/?order=42").await?;
+    let badge = desktop
+        .wait_for(&format!("{app2} .app-badge"), long)
+        .await?;
+    assert_eq!(badge.text().await?, "1");
+    desktop.wait_for("#total-badge", long).await?;
+    wait_for_title(&desktop, "Atrium (1)").await?;
+    let shown = daemon.wait_for(1, long).await?;
+    assert_eq!(shown.summary, "App2: Order 42 shipped");
+    assert_eq!(shown.app_name, "Atrium");
+    assert!(shown.actions.iter().any(|a| a == "default"), "{shown:?}");
+    assert!(
+        desktop
+            .client
+            .find_all(fantoccini::Locator::Css(&format!("{app2}.asleep")))
+            .await?
+            .len()
+            == 1
+    );
+    desktop.screenshot("16-asleep-app-notified").await?;
+    desktop.click("#nav-notifications").await?;
+    desktop
+        .wait_for("#notifications .notification.unread", long)
+        .await?;
+    desktop.screenshot("17-notification-centre").await?;
+
+    // The click wakes App2 afresh, at the notification's path, and the badge goes.
+    daemon.click(shown.id).await?;
+    let woke = wait_for_report(&sample, "App2", 2).await?;
+    assert_isolated(&woke);
+    assert_eq!(woke["findings"]["at"], "/app2/?order=42", "{woke}");
+    desktop
+        .wait_for(".app-frame:not(.hidden)[data-name='App2'] .app-view", long)
+        .await?;
+    desktop.wait_gone(&format!("{app2}.asleep"), long).await?;
+    desktop.wait_gone(".app-badge", long).await?;
+    wait_for_title(&desktop, "Atrium").await?;
+    desktop.screenshot("18-woken-at-path").await?;
+
+    // A server restart: the stream reconnects and misses nothing, nor repeats anything.
+    server.stop();
+    desktop
+        .wait_for("#nav-notifications[data-inbox-mode='down']", long)
+        .await?;
+    server.start_again().await?;
+    ping(&sample, "Posted in the gap", "/app2/?order=43").await?;
+    desktop
+        .wait_for("#nav-notifications[data-inbox-mode='live']", long)
+        .await?;
+    let gap = daemon.wait_for(2, long).await?;
+    assert_eq!(gap.summary, "App2: Posted in the gap");
+    let badge = desktop
+        .wait_for(&format!("{app2} .app-badge"), long)
+        .await?;
+    assert_eq!(badge.text().await?, "1");
+    // Time for a duplicate to show up, if the stream were to send one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let all: Vec<String> = daemon.notified().into_iter().map(|n| n.summary).collect();
+    assert_eq!(
+        all,
+        ["App2: Order 42 shipped", "App2: Posted in the gap"],
+        "each notification pops up exactly once"
+    );
     desktop.close().await
 }

@@ -24,6 +24,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 pub use atrium_testkit::*;
 
+mod notifyd;
+pub use notifyd::{NotificationDaemon, Notified};
+
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -104,6 +107,11 @@ impl Process {
             .count()
     }
 
+    /// The process's standard output, when it was piped.
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
+
     /// The process's standard error, when it was piped.
     pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
         self.child.stderr.take()
@@ -155,8 +163,9 @@ pub async fn wait_for_port(process: &mut Process, port: u16, timeout: Duration) 
 /// A real `atrium-server` on a free port with a fresh database.
 pub struct Server {
     pub url: String,
-    _process: Process,
+    process: Option<Process>,
     _dir: tempfile::TempDir,
+    allow_private_webhooks: bool,
 }
 
 impl Server {
@@ -199,10 +208,20 @@ impl Server {
     /// notifications go to an app on loopback.
     async fn serve(dir: tempfile::TempDir, allow_private_webhooks: bool) -> Result<Server> {
         let port = free_port();
+        let process = Self::spawn(dir.path(), port, allow_private_webhooks).await?;
+        Ok(Server {
+            url: format!("http://127.0.0.1:{port}"),
+            process: Some(process),
+            _dir: dir,
+            allow_private_webhooks,
+        })
+    }
+
+    async fn spawn(dir: &Path, port: u16, allow_private_webhooks: bool) -> Result<Process> {
         let mut command = Command::new(binary("atrium-server")?);
         command
             .arg("--db")
-            .arg(dir.path().join("atrium.db"))
+            .arg(dir.join("atrium.db"))
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("RUST_LOG", "warn");
         if allow_private_webhooks {
@@ -210,11 +229,27 @@ impl Server {
         }
         let mut process = Process::spawn("atrium-server", &mut command)?;
         wait_for_port(&mut process, port, Duration::from_secs(20)).await?;
-        Ok(Server {
-            url: format!("http://127.0.0.1:{port}"),
-            _process: process,
-            _dir: dir,
-        })
+        Ok(process)
+    }
+
+    /// Stops the server (its streams and connections end).
+    pub fn stop(&mut self) {
+        drop(self.process.take());
+    }
+
+    /// Serves the same database on the same port again, after [`Server::stop`] (or stops it
+    /// first).
+    pub async fn start_again(&mut self) -> Result<()> {
+        self.stop();
+        let port: u16 = self
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .context("the server's URL has no port")?;
+        let process = Self::spawn(self._dir.path(), port, self.allow_private_webhooks).await?;
+        self.process = Some(process);
+        Ok(())
     }
 
     /// The kit's typed endpoint helpers for this server.
@@ -280,6 +315,16 @@ impl Desktop {
 
     /// Like [`Desktop::launch`], with extra environment for the app (e.g. a scripted browser).
     pub async fn launch_with(server_url: &str, env: &[(&str, String)]) -> Result<Desktop> {
+        Self::launch_on(server_url, env, None).await
+    }
+
+    /// Like [`Desktop::launch_with`], on the D-Bus session bus at `bus` (one the test holds,
+    /// e.g. with a [`NotificationDaemon`] on it) rather than a private one.
+    pub async fn launch_on(
+        server_url: &str,
+        env: &[(&str, String)],
+        bus: Option<&str>,
+    ) -> Result<Desktop> {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no X display: run the tests with `cargo xtask test` (it starts Xvfb)");
         }
@@ -287,10 +332,21 @@ impl Desktop {
         let home = tempfile::tempdir()?;
         let port = free_port();
         let native_port = free_port();
+        let mut command = match bus {
+            Some(address) => {
+                let mut c = Command::new("tauri-driver");
+                c.env("DBUS_SESSION_BUS_ADDRESS", address);
+                c
+            }
+            None => {
+                let mut c = Command::new("dbus-run-session");
+                c.args(["--", "tauri-driver"]);
+                c
+            }
+        };
         let mut driver = Process::spawn(
             "tauri-driver",
-            Command::new("dbus-run-session")
-                .args(["--", "tauri-driver"])
+            command
                 .args(["--port", &port.to_string()])
                 .args(["--native-port", &native_port.to_string()])
                 .env("ATRIUM_SERVER_URL", server_url)
