@@ -26,7 +26,7 @@ impl Inbox {
                 None => self.notifications.push(n),
             }
         }
-        self.notifications.sort_by(|a, b| b.id.cmp(&a.id));
+        self.notifications.sort_by_key(|n| std::cmp::Reverse(n.id));
         self.notifications.truncate(KEEP);
     }
 
