@@ -35,6 +35,29 @@ pub struct NewNotification {
     pub user: Option<String>,
 }
 
+/// A notification an open app sends, through the desktop's bridge, to the signed-in user
+/// alone (`POST /api/dashboard/installs/{install_id}/notify`, dashboard scope; the install
+/// must hold the `notifications` scope). Same bounds as [`NewNotification`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserNotification {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// An open app's badge for the signed-in user alone, set through the desktop's bridge
+/// (`PUT /api/dashboard/installs/{install_id}/badge`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserBadge {
+    pub count: u32,
+}
+
 /// A stored notification's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

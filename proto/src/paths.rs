@@ -76,6 +76,10 @@ paths! {
     INSTALLS = "/api/dashboard/installs";
     INSTALL = "/api/dashboard/installs/{install_id}";
     INSTALL_LAUNCH = "/api/dashboard/installs/{install_id}/launch";
+    /// An open app notifies the signed-in user through the desktop's bridge.
+    INSTALL_NOTIFY = "/api/dashboard/installs/{install_id}/notify";
+    /// An open app sets its badge for the signed-in user through the desktop's bridge.
+    INSTALL_BADGE = "/api/dashboard/installs/{install_id}/badge";
     /// The user's notifications from their apps, newest first.
     NOTIFICATIONS = "/api/dashboard/notifications";
     NOTIFICATIONS_READ = "/api/dashboard/notifications/read";
@@ -182,6 +186,14 @@ pub fn install(install_id: i64) -> String {
 
 pub fn install_launch(install_id: i64) -> String {
     fill(INSTALL_LAUNCH, &[&install_id])
+}
+
+pub fn install_notify(install_id: i64) -> String {
+    fill(INSTALL_NOTIFY, &[&install_id])
+}
+
+pub fn install_badge(install_id: i64) -> String {
+    fill(INSTALL_BADGE, &[&install_id])
 }
 
 pub fn dev_app(client_id: &str) -> String {

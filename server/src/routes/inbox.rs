@@ -1,8 +1,12 @@
 //! The inbox over HTTP: apps post notifications and set badges with an install's token (scope
 //! `notifications`); the dashboard lists them, marks them read and reads the badges with the
-//! desktop's token. The rules are in [`crate::services::inbox`].
+//! desktop's token, and (for an open app's desktop bridge) notify the desktop's user and set
+//! the app's badge for them. The rules are in [`crate::services::inbox`].
 
-use atrium_proto::inbox::{MarkRead, MarkedRead, NewNotification, NotificationPosted, SetBadge};
+use atrium_proto::inbox::{
+    MarkRead, MarkedRead, NewNotification, NotificationPosted, SetBadge, UserBadge,
+    UserNotification,
+};
 use atrium_proto::paths;
 use warp::http::StatusCode;
 use warp::Filter;
@@ -11,6 +15,7 @@ use super::api::{bearer, dashboard_user};
 use super::error::{reply, ApiResult};
 use super::respond::{self, Resp};
 use super::{json_body, paging, raw_query, with_auth, AppState, Auth};
+use crate::domain::ids::InstallId;
 use crate::domain::now;
 use crate::services::inbox;
 use crate::store::{After, Page};
@@ -51,7 +56,27 @@ pub fn filters(state: AppState) -> impl Filter<Extract = (Resp,), Error = warp::
         .and(auth())
         .then(badges)
         .map(reply);
+    // POST /api/dashboard/installs/{install_id}/notify
+    let notify_user =
+        route!(paths::INSTALL_NOTIFY; "api" / "dashboard" / "installs" / InstallId / "notify")
+            .and(warp::post())
+            .and(auth())
+            .and(json_body::<UserNotification>())
+            .then(notify_user)
+            .map(reply);
+    // PUT /api/dashboard/installs/{install_id}/badge
+    let user_badge =
+        route!(paths::INSTALL_BADGE; "api" / "dashboard" / "installs" / InstallId / "badge")
+            .and(warp::put())
+            .and(auth())
+            .and(json_body::<UserBadge>())
+            .then(user_badge)
+            .map(reply);
     post.or(badge)
+        .unify()
+        .or(notify_user)
+        .unify()
+        .or(user_badge)
         .unify()
         .or(list)
         .unify()
@@ -83,6 +108,39 @@ async fn post(
 async fn set_badge((state, h): Auth, body: Result<SetBadge, super::error::ApiError>) -> ApiResult {
     let token = bearer(&state, h.as_deref(), "notifications").await?;
     let badge = inbox::set_badge(&state.platform, &token, body?, now()).await?;
+    Ok(respond::json(StatusCode::OK, &inbox::badge_view(&badge)))
+}
+
+/// An open app's bridge notifies the desktop's user (the recipient is always that user).
+async fn notify_user(
+    id: InstallId,
+    (state, h): Auth,
+    body: Result<UserNotification, super::error::ApiError>,
+) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let n = inbox::post_to_user(
+        &state.platform,
+        &user,
+        id,
+        body?,
+        state.quotas.notifications_per_install_hour,
+        now(),
+    )
+    .await?;
+    Ok(respond::json(
+        StatusCode::CREATED,
+        &NotificationPosted { id: n.id },
+    ))
+}
+
+/// An open app's bridge sets its badge for the desktop's user.
+async fn user_badge(
+    id: InstallId,
+    (state, h): Auth,
+    body: Result<UserBadge, super::error::ApiError>,
+) -> ApiResult {
+    let user = dashboard_user(&state, h.as_deref()).await?;
+    let badge = inbox::set_user_badge(&state.platform, &user, id, body?, now()).await?;
     Ok(respond::json(StatusCode::OK, &inbox::badge_view(&badge)))
 }
 

@@ -1,15 +1,17 @@
 //! The inbox's rules: what an installed app may post to its users and set as its badge, and
 //! what a user reads of it. The store holds the data and the atomic checks
 //! ([`crate::store::InboxStore`]); here are the bounds of each field, which install a token
-//! speaks for, and who a `sub` is.
+//! speaks for, and who a `sub` is. An open app's desktop bridge reaches the same inbox for the
+//! signed-in user alone ([`post_to_user`], [`set_user_badge`]), under the same rate.
 
 use atrium_proto::inbox as wire;
 
 use super::inbox_hub::{Change, Ring};
-use super::{ServiceError, ServiceResult};
+use super::{installs, ServiceError, ServiceResult};
+use crate::domain::ids::InstallId;
 use crate::domain::text::{self, TextError};
 use crate::platform::Platform;
-use crate::store::{AccessInfo, Badge, NewNotification, Notification, Posted, Rate};
+use crate::store::{AccessInfo, Badge, NewNotification, Notification, Posted, Rate, User};
 
 /// The install an app's token speaks for, and its company: the active install of its app in
 /// the token's company. A token of no company (client credentials), or of an app since uninstalled, has
@@ -73,15 +75,9 @@ pub async fn post(
     per_hour: u32,
     now: i64,
 ) -> ServiceResult<Notification> {
-    let title = text::name("title", &req.title, wire::MAX_TITLE).map_err(text_error)?;
-    let body = text::free_text("body", &req.body, wire::MAX_BODY).map_err(text_error)?;
-    let path = app_path(req.path.as_deref())?;
+    let (title, body, path) = fields(&req.title, &req.body, req.path.as_deref())?;
     let user_id = member(req.user.as_deref())?;
     let (install_id, company) = install_of(p, token).await?;
-    let rate = Rate {
-        limit: per_hour,
-        window: 3600,
-    };
     let new = NewNotification {
         install_id,
         user_id,
@@ -89,11 +85,39 @@ pub async fn post(
         body,
         path,
     };
+    deliver(p, new, company, per_hour, now).await
+}
+
+/// The bounded title, body and path of a notification.
+fn fields(
+    title: &str,
+    body: &str,
+    path: Option<&str>,
+) -> ServiceResult<(String, String, Option<String>)> {
+    let title = text::name("title", title, wire::MAX_TITLE).map_err(text_error)?;
+    let body = text::free_text("body", body, wire::MAX_BODY).map_err(text_error)?;
+    Ok((title, body, app_path(path)?))
+}
+
+/// Stores `new` within `per_hour` notifications an hour for its install, and rings the
+/// company's streams.
+async fn deliver(
+    p: &Platform,
+    new: NewNotification,
+    company: i64,
+    per_hour: u32,
+    now: i64,
+) -> ServiceResult<Notification> {
+    let rate = Rate {
+        limit: per_hour,
+        window: 3600,
+    };
+    let member = new.user_id;
     match p.store.post_notification(new, rate, now).await? {
         Posted::Posted(n) => {
             p.inbox.ring(Ring {
                 company,
-                member: user_id,
+                member,
                 change: Change::Notification,
             });
             Ok(n)
@@ -107,6 +131,89 @@ pub async fn post(
     }
 }
 
+/// The install an open app's bridge speaks for, as the signed-in `user` sees it: one of
+/// their company's, still installed, and granted `notifications` at its consent. (install,
+/// company)
+async fn bridged(p: &Platform, user: &User, install: InstallId) -> ServiceResult<(i64, i64)> {
+    let (install, _) = installs::visible(p, user, install).await?;
+    if !install.active {
+        return Err(ServiceError::NotFoundWhy("the app is no longer installed"));
+    }
+    if !install.scopes.contains("notifications") {
+        return Err(ServiceError::Forbidden(
+            "this app was not allowed to send notifications (scope notifications)".into(),
+        ));
+    }
+    Ok((install.id, install.company_id))
+}
+
+/// An open app notifies the signed-in `user` alone (the desktop's bridge), within the same
+/// hourly rate as the app's own posts: both count against the install.
+pub async fn post_to_user(
+    p: &Platform,
+    user: &User,
+    install: InstallId,
+    req: wire::UserNotification,
+    per_hour: u32,
+    now: i64,
+) -> ServiceResult<Notification> {
+    let (title, body, path) = fields(&req.title, &req.body, req.path.as_deref())?;
+    let (install_id, company) = bridged(p, user, install).await?;
+    let new = NewNotification {
+        install_id,
+        user_id: Some(user.id),
+        title,
+        body,
+        path,
+    };
+    deliver(p, new, company, per_hour, now).await
+}
+
+/// An open app sets its badge for the signed-in `user` alone (the desktop's bridge).
+pub async fn set_user_badge(
+    p: &Platform,
+    user: &User,
+    install: InstallId,
+    req: wire::UserBadge,
+    now: i64,
+) -> ServiceResult<Badge> {
+    badge_count(req.count)?;
+    let (install_id, company) = bridged(p, user, install).await?;
+    store_badge(p, install_id, company, Some(user.id), req.count, now).await
+}
+
+fn badge_count(count: u32) -> ServiceResult<()> {
+    if count > wire::MAX_BADGE {
+        return Err(ServiceError::Invalid(
+            format!("the count must be at most {}", wire::MAX_BADGE).into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn store_badge(
+    p: &Platform,
+    install_id: i64,
+    company: i64,
+    user_id: Option<i64>,
+    count: u32,
+    now: i64,
+) -> ServiceResult<Badge> {
+    if p.store.set_badge(install_id, user_id, count, now).await? {
+        p.inbox.ring(Ring {
+            company,
+            member: user_id,
+            change: Change::Badge,
+        });
+        Ok(Badge { install_id, count })
+    } else {
+        // The install ended meanwhile, or the sub is not a member.
+        Err(ServiceError::NotFoundWhy(
+            "no such member in the company of an active install",
+        ))
+    }
+}
+
 /// Sets the badge of the install `token` speaks for: the badge as set.
 pub async fn set_badge(
     p: &Platform,
@@ -114,32 +221,10 @@ pub async fn set_badge(
     req: wire::SetBadge,
     now: i64,
 ) -> ServiceResult<Badge> {
-    if req.count > wire::MAX_BADGE {
-        return Err(ServiceError::Invalid(
-            format!("the count must be at most {}", wire::MAX_BADGE).into(),
-        ));
-    }
+    badge_count(req.count)?;
     let user_id = member(req.user.as_deref())?;
     let (install_id, company) = install_of(p, token).await?;
-    if p.store
-        .set_badge(install_id, user_id, req.count, now)
-        .await?
-    {
-        p.inbox.ring(Ring {
-            company,
-            member: user_id,
-            change: Change::Badge,
-        });
-        Ok(Badge {
-            install_id,
-            count: req.count,
-        })
-    } else {
-        // The install ended meanwhile, or the sub is not a member.
-        Err(ServiceError::NotFoundWhy(
-            "no such member in the company of an active install",
-        ))
-    }
+    store_badge(p, install_id, company, user_id, req.count, now).await
 }
 
 /// Marks notifications read for `user`.

@@ -10,6 +10,7 @@ mod authlib;
 mod authorize;
 mod backup;
 mod bad_input;
+mod bridge;
 mod connections;
 mod db_copy;
 mod errors;

@@ -1,6 +1,7 @@
 //! The inbox: apps' notifications to their users and badges (`/api/notifications`,
 //! `/api/badge` with an install's token; `/api/dashboard/notifications...` and
-//! `/api/dashboard/badges` with the desktop's).
+//! `/api/dashboard/badges` with the desktop's; `/api/dashboard/installs/{id}/notify` and
+//! `.../badge`, an open app's bridge through the desktop).
 //!
 //! Each function is the description of one operation, named by its path constant; the
 //! operation itself is routed in `routes/inbox.rs`.
@@ -56,6 +57,55 @@ pub fn post_notification() {}
     ),
 )]
 pub fn set_badge() {}
+
+#[utoipa::path(
+    post,
+    path = paths::INSTALL_NOTIFY,
+    operation_id = "notifyUser",
+    tag = "dashboard",
+    summary = "An open app notifies the signed-in user alone, through the desktop's bridge (the install must hold scope notifications; counts against the install's hourly rate)",
+    security(("bearer" = ["dashboard"])),
+    params(("install_id" = i64, Path, description = "The install")),
+    request_body = UserNotification,
+    responses(
+        (status = 201, description = "Stored; the user's desktops show it", body = NotificationPosted),
+        (status = 400, response = InvalidBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "No dashboard token, or the install was not granted scope notifications", body = ErrorBody),
+        (status = 404, description = "No such install in the user's companies, or no longer installed", body = ErrorBody),
+        (status = 405, response = MethodNotAllowed),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub fn notify_user() {}
+
+#[utoipa::path(
+    put,
+    path = paths::INSTALL_BADGE,
+    operation_id = "setUserBadge",
+    tag = "dashboard",
+    summary = "An open app sets its badge for the signed-in user alone, through the desktop's bridge (the install must hold scope notifications)",
+    security(("bearer" = ["dashboard"])),
+    params(("install_id" = i64, Path, description = "The install")),
+    request_body = UserBadge,
+    responses(
+        (status = 200, description = "Set", body = BadgeView),
+        (status = 400, response = InvalidBody),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "No dashboard token, or the install was not granted scope notifications", body = ErrorBody),
+        (status = 404, description = "No such install in the user's companies, or no longer installed", body = ErrorBody),
+        (status = 405, response = MethodNotAllowed),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    ),
+)]
+pub fn set_user_badge() {}
 
 #[utoipa::path(
     get,

@@ -71,6 +71,8 @@ mod prelude {
         resource::company_members,
         inbox::post_notification,
         inbox::set_badge,
+        inbox::notify_user,
+        inbox::set_user_badge,
         inbox::notifications,
         inbox::mark_read,
         inbox::badges,
