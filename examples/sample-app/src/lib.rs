@@ -302,6 +302,9 @@ pub fn routes(
         .unify()
         .or(app2_callback)
         .unify()
+        // Boxed halfway: the whole chain's future type is too deep for the compiler to prove
+        // it `Unpin` in a release build (E0275).
+        .boxed()
         .or(app_page(AppId::App1))
         .unify()
         .or(app_page(AppId::App2))

@@ -82,11 +82,18 @@ impl Keys {
         self.make(0, &label)
     }
 
-    /// The rows of a client's network (see [`network`]).
-    pub fn network(&self, ip: IpAddr) -> Vec<ThrottleKey> {
+    /// The rows of a client's networks: its own (see [`network`]), then for IPv6 the /48
+    /// around it (a site's: one attacker may be given a whole /48), each counted on its own.
+    pub fn networks(&self, ip: IpAddr) -> Vec<Vec<ThrottleKey>> {
         let mut label = b"network:".to_vec();
         label.extend_from_slice(&network(ip).to_be_bytes());
-        self.make(1, &label)
+        let mut keys = vec![self.make(1, &label)];
+        if let Some(site) = site(ip) {
+            let mut label = b"site:".to_vec();
+            label.extend_from_slice(&site.to_be_bytes());
+            keys.push(self.make(1, &label));
+        }
+        keys
     }
 
     /// A key's count is kept in two rows, with the same digest (the first half of the keyed
@@ -144,6 +151,14 @@ fn network(ip: IpAddr) -> u128 {
     }
 }
 
+/// The /48 of an IPv6 address (not one mapped from IPv4).
+fn site(ip: IpAddr) -> Option<u128> {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => Some(u128::from(v6) >> 80),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,12 +195,16 @@ mod tests {
     }
 
     #[test]
-    fn addresses_of_one_ipv6_network_share_a_key_and_ipv4_keeps_its_own() {
+    fn addresses_of_one_ipv6_network_share_a_key_and_its_48_another_and_ipv4_keeps_its_own() {
         let keys = Keys::new([7; 32], 1000);
-        let key = |ip: &str| keys.network(ip.parse().unwrap());
+        let key = |ip: &str| keys.networks(ip.parse().unwrap());
         assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
-        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        let (a, b) = (key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_ne!(a[0], b[0], "another /64");
+        assert_eq!(a[1], b[1], "in the same /48");
+        assert_ne!(a[1], key("2001:db8:2:2::1")[1], "another /48");
         assert_eq!(key("10.0.0.1"), key("::ffff:10.0.0.1"));
+        assert_eq!(key("10.0.0.1").len(), 1, "IPv4 has no site");
         assert_ne!(key("10.0.0.1"), key("10.0.0.2"));
     }
 
@@ -200,7 +219,7 @@ mod tests {
         assert_ne!(keys.user("ada"), Keys::new([8; 32], 10).user("ada"));
         for i in 0..100 {
             let user = keys.user(&format!("user{i}"));
-            let net = keys.network(IpAddr::from([10, 0, 0, i]));
+            let net = keys.networks(IpAddr::from([10, 0, 0, i])).remove(0);
             assert!(user.iter().all(|k| (0..10).contains(&k.slot)), "{user:?}");
             assert!(net.iter().all(|k| (10..20).contains(&k.slot)), "{net:?}");
             assert!(

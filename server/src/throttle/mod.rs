@@ -97,7 +97,10 @@ pub struct LoginGuard {
     store: Arc<dyn Store>,
     keys: Keys,
     users: Policy,
+    /// A client's own network: its IPv4 address or IPv6 /64.
     clients: Policy,
+    /// The IPv6 /48 around it: one site's, which holds 65,536 /64s to move between.
+    sites: Policy,
     /// A key with no failure for this long is forgotten.
     forget_after: Duration,
 }
@@ -118,9 +121,14 @@ impl std::fmt::Debug for LoginGuard {
 pub struct Attempt {
     /// The username's rows, forgotten after a success.
     user: Vec<ThrottleKey>,
-    /// The network's rows, given back their count after a success.
+    /// The network's rows (and its /48's), given back their count after a success.
     client: Vec<ThrottleKey>,
 }
+
+/// How many times more failures an IPv6 /48 may have than one client network before it must
+/// wait: a site (a home, an office, a campus) holds many people, but an attacker given a /48
+/// must not get 65,536 budgets.
+const SITE_FAILURES_PER_NETWORK: u32 = 16;
 
 /// How many times an attempt reads and claims the counts before it gives up on a race with
 /// others counted at the same moment (and gets 503, to retry).
@@ -152,6 +160,7 @@ impl LoginGuard {
             keys: Keys::new(keys.login_throttle_key(), limits.capacity),
             users: policy(limits.user_free_failures),
             clients: policy(limits.ip_free_failures),
+            sites: policy(limits.ip_free_failures.saturating_mul(SITE_FAILURES_PER_NETWORK)),
             forget_after: limits.max_backoff.max(Duration::from_secs(900)),
         }
     }
@@ -168,46 +177,44 @@ impl LoginGuard {
         username: &str,
     ) -> StoreResult<Result<Attempt, Refusal>> {
         let user = self.keys.user(username);
-        let client = client.map(|c| self.keys.network(c)).unwrap_or_default();
-        let rows: Vec<ThrottleKey> = user.iter().chain(&client).copied().collect();
+        let networks = client.map(|c| self.keys.networks(c)).unwrap_or_default();
+        // Each key's rows and the policy it waits by: the username, then the client's networks.
+        let groups: Vec<(&[ThrottleKey], &Policy)> = std::iter::once((&user[..], &self.users))
+            .chain(networks.iter().map(|n| &n[..]).zip([&self.clients, &self.sites]))
+            .collect();
+        let rows: Vec<ThrottleKey> = groups.iter().flat_map(|(r, _)| r.iter().copied()).collect();
         let forget_after = i64::try_from(self.forget_after.as_millis()).unwrap_or(i64::MAX);
         for _ in 0..CLAIM_ROUNDS {
             let now = now_ms();
             let found = self.store.login_failures(rows.clone(), now).await?;
-            let (user_rows, client_rows) = found.split_at(user.len().min(found.len()));
-            let (user_failures, client_failures) = (highest(user_rows), highest(client_rows));
-            let waits = [
-                user_failures.and_then(|f| self.users.wait(&f, now)),
-                client_failures.and_then(|f| self.clients.wait(&f, now)),
-            ];
-            if let Some(wait) = waits.into_iter().flatten().max() {
+            let mut claims = Vec::with_capacity(rows.len());
+            let mut wait = None;
+            let mut seen = found.iter();
+            for (keys, policy) in &groups {
+                let mine: Vec<Option<Failures>> = seen.by_ref().take(keys.len()).copied().collect();
+                let failures = highest(&mine);
+                wait = wait.max(failures.and_then(|f| policy.wait(&f, now)));
+                // Every row of a key gets its count plus one: a row another key took over
+                // gets the count back.
+                let count = failures.map_or(0, |f| f.count).saturating_add(1);
+                claims.extend(keys.iter().zip(&mine).map(|(key, row)| Claim {
+                    key: *key,
+                    seen: row.map_or(0, |f| f.count),
+                    count,
+                }));
+            }
+            if let Some(wait) = wait {
                 self.outcomes.throttled.inc();
                 return Ok(Err(Refusal::TooManyAttempts {
                     retry_after: seconds(wait),
                 }));
             }
-            // Both rows of a key get its count plus one: a row another key took over gets
-            // the count back.
-            let next = |f: Option<Failures>| f.map_or(0, |f| f.count).saturating_add(1);
-            let claims = rows
-                .iter()
-                .zip(&found)
-                .enumerate()
-                .map(|(i, (key, seen))| Claim {
-                    key: *key,
-                    seen: seen.map_or(0, |f| f.count),
-                    count: next(if i < user.len() {
-                        user_failures
-                    } else {
-                        client_failures
-                    }),
-                })
-                .collect();
             if self
                 .store
                 .claim_login_attempt(claims, now, forget_after)
                 .await?
             {
+                let client = networks.into_iter().flatten().collect();
                 return Ok(Ok(Attempt { user, client }));
             }
         }
@@ -324,6 +331,36 @@ mod tests {
                 .expect("store");
         }
         assert!(g.admit(office, "user0").await.expect("store").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_ipv6_client_moving_between_its_48s_networks_is_counted_as_one_site() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
+        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
+        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
+        let g = LoginGuard::new(
+            &LoginLimits {
+                ip_free_failures: 1,
+                ..LoginLimits::default()
+            },
+            &metrics,
+            store,
+            &ServerKeys::from_master([7; 32]),
+        );
+        // A fresh /64 (and username) for every guess: each network fails once, within its
+        // own budget, but the /48 they share has 16 × 1 free failures.
+        let from = |i: u16| Some(IpAddr::from([0x2001, 0xdb8, 7, i, 0, 0, 0, 1]));
+        let free = SITE_FAILURES_PER_NETWORK as u16;
+        for i in 0..=free {
+            let attempt = g.admit(from(i), &format!("guess{i}")).await.expect("store");
+            g.record(attempt.expect("admitted"), false)
+                .await
+                .expect("store");
+        }
+        assert!(g.admit(from(free + 1), "next").await.expect("store").is_err());
+        let elsewhere = Some(IpAddr::from([0x2001, 0xdb8, 8, 0, 0, 0, 0, 1]));
+        assert!(g.admit(elsewhere, "next").await.expect("store").is_ok());
     }
 
     /// The slots a username's count is kept in.
