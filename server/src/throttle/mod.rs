@@ -160,7 +160,11 @@ impl LoginGuard {
             keys: Keys::new(keys.login_throttle_key(), limits.capacity),
             users: policy(limits.user_free_failures),
             clients: policy(limits.ip_free_failures),
-            sites: policy(limits.ip_free_failures.saturating_mul(SITE_FAILURES_PER_NETWORK)),
+            sites: policy(
+                limits
+                    .ip_free_failures
+                    .saturating_mul(SITE_FAILURES_PER_NETWORK),
+            ),
             forget_after: limits.max_backoff.max(Duration::from_secs(900)),
         }
     }
@@ -180,7 +184,12 @@ impl LoginGuard {
         let networks = client.map(|c| self.keys.networks(c)).unwrap_or_default();
         // Each key's rows and the policy it waits by: the username, then the client's networks.
         let groups: Vec<(&[ThrottleKey], &Policy)> = std::iter::once((&user[..], &self.users))
-            .chain(networks.iter().map(|n| &n[..]).zip([&self.clients, &self.sites]))
+            .chain(
+                networks
+                    .iter()
+                    .map(|n| &n[..])
+                    .zip([&self.clients, &self.sites]),
+            )
             .collect();
         let rows: Vec<ThrottleKey> = groups.iter().flat_map(|(r, _)| r.iter().copied()).collect();
         let forget_after = i64::try_from(self.forget_after.as_millis()).unwrap_or(i64::MAX);
@@ -358,7 +367,11 @@ mod tests {
                 .await
                 .expect("store");
         }
-        assert!(g.admit(from(free + 1), "next").await.expect("store").is_err());
+        assert!(g
+            .admit(from(free + 1), "next")
+            .await
+            .expect("store")
+            .is_err());
         let elsewhere = Some(IpAddr::from([0x2001, 0xdb8, 8, 0, 0, 0, 0, 1]));
         assert!(g.admit(elsewhere, "next").await.expect("store").is_ok());
     }
