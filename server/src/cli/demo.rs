@@ -55,7 +55,7 @@ pub(super) async fn demo(
         let path = label.to_lowercase();
         let secret = (!public).then(|| Secret::generate(Kind::ClientSecret));
         let redirect_uris = vec![format!("{base}/{path}/callback")];
-        let mut scopes = "profile email company company.members".to_string();
+        let mut scopes = "profile email company company.members notifications".to_string();
         if method == ResponseType::Code {
             scopes.insert_str(0, "openid ");
         }
