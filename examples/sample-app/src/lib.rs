@@ -208,6 +208,13 @@ pub fn routes(
             .and(web::body_up_to(bridge::BODY_LIMIT))
             .then(move |state, cookie, body| bridge::verify(app, state, cookie, body))
     };
+    // One boxed filter for the bridge's routes, as for the probe's: a shallower route type.
+    let bridge_routes = bridge_js
+        .or(session_token(AppId::App1))
+        .unify()
+        .or(session_token(AppId::App2))
+        .unify()
+        .boxed();
     // GET /app1/static/callback.js
     let app1_js = warp::path!("app1" / "static" / "callback.js")
         .and(warp::get())
@@ -299,11 +306,7 @@ pub fn routes(
     index
         .or(style)
         .unify()
-        .or(bridge_js)
-        .unify()
-        .or(session_token(AppId::App1))
-        .unify()
-        .or(session_token(AppId::App2))
+        .or(bridge_routes)
         .unify()
         .or(launch_js)
         .unify()
