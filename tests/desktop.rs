@@ -848,17 +848,25 @@ async fn wait_for_report(
 }
 
 /// The app's page is a top-level document (so its cookies are first-party) holding demo's
-/// launched session, and found no trace of the desktop's IPC: no `__TAURI__`, no
-/// `__TAURI_INTERNALS__`, no `window.ipc` nor WebKit message handler, and `ipc://` refused
-/// (its CSP allows `ipc:` in probe mode, so the refusal is the webview's). The page refuses to
-/// be framed (`X-Frame-Options: DENY`, `frame-ancestors 'none'`) and works all the same.
+/// launched session, and found no trace of the desktop's Tauri IPC: no `__TAURI__`, no
+/// `__TAURI_INTERNALS__`, and `ipc://` refused (its CSP allows `ipc:` in probe mode, so the
+/// refusal is the webview's). Its one channel is the app bridge's (`window.ipc` and WebKit's
+/// message handler, which take nothing without the bridge's key; see
+/// [`an_open_app_uses_the_bridge_and_no_other_page_can`]). The page refuses to be framed
+/// (`X-Frame-Options: DENY`, `frame-ancestors 'none'`) and works all the same.
 fn assert_isolated(report: &serde_json::Value) {
     let found = &report["findings"];
     assert_eq!(found["top"], "self", "framed: {report}");
     assert_eq!(found["x_frame_options"], "DENY", "{report}");
     assert_eq!(found["frame_ancestors"], "'none'", "{report}");
-    for name in ["tauri", "internals", "ipc", "handler"] {
+    for name in ["tauri", "internals"] {
         assert_eq!(found[name], "undefined", "the app saw {name}: {report}");
+    }
+    for name in ["ipc", "handler"] {
+        assert_eq!(
+            found[name], "object",
+            "no bridge channel ({name}): {report}"
+        );
     }
     assert_eq!(
         found["ipc_fetch"], "blocked",
@@ -1228,6 +1236,119 @@ async fn a_sleeping_app_notifies_through_the_system_and_a_click_wakes_it_at_its_
         all,
         ["App2: Order 42 shipped", "App2: Posted in the gap"],
         "each notification pops up exactly once"
+    );
+    desktop.close().await
+}
+
+/// The app bridge, end to end. From App2's webview, `window.atrium` notifies the user (the
+/// notification is in the server's list for demo, from App2's install), sets App2's badge
+/// (the dashboard API answers it) and gets a session token that App2's backend verifies
+/// (once: a replay is refused). Refused: App1's page acting as App2's install (every call
+/// answers `wrong_install`, nothing lands), a raw message without the bridge's key (dropped:
+/// nothing lands), `openExternal` without a user gesture, and every bridge call from the
+/// dashboard's own webview (it has no such command).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_app_uses_the_bridge_and_no_other_page_can() -> anyhow::Result<()> {
+    use atrium_proto::paths;
+    let (server, sample, desktop) = story(&[]).await?;
+    sign_in(&desktop).await?;
+    let kit = server.atrium();
+    let dashboard = kit
+        .desktop_token(&kit.signed_in("demo", "atrium-demo").await)
+        .await;
+    let list = |path: &'static str| {
+        let (kit, token) = (&kit, dashboard.clone());
+        async move {
+            let res = kit.call("GET", path, &token, None).await;
+            anyhow::ensure!(res.status() == 200, "{path}: {}", res.status());
+            Ok::<serde_json::Value, anyhow::Error>(res.json().await?)
+        }
+    };
+
+    install(&desktop, "demo-app2").await?;
+    let app2 = wait_for_report(&sample, "App2", 1).await?;
+    assert_isolated(&app2);
+    let app2_install = app2["install"].as_i64().expect("App2's install");
+    let b = &app2["findings"]["bridge"];
+    assert_eq!(b["ready"]["ok"], true, "{app2}");
+    assert_eq!(b["ready"]["result"]["install"], app2_install, "{app2}");
+    assert_eq!(b["ready"]["result"]["version"], 1, "{app2}");
+    assert_eq!(b["badge"]["result"]["count"], 7, "{app2}");
+    assert_eq!(b["notify"]["ok"], true, "{app2}");
+    assert_eq!(b["verified"]["verified"], true, "{app2}");
+    assert_eq!(b["verified"]["install"], app2_install, "{app2}");
+    assert_eq!(b["verified"]["username"], "demo", "{app2}");
+    assert_eq!(
+        b["replayed"], 401,
+        "a replayed session token was accepted: {app2}"
+    );
+    assert_eq!(b["no_gesture"]["code"], "no_gesture", "{app2}");
+    desktop.screenshot("16-bridge-app2").await?;
+
+    let notifications = list(paths::NOTIFICATIONS).await?;
+    let items = notifications["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let titles: Vec<&str> = items.iter().filter_map(|n| n["title"].as_str()).collect();
+    assert_eq!(titles, ["Bridge check"], "{notifications}");
+    assert_eq!(items[0]["install_id"], app2_install);
+    assert_eq!(items[0]["personal"], true);
+    assert_eq!(items[0]["path"], "/app2/");
+    assert_eq!(
+        list(paths::BADGES).await?,
+        serde_json::json!([{"install_id": app2_install, "count": 7}])
+    );
+
+    // App1's page tries to act as App2's install.
+    install(&desktop, "demo-app1").await?;
+    let app1 = wait_for_report(&sample, "App1", 1).await?;
+    assert_isolated(&app1);
+    let b = &app1["findings"]["bridge"];
+    assert_eq!(b["others"], serde_json::json!([app2_install]), "{app1}");
+    let tries = b["as_other"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tries.len(), 3, "{app1}");
+    for t in &tries {
+        assert_eq!(t["code"], "wrong_install", "{app1}");
+    }
+    assert_eq!(b["no_gesture"]["code"], "no_gesture", "{app1}");
+
+    // The dashboard's own webview has no bridge and no command of it.
+    let outcome = desktop
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+            const calls = [["ready", {}], ["notify", {title: "From the catalog"}],
+                ["set_badge", {count: 5}], ["setBadge", {count: 5}],
+                ["get_session_token", {}], ["getSessionToken", {}], ["open_external", {url: "https://example.com/"}]];
+            const results = {atrium: typeof window.atrium};
+            Promise.all(calls.map(([c, args]) => window.__TAURI_INTERNALS__.invoke(c, args)
+                .then(() => { results[c] = "accepted"; }, () => { results[c] = "refused"; })))
+              .then(() => done(results));"#,
+            vec![],
+        )
+        .await?;
+    assert_eq!(outcome["atrium"], "undefined", "{outcome}");
+    for (name, result) in outcome.as_object().into_iter().flatten() {
+        if name != "atrium" {
+            assert_eq!(result, "refused", "the dashboard ran {name}: {outcome}");
+        }
+    }
+
+    // Nothing of the refused calls (App1 as App2, raw messages, the catalog) reached the
+    // server: App2's one notification, App1's none; App2's badge as it set it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let notifications = list(paths::NOTIFICATIONS).await?;
+    let titles: Vec<String> = notifications["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["title"].as_str().map(String::from))
+        .collect();
+    assert_eq!(titles, ["Bridge check"], "{notifications}");
+    assert_eq!(
+        list(paths::BADGES).await?,
+        serde_json::json!([{"install_id": app2_install, "count": 7}])
     );
     desktop.close().await
 }

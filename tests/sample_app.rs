@@ -539,3 +539,74 @@ async fn app2_refuses_an_id_token_issued_for_another_nonce() -> Result<()> {
     ensure!(!page.contains("data-claim"), "{page}");
     Ok(())
 }
+
+/// The bridge's `getSessionToken()` gives the page a fresh launch token for its backend:
+/// App2 verifies it (`POST /app2/api/session-token`) as a launch, for the page's own session,
+/// and accepts its `jti` once; without the page's session cookie it proves nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn app2_verifies_a_session_token_once_and_only_for_its_pages_session() -> Result<()> {
+    let w = world().await?;
+    let (url, jwt) = app2_launch(&w).await?;
+    let page = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let res = page
+        .post(url::Url::parse(&url)?.join("launch")?)
+        .form(&[("atrium_launch", jwt.as_str())])
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "the launch answered {}", res.status());
+    // A second launch token, as `getSessionToken()` gets it.
+    let token = w.dashboard_token().await;
+    let install = w.install_id(&token, "demo-app2").await?;
+    let fresh = || async {
+        let (status, launch) = w
+            .dashboard(
+                reqwest::Method::POST,
+                &format!("/api/dashboard/installs/{install}/launch"),
+                &token,
+            )
+            .await?;
+        ensure!(status == 200, "launch answered {status}: {launch}");
+        let url = launch["url"].as_str().context("launch url")?;
+        Ok::<String, anyhow::Error>(url.split("#atrium_launch=").nth(1).context("jwt")?.into())
+    };
+    let verify = |client: &reqwest::Client, token: String| {
+        let req = client
+            .post(w.app_url("/app2/api/session-token"))
+            .json(&serde_json::json!({ "token": token }));
+        async move {
+            let res = req.send().await?;
+            Ok::<(u16, Value), anyhow::Error>((res.status().as_u16(), res.json().await?))
+        }
+    };
+    let session_token = fresh().await?;
+    let (status, body) = verify(&page, session_token.clone()).await?;
+    ensure!(
+        status == 200 && body["verified"] == true,
+        "{status}: {body}"
+    );
+    ensure!(
+        body["install"] == install && body["username"] == "demo",
+        "{body}"
+    );
+    let (status, body) = verify(&page, session_token).await?;
+    ensure!(
+        status == 401 && body["verified"] == false,
+        "a replay: {status} {body}"
+    );
+    // No session cookie: refused, and the token is not spent by the refusal.
+    let stranger = reqwest::Client::new();
+    let unspent = fresh().await?;
+    let (status, _) = verify(&stranger, unspent.clone()).await?;
+    ensure!(
+        status == 401,
+        "verified without the page's session: {status}"
+    );
+    let (status, body) = verify(&page, unspent).await?;
+    ensure!(status == 200, "{status}: {body}");
+    let (status, _) = verify(&page, "not.a.token".into()).await?;
+    ensure!(status == 401, "a bad token: {status}");
+    Ok(())
+}

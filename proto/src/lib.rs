@@ -9,6 +9,9 @@
 //! - [`kinds`]: the closed sets of words in those bodies (role, install state, OAuth method,
 //!   response type) as enums, with their JSON pinned by tests;
 //! - [`paths`]: every path of the HTTP API, templates and builders;
+//! - [`inbox`]: apps' notifications and badges, as apps post them and the dashboard reads them;
+//! - [`bridge`]: between an open app's page and the shell (the app bridge: its calls, replies
+//!   and the script the shell injects);
 //! - [`ipc`]: between the shell and the UI: one type per Tauri command and per event, and the
 //!   shell's error;
 //! - here: the health check.
@@ -52,6 +55,7 @@ pub enum HealthState {
     Unreachable { reason: String },
 }
 
+pub mod bridge;
 pub mod dashboard;
 pub mod inbox;
 pub mod ipc;

@@ -8,7 +8,10 @@ use atrium_proto::dashboard::{
     InstallAnswer, InstallRequest, InstallView, InvitationSent, InvitationView, LaunchView, Me,
     MemberView, NewApp, NewCompany, NewInvitation, Page, SecretRotated,
 };
-use atrium_proto::inbox::{BadgeView, MarkRead, MarkedRead, NotificationView};
+use atrium_proto::inbox::{
+    BadgeView, MarkRead, MarkedRead, NotificationPosted, NotificationView, UserBadge,
+    UserNotification,
+};
 use atrium_proto::ipc::Fetched;
 use atrium_proto::{paths, Health, Role};
 use reqwest::Method;
@@ -187,6 +190,22 @@ impl Api<'_> {
 
     pub async fn badges(&self) -> Res<Vec<BadgeView>> {
         self.get(paths::BADGES).await
+    }
+
+    /// An open app's bridge notifies the signed-in user.
+    pub async fn notify_user(
+        &self,
+        install_id: i64,
+        n: &UserNotification,
+    ) -> Res<NotificationPosted> {
+        let path = paths::install_notify(install_id);
+        self.shell.call(Method::POST, &path, Some(n)).await
+    }
+
+    /// An open app's bridge sets its badge for the signed-in user.
+    pub async fn set_user_badge(&self, install_id: i64, badge: &UserBadge) -> Res<BadgeView> {
+        let path = paths::install_badge(install_id);
+        self.shell.call(Method::PUT, &path, Some(badge)).await
     }
 
     pub async fn dev_apps(&self, cursor: Option<&str>) -> Res<Fetched<Page<AppView>>> {

@@ -11,6 +11,7 @@
 //! | `GET /app1/`, `GET /app2/` | the apps' pages, opened by the dashboard with a launch token in the fragment ([`iframe`]) |
 //! | `POST /app1/launch`, `POST /app2/launch` | where a page posts its launch token: checked ([`launch`]), accepted once, a session started ([`session`]) |
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
+//! | `POST /app1/api/session-token`, `POST /app2/api/session-token` | the page has a token from Atrium's app bridge (`getSessionToken()`) verified: as a launch, `jti` once, for the page's own install ([`bridge`]) |
 //! | `POST /app1/probe`, `POST /app2/probe`, `GET /probe/reports` | test only (`--probe`): what the pages can reach of their host ([`probe`]) |
 //! | `POST /app2/ping` | test only (`--probe`, loopback callers): App2's backend posts a notification through Atrium's API ([`ping`]) |
 //! | `GET /` | what this program is |
@@ -28,6 +29,7 @@
 pub mod app1;
 pub mod app2;
 pub mod atrium;
+pub mod bridge;
 pub mod config;
 pub mod iframe;
 pub mod launch;
@@ -192,6 +194,29 @@ pub fn routes(
     let launch_js = warp::path!("static" / "launch.js")
         .and(warp::get())
         .map(|| web::asset("text/javascript; charset=utf-8", iframe::LAUNCH_JS));
+    // GET /static/bridge-demo.js
+    let bridge_js = warp::path!("static" / "bridge-demo.js")
+        .and(warp::get())
+        .map(|| web::asset("text/javascript; charset=utf-8", bridge::BRIDGE_JS));
+    // POST /app1/api/session-token and POST /app2/api/session-token
+    let session_token = |app: AppId| {
+        warp::path(app.path())
+            .and(warp::path("api"))
+            .and(warp::path("session-token"))
+            .and(warp::path::end())
+            .and(warp::post())
+            .and(s())
+            .and(warp::header::optional::<String>("cookie"))
+            .and(web::body_up_to(bridge::BODY_LIMIT))
+            .then(move |state, cookie, body| bridge::verify(app, state, cookie, body))
+    };
+    // One boxed filter for the bridge's routes, as for the probe's: a shallower route type.
+    let bridge_routes = bridge_js
+        .or(session_token(AppId::App1))
+        .unify()
+        .or(session_token(AppId::App2))
+        .unify()
+        .boxed();
     // GET /app1/static/callback.js
     let app1_js = warp::path!("app1" / "static" / "callback.js")
         .and(warp::get())
@@ -291,6 +316,8 @@ pub fn routes(
 
     index
         .or(style)
+        .unify()
+        .or(bridge_routes)
         .unify()
         .or(launch_js)
         .unify()

@@ -1,6 +1,6 @@
 //! The sample app's HTML. Every value is escaped with [`esc`]; pages load `/static/style.css`
-//! and one script file: App1's callback script, or on the apps' pages the launch script (see
-//! `web::html` for the CSP).
+//! and their scripts: App1's callback script, or on the apps' pages the launch script and the
+//! bridge's controls (`static/bridge-demo.js`; see `web::html` for the CSP).
 
 use warp::http::StatusCode;
 
@@ -308,7 +308,7 @@ pub fn launched(
     layout(
         app.label(),
         Some(app),
-        &format!("{LAUNCH_SCRIPT}{head}"),
+        &format!("{LAUNCH_SCRIPT}{}{head}", crate::bridge::BRIDGE_SCRIPT),
         &card(
             app,
             &format!("Hello, {}", claims.username),
@@ -318,7 +318,7 @@ pub fn launched(
                  <dl class=\"launch\"><dt>User</dt><dd data-field=\"launch-user\">{user} (#{sub})</dd>\
                  <dt>Company</dt><dd data-field=\"launch-company\">{company} (#{cid})</dd>\
                  <dt>Install</dt><dd>#{install}</dd>\
-                 <dt>Launch valid until</dt><dd>{exp}</dd></dl>{stored}{signin}",
+                 <dt>Launch valid until</dt><dd>{exp}</dd></dl>{stored}{signin}{bridge}",
                 label = app.label(),
                 user = esc(&claims.username),
                 sub = esc(&claims.sub),
@@ -326,6 +326,7 @@ pub fn launched(
                 cid = claims.company,
                 install = claims.install,
                 exp = rfc3339(claims.exp),
+                bridge = crate::bridge::section(),
             ),
         ),
     )

@@ -4,6 +4,7 @@
 // `ipc://` scheme. The page's CSP allows `ipc:` in probe mode, so that a refusal is the host's.
 // It also reports the framing headers its own address is served with (fetched again, with its
 // cookie): the page refuses to be framed, and works all the same as the top-level document.
+// With Atrium's app bridge there (`window.atrium`), it also exercises it (see `bridge` below).
 (function () {
   "use strict";
   const handlers = window.webkit && window.webkit.messageHandlers;
@@ -20,6 +21,44 @@
     out.replaced_by_launch = true;
   }
   const app = location.pathname.split("/")[1];
+  const outcome = (p) => p.then((r) => ({ ok: true, result: r }), (e) => ({ ok: false, code: e.code }));
+  const post = (path, body) => fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  // App2 uses every call and has its backend verify the session token (twice: the second is
+  // a replay). App1 tries to act as every App2 install that reported (the wrong install).
+  // Both post a raw message without the bridge's key, and call openExternal with no gesture.
+  async function bridge(app) {
+    if (!window.atrium) return;
+    const b = (out.bridge = {});
+    b.ready = await outcome(window.atrium.ready());
+    const me = b.ready.ok ? b.ready.result.install : null;
+    if (app === "app2") {
+      b.badge = await outcome(window.atrium.setBadge(7));
+      b.notify = await outcome(window.atrium.notify("Bridge check", "from App2's page", "/app2/"));
+      const t = await outcome(window.atrium.getSessionToken());
+      b.token = t.ok ? { ok: true, expires_at: t.result.expires_at } : t;
+      if (t.ok) {
+        const first = await post("/app2/api/session-token", { token: t.result.token });
+        b.verified = await first.json();
+        b.replayed = (await post("/app2/api/session-token", { token: t.result.token })).status;
+      }
+    } else {
+      const reports = await (await fetch("/probe/reports")).json();
+      const installs = reports.filter((r) => r.app === "App2" && r.install && r.install !== me).map((r) => r.install);
+      b.others = installs.filter((id, i) => installs.indexOf(id) === i);
+      b.as_other = [];
+      for (const id of b.others) {
+        b.as_other.push(await outcome(window.atrium.notify("Acting as App2", "", null, { install: id })));
+        b.as_other.push(await outcome(window.atrium.setBadge(99, { install: id })));
+        b.as_other.push(await outcome(window.atrium.getSessionToken({ install: id })));
+      }
+    }
+    window.ipc.postMessage(JSON.stringify({ key: "", v: 1, id: 1, call: { method: "notify", title: "Raw message" } }));
+    b.no_gesture = await outcome(window.atrium.openExternal("https://example.com/"));
+  }
   const report = () =>
     fetch("/" + app + "/probe", {
       method: "POST",
@@ -43,7 +82,7 @@
   const painted = () =>
     new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(now()))));
   const firstPaint = painted().then((at) => { out.painted_at_ms = at; });
-  Promise.allSettled([framing, ipc, firstPaint]).finally(report);
+  Promise.allSettled([framing, ipc, firstPaint, bridge(app)]).finally(report);
   // Shown again after being hidden (the desktop switched back to this open app): a report of
   // its own, `shown_at_ms` alone, which tests counting page loads leave out.
   document.addEventListener("visibilitychange", () => {

@@ -7,8 +7,11 @@
 //! the window between them (tauri-apps/tauri#10420, fixes still open); and every webview Tauri
 //! creates gets its initialization scripts, `window.__TAURI_INTERNALS__` (and `__TAURI__`) and
 //! the `ipc://` scheme among them, which an app's page must never see. So the apps' webviews
-//! are made with wry directly (the same wry Tauri uses): no IPC handler, no custom scheme, no
-//! script of ours, each with its own `WebContext` over its own data directory.
+//! are made with wry directly (the same wry Tauri uses): no custom scheme, no Tauri command,
+//! each with its own `WebContext` over its own data directory. Their only script and IPC
+//! handler are the app bridge's ([`super::bridge`]): the handler of each webview knows its
+//! install and its [`Gate`], and replies are run in the page only while the webview is still
+//! that one, at the app's origin ([`deliver`]).
 //!
 //! Placement: once, the dashboard's webview is moved into a `gtk::Overlay` whose overlay layer
 //! is a pass-through `gtk::Fixed`; the apps' webviews are put in that `Fixed` at the
@@ -20,13 +23,14 @@ use std::path::PathBuf;
 
 use atrium_proto::ipc::ViewRect;
 use gtk::prelude::*;
-use tauri::{AppHandle, Runtime, WebviewWindow};
+use tauri::{AppHandle, Manager, Runtime, WebviewWindow};
 use url::{Origin, Url};
 use wry::dpi::{LogicalPosition, LogicalSize};
 use wry::{
     NewWindowResponse, WebContext, WebView, WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix,
 };
 
+use super::bridge::{self, Gate, Turned};
 use crate::error::Error;
 
 thread_local! {
@@ -43,6 +47,10 @@ struct Host {
 
 struct AppWebview {
     webview: WebView,
+    /// Which webview of the install this is (a woken app gets a new one): a reply to a call
+    /// of an earlier one is dropped.
+    generation: u64,
+    gate: std::sync::Arc<Gate>,
     /// Kept with its webview: the app's partition (cookies, storage, cache).
     _context: WebContext,
 }
@@ -88,7 +96,7 @@ pub fn show<R: Runtime>(
             let Some(new) = new else {
                 return Err(Error::Internal("the app is not open".into()));
             };
-            let view = create(&host.fixed, new)?;
+            let view = create(&host.fixed, new, window.app_handle().clone())?;
             host.views.insert(install_id, view);
         }
         if let Some(view) = host.views.get(&install_id) {
@@ -191,10 +199,24 @@ fn overlay_layer<R: Runtime>(
     Ok((dashboard, fixed))
 }
 
-fn create(fixed: &gtk::Fixed, new: NewView) -> Result<AppWebview, Error> {
+fn create<R: Runtime>(
+    fixed: &gtk::Fixed,
+    new: NewView,
+    app: AppHandle<R>,
+) -> Result<AppWebview, Error> {
+    thread_local! {
+        static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    let generation = GENERATION.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    });
     let origin = new.url.origin();
+    let install_id = new.install_id;
+    let gate = std::sync::Arc::new(Gate::new(install_id, origin.clone())?);
     let mut context = WebContext::new(Some(new.data_dir));
     let (x, y, width, height) = pixels(new.rect);
+    let handler_gate = gate.clone();
     let webview = WebViewBuilder::new_with_web_context(&mut context)
         .with_url(new.url.as_str())
         .with_bounds(wry::Rect {
@@ -204,6 +226,8 @@ fn create(fixed: &gtk::Fixed, new: NewView) -> Result<AppWebview, Error> {
         .with_devtools(false)
         // Made while the user clicks in the dashboard: the keyboard stays there.
         .with_focused(false)
+        .with_initialization_script_for_main_only(gate.script(), true)
+        .with_ipc_handler(move |req| on_message(&app, &handler_gate, generation, req))
         .with_navigation_handler(move |to| stays_inside(&origin, &to))
         .with_new_window_req_handler(|to, _| {
             outside(&to);
@@ -211,11 +235,76 @@ fn create(fixed: &gtk::Fixed, new: NewView) -> Result<AppWebview, Error> {
         })
         .build_gtk(fixed)
         .map_err(|e| Error::Internal(format!("cannot open the app's webview: {e}")))?;
-    tracing::info!(install = new.install_id, "app webview opened");
+    tracing::info!(install = install_id, "app webview opened");
     Ok(AppWebview {
         webview,
+        generation,
+        gate,
         _context: context,
     })
+}
+
+/// A message from an app's page (main thread): admitted calls are answered through the
+/// server, off the main thread; refusals at once; anything without the key is dropped.
+fn on_message<R: Runtime>(
+    app: &AppHandle<R>,
+    gate: &std::sync::Arc<Gate>,
+    generation: u64,
+    req: wry::http::Request<String>,
+) {
+    let install_id = gate.install_id;
+    let uri = req.uri().to_string();
+    match gate.admit(&uri, req.body(), std::time::Instant::now()) {
+        Ok((call, in_flight)) => {
+            tracing::debug!(
+                install = install_id,
+                method = call.call.method(),
+                "bridge call"
+            );
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let reply = bridge::answer(&app, install_id, call).await;
+                drop(in_flight);
+                let _ = on_main(&app, move || deliver(install_id, generation, &reply)).await;
+            });
+        }
+        Err(Turned::Refused(id, refusal)) => {
+            tracing::debug!(install = install_id, code = ?refusal.code, "bridge call refused");
+            let reply = atrium_proto::bridge::Reply::answer(id, Err(refusal));
+            let app = app.clone();
+            // Later on the main loop: never from inside WebKit's message signal.
+            let _ = app
+                .clone()
+                .run_on_main_thread(move || deliver(install_id, generation, &reply));
+        }
+        Err(Turned::Dropped) => {
+            tracing::debug!(
+                install = install_id,
+                "a message without the bridge's key dropped"
+            );
+        }
+    }
+}
+
+/// Runs `reply` in the page of the install's webview, if it is still the webview the call
+/// came from and its page is at the app's origin. Main thread only.
+fn deliver(install_id: i64, generation: u64, reply: &atrium_proto::bridge::Reply) {
+    HOST.with_borrow(|h| {
+        let Some(view) = h.as_ref().and_then(|h| h.views.get(&install_id)) else {
+            return;
+        };
+        let here = view.webview.url().unwrap_or_default();
+        if view.generation != generation || !view.gate.at_origin(&here) {
+            tracing::debug!(
+                install = install_id,
+                "a bridge reply for a page gone is dropped"
+            );
+            return;
+        }
+        if let Err(e) = view.webview.evaluate_script(&bridge::reply_script(reply)) {
+            tracing::debug!(install = install_id, error = %e, "cannot reply to the bridge");
+        }
+    });
 }
 
 /// A navigation within the app's origin goes ahead; any other goes to the system browser.
@@ -252,23 +341,31 @@ fn browser_open_allowed(now: std::time::Instant) -> bool {
 /// Opens an http(s) link in the system browser (at most one a second); anything else is
 /// dropped.
 fn outside(to: &str) {
-    let Ok(url) = Url::parse(to) else { return };
+    to_browser(to);
+}
+
+/// [`outside`], answering whether the link went to the browser. Main thread only.
+pub fn to_browser(to: &str) -> bool {
+    let Ok(url) = Url::parse(to) else {
+        return false;
+    };
     if !matches!(url.scheme(), "http" | "https") {
         tracing::debug!(
             scheme = url.scheme(),
             "an app's link to another scheme is ignored"
         );
-        return;
+        return false;
     }
     if !browser_open_allowed(std::time::Instant::now()) {
         tracing::debug!("an app's link to the browser came too soon after another; dropped");
-        return;
+        return false;
     }
     tauri::async_runtime::spawn(async move {
         if let Err(e) = crate::browser::open(url.as_str()).await {
             tracing::warn!(error = %e, "cannot open an app's link in the browser");
         }
     });
+    true
 }
 
 fn place(fixed: &gtk::Fixed, view: &AppWebview, rect: ViewRect) {

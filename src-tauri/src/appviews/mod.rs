@@ -5,8 +5,12 @@
 //! - **One partition per install.** Each install's webview has its own data directory
 //!   (`<app data>/partitions/<server>/<install id>`): cookies, localStorage and IndexedDB are
 //!   never shared, not even by one app installed in two companies. Uninstalling deletes it.
-//! - **No IPC.** The webviews are not Tauri's: no `__TAURI__`, no `__TAURI_INTERNALS__`, no
-//!   `ipc://` scheme, no capability can name them ([`host`] says why).
+//! - **No Tauri IPC.** The webviews are not Tauri's: no `__TAURI__`, no `__TAURI_INTERNALS__`,
+//!   no `ipc://` scheme, no capability can name them ([`host`] says why). Their one channel to
+//!   the shell is the app bridge ([`bridge`]): `window.atrium` with five typed calls
+//!   (`ready`, `setBadge`, `notify`, `getSessionToken`, `openExternal`), accepted only from
+//!   the script the shell injects (a key per webview), from a page at the app's origin, for
+//!   the webview's own install, within a rate.
 //! - **Held to the app's origin.** Navigation elsewhere, and `window.open`, go to the system
 //!   browser, at most one link a second (a page looping over links opens no flood of tabs).
 //! - **Hibernation.** An app hidden longer than the sleep time (default 10 minutes, see
@@ -16,6 +20,8 @@
 //! This type keeps the bookkeeping (which apps are open, since when hidden, pinned); the
 //! webviews themselves live on the GTK main thread in [`host`].
 
+#[cfg(target_os = "linux")]
+pub mod bridge;
 #[cfg(target_os = "linux")]
 mod host;
 
