@@ -278,7 +278,7 @@ mod tests {
     fn guard(
         limits: LoginLimits,
         master: u8,
-    ) -> (tempfile::TempDir, crate::metrics::Metrics, LoginGuard) {
+    ) -> (tempfile::TempDir, Arc<crate::metrics::Metrics>, LoginGuard) {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
         let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
