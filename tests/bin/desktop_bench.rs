@@ -82,12 +82,7 @@ async fn main() -> Result<()> {
     desktop.click("#sign-in").await?;
     desktop.wait_for("#signed-in-as", WAIT).await?;
     for (client_id, _, _) in &apps {
-        desktop
-            .wait_for(
-                &format!("#installed-apps .app-item[data-client-id='{client_id}']"),
-                WAIT,
-            )
-            .await?;
+        desktop.wait_for(&entry(client_id), WAIT).await?;
     }
     wait_for_web_processes(&desktop, 1).await?;
     settle().await;
@@ -126,36 +121,17 @@ async fn main() -> Result<()> {
         }
     }
     // Hidden (Settings is shown) and put to sleep now: three apps installed, none loaded.
-    desktop.click("#nav-settings").await?;
-    desktop.click("#sleep-now").await?;
-    for (client_id, _, _) in &apps {
-        desktop
-            .wait_for(
-                &format!("#installed-apps .app-item.asleep[data-client-id='{client_id}']"),
-                WAIT,
-            )
-            .await?;
-    }
-    wait_for_web_processes(&desktop, 1).await?;
+    let client_ids: Vec<&str> = apps.iter().map(|(id, _, _)| *id).collect();
+    sleep_all(&desktop, &client_ids).await?;
     settle().await;
     memory.insert("three_apps_asleep".into(), tree_memory()?);
     desktop.screenshot("bench-three-apps-asleep").await?;
     // Waking an app that is asleep: a new webview and a fresh launch, until its page is on
     // screen. Each from the dashboard with every app asleep again.
     let mut woken = Vec::new();
-    for round in 0..ROUNDS {
+    for _ in 0..ROUNDS {
         for ((client_id, _, _), name) in apps.iter().zip(["App1", "App2"]) {
-            if round > 0 || name != "App1" {
-                desktop.click("#nav-settings").await?;
-                desktop.click("#sleep-now").await?;
-                desktop
-                    .wait_for(
-                        &format!("#installed-apps .app-item.asleep[data-client-id='{client_id}']"),
-                        WAIT,
-                    )
-                    .await?;
-                wait_for_web_processes(&desktop, 1).await?;
-            }
+            sleep_all(&desktop, &client_ids).await?;
             woken.push(paint.time(client_id, name, PAINTED).await?);
         }
     }
@@ -258,6 +234,22 @@ fn spread(samples: &[f64]) -> Value {
         "median": sorted.get(sorted.len() / 2),
         "max": sorted.last(),
     })
+}
+
+/// Shows Settings, puts every hidden app to sleep, and waits until each of `client_ids` is
+/// marked asleep and only the dashboard's web process is left.
+async fn sleep_all(desktop: &Desktop, client_ids: &[&str]) -> Result<()> {
+    desktop.click("#nav-settings").await?;
+    desktop.click("#sleep-now").await?;
+    for client_id in client_ids {
+        desktop
+            .wait_for(
+                &format!("#installed-apps .app-item.asleep[data-client-id='{client_id}']"),
+                WAIT,
+            )
+            .await?;
+    }
+    wait_for_web_processes(desktop, 1).await
 }
 
 /// Waits until the desktop runs `n` WebKit web processes: the dashboard's and one per loaded

@@ -273,20 +273,29 @@ fn seconds(d: Duration) -> u64 {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_username_that_keeps_failing_must_wait_and_its_case_is_its_own() {
+    /// A guard with these limits over a fresh SQLite database (kept in the returned
+    /// directory), its keys made from `master`; and its metrics.
+    fn guard(
+        limits: LoginLimits,
+        master: u8,
+    ) -> (tempfile::TempDir, Arc<crate::metrics::Metrics>, LoginGuard) {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
         let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
         let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
-        let g = LoginGuard::new(
-            &LoginLimits {
+        let keys = ServerKeys::from_master([master; 32]);
+        let g = LoginGuard::new(&limits, &metrics, store, &keys);
+        (dir, metrics, g)
+    }
+
+    #[tokio::test]
+    async fn a_username_that_keeps_failing_must_wait_and_its_case_is_its_own() {
+        let (_dir, metrics, g) = guard(
+            LoginLimits {
                 user_free_failures: 1,
                 ..LoginLimits::default()
             },
-            &metrics,
-            store,
-            &ServerKeys::from_master([7; 32]),
+            7,
         );
         let admit = |name: &'static str| g.admit(None, name);
         for _ in 0..2 {
@@ -311,18 +320,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_network_gets_its_attempt_back_when_it_succeeds() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
-        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
-        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
-        let g = LoginGuard::new(
-            &LoginLimits {
+        let (_dir, _, g) = guard(
+            LoginLimits {
                 ip_free_failures: 2,
                 ..LoginLimits::default()
             },
-            &metrics,
-            store,
-            &ServerKeys::from_master([7; 32]),
+            7,
         );
         let office = Some(IpAddr::from([192, 0, 2, 1]));
         // Many people signing in from one address are not counted against it...
@@ -344,18 +347,12 @@ mod tests {
 
     #[tokio::test]
     async fn an_ipv6_client_moving_between_its_48s_networks_is_counted_as_one_site() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
-        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
-        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
-        let g = LoginGuard::new(
-            &LoginLimits {
+        let (_dir, _, g) = guard(
+            LoginLimits {
                 ip_free_failures: 1,
                 ..LoginLimits::default()
             },
-            &metrics,
-            store,
-            &ServerKeys::from_master([7; 32]),
+            7,
         );
         // A fresh /64 (and username) for every guess: each network fails once, within its
         // own budget, but the /48 they share has 16 × 1 free failures.
@@ -383,19 +380,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_username_sharing_a_slot_with_another_does_not_clear_its_count() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = crate::db::Db::open(&dir.path().join("atrium.db")).expect("database");
-        let store: Arc<dyn Store> = Arc::new(crate::store::sqlite::SqliteStore::new(db));
-        let metrics = crate::metrics::Metrics::new(&[]).expect("metrics");
-        let g = LoginGuard::new(
-            &LoginLimits {
+        let (_dir, _, g) = guard(
+            LoginLimits {
                 user_free_failures: 1,
                 capacity: 64,
                 ..LoginLimits::default()
             },
-            &metrics,
-            store,
-            &ServerKeys::from_master([9; 32]),
+            9,
         );
         for _ in 0..2 {
             let attempt = g

@@ -36,6 +36,11 @@ use tauri::{AppHandle, Manager, Runtime};
 use crate::error::Error;
 use crate::shell::Shell;
 
+/// Deleting an uninstalled app's partition: tries, each followed by a pause after which the
+/// directory must still be gone.
+const FORGET_ROUNDS: usize = 10;
+const FORGET_SETTLE: Duration = Duration::from_millis(300);
+
 /// Where the sleep time is kept, in the app data directory.
 const SETTINGS_FILE: &str = "sleep.json";
 
@@ -179,14 +184,27 @@ impl AppViews {
     ) -> Result<(), Error> {
         self.close(app, install_id).await?;
         let dir = self.partition(shell, install_id);
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::Internal(format!(
-                "cannot delete the app's data ({}): {e}",
-                dir.display()
-            ))),
+        // The webview's WebKit processes end after it is dropped, not with it: the network
+        // process may still write the partition (cookies flushed as the session ends) while
+        // or after it is deleted, failing the deletion or making the directory again. So
+        // delete until it stays gone for a moment, within a few seconds.
+        let mut last = None;
+        for _ in 0..FORGET_ROUNDS {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => last = None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => last = None,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(FORGET_SETTLE).await;
+            if last.is_none() && !dir.exists() {
+                return Ok(());
+            }
         }
+        Err(Error::Internal(format!(
+            "cannot delete the app's data ({}): {}",
+            dir.display(),
+            last.map_or_else(|| "its processes keep writing it".into(), |e| e.to_string())
+        )))
     }
 
     pub fn pin(&self, install_id: i64, pinned: bool) {
