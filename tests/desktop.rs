@@ -157,18 +157,21 @@ async fn an_app_with_an_install_url_is_installed_through_it_in_the_browser() -> 
 async fn story(
     extra: &[(&str, String)],
 ) -> anyhow::Result<(Server, atrium_tests::SampleApp, Desktop)> {
-    story_on(extra, None).await
+    story_on(extra, None, &[]).await
 }
 
-/// [`story`], with the desktop on the D-Bus session bus at `bus` (a [`NotificationDaemon`]'s).
+/// [`story`], with the desktop on the D-Bus session bus at `bus` (a [`NotificationDaemon`]'s)
+/// and `sample_args` added to the sample app's (such as `--probe-bridge`).
 async fn story_on(
     extra: &[(&str, String)],
     bus: Option<&str>,
+    sample_args: &[&str],
 ) -> anyhow::Result<(Server, atrium_tests::SampleApp, Desktop)> {
     let sample_port = free_port();
     let sample_url = format!("http://127.0.0.1:{sample_port}");
     let (server, demo) = Server::start_with_demo(&sample_url).await?;
-    let sample = atrium_tests::SampleApp::start(&server.url, sample_port, &demo).await?;
+    let sample =
+        atrium_tests::SampleApp::start_with(&server.url, sample_port, &demo, sample_args).await?;
     let mut env = vec![
         (
             "ATRIUM_BROWSER",
@@ -1158,7 +1161,7 @@ async fn ping(sample: &atrium_tests::SampleApp, title: &str, path: &str) -> anyh
 async fn a_sleeping_app_notifies_through_the_system_and_a_click_wakes_it_at_its_path(
 ) -> anyhow::Result<()> {
     let daemon = NotificationDaemon::start().await?;
-    let (mut server, sample, desktop) = story_on(&[], Some(&daemon.address)).await?;
+    let (mut server, sample, desktop) = story_on(&[], Some(&daemon.address), &[]).await?;
     let long = Duration::from_secs(60);
     sign_in(&desktop).await?;
     install(&desktop, "demo-app2").await?;
@@ -1250,7 +1253,7 @@ async fn a_sleeping_app_notifies_through_the_system_and_a_click_wakes_it_at_its_
 #[tokio::test(flavor = "multi_thread")]
 async fn an_open_app_uses_the_bridge_and_no_other_page_can() -> anyhow::Result<()> {
     use atrium_proto::paths;
-    let (server, sample, desktop) = story(&[]).await?;
+    let (server, sample, desktop) = story_on(&[], None, &["--probe-bridge"]).await?;
     sign_in(&desktop).await?;
     let kit = server.atrium();
     let dashboard = kit

@@ -275,6 +275,16 @@ impl SampleApp {
     /// Starts the sample app on `port` (the one its URL was registered with) against
     /// `server_url`, with `demo` (the JSON of [`Server::start_with_demo`]) as its `--config`.
     pub async fn start(server_url: &str, port: u16, demo: &serde_json::Value) -> Result<SampleApp> {
+        Self::start_with(server_url, port, demo, &[]).await
+    }
+
+    /// [`SampleApp::start`] with `args` added (such as `--probe-bridge`).
+    pub async fn start_with(
+        server_url: &str,
+        port: u16,
+        demo: &serde_json::Value,
+        args: &[&str],
+    ) -> Result<SampleApp> {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("demo.json");
         std::fs::write(&config, demo.to_string())?;
@@ -287,6 +297,7 @@ impl SampleApp {
                 .arg(&config)
                 // Its pages report what they can reach of the desktop (`probe.rs`).
                 .arg("--probe")
+                .args(args)
                 // warp logs every 4xx at warn; the tests cause many on purpose.
                 .env("RUST_LOG", "warn,warp=error"),
         )?;

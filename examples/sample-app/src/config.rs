@@ -53,6 +53,12 @@ pub struct Args {
     /// be out of reach) to POST /app1/probe and /app2/probe; GET /probe/reports lists them.
     #[arg(long, env = "SAMPLE_APP_PROBE")]
     pub probe: bool,
+
+    /// Test only, with --probe: the probe also exercises Atrium's app bridge (App2 sets its
+    /// badge to 7 and notifies; App1 tries to act as App2). Off, the probe leaves the user's
+    /// badges and notifications alone.
+    #[arg(long, env = "SAMPLE_APP_PROBE_BRIDGE", requires = "probe")]
+    pub probe_bridge: bool,
 }
 
 /// Why the configuration cannot be used.
@@ -158,6 +164,8 @@ pub struct Config {
     pub app2: AppCredentials,
     /// Test only: the pages run the probe ([`crate::probe`]).
     pub probe: bool,
+    /// Test only: the probe also exercises the app bridge.
+    pub probe_bridge: bool,
 }
 
 impl Config {
@@ -190,6 +198,7 @@ impl Config {
             app1: app(AppId::App1)?,
             app2: app(AppId::App2)?,
             probe: args.probe,
+            probe_bridge: args.probe_bridge,
         })
     }
 
@@ -305,6 +314,7 @@ mod tests {
             public_url: None,
             config,
             probe: false,
+            probe_bridge: false,
         }
     }
 

@@ -142,7 +142,7 @@ async fn show(state: &State, id: &str, session: &Session, status: StatusCode) ->
         AppId::App1 => (String::new(), String::new()),
     };
     if state.config.probe {
-        let head = format!("{head}{}", crate::probe::PROBE_SCRIPT);
+        let head = format!("{head}{}", crate::probe::script(state.config.probe_bridge));
         let page = pages::launched(app, claims, &stored, &head, &signin);
         let mut r = web::html(status, page);
         r.headers_mut().insert(

@@ -19,8 +19,15 @@ pub const BODY_LIMIT: u64 = 4 * 1024;
 const MAX_REPORTS: usize = 1000;
 /// The probe script.
 pub const PROBE_JS: &str = include_str!("../static/probe.js");
-/// What a launched page adds to its `<head>` in probe mode.
-pub const PROBE_SCRIPT: &str = "<script src=\"/static/probe.js\" defer></script>";
+/// What a launched page adds to its `<head>` in probe mode; with `bridge` (`--probe-bridge`)
+/// the probe also exercises the app bridge, which changes the user's badges and notifications.
+pub fn script(bridge: bool) -> &'static str {
+    if bridge {
+        "<script src=\"/static/probe.js\" data-bridge defer></script>"
+    } else {
+        "<script src=\"/static/probe.js\" defer></script>"
+    }
+}
 /// The page's CSP in probe mode: as usual ([`crate::web::CSP`], framing refused), but `ipc:`
 /// may be fetched, so that a refusal comes from the host and not from the page's own policy.
 pub const PROBE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \

@@ -4,9 +4,11 @@
 // `ipc://` scheme. The page's CSP allows `ipc:` in probe mode, so that a refusal is the host's.
 // It also reports the framing headers its own address is served with (fetched again, with its
 // cookie): the page refuses to be framed, and works all the same as the top-level document.
-// With Atrium's app bridge there (`window.atrium`), it also exercises it (see `bridge` below).
+// With `--probe-bridge` (the script tag's `data-bridge`) and Atrium's app bridge there
+// (`window.atrium`), it also exercises the bridge (see `bridge` below).
 (function () {
   "use strict";
+  const exerciseBridge = document.currentScript && document.currentScript.hasAttribute("data-bridge");
   const handlers = window.webkit && window.webkit.messageHandlers;
   const out = {
     tauri: typeof window.__TAURI__,
@@ -31,7 +33,7 @@
   // a replay). App1 tries to act as every App2 install that reported (the wrong install).
   // Both post a raw message without the bridge's key, and call openExternal with no gesture.
   async function bridge(app) {
-    if (!window.atrium) return;
+    if (!exerciseBridge || !window.atrium) return;
     const b = (out.bridge = {});
     b.ready = await outcome(window.atrium.ready());
     const me = b.ready.ok ? b.ready.result.install : null;
