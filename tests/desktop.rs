@@ -805,7 +805,17 @@ async fn reports_of(
 /// Whether a report is a page's load, not an open page shown again (`shown_at_ms`, which the
 /// desktop bench reads).
 fn is_load(report: &serde_json::Value) -> bool {
-    report["findings"]["shown_at_ms"].is_null()
+    report["findings"]["shown_at_ms"].is_null() && !is_elsewhere(report)
+}
+
+/// Whether `report` is of App2's page at another origin (`/app2/elsewhere`, see
+/// [`an_open_app_uses_the_bridge_and_no_other_page_can`]): the record of its being served, or
+/// what the page found.
+fn is_elsewhere(report: &serde_json::Value) -> bool {
+    let found = &report["findings"];
+    !found["redirected_elsewhere"].is_null()
+        || !found["served_elsewhere"].is_null()
+        || found["at"] == "/app2/elsewhere"
 }
 
 /// The reports of pages that a new launch replaced at once (see [`reports_of`]).
@@ -824,15 +834,35 @@ async fn all_reports_of(
     sample: &atrium_tests::SampleApp,
     app: &str,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
-    let all: Vec<serde_json::Value> = reqwest::get(format!("{}/probe/reports", sample.url))
+    Ok(all_reports(sample)
         .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(all
         .into_iter()
         .filter(|r| r["app"] == app && is_load(r))
         .collect())
+}
+
+/// Every report the sample app holds.
+async fn all_reports(sample: &atrium_tests::SampleApp) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(reqwest::get(format!("{}/probe/reports", sample.url))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+/// Waits until App2's page has been redirected to its page at another origin.
+async fn wait_for_elsewhere(sample: &atrium_tests::SampleApp) -> anyhow::Result<()> {
+    for _ in 0..150 {
+        let all = all_reports(sample).await?;
+        if all
+            .iter()
+            .any(|r| !r["findings"]["redirected_elsewhere"].is_null())
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("App2's page did not ask for its page at another origin within 30 s")
 }
 
 /// Waits for the `n`th report (from 1) of `app`'s pages.
@@ -1286,7 +1316,49 @@ async fn an_open_app_uses_the_bridge_and_no_other_page_can() -> anyhow::Result<(
         "a replayed session token was accepted: {app2}"
     );
     assert_eq!(b["no_gesture"]["code"], "no_gesture", "{app2}");
+    assert_eq!(
+        b["key_seen"], false,
+        "the page read the bridge's key off the message channel: {app2}"
+    );
     desktop.screenshot("16-bridge-app2").await?;
+
+    // Having reported, App2's page asks to be shown App2's page at another origin of the same
+    // server (`/probe/elsewhere` redirects to its other loopback name). The desktop holds
+    // navigation to the app's origin, redirects included: no webview fetches that page (the
+    // system browser may be handed it, unless another link went there under a second before,
+    // as App2's sign-in does). Had it loaded, its bridge calls must all be refused; nothing of
+    // it reaches the server (checked with the lists at the end).
+    wait_for_elsewhere(&sample).await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let elsewhere: Vec<serde_json::Value> = all_reports(&sample)
+        .await?
+        .into_iter()
+        .filter(is_elsewhere)
+        .collect();
+    for r in &elsewhere {
+        let agent = r["findings"]["user_agent"].as_str().unwrap_or("");
+        assert!(
+            !agent.contains("AppleWebKit"),
+            "a webview loaded App2's page at another origin: {r}"
+        );
+    }
+    let pages: Vec<&serde_json::Value> = elsewhere
+        .iter()
+        .filter(|r| r["findings"]["at"] == "/app2/elsewhere")
+        .collect();
+    for page in &pages {
+        let b = &page["findings"]["bridge"];
+        assert_ne!(
+            page["findings"]["origin"], app2["findings"]["origin"],
+            "{page}"
+        );
+        for call in ["ready", "notify", "badge", "token"] {
+            assert_eq!(
+                b[call]["ok"], false,
+                "{call} answered at another origin: {page}"
+            );
+        }
+    }
 
     let notifications = list(paths::NOTIFICATIONS).await?;
     let items = notifications["items"]

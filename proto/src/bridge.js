@@ -17,12 +17,18 @@
 // Why the key: the webview's raw message channel (`window.ipc`, WebKit's message handler) is
 // visible to every script in the webview and cannot be removed. The desktop accepts only
 // messages carrying this webview's secret key, which only this script holds (in a closure the
-// page cannot read); it uses no function the page could replace after it ran.
+// page cannot read); it calls only functions it took before the page's scripts ran, so a page
+// that replaces them (the channel's postMessage, JSON.stringify, Reflect.apply) sees no key.
 (function () {
   "use strict";
   if (window.top !== window || window.atrium) return;
   const KEY = "__ATRIUM_BRIDGE_KEY__";
-  const channel = window.ipc;
+  // WebKit's message handler and its own postMessage, taken now, before any page script
+  // runs. Not `window.ipc.postMessage`: it looks `window.webkit.messageHandlers.ipc` up again
+  // on every call, so a page that replaced the handler's postMessage (on the object or its
+  // prototype) would be handed every message, key included.
+  const handlers = window.webkit && window.webkit.messageHandlers;
+  const channel = handlers && handlers.ipc;
   if (!channel || typeof channel.postMessage !== "function") return;
   const post = channel.postMessage;
   const apply = Reflect.apply;

@@ -17,6 +17,11 @@
 //!   back to one that is open (`shown_again`), and waking one that is asleep (`woken`), each
 //!   with its samples, median and largest.
 //!
+//! - `notify_ms`: from App2's backend posting a notification (`POST /app2/ping`, which posts
+//!   it to the server's API) until the dashboard's total of unread notifications shows it:
+//!   through the server, its event stream, the shell and the UI. [`NOTIFY_SAMPLES`] samples,
+//!   one at a time, with their median, p99 (nearest rank) and largest.
+//!
 //! The binaries come from `ATRIUM_TARGET_DIR` (`cargo xtask bench` points it at
 //! `target/release`). Needs an X display and tauri-driver, as the end-to-end tests do.
 
@@ -135,6 +140,9 @@ async fn main() -> Result<()> {
             woken.push(paint.time(client_id, name, PAINTED).await?);
         }
     }
+    // Notifications while the dashboard is shown (no app on screen, so each one is unread).
+    desktop.click("#nav-settings").await?;
+    let notify = notify_delays(&desktop, &sample_url).await?;
     desktop.close().await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -162,6 +170,7 @@ async fn main() -> Result<()> {
                 "shown_again": spread(&shown_again),
                 "woken": spread(&woken),
             },
+            "notify_ms": spread(&notify),
         })
     );
     Ok(())
@@ -225,15 +234,72 @@ fn unix_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// Samples as JSON: each (whole milliseconds), the median and the largest.
+/// Samples as JSON: each (whole milliseconds), the median, the 99th percentile (nearest rank:
+/// the largest below 100 samples) and the largest.
 fn spread(samples: &[f64]) -> Value {
     let mut sorted: Vec<u64> = samples.iter().map(|ms| ms.round() as u64).collect();
     sorted.sort_unstable();
+    let p99 = (sorted.len() * 99).div_ceil(100).max(1) - 1;
     json!({
         "samples": samples.iter().map(|ms| ms.round() as u64).collect::<Vec<_>>(),
         "median": sorted.get(sorted.len() / 2),
+        "p99": sorted.get(p99),
         "max": sorted.last(),
     })
+}
+
+/// Notifications timed from the app's post to the dashboard.
+const NOTIFY_SAMPLES: usize = 40;
+
+/// Times [`NOTIFY_SAMPLES`] notifications, one at a time: App2's backend is asked to post one
+/// (`POST /app2/ping`), and the dashboard notes when its total of unread notifications
+/// (`#total-badge`) next changes, in Unix milliseconds from its clock, which is this machine's.
+async fn notify_delays(desktop: &Desktop, sample_url: &str) -> Result<Vec<f64>> {
+    const WATCH: &str = r#"
+        const total = () => (document.getElementById("total-badge") || {}).textContent || "0";
+        const before = total();
+        window.__atriumBenchChanged = null;
+        const seen = new MutationObserver(() => {
+            if (total() === before) return;
+            window.__atriumBenchChanged = performance.timeOrigin + performance.now();
+            seen.disconnect();
+        });
+        seen.observe(document.body, { subtree: true, childList: true, characterData: true });"#;
+    let http = reqwest::Client::new();
+    let mut samples = Vec::new();
+    for i in 0..NOTIFY_SAMPLES {
+        desktop.client.execute(WATCH, vec![]).await?;
+        let posted = unix_ms();
+        let res = http
+            .post(format!("{sample_url}/app2/ping"))
+            .json(&json!({ "title": format!("Bench {i}"), "body": "" }))
+            .send()
+            .await?;
+        if res.status() != 201 {
+            bail!("App2 could not post a notification: {}", res.status());
+        }
+        let deadline = Instant::now() + WAIT;
+        let shown = loop {
+            let at = desktop
+                .client
+                .execute("return window.__atriumBenchChanged;", vec![])
+                .await?;
+            if let Some(at) = at.as_f64() {
+                break at;
+            }
+            if Instant::now() > deadline {
+                bail!("the dashboard never showed notification {i}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        samples.push(shown - posted);
+    }
+    let ms = spread(&samples);
+    eprintln!(
+        "desktop-bench: a notification from post to the dashboard: median {} ms, p99 {} ms",
+        ms["median"], ms["p99"]
+    );
+    Ok(samples)
 }
 
 /// Shows Settings, puts every hidden app to sleep, and waits until each of `client_ids` is

@@ -43,6 +43,12 @@ async fn main() -> Result<()> {
     let password = std::env::var("SCRIPTED_PASSWORD").context("SCRIPTED_PASSWORD is not set")?;
     let desktop = std::env::var("ATRIUM_DESKTOP_BIN").context("ATRIUM_DESKTOP_BIN is not set")?;
     let mut start = url::Url::parse(&url)?;
+    // Where it was sent (not the query: it may hold codes or tokens).
+    eprintln!(
+        "scripted browser: given {}{}",
+        start.origin().ascii_serialization(),
+        start.path()
+    );
     let profile = std::env::var_os("SCRIPTED_PROFILE").map(|d| PathBuf::from(d).join("cookies"));
     let jar = Arc::new(Jar::default());
     if let Some(saved) = profile

@@ -321,6 +321,14 @@ fn print_desktop(d: &Value) {
             p["median"], p["max"], p["samples"]
         );
     }
+    let n = &d["notify_ms"];
+    println!(
+        "desktop: a notification from the app's post to the dashboard's count, median {} ms, p99 {} ms, max {} ms of {}",
+        n["median"],
+        n["p99"],
+        n["max"],
+        n["samples"].as_array().map_or(0, Vec::len)
+    );
     println!();
 }
 

@@ -13,6 +13,7 @@
 //! | `POST /webhook`, `GET /webhook/events[.json]` | install notifications ([`webhook`], [`signature`]) |
 //! | `POST /app1/api/session-token`, `POST /app2/api/session-token` | the page has a token from Atrium's app bridge (`getSessionToken()`) verified: as a launch, `jti` once, for the page's own install ([`bridge`]) |
 //! | `POST /app1/probe`, `POST /app2/probe`, `GET /probe/reports` | test only (`--probe`): what the pages can reach of their host ([`probe`]) |
+//! | `GET /probe/elsewhere`, `GET /app2/elsewhere` | test only (`--probe`): a redirect to App2's page at another origin of this server ([`probe::elsewhere`]) |
 //! | `POST /app2/ping` | test only (`--probe`, loopback callers): App2's backend posts a notification through Atrium's API ([`ping`]) |
 //! | `GET /` | what this program is |
 //!
@@ -286,8 +287,24 @@ pub fn routes(
         .and(warp::addr::remote())
         .and(web::body_up_to(ping::BODY_LIMIT))
         .then(ping::post);
+    // GET /probe/elsewhere, GET /app2/elsewhere (test only, `--probe`): App2's page at
+    // another origin of this server, reached by a redirect
+    let elsewhere = warp::path!("probe" / "elsewhere")
+        .and(warp::get())
+        .and(s())
+        .and(warp::header::optional::<String>("host"))
+        .then(probe::elsewhere_redirect)
+        .or(warp::path!("app2" / "elsewhere")
+            .and(warp::get())
+            .and(s())
+            .and(warp::header::optional::<String>("host"))
+            .and(warp::header::optional::<String>("user-agent"))
+            .then(probe::elsewhere))
+        .unify();
     let probe = probe_js
         .or(ping)
+        .unify()
+        .or(elsewhere)
         .unify()
         .or(app_probe(AppId::App1))
         .unify()

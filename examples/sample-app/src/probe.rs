@@ -104,3 +104,88 @@ pub async fn list(state: State) -> Resp {
     }
     web::json(StatusCode::OK, &state.probes.all())
 }
+
+/// The other loopback name of `host` (`127.0.0.1:P` ↔ `localhost:P`): the same server at
+/// another origin. `None` for any other host.
+fn other_loopback(host: &str) -> Option<String> {
+    let (name, port) = host.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    match name {
+        "127.0.0.1" => Some(format!("localhost:{port}")),
+        "localhost" => Some(format!("127.0.0.1:{port}")),
+        _ => None,
+    }
+}
+
+/// `GET /probe/elsewhere`: redirects to `GET /app2/elsewhere` at this server's other loopback
+/// name, another origin, and reports that it did (`redirected_elsewhere`). An app's page that
+/// follows it asks its host to show a page of another origin in the app's webview (by a server
+/// redirect, not a link).
+pub async fn elsewhere_redirect(state: State, host: Option<String>) -> Resp {
+    let Some(other) = host.as_deref().and_then(other_loopback) else {
+        return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
+    };
+    if !state.config.probe {
+        return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
+    }
+    state.probes.push(Report {
+        app: AppId::App2.label(),
+        install: None,
+        company: None,
+        username: None,
+        launch: None,
+        findings: serde_json::json!({ "redirected_elsewhere": other }),
+    });
+    let mut r = web::html(StatusCode::SEE_OTHER, String::new());
+    if let Ok(to) = warp::http::HeaderValue::from_str(&format!("http://{other}/app2/elsewhere")) {
+        r.headers_mut().insert(warp::http::header::LOCATION, to);
+    }
+    r
+}
+
+/// `GET /app2/elsewhere`: a page of App2's at another origin than App2's registered one. Who
+/// fetched it is reported (`served_elsewhere`: the host it was asked of, and the user agent),
+/// and the page runs the probe, which tries the bridge from there.
+pub async fn elsewhere(state: State, host: Option<String>, agent: Option<String>) -> Resp {
+    if !state.config.probe {
+        return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
+    }
+    state.probes.push(Report {
+        app: AppId::App2.label(),
+        install: None,
+        company: None,
+        username: None,
+        launch: None,
+        findings: serde_json::json!({ "served_elsewhere": host, "user_agent": agent }),
+    });
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Elsewhere</title>{}</head>\
+         <body><p>A page of another origin.</p></body></html>",
+        script(state.config.probe_bridge)
+    );
+    let mut r = web::html(StatusCode::OK, page);
+    r.headers_mut().insert(
+        "content-security-policy",
+        warp::http::HeaderValue::from_static(PROBE_CSP),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::other_loopback;
+
+    #[test]
+    fn the_other_loopback_name_is_another_origin_of_the_same_server() {
+        assert_eq!(
+            other_loopback("127.0.0.1:8080").as_deref(),
+            Some("localhost:8080")
+        );
+        assert_eq!(
+            other_loopback("localhost:8080").as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(other_loopback("example.com:8080"), None);
+        assert_eq!(other_loopback("127.0.0.1"), None);
+    }
+}

@@ -17,24 +17,44 @@
     handler: typeof (handlers && handlers.ipc),
     top: window.top === window ? "self" : "framed",
     at: location.pathname + location.search,
+    origin: location.origin,
   };
   // Set by launch.js when a new launch replaces this page (a woken app's earlier session).
   if (document.documentElement.dataset.replacedByLaunch) {
     out.replaced_by_launch = true;
   }
   const app = location.pathname.split("/")[1];
-  const outcome = (p) => p.then((r) => ({ ok: true, result: r }), (e) => ({ ok: false, code: e.code }));
+  // A call's outcome; one the desktop never answers (it answers only pages at the app's
+  // origin) is `no_answer` after 3 s.
+  const outcome = (p) => Promise.race([
+    p.then((r) => ({ ok: true, result: r }), (e) => ({ ok: false, code: e.code })),
+    new Promise((done) => setTimeout(() => done({ ok: false, code: "no_answer" }), 3000)),
+  ]);
   const post = (path, body) => fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   // App2 uses every call and has its backend verify the session token (twice: the second is
-  // a replay). App1 tries to act as every App2 install that reported (the wrong install).
-  // Both post a raw message without the bridge's key, and call openExternal with no gesture.
+  // a replay), and tries to read the bridge's key off the message channel. App1 tries to act
+  // as every App2 install that reported (the wrong install). Both post a raw message without
+  // the bridge's key, and call openExternal with no gesture. App2's page at another origin
+  // (`/app2/elsewhere`, reached by a redirect; see `elsewhere` in probe.rs) tries every call.
   async function bridge(app) {
     if (!exerciseBridge || !window.atrium) return;
     const b = (out.bridge = {});
+    if (location.pathname === "/app2/elsewhere") {
+      // At once: a refused call may never be answered here.
+      const [ready, notify, badge, token] = await Promise.all([
+        outcome(window.atrium.ready()),
+        outcome(window.atrium.notify("From another origin", "", null)),
+        outcome(window.atrium.setBadge(99)),
+        outcome(window.atrium.getSessionToken()),
+      ]);
+      Object.assign(b, { ready, notify, badge, token: { ok: token.ok, code: token.code } });
+      return;
+    }
+    if (app === "app2") b.key_seen = await sniffKey();
     b.ready = await outcome(window.atrium.ready());
     const me = b.ready.ok ? b.ready.result.install : null;
     if (app === "app2") {
@@ -61,6 +81,33 @@
     window.ipc.postMessage(JSON.stringify({ key: "", v: 1, id: 1, call: { method: "notify", title: "Raw message" } }));
     b.no_gesture = await outcome(window.atrium.openExternal("https://example.com/"));
   }
+  // Replaces the page's own view of the message channel (WebKit's handler, its prototype's
+  // postMessage, and `window.ipc`'s) with spies, makes a bridge call, and answers whether any
+  // spy saw the bridge's key. Everything is put back after.
+  async function sniffKey() {
+    const seen = [];
+    const undo = [];
+    const spy = (target, name) => {
+      const was = target && Object.getOwnPropertyDescriptor(target, name);
+      const original = target && target[name];
+      if (typeof original !== "function") return;
+      try {
+        Object.defineProperty(target, name, {
+          configurable: true,
+          writable: true,
+          value: function (m) { seen.push(String(m)); return original.apply(this, arguments); },
+        });
+        undo.push(() => (was ? Object.defineProperty(target, name, was) : delete target[name]));
+      } catch (e) { /* not replaceable */ }
+    };
+    const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
+    spy(handler, "postMessage");
+    spy(handler && Object.getPrototypeOf(handler), "postMessage");
+    spy(window.ipc, "postMessage");
+    await outcome(window.atrium.ready());
+    undo.forEach((u) => { try { u(); } catch (e) { /* leave it */ } });
+    return seen.some((m) => /"key":"[^"]/.test(m));
+  }
   const report = () =>
     fetch("/" + app + "/probe", {
       method: "POST",
@@ -84,7 +131,13 @@
   const painted = () =>
     new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(now()))));
   const firstPaint = painted().then((at) => { out.painted_at_ms = at; });
-  Promise.allSettled([framing, ipc, firstPaint, bridge(app)]).finally(report);
+  // App2's page, having reported, asks to be shown a page of another origin (a redirect):
+  // its host must hold navigation to the app's origin, or refuse that page the bridge.
+  const exerciseElsewhere = exerciseBridge && window.atrium && app === "app2" &&
+    location.pathname !== "/app2/elsewhere";
+  Promise.allSettled([framing, ipc, firstPaint, bridge(app)])
+    .finally(report)
+    .then(() => { if (exerciseElsewhere) location.assign("/probe/elsewhere"); });
   // Shown again after being hidden (the desktop switched back to this open app): a report of
   // its own, `shown_at_ms` alone, which tests counting page loads leave out.
   document.addEventListener("visibilitychange", () => {

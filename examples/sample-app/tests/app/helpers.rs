@@ -390,6 +390,7 @@ pub async fn spawn() -> TestApp {
             webhook_secret: Some(Secret::new(WEBHOOK_SECRET_2)),
         },
         probe: false,
+        probe_bridge: false,
     };
     let app = SampleApp::bind(config).await.expect("the sample app binds");
     let base = format!("http://{}", app.addr());
