@@ -1320,6 +1320,11 @@ async fn an_open_app_uses_the_bridge_and_no_other_page_can() -> anyhow::Result<(
         b["key_seen"], false,
         "the page read the bridge's key off the message channel: {app2}"
     );
+    assert_eq!(
+        b["forged_gesture"]["code"], "no_gesture",
+        "the page rewrote a bridge message to claim a gesture: {app2}"
+    );
+    assert_eq!(b["bad_badge"]["code"], "invalid", "{app2}");
     desktop.screenshot("16-bridge-app2").await?;
 
     // Having reported, App2's page asks to be shown App2's page at another origin of the same

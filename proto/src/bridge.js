@@ -17,8 +17,11 @@
 // Why the key: the webview's raw message channel (`window.ipc`, WebKit's message handler) is
 // visible to every script in the webview and cannot be removed. The desktop accepts only
 // messages carrying this webview's secret key, which only this script holds (in a closure the
-// page cannot read); it calls only functions it took before the page's scripts ran, so a page
-// that replaces them (the channel's postMessage, JSON.stringify, Reflect.apply) sees no key.
+// page cannot read). It calls only functions it took before the page's scripts ran and builds
+// each message from objects without a prototype, so a page that replaces built-ins (the
+// channel's postMessage, JSON.stringify, String.prototype.slice, Object.prototype.toJSON)
+// neither sees the key nor rewrites a message (to claim a user gesture, say). Arguments out of
+// bounds are refused at once (`invalid`).
 (function () {
   "use strict";
   if (window.top !== window || window.atrium) return;
@@ -33,6 +36,8 @@
   const post = channel.postMessage;
   const apply = Reflect.apply;
   const stringify = JSON.stringify;
+  const sliceOf = String.prototype.slice;
+  const isInteger = Number.isSafeInteger;
   const P = Promise;
   const Err = Error;
   const setT = setTimeout;
@@ -76,12 +81,23 @@
       }
     },
   });
-  const send = (call, options, withGesture) => new P((resolve, reject) => {
+  const invalid = (why) => {
+    const e = new Err(why);
+    e.code = "invalid";
+    return new P((resolve, reject) => reject(e));
+  };
+  const send = (call, options, withGesture) => {
+    const named = options == null ? null : options.install;
+    if (named != null && !isInteger(named)) return invalid("install must be a whole number");
+    return ask(call, named == null ? null : named, withGesture);
+  };
+  const ask = (call, install, withGesture) => new P((resolve, reject) => {
     const id = next++;
-    const install = options && typeof options.install === "number" ? options.install : null;
-    // The key is never in an object the page could reach (Object.prototype.toJSON included).
-    const rest = stringify({ v: 1, id: id, install: install, gesture: !!withGesture, call: call });
-    const message = '{"key":"' + KEY + '",' + rest.slice(1);
+    // The key is never in an object the page could reach, and nothing the page could replace
+    // shapes the message: null-prototype objects (no inherited toJSON) and a slice taken
+    // before the page ran. A page that could rewrite the message could claim a gesture.
+    const rest = stringify({ __proto__: null, v: 1, id: id, install: install, gesture: !!withGesture, call: call });
+    const message = '{"key":"' + KEY + '",' + apply(sliceOf, rest, [1]);
     if (message.length > 4096) {
       const e = new Err("the call is too large");
       e.code = "too_large";
@@ -99,12 +115,14 @@
   });
   const api = {
     version: 1,
-    ready: (o) => send({ method: "ready" }, o),
-    setBadge: (count, o) => send({ method: "setBadge", count: count }, o),
+    ready: (o) => send({ __proto__: null, method: "ready" }, o),
+    setBadge: (count, o) => (isInteger(count) && count >= 0 && count <= 99999
+      ? send({ __proto__: null, method: "setBadge", count: count }, o)
+      : invalid("the count must be a whole number from 0 to 99999")),
     notify: (title, body, path, o) =>
-      send({ method: "notify", title: String(title), body: body == null ? "" : String(body), path: path == null ? null : String(path) }, o),
-    getSessionToken: (o) => send({ method: "getSessionToken" }, o),
-    openExternal: (url, o) => send({ method: "openExternal", url: String(url) }, o, gesture()),
+      send({ __proto__: null, method: "notify", title: String(title), body: body == null ? "" : String(body), path: path == null ? null : String(path) }, o),
+    getSessionToken: (o) => send({ __proto__: null, method: "getSessionToken" }, o),
+    openExternal: (url, o) => send({ __proto__: null, method: "openExternal", url: String(url) }, o, gesture()),
   };
   Object.defineProperty(window, "atrium", { value: Object.freeze(api), enumerable: true });
 })();

@@ -245,5 +245,14 @@ mod tests {
             SCRIPT.len()
         );
         assert!(SCRIPT.contains(&format!("message.length > {MAX_MESSAGE_CHARS}")));
+        let max = crate::inbox::MAX_BADGE;
+        assert!(
+            SCRIPT.contains(&format!("count <= {max}")),
+            "the script's badge bound"
+        );
+        assert!(
+            SCRIPT.contains(&format!("from 0 to {max}")),
+            "the script's badge message"
+        );
     }
 }

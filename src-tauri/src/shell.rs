@@ -128,6 +128,11 @@ impl Shell {
         self.epoch.subscribe()
     }
 
+    /// Which session this is: the value [`Shell::session_changes`] moves on from.
+    pub fn session_epoch(&self) -> u64 {
+        *self.epoch.borrow()
+    }
+
     fn session_changed(&self) {
         self.epoch.send_modify(|e| *e += 1);
     }

@@ -54,7 +54,11 @@
       Object.assign(b, { ready, notify, badge, token: { ok: token.ok, code: token.code } });
       return;
     }
-    if (app === "app2") b.key_seen = await sniffKey();
+    if (app === "app2") {
+      b.key_seen = await sniffKey();
+      b.forged_gesture = await forgeGesture();
+      b.bad_badge = await outcome(window.atrium.setBadge(-1));
+    }
     b.ready = await outcome(window.atrium.ready());
     const me = b.ready.ok ? b.ready.result.install : null;
     if (app === "app2") {
@@ -107,6 +111,29 @@
     await outcome(window.atrium.ready());
     undo.forEach((u) => { try { u(); } catch (e) { /* leave it */ } });
     return seen.some((m) => /"key":"[^"]/.test(m));
+  }
+  // Rewrites the bridge's messages on their way out (Object.prototype.toJSON, and
+  // String.prototype.slice) to claim a user gesture, and calls openExternal with none: the
+  // outcome (`no_gesture` when the bridge's messages are beyond the page's reach).
+  async function forgeGesture() {
+    const undo = [];
+    const put = (target, name, value) => {
+      const was = Object.getOwnPropertyDescriptor(target, name);
+      Object.defineProperty(target, name, { configurable: true, writable: true, value: value });
+      undo.push(() => (was ? Object.defineProperty(target, name, was) : delete target[name]));
+    };
+    const slice = String.prototype.slice;
+    put(Object.prototype, "toJSON", function () {
+      return this && this.v === 1 && "gesture" in this ? Object.assign({}, this, { gesture: true }) : this;
+    });
+    put(String.prototype, "slice", function () {
+      return slice.apply(this, arguments).replace('"gesture":false', '"gesture":true');
+    });
+    try {
+      return await outcome(window.atrium.openExternal(location.origin + "/probe/opened"));
+    } finally {
+      undo.reverse().forEach((u) => u());
+    }
   }
   const report = () =>
     fetch("/" + app + "/probe", {

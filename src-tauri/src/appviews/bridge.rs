@@ -47,6 +47,11 @@ pub const MAX_IN_FLIGHT: usize = 4;
 /// What one app webview accepts: its install, key and origin, and its rate.
 pub struct Gate {
     pub install_id: i64,
+    /// The shell's session when the webview was opened ([`Shell::session_epoch`]): calls are
+    /// answered in that session only. A webview left over from before a sign-out, another
+    /// sign-in or a server switch speaks for nobody (install ids are another server's, or
+    /// another user's launch tokens would be handed to the page).
+    pub session: u64,
     key: String,
     origin: Origin,
     window: Mutex<(Instant, u32)>,
@@ -72,14 +77,16 @@ impl Drop for InFlight {
 }
 
 impl Gate {
-    /// The gate of a new webview of `install_id` at `origin`, with a fresh random key.
-    pub fn new(install_id: i64, origin: Origin) -> Result<Gate, Error> {
+    /// The gate of a new webview of `install_id` at `origin`, opened in `session`, with a fresh
+    /// random key.
+    pub fn new(install_id: i64, origin: Origin, session: u64) -> Result<Gate, Error> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| Error::Internal(format!("no random source for the bridge: {e}")))?;
         let key = bytes.iter().map(|b| format!("{b:02x}")).collect();
         Ok(Gate {
             install_id,
+            session,
             key,
             origin,
             window: Mutex::new((Instant::now(), 0)),
@@ -158,9 +165,42 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Answers an admitted call of the webview of `install_id`.
-pub async fn answer<R: Runtime>(app: &AppHandle<R>, install_id: i64, req: Request) -> Reply {
-    let result = match req.call {
+/// Answers an admitted call of the webview of `install_id`, opened in `session`.
+pub async fn answer<R: Runtime>(
+    app: &AppHandle<R>,
+    install_id: i64,
+    session: u64,
+    req: Request,
+) -> Reply {
+    let same_session = || app.state::<Shell>().session_epoch() == session;
+    if !same_session() {
+        return Reply::answer(req.id, Err(session_ended()));
+    }
+    let result = call(app, install_id, req.gesture, req.call).await;
+    // The session ended while the call ran: its answer (a launch token made for whoever is
+    // signed in now, say) is not this page's.
+    let result = if same_session() {
+        result
+    } else {
+        Err(session_ended())
+    };
+    Reply::answer(req.id, result)
+}
+
+fn session_ended() -> Refusal {
+    Refusal::new(
+        RefusalCode::Unavailable,
+        "the session this app was opened in has ended; open the app again",
+    )
+}
+
+async fn call<R: Runtime>(
+    app: &AppHandle<R>,
+    install_id: i64,
+    gesture: bool,
+    call: Call,
+) -> Result<Answer, Refusal> {
+    match call {
         Call::Ready {} => Ok(Answer::Ready {
             version: bridge::VERSION,
             install: install_id,
@@ -203,9 +243,8 @@ pub async fn answer<R: Runtime>(app: &AppHandle<R>, install_id: i64, req: Reques
                 Err(e) => Err(unavailable(e)),
             }
         }
-        Call::OpenExternal { url } => open_external(app, req.gesture, &url).await,
-    };
-    Reply::answer(req.id, result)
+        Call::OpenExternal { url } => open_external(app, gesture, &url).await,
+    }
 }
 
 /// The launch token in a launch URL's fragment (`#atrium_launch=<JWT>`).
@@ -274,6 +313,7 @@ mod tests {
         Gate::new(
             7,
             Url::parse("http://127.0.0.1:8010/app2/").unwrap().origin(),
+            0,
         )
         .unwrap()
     }
@@ -321,7 +361,7 @@ mod tests {
             );
         }
         // Without the key, or not a request at all: dropped, not even answered.
-        let stranger = Gate::new(7, g.origin.clone()).unwrap();
+        let stranger = Gate::new(7, g.origin.clone(), 0).unwrap();
         for body in [
             message(&stranger, None, READY),
             message(&g, None, READY).replace(&g.key, ""),

@@ -213,7 +213,8 @@ fn create<R: Runtime>(
     });
     let origin = new.url.origin();
     let install_id = new.install_id;
-    let gate = std::sync::Arc::new(Gate::new(install_id, origin.clone())?);
+    let session = app.state::<crate::shell::Shell>().session_epoch();
+    let gate = std::sync::Arc::new(Gate::new(install_id, origin.clone(), session)?);
     let mut context = WebContext::new(Some(new.data_dir));
     let (x, y, width, height) = pixels(new.rect);
     let handler_gate = gate.clone();
@@ -252,7 +253,7 @@ fn on_message<R: Runtime>(
     generation: u64,
     req: wry::http::Request<String>,
 ) {
-    let install_id = gate.install_id;
+    let (install_id, session) = (gate.install_id, gate.session);
     let uri = req.uri().to_string();
     match gate.admit(&uri, req.body(), std::time::Instant::now()) {
         Ok((call, in_flight)) => {
@@ -263,7 +264,7 @@ fn on_message<R: Runtime>(
             );
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
-                let reply = bridge::answer(&app, install_id, call).await;
+                let reply = bridge::answer(&app, install_id, session, call).await;
                 drop(in_flight);
                 let _ = on_main(&app, move || deliver(install_id, generation, &reply)).await;
             });
