@@ -14,8 +14,9 @@
 // wrong_install, no_gesture, invalid, too_large, rate_limited, unavailable, unsupported,
 // timeout.
 //
-// Why the key: the webview's raw message channel (`window.ipc`, WebKit's message handler) is
-// visible to every script in the webview and cannot be removed. The desktop accepts only
+// Why the key: the webview's raw message channel (WebKit's message handler,
+// `window.webkit.messageHandlers.atrium`) is visible to every script in the webview and cannot
+// be removed. The desktop accepts only
 // messages carrying this webview's secret key, which only this script holds (in a closure the
 // page cannot read). It calls only functions it took before the page's scripts ran and builds
 // each message from objects without a prototype, so a page that replaces built-ins (the
@@ -27,14 +28,15 @@
   if (window.top !== window || window.atrium) return;
   const KEY = "__ATRIUM_BRIDGE_KEY__";
   // WebKit's message handler and its own postMessage, taken now, before any page script
-  // runs. Not `window.ipc.postMessage`: it looks `window.webkit.messageHandlers.ipc` up again
-  // on every call, so a page that replaced the handler's postMessage (on the object or its
-  // prototype) would be handed every message, key included.
+  // runs, so a page that replaces the handler's postMessage (on the object or its prototype)
+  // is never handed a message. Its promise brings the desktop's answer.
   const handlers = window.webkit && window.webkit.messageHandlers;
-  const channel = handlers && handlers.ipc;
+  const channel = handlers && handlers.atrium;
   if (!channel || typeof channel.postMessage !== "function") return;
   const post = channel.postMessage;
   const apply = Reflect.apply;
+  const then = Promise.prototype.then;
+  const parse = JSON.parse;
   const stringify = JSON.stringify;
   const sliceOf = String.prototype.slice;
   const isInteger = Number.isSafeInteger;
@@ -63,24 +65,7 @@
     if (recent && active) { trustedAt = -Infinity; return true; }
     return false;
   };
-  const pending = Object.create(null);
   let next = 1;
-  Object.defineProperty(window, "__atrium_bridge_reply", {
-    value: function (reply) {
-      const id = reply && reply.id;
-      const call = pending[id];
-      if (!call) return;
-      delete pending[id];
-      clearT(call.timer);
-      if (reply.ok) {
-        call.resolve(reply.result);
-      } else {
-        const e = new Err((reply.error && reply.error.message) || "refused");
-        e.code = (reply.error && reply.error.code) || "refused";
-        call.reject(e);
-      }
-    },
-  });
   const invalid = (why) => {
     const e = new Err(why);
     e.code = "invalid";
@@ -104,14 +89,31 @@
       reject(e);
       return;
     }
+    let done = false;
     const timer = setT(() => {
-      delete pending[id];
+      done = true;
       const e = new Err("the desktop did not answer");
       e.code = "timeout";
       reject(e);
     }, 30000);
-    pending[id] = { resolve: resolve, reject: reject, timer: timer };
-    apply(post, channel, [message]);
+    const settle = (reply) => {
+      if (done) return;
+      done = true;
+      clearT(timer);
+      if (reply && reply.ok) {
+        resolve(reply.result);
+      } else {
+        const e = new Err((reply && reply.error && reply.error.message) || "refused");
+        e.code = (reply && reply.error && reply.error.code) || "refused";
+        reject(e);
+      }
+    };
+    const answered = (text) => {
+      let reply = null;
+      try { reply = typeof text === "string" ? parse(text) : null; } catch (e) { reply = null; }
+      settle(reply);
+    };
+    apply(then, apply(post, channel, [message]), [answered, () => settle(null)]);
   });
   const api = {
     version: 1,

@@ -5,9 +5,9 @@
 //! document of each app's webview; it defines `window.atrium` with exactly five calls, each a
 //! Promise: `ready()`, `setBadge(n)`, `notify(title, body, path)`, `getSessionToken()` and
 //! `openExternal(url)` (see the script's header for what each answers). A call travels as one
-//! JSON [`Request`] (at most [`MAX_MESSAGE_CHARS`] characters) through the webview's message channel; the
-//! desktop answers with a [`Reply`] by running `window.__atrium_bridge_reply(reply)` in the
-//! page.
+//! JSON [`Request`] (at most [`MAX_MESSAGE_CHARS`] characters) through the webview's message
+//! channel (`window.webkit.messageHandlers.atrium`); the desktop answers with a [`Reply`],
+//! as JSON text, through the promise that channel's `postMessage` returns.
 //!
 //! Injected rather than included by the app: the desktop then knows the script the page runs
 //! (same version as itself) and can give it a secret key per webview ([`Request::key`]), which

@@ -1,7 +1,7 @@
 // Test only (`--probe`): reports what this page can reach of the program that shows it.
 // Inside Atrium an app's page must find no trace of the desktop's IPC: no `__TAURI__`, no
-// `__TAURI_INTERNALS__`, no `window.ipc` or WebKit message handler, and no answer from the
-// `ipc://` scheme. The page's CSP allows `ipc:` in probe mode, so that a refusal is the host's.
+// `__TAURI_INTERNALS__`, no `window.ipc`, and no answer from the `ipc://` scheme; its one
+// channel is the app bridge's WebKit message handler (`atrium`). The page's CSP allows `ipc:` in probe mode, so that a refusal is the host's.
 // It also reports the framing headers its own address is served with (fetched again, with its
 // cookie): the page refuses to be framed, and works all the same as the top-level document.
 // With `--probe-bridge` (the script tag's `data-bridge`) and Atrium's app bridge there
@@ -14,7 +14,7 @@
     tauri: typeof window.__TAURI__,
     internals: typeof window.__TAURI_INTERNALS__,
     ipc: typeof window.ipc,
-    handler: typeof (handlers && handlers.ipc),
+    handler: typeof (handlers && handlers.atrium),
     top: window.top === window ? "self" : "framed",
     at: location.pathname + location.search,
     origin: location.origin,
@@ -82,11 +82,11 @@
         b.as_other.push(await outcome(window.atrium.getSessionToken({ install: id })));
       }
     }
-    window.ipc.postMessage(JSON.stringify({ key: "", v: 1, id: 1, call: { method: "notify", title: "Raw message" } }));
+    b.raw = await outcome(handlers.atrium.postMessage(JSON.stringify({ key: "", v: 1, id: 1, call: { method: "notify", title: "Raw message" } })));
     b.no_gesture = await outcome(window.atrium.openExternal("https://example.com/"));
   }
-  // Replaces the page's own view of the message channel (WebKit's handler, its prototype's
-  // postMessage, and `window.ipc`'s) with spies, makes a bridge call, and answers whether any
+  // Replaces the page's own view of the message channel (WebKit's handler's and its
+  // prototype's postMessage) with spies, makes a bridge call, and answers whether any
   // spy saw the bridge's key. Everything is put back after.
   async function sniffKey() {
     const seen = [];
@@ -104,10 +104,9 @@
         undo.push(() => (was ? Object.defineProperty(target, name, was) : delete target[name]));
       } catch (e) { /* not replaceable */ }
     };
-    const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
+    const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.atrium;
     spy(handler, "postMessage");
     spy(handler && Object.getPrototypeOf(handler), "postMessage");
-    spy(window.ipc, "postMessage");
     await outcome(window.atrium.ready());
     undo.forEach((u) => { try { u(); } catch (e) { /* leave it */ } });
     return seen.some((m) => /"key":"[^"]/.test(m));
@@ -158,10 +157,10 @@
   const painted = () =>
     new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(now()))));
   const firstPaint = painted().then((at) => { out.painted_at_ms = at; });
-  // App2's page, having reported, asks to be shown a page of another origin (a redirect):
-  // its host must hold navigation to the app's origin, or refuse that page the bridge.
-  const exerciseElsewhere = exerciseBridge && window.atrium && app === "app2" &&
-    location.pathname !== "/app2/elsewhere";
+  // The page, having reported, asks (by script, no user acting) to be shown a page of another
+  // origin (a redirect): its host must hold navigation to the app's origin, or refuse that
+  // page the bridge, and must not hand it to the browser either.
+  const exerciseElsewhere = exerciseBridge && window.atrium && location.pathname !== "/app2/elsewhere";
   Promise.allSettled([framing, ipc, firstPaint, bridge(app)])
     .finally(report)
     .then(() => { if (exerciseElsewhere) location.assign("/probe/elsewhere"); });

@@ -6,12 +6,12 @@
 //! - it is at most [`bridge::MAX_MESSAGE`] bytes and parses as a [`Request`] of this version;
 //! - it carries its webview's key: a random secret the shell puts in the script it injects
 //!   into that webview's top document and nowhere else. Subframes (and any page script that
-//!   finds the raw channel, which WebKit shows to every script and wry's `window.ipc` makes
-//!   non-removable) do not have it, so their messages are dropped unanswered;
+//!   finds the raw channel, `window.webkit.messageHandlers.atrium`, which WebKit shows to every
+//!   script of the page's world) do not have it, so their messages are dropped unanswered;
 //! - it is within the webview's rate ([`RATE_CALLS`] per [`RATE_WINDOW`], [`MAX_IN_FLIGHT`] at
 //!   once);
-//! - the page's URL (the one wry passes, the webview's current URL) is at the app's origin,
-//!   the origin of its launch URL, where navigation is held;
+//! - the page's URL (the webview's current URL) is at the app's origin, the origin of its
+//!   launch URL, where navigation is held;
 //! - it names no install, or the webview's own (each webview's handler knows its install; a
 //!   page can never speak for another).
 //!
@@ -23,8 +23,9 @@
 //! trusted click or key press under a second ago, and WebKit's transient activation where it
 //! has it), takes http(s) only and shares the one-link-a-second bound of links leaving the
 //! app. That word is only as good as the key: a page that could read the key could claim a
-//! gesture. The reply is run in the page only if its webview is still that one and still at
-//! the app's origin ([`super::host`]).
+//! gesture. The answer resolves the promise the page's `postMessage` returned
+//! ([`super::channel`]): it reaches only the document that asked, and, unlike a script run
+//! in the page, gives it no user gesture.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -151,7 +152,7 @@ impl Gate {
         if now.duration_since(w.0) >= RATE_WINDOW {
             *w = (now, 0);
         }
-        w.1 += 1;
+        w.1 = w.1.saturating_add(1);
         w.1 <= RATE_CALLS
     }
 }
@@ -297,12 +298,6 @@ async fn open_external<R: Runtime>(
 
 fn unavailable(e: Error) -> Refusal {
     Refusal::new(RefusalCode::Unavailable, e.to_string())
-}
-
-/// The script that hands `reply` to the page's bridge.
-pub fn reply_script(reply: &Reply) -> String {
-    let json = serde_json::to_string(reply).unwrap_or_else(|_| "null".into());
-    format!("window.__atrium_bridge_reply && window.__atrium_bridge_reply({json});")
 }
 
 #[cfg(test)]

@@ -8,10 +8,10 @@
 //! creates gets its initialization scripts, `window.__TAURI_INTERNALS__` (and `__TAURI__`) and
 //! the `ipc://` scheme among them, which an app's page must never see. So the apps' webviews
 //! are made with wry directly (the same wry Tauri uses): no custom scheme, no Tauri command,
-//! each with its own `WebContext` over its own data directory. Their only script and IPC
-//! handler are the app bridge's ([`super::bridge`]): the handler of each webview knows its
-//! install and its [`Gate`], and replies are run in the page only while the webview is still
-//! that one, at the app's origin ([`deliver`]).
+//! no wry IPC, each with its own `WebContext` over its own data directory. Their only script
+//! and message handler are the app bridge's ([`super::bridge`], [`super::channel`]): the
+//! handler of each webview knows its install and its [`Gate`], and answers each message
+//! through the promise the page's `postMessage` returned.
 //!
 //! Placement: once, the dashboard's webview is moved into a `gtk::Overlay` whose overlay layer
 //! is a pass-through `gtk::Fixed`; the apps' webviews are put in that `Fixed` at the
@@ -31,6 +31,7 @@ use wry::{
 };
 
 use super::bridge::{self, Gate, Turned};
+use super::channel;
 use crate::error::Error;
 
 thread_local! {
@@ -47,10 +48,6 @@ struct Host {
 
 struct AppWebview {
     webview: WebView,
-    /// Which webview of the install this is (a woken app gets a new one): a reply to a call
-    /// of an earlier one is dropped.
-    generation: u64,
-    gate: std::sync::Arc<Gate>,
     /// Kept with its webview: the app's partition (cookies, storage, cache).
     _context: WebContext,
 }
@@ -204,22 +201,13 @@ fn create<R: Runtime>(
     new: NewView,
     app: AppHandle<R>,
 ) -> Result<AppWebview, Error> {
-    thread_local! {
-        static GENERATION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    }
-    let generation = GENERATION.with(|g| {
-        g.set(g.get() + 1);
-        g.get()
-    });
     let origin = new.url.origin();
     let install_id = new.install_id;
     let session = app.state::<crate::shell::Shell>().session_epoch();
     let gate = std::sync::Arc::new(Gate::new(install_id, origin.clone(), session)?);
     let mut context = WebContext::new(Some(new.data_dir));
     let (x, y, width, height) = pixels(new.rect);
-    let handler_gate = gate.clone();
     let webview = WebViewBuilder::new_with_web_context(&mut context)
-        .with_url(new.url.as_str())
         .with_bounds(wry::Rect {
             position: LogicalPosition::new(x, y).into(),
             size: LogicalSize::new(width, height).into(),
@@ -228,55 +216,70 @@ fn create<R: Runtime>(
         // Made while the user clicks in the dashboard: the keyboard stays there.
         .with_focused(false)
         .with_initialization_script_for_main_only(gate.script(), true)
-        .with_ipc_handler(move |req| on_message(&app, &handler_gate, generation, req))
-        .with_navigation_handler(move |to| stays_inside(&origin, &to))
         .with_new_window_req_handler(|to, _| {
             outside(&to);
             NewWindowResponse::Deny
         })
         .build_gtk(fixed)
         .map_err(|e| Error::Internal(format!("cannot open the app's webview: {e}")))?;
+    hold_navigation(&webview, origin);
+    // The bridge's channel, then the page: the page finds the channel only if it is there
+    // when the page starts.
+    let page = webkit2gtk::glib::object::ObjectExt::downgrade(&webview.webview());
+    channel::listen(&webview.webview(), move |text, reply| {
+        let at = page
+            .upgrade()
+            .and_then(|w| webkit2gtk::WebViewExt::uri(&w))
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        on_message(&app, &gate, &at, text, reply);
+    })
+    .map_err(|e| Error::Internal(format!("cannot open the app's bridge: {e}")))?;
+    webview
+        .load_url(new.url.as_str())
+        .map_err(|e| Error::Internal(format!("cannot open the app's page: {e}")))?;
     tracing::info!(install = install_id, "app webview opened");
     Ok(AppWebview {
         webview,
-        generation,
-        gate,
         _context: context,
     })
 }
 
-/// A message from an app's page (main thread): admitted calls are answered through the
-/// server, off the main thread; refusals at once; anything without the key is dropped.
+/// A message posted to the bridge's channel by the page at `at` (main thread): admitted calls
+/// are answered once the server has (off the main thread), refusals at once; anything else
+/// (not a string, no key) is left unanswered, which WebKit resolves as `undefined`.
 fn on_message<R: Runtime>(
     app: &AppHandle<R>,
     gate: &std::sync::Arc<Gate>,
-    generation: u64,
-    req: wry::http::Request<String>,
+    at: &str,
+    text: Option<String>,
+    reply: channel::Reply,
 ) {
     let (install_id, session) = (gate.install_id, gate.session);
-    let uri = req.uri().to_string();
-    match gate.admit(&uri, req.body(), std::time::Instant::now()) {
+    let Some(text) = text else { return };
+    let answer = |r: &atrium_proto::bridge::Reply| serde_json::to_string(r).unwrap_or_default();
+    match gate.admit(at, &text, std::time::Instant::now()) {
         Ok((call, in_flight)) => {
             tracing::debug!(
                 install = install_id,
                 method = call.call.method(),
                 "bridge call"
             );
+            let waiting = channel::Pending::keep(reply);
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
-                let reply = bridge::answer(&app, install_id, session, call).await;
+                let r = bridge::answer(&app, install_id, session, call).await;
                 drop(in_flight);
-                let _ = on_main(&app, move || deliver(install_id, generation, &reply)).await;
+                let text = answer(&r);
+                let _ = on_main(&app, move || channel::Pending::send(waiting, &text)).await;
             });
         }
         Err(Turned::Refused(id, refusal)) => {
             tracing::debug!(install = install_id, code = ?refusal.code, "bridge call refused");
-            let reply = atrium_proto::bridge::Reply::answer(id, Err(refusal));
-            let app = app.clone();
-            // Later on the main loop: never from inside WebKit's message signal.
-            let _ = app
-                .clone()
-                .run_on_main_thread(move || deliver(install_id, generation, &reply));
+            reply.send(&answer(&atrium_proto::bridge::Reply::answer(
+                id,
+                Err(refusal),
+            )));
         }
         Err(Turned::Dropped) => {
             tracing::debug!(
@@ -287,37 +290,69 @@ fn on_message<R: Runtime>(
     }
 }
 
-/// Runs `reply` in the page of the install's webview, if it is still the webview the call
-/// came from and its page is at the app's origin. Main thread only.
-fn deliver(install_id: i64, generation: u64, reply: &atrium_proto::bridge::Reply) {
-    HOST.with_borrow(|h| {
-        let Some(view) = h.as_ref().and_then(|h| h.views.get(&install_id)) else {
-            return;
-        };
-        let here = view.webview.url().unwrap_or_default();
-        if view.generation != generation || !view.gate.at_origin(&here) {
-            tracing::debug!(
-                install = install_id,
-                "a bridge reply for a page gone is dropped"
-            );
-            return;
-        }
-        if let Err(e) = view.webview.evaluate_script(&bridge::reply_script(reply)) {
-            tracing::debug!(install = install_id, error = %e, "cannot reply to the bridge");
-        }
-    });
+/// Where a navigation of an app's webview goes.
+#[derive(Debug, PartialEq)]
+enum Navigation {
+    /// Within the app's origin (or `about:blank`): it goes ahead.
+    Stays,
+    /// Elsewhere, because the user asked (a click, a key): to the system browser instead.
+    ToBrowser,
+    /// Elsewhere, and no user asked (a script, a timer, a frame loading, a redirect of one of
+    /// those): dropped. An app opens the browser only when its user acts, as with
+    /// `openExternal`; and a frame of another origin in its page neither loads nor opens a tab.
+    Dropped,
 }
 
-/// A navigation within the app's origin goes ahead; any other goes to the system browser.
-fn stays_inside(origin: &Origin, to: &str) -> bool {
+fn navigation(origin: &Origin, to: &str, by_user: bool) -> Navigation {
     match Url::parse(to) {
-        Ok(url) if url.origin() == *origin => true,
-        Ok(url) if url.as_str() == "about:blank" => true,
-        _ => {
-            outside(to);
-            false
-        }
+        Ok(url) if url.origin() == *origin || url.as_str() == "about:blank" => Navigation::Stays,
+        _ if by_user => Navigation::ToBrowser,
+        _ => Navigation::Dropped,
     }
+}
+
+/// Holds the webview's navigations (every frame's, redirects included) to the app's origin
+/// ([`navigation`]). WebKit's own policy signal rather than wry's navigation handler, which is
+/// given the URL alone and not whether the user asked.
+fn hold_navigation(webview: &WebView, origin: Origin) {
+    use webkit2gtk::glib::Cast;
+    use webkit2gtk::{
+        NavigationPolicyDecision, NavigationPolicyDecisionExt, PolicyDecisionExt,
+        PolicyDecisionType, URIRequestExt, WebViewExt,
+    };
+    webview
+        .webview()
+        .connect_decide_policy(move |_, decision, kind| {
+            if kind != PolicyDecisionType::NavigationAction {
+                return false;
+            }
+            let Some(action) = decision
+                .dynamic_cast_ref::<NavigationPolicyDecision>()
+                .and_then(|d| d.navigation_action())
+            else {
+                decision.ignore();
+                return true;
+            };
+            let to = action
+                .request()
+                .and_then(|r| r.uri())
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            match navigation(&origin, &to, action.is_user_gesture()) {
+                Navigation::Stays => decision.use_(),
+                Navigation::ToBrowser => {
+                    decision.ignore();
+                    outside(&to);
+                }
+                Navigation::Dropped => {
+                    decision.ignore();
+                    tracing::debug!(
+                        "an app's navigation elsewhere, not asked by its user, dropped"
+                    );
+                }
+            }
+            true
+        });
 }
 
 /// Least time between two links an app sends to the system browser. A page can navigate or
@@ -391,6 +426,35 @@ fn pixels(r: ViewRect) -> (i32, i32, i32, i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_app_leaves_its_origin_only_for_the_browser_and_only_when_its_user_asks() {
+        let origin = Url::parse("http://127.0.0.1:8010/app2/").unwrap().origin();
+        for by_user in [false, true] {
+            for inside in ["http://127.0.0.1:8010/app2/?order=42", "about:blank"] {
+                assert_eq!(navigation(&origin, inside, by_user), Navigation::Stays);
+            }
+        }
+        for elsewhere in [
+            "http://localhost:8010/app2/",
+            "https://127.0.0.1:8010/app2/",
+            "http://127.0.0.1:8011/",
+            "data:text/html,hi",
+            "about:srcdoc",
+            "not a url",
+        ] {
+            assert_eq!(
+                navigation(&origin, elsewhere, false),
+                Navigation::Dropped,
+                "{elsewhere}"
+            );
+            assert_eq!(
+                navigation(&origin, elsewhere, true),
+                Navigation::ToBrowser,
+                "{elsewhere}"
+            );
+        }
+    }
 
     #[test]
     fn links_to_the_browser_are_at_most_one_a_second() {

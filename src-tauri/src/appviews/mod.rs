@@ -22,6 +22,7 @@
 
 #[cfg(target_os = "linux")]
 pub mod bridge;
+mod channel;
 #[cfg(target_os = "linux")]
 mod host;
 
