@@ -878,7 +878,11 @@ async fn wait_for_report(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    anyhow::bail!("{app}'s page did not report a {n}th load within a minute")
+    let all = all_reports(sample).await.unwrap_or_default();
+    anyhow::bail!(
+        "{app}'s page did not report a {n}th load within a minute; the reports: {}",
+        serde_json::Value::from(all)
+    )
 }
 
 /// The app's page is a top-level document (so its cookies are first-party) holding demo's

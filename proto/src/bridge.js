@@ -108,12 +108,14 @@
         reject(e);
       }
     };
-    const answered = (text) => {
+    // The desktop's answer comes as the rejection's message (see the desktop's channel.rs);
+    // a promise resolved (with `undefined`) means the message was not taken.
+    const answered = (e) => {
       let reply = null;
-      try { reply = typeof text === "string" ? parse(text) : null; } catch (e) { reply = null; }
+      try { reply = parse(e.message); } catch (x) { reply = null; }
       settle(reply);
     };
-    apply(then, apply(post, channel, [message]), [answered, () => settle(null)]);
+    apply(then, apply(post, channel, [message]), [() => settle(null), answered]);
   });
   const api = {
     version: 1,

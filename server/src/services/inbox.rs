@@ -11,7 +11,9 @@ use super::{installs, ServiceError, ServiceResult};
 use crate::domain::ids::InstallId;
 use crate::domain::text::{self, TextError};
 use crate::platform::Platform;
-use crate::store::{AccessInfo, Badge, NewNotification, Notification, Posted, Rate, User};
+use crate::store::{
+    AccessInfo, Badge, BadgeSet, NewNotification, Notification, Posted, Rate, User,
+};
 
 /// The install an app's token speaks for, and its company: the active install of its app in
 /// the token's company. A token of no company (client credentials), or of an app since uninstalled, has
@@ -199,18 +201,21 @@ async fn store_badge(
     count: u32,
     now: i64,
 ) -> ServiceResult<Badge> {
-    if p.store.set_badge(install_id, user_id, count, now).await? {
-        p.inbox.ring(Ring {
-            company,
-            member: user_id,
-            change: Change::Badge,
-        });
-        Ok(Badge { install_id, count })
-    } else {
+    match p.store.set_badge(install_id, user_id, count, now).await? {
+        BadgeSet::Changed => {
+            p.inbox.ring(Ring {
+                company,
+                member: user_id,
+                change: Change::Badge,
+            });
+            Ok(Badge { install_id, count })
+        }
+        // Nothing changed: the open streams are not woken to read it again.
+        BadgeSet::Unchanged => Ok(Badge { install_id, count }),
         // The install ended meanwhile, or the sub is not a member.
-        Err(ServiceError::NotFoundWhy(
+        BadgeSet::NoSuchMember => Err(ServiceError::NotFoundWhy(
             "no such member in the company of an active install",
-        ))
+        )),
     }
 }
 

@@ -19,6 +19,27 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 
+/// What [`InboxStore::set_badge`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeSet {
+    /// Written: the badge is new or had another count.
+    Changed,
+    /// The badge already had that count: nothing written, and nobody need be told.
+    Unchanged,
+    /// The install is not active, or the member is not in its company: nothing written.
+    NoSuchMember,
+}
+
+/// Sets badge (`$1` install, `$2` member or 0 for the company) to count `$3` at `$4`; writes
+/// nothing when it already has that count. Written once for both backends (SQLite reads `$n`
+/// as `?n`).
+pub(crate) const SET_BADGE: &str =
+    "INSERT INTO app_badges AS b (install_id, user_id, count, updated_at)
+    VALUES ($1, $2, $3, $4)
+    ON CONFLICT (install_id, user_id)
+    DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at
+    WHERE b.count <> excluded.count";
+
 /// A notification to post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewNotification {
@@ -89,15 +110,14 @@ pub trait InboxStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Posted>;
 
-    /// Sets an install's badge for one member (`Some`) or the whole company (`None`). False,
-    /// and nothing written, when the install is not active or the member is not in its company.
+    /// Sets an install's badge for one member (`Some`) or the whole company (`None`).
     async fn set_badge(
         &self,
         install_id: i64,
         user_id: Option<i64>,
         count: u32,
         now: i64,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<BadgeSet>;
 
     /// The notifications `user_id` may see, newest first: those with an id below `before`
     /// (all when `None`), at most `limit`.

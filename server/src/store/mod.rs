@@ -51,7 +51,7 @@ pub use grants::{
     AccessInfo, CodeGrant, Consumed, Grant, GrantStore, Issue, NewToken, PendingRetry, RefreshInfo,
     RetryWindow, Rotation,
 };
-pub use inbox::{Badge, InboxStore, NewNotification, Notification, Posted, Rate};
+pub use inbox::{Badge, BadgeSet, InboxStore, NewNotification, Notification, Posted, Rate};
 pub use installs::{Install, InstallStore, Recorded};
 pub use login_throttle::{Claim, Failures, LoginThrottleStore, ThrottleKey};
 pub use oidc::{CodeClaims, OidcStore};

@@ -392,6 +392,40 @@ async fn the_event_stream_brings_new_notifications_and_badges_and_resumes_from_l
 }
 
 #[tokio::test]
+async fn a_badge_set_again_to_the_same_count_tells_no_stream() {
+    let app = spawn_app().await;
+    let (token, _, _, _) = installed(&app, "notifications").await;
+    let desk = app.dashboard_token("alice").await;
+    let mut stream = Sse::connect(&app, &desk, None).await;
+    assert_eq!(stream.next().await.0, "badges", "a snapshot first");
+    let set = |count: u32| {
+        app.call(
+            "PUT",
+            paths::API_BADGE,
+            &token,
+            Some(json!({ "count": count })),
+        )
+    };
+    assert_eq!(set(2).await.status(), 200);
+    let (event, _, data) = stream.next().await;
+    assert_eq!((event.as_str(), &data[0]["count"]), ("badges", &json!(2)));
+    // The same count again: answered as set, but the stream has nothing to say; the next
+    // event is the notification posted after it.
+    for _ in 0..3 {
+        let res = set(2).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.json::<Value>().await.unwrap()["count"], 2);
+    }
+    post(&app, &token, json!({"title": "after"})).await;
+    let (event, _, data) = stream.next().await;
+    assert_eq!(
+        event, "notification",
+        "an unchanged badge was sent again: {data}"
+    );
+    assert_eq!(data["title"], "after");
+}
+
+#[tokio::test]
 async fn a_stream_cut_by_a_restart_resumes_with_exactly_what_was_posted_meanwhile() {
     let app = spawn_app().await;
     let (token, _, _, _) = installed(&app, "notifications").await;

@@ -6,8 +6,10 @@
 //! page then held a user gesture after every answer: it could open windows, and navigations it
 //! made in the answer's wake were taken as the user's (the e2e test saw a navigation by script
 //! after a bridge answer arrive flagged as a user gesture). A reply sent through WebKit's
-//! message reply is a plain promise result: no gesture, and it reaches only the document that
-//! asked (a page gone, or navigated, never sees it).
+//! message reply settles the promise of the page's `postMessage`: no gesture, and it reaches
+//! only the document that asked (a page gone, or navigated, never sees it). That document can
+//! observe its own promise (a `Promise.prototype` it changed, say): answers hold nothing but
+//! that call's result, never the key.
 //!
 //! The handler is in the page's world (the page defines `window.atrium` there), so the page and
 //! its same-origin subframes can post to it: what they post is only read as a string, and only
@@ -18,7 +20,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::CString;
+use std::time::{Duration, Instant};
 
 use webkit2gtk::ffi as wk;
 use webkit2gtk::glib;
@@ -29,33 +32,27 @@ pub const HANDLER: &str = "atrium";
 
 /// A message WebKit waits to have answered. Answered once ([`Reply::send`]); dropped
 /// unanswered, WebKit resolves the page's promise with `undefined`.
-pub struct Reply {
-    reply: *mut wk::WebKitScriptMessageReply,
-    /// The JavaScript context of the message, in which the answer is made.
-    context: *mut javascriptcore_rs_sys::JSCContext,
-}
+///
+/// The answer travels as the reply's *error message*, a plain string, and the script reads it
+/// from the rejection: a reply *value* is a JavaScript value that WebKit serializes in its
+/// shared JavaScript context, which it discards after some seconds idle, so a value made in
+/// the message's context could belong to a discarded one by the time the server has answered.
+/// A string needs no context at all.
+pub struct Reply(*mut wk::WebKitScriptMessageReply);
 
 impl Reply {
-    /// Resolves the page's promise with the string `text`.
+    /// Settles the page's promise with `text` (as its rejection's `message`).
     pub fn send(self, text: &str) {
         let Ok(text) = CString::new(text) else { return };
-        // SAFETY: `reply` and `context` are held (referenced) by `self` until it drops; the
-        // new value is handed to WebKit, which takes its own reference, and released here.
-        unsafe {
-            let value = javascriptcore_rs_sys::jsc_value_new_string(self.context, text.as_ptr());
-            wk::webkit_script_message_reply_return_value(self.reply, value);
-            glib::gobject_ffi::g_object_unref(value.cast());
-        }
+        // SAFETY: the reply is referenced by `self` until it drops; WebKit copies the string.
+        unsafe { wk::webkit_script_message_reply_return_error_message(self.0, text.as_ptr()) }
     }
 }
 
 impl Drop for Reply {
     fn drop(&mut self) {
-        // SAFETY: both were referenced when this `Reply` was made.
-        unsafe {
-            wk::webkit_script_message_reply_unref(self.reply);
-            glib::gobject_ffi::g_object_unref(self.context.cast());
-        }
+        // SAFETY: referenced when this `Reply` was made.
+        unsafe { wk::webkit_script_message_reply_unref(self.0) }
     }
 }
 
@@ -100,49 +97,72 @@ pub fn listen(
 }
 
 /// `script-message-with-reply-received`: takes the reply (answered later, or dropped) and
-/// stops other handlers.
+/// stops other handlers. A message that is not a string, is longer than the bridge's largest,
+/// holds a NUL or is not UTF-8 is passed on as `None`, its text never copied out.
 unsafe extern "C" fn received<F: Fn(Option<String>, Reply)>(
     _manager: *mut wk::WebKitUserContentManager,
     value: *mut javascriptcore_rs_sys::JSCValue,
     reply: *mut wk::WebKitScriptMessageReply,
     f: glib::ffi::gpointer,
 ) -> glib::ffi::gboolean {
+    if reply.is_null() {
+        return glib::ffi::GTRUE;
+    }
     let f: &F = &*(f as *const F);
-    let text = if javascriptcore_rs_sys::jsc_value_is_string(value) != glib::ffi::GFALSE {
-        let raw: *mut c_char = javascriptcore_rs_sys::jsc_value_to_string(value);
-        let text = (!raw.is_null()).then(|| CStr::from_ptr(raw).to_string_lossy().into_owned());
-        glib::ffi::g_free(raw.cast());
-        text
-    } else {
-        None
-    };
-    let context = javascriptcore_rs_sys::jsc_value_get_context(value);
-    glib::gobject_ffi::g_object_ref(context.cast());
+    let mut text = None;
+    if !value.is_null() && javascriptcore_rs_sys::jsc_value_is_string(value) != glib::ffi::GFALSE {
+        let bytes = javascriptcore_rs_sys::jsc_value_to_string_as_bytes(value);
+        if !bytes.is_null() {
+            let mut len = 0usize;
+            let data = glib::ffi::g_bytes_get_data(bytes, &mut len);
+            if !data.is_null() && len <= atrium_proto::bridge::MAX_MESSAGE {
+                let raw = std::slice::from_raw_parts(data.cast::<u8>(), len);
+                text = std::str::from_utf8(raw)
+                    .ok()
+                    .filter(|t| !t.contains('\0'))
+                    .map(str::to_owned);
+            }
+            glib::ffi::g_bytes_unref(bytes);
+        }
+    }
     wk::webkit_script_message_reply_ref(reply);
-    f(text, Reply { reply, context });
+    f(text, Reply(reply));
     glib::ffi::GTRUE
 }
 
 thread_local! {
-    static PENDING: RefCell<(u64, HashMap<u64, Reply>)> = RefCell::new((0, HashMap::new()));
+    static PENDING: RefCell<Waiting> = RefCell::new(Waiting::default());
 }
+
+#[derive(Default)]
+struct Waiting {
+    next: u64,
+    replies: HashMap<u64, (Instant, Reply)>,
+}
+
+/// How long a reply waits on the server at most: the script gives up after 30 s.
+const WAIT_AT_MOST: Duration = Duration::from_secs(35);
 
 /// A reply waiting on the server, kept on the main thread; its number crosses threads.
 pub struct Pending;
 
 impl Pending {
-    /// Keeps `reply` until [`Pending::send`]. Main thread only.
+    /// Keeps `reply` until [`Pending::send`], or until it has waited [`WAIT_AT_MOST`] (then
+    /// it is dropped when the next is kept). Main thread only.
     pub fn keep(reply: Reply) -> u64 {
-        PENDING.with_borrow_mut(|(next, all)| {
-            *next += 1;
-            all.insert(*next, reply);
-            *next
+        let now = Instant::now();
+        PENDING.with_borrow_mut(|w| {
+            w.replies
+                .retain(|_, (since, _)| now.duration_since(*since) < WAIT_AT_MOST);
+            w.next += 1;
+            w.replies.insert(w.next, (now, reply));
+            w.next
         })
     }
 
     /// Answers the reply kept as `number` with `text`. Main thread only.
     pub fn send(number: u64, text: &str) {
-        if let Some(reply) = PENDING.with_borrow_mut(|(_, all)| all.remove(&number)) {
+        if let Some((_, reply)) = PENDING.with_borrow_mut(|w| w.replies.remove(&number)) {
             reply.send(text);
         }
     }

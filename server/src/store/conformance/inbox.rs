@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::fixtures::{race, user, AT};
 use crate::domain::scope::ScopeSet;
-use crate::store::{Badge, NewNotification, Posted, Prunable, Rate, Role, Store, StoreResult};
+use crate::store::{
+    Badge, BadgeSet, NewNotification, Posted, Prunable, Rate, Role, Store, StoreResult,
+};
 
 const RATE: Rate = Rate {
     limit: 100,
@@ -117,8 +119,12 @@ pub(crate) async fn only_an_active_install_posts_and_only_to_its_members(
             .await?,
         Posted::NoInstall
     );
-    assert!(!store.set_badge(install, Some(eve), 3, AT).await?);
-    assert!(!store.set_badge(install + 1000, None, 3, AT).await?);
+    for (install, member) in [(install, Some(eve)), (install + 1000, None)] {
+        assert_eq!(
+            store.set_badge(install, member, 3, AT).await?,
+            BadgeSet::NoSuchMember
+        );
+    }
     post(store, note(install, None, "before"), AT).await?;
     assert!(store.uninstall(install, ada).await?);
     assert_eq!(
@@ -127,7 +133,10 @@ pub(crate) async fn only_an_active_install_posts_and_only_to_its_members(
             .await?,
         Posted::NoInstall
     );
-    assert!(!store.set_badge(install, None, 1, AT).await?);
+    assert_eq!(
+        store.set_badge(install, None, 1, AT).await?,
+        BadgeSet::NoSuchMember
+    );
     assert!(
         store.notifications_for(bob, None, 10).await?.is_empty(),
         "an uninstalled app's notifications are no longer shown"
@@ -241,8 +250,23 @@ pub(crate) async fn a_members_own_badge_wins_over_the_companys(
 ) -> StoreResult<()> {
     let (ada, bob, eve, install) = setting(store).await?;
     assert!(store.badges_for(bob).await?.is_empty(), "no badge yet");
-    assert!(store.set_badge(install, None, 3, AT).await?);
-    assert!(store.set_badge(install, Some(bob), 7, AT).await?);
+    assert_eq!(
+        store.set_badge(install, None, 3, AT).await?,
+        BadgeSet::Changed
+    );
+    assert_eq!(
+        store.set_badge(install, Some(bob), 7, AT).await?,
+        BadgeSet::Changed
+    );
+    // The same count again: nothing written (nobody need be told).
+    assert_eq!(
+        store.set_badge(install, Some(bob), 7, AT + 1).await?,
+        BadgeSet::Unchanged
+    );
+    assert_eq!(
+        store.set_badge(install, None, 3, AT).await?,
+        BadgeSet::Unchanged
+    );
     let badge = |count| {
         vec![Badge {
             install_id: install,
@@ -253,8 +277,14 @@ pub(crate) async fn a_members_own_badge_wins_over_the_companys(
     assert_eq!(store.badges_for(bob).await?, badge(7));
     assert!(store.badges_for(eve).await?.is_empty());
     // Set again: replaced. Zero: shown as none.
-    assert!(store.set_badge(install, None, 4, AT).await?);
-    assert!(store.set_badge(install, Some(bob), 0, AT).await?);
+    assert_eq!(
+        store.set_badge(install, None, 4, AT).await?,
+        BadgeSet::Changed
+    );
+    assert_eq!(
+        store.set_badge(install, Some(bob), 0, AT).await?,
+        BadgeSet::Changed
+    );
     assert_eq!(store.badges_for(ada).await?, badge(4));
     assert!(
         store.badges_for(bob).await?.is_empty(),

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use tokio_postgres::Row;
 
 use super::*;
+use crate::store::inbox::{BadgeSet, SET_BADGE};
 
 /// The columns of a notification as member `$1` sees it (`read` is theirs).
 const NOTIFICATION_SELECT: &str = "SELECT n.id, n.install_id, i.app_id, a.name, i.company_id,
@@ -127,21 +128,22 @@ impl InboxStore for PostgresStore {
         user_id: Option<i64>,
         count: u32,
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<BadgeSet> {
         transaction!(self, |tx| {
             if lock_install(tx, install_id, user_id).await? != Some(true) {
-                return Ok(false);
+                return Ok(BadgeSet::NoSuchMember);
             }
-            tx_execute(
+            let written = tx_execute(
                 tx,
-                "INSERT INTO app_badges (install_id, user_id, count, updated_at)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (install_id, user_id)
-                 DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at",
+                SET_BADGE,
                 &[&install_id, &user_id.unwrap_or(0), &i64::from(count), &now],
             )
             .await?;
-            Ok(true)
+            Ok(if written == 0 {
+                BadgeSet::Unchanged
+            } else {
+                BadgeSet::Changed
+            })
         })
     }
 

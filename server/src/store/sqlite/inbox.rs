@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::*;
+use crate::store::inbox::{BadgeSet, SET_BADGE};
 
 /// The columns of a notification as member `?1` sees it (`read` is theirs).
 const NOTIFICATION_SELECT: &str = "SELECT n.id, n.install_id, i.app_id, a.name, i.company_id,
@@ -113,21 +114,21 @@ impl InboxStore for SqliteStore {
         user_id: Option<i64>,
         count: u32,
         now: i64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<BadgeSet> {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if !matches!(active_install(&tx, install_id, user_id)?, Some((_, true))) {
-                return Ok(false);
+                return Ok(BadgeSet::NoSuchMember);
             }
-            tx.prepare_cached(
-                "INSERT INTO app_badges (install_id, user_id, count, updated_at)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (install_id, user_id)
-                 DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at",
-            )?
-            .execute(params![install_id, user_id.unwrap_or(0), count, now])?;
+            let written = tx
+                .prepare_cached(&SET_BADGE.replace('$', "?"))?
+                .execute(params![install_id, user_id.unwrap_or(0), count, now])?;
             tx.commit()?;
-            Ok(true)
+            Ok(if written == 0 {
+                BadgeSet::Unchanged
+            } else {
+                BadgeSet::Changed
+            })
         })
         .await
     }
