@@ -114,6 +114,19 @@ impl World {
         Ok((status, res.json().await.unwrap_or(Value::Null)))
     }
 
+    /// "Open app" for `install`: the launch URL the desktop opens (its token in the fragment).
+    async fn launch_url(&self, token: &str, install: i64) -> Result<String> {
+        let (status, launch) = self
+            .dashboard(
+                reqwest::Method::POST,
+                &format!("/api/dashboard/installs/{install}/launch"),
+                token,
+            )
+            .await?;
+        ensure!(status == 200, "launch answered {status}: {launch}");
+        Ok(launch["url"].as_str().context("launch url")?.to_string())
+    }
+
     /// The active install of `client_id` in the demo company.
     async fn install_id(&self, token: &str, client_id: &str) -> Result<i64> {
         let company = self.demo["company_id"]
@@ -286,15 +299,8 @@ async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_
 
     // "Open app": the server signs a launch token; the sample app checks it against the JWKS.
     let install = w.install_id(&token, "demo-app2").await?;
-    let (status, launch) = w
-        .dashboard(
-            reqwest::Method::POST,
-            &format!("/api/dashboard/installs/{install}/launch"),
-            &token,
-        )
-        .await?;
-    ensure!(status == 200, "launch answered {status}: {launch}");
-    let url = launch["url"].as_str().context("launch url")?;
+    let url = w.launch_url(&token, install).await?;
+    let url = url.as_str();
     // The token is in the fragment, which a browser never sends to the app's server.
     ensure!(
         url.starts_with(&w.app_url("/app2/#atrium_launch=")),
@@ -322,14 +328,7 @@ async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_
     );
 
     // A fresh token does not open App1, and a tampered one opens nothing.
-    let (_, launch) = w
-        .dashboard(
-            reqwest::Method::POST,
-            &format!("/api/dashboard/installs/{install}/launch"),
-            &token,
-        )
-        .await?;
-    let url = launch["url"].as_str().context("launch url")?;
+    let url = w.launch_url(&token, install).await?;
     let jwt = url.split("#atrium_launch=").nth(1).context("jwt")?;
     let (status, _) = w.launch(&w.app_url("/app1/"), jwt).await?;
     ensure!(status == 401, "App1 accepted App2's launch token");
@@ -338,7 +337,7 @@ async fn the_dashboard_install_path_reaches_the_sample_app_and_its_launch_token_
         &jwt[..jwt.len() - 2],
         if jwt.ends_with("AA") { "BB" } else { "AA" }
     );
-    let (status, _) = w.launch(url, &tampered).await?;
+    let (status, _) = w.launch(&url, &tampered).await?;
     ensure!(status == 401, "a tampered launch token answered {status}");
 
     // Uninstall: the app is told, and forgets the company's token.
@@ -392,15 +391,7 @@ async fn app2_launch(w: &World) -> Result<(String, String)> {
     let (status, page) = w.get(redirect_to).await?;
     ensure!(status == 200, "the sample app answered {status}: {page}");
     let install = w.install_id(&token, "demo-app2").await?;
-    let (status, launch) = w
-        .dashboard(
-            reqwest::Method::POST,
-            &format!("/api/dashboard/installs/{install}/launch"),
-            &token,
-        )
-        .await?;
-    ensure!(status == 200, "launch answered {status}: {launch}");
-    let url = launch["url"].as_str().context("launch url")?.to_string();
+    let url = w.launch_url(&token, install).await?;
     let jwt = url
         .split("#atrium_launch=")
         .nth(1)
@@ -561,15 +552,7 @@ async fn app2_verifies_a_session_token_once_and_only_for_its_pages_session() -> 
     let token = w.dashboard_token().await;
     let install = w.install_id(&token, "demo-app2").await?;
     let fresh = || async {
-        let (status, launch) = w
-            .dashboard(
-                reqwest::Method::POST,
-                &format!("/api/dashboard/installs/{install}/launch"),
-                &token,
-            )
-            .await?;
-        ensure!(status == 200, "launch answered {status}: {launch}");
-        let url = launch["url"].as_str().context("launch url")?;
+        let url = w.launch_url(&token, install).await?;
         Ok::<String, anyhow::Error>(url.split("#atrium_launch=").nth(1).context("jwt")?.into())
     };
     let verify = |client: &reqwest::Client, token: String| {

@@ -53,6 +53,20 @@ pub struct Report {
     pub findings: serde_json::Value,
 }
 
+impl Report {
+    /// What the sample app itself notes of App2's page at another origin (no session).
+    fn elsewhere(findings: serde_json::Value) -> Report {
+        Report {
+            app: AppId::App2.label(),
+            install: None,
+            company: None,
+            username: None,
+            launch: None,
+            findings,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Reports(Mutex<Vec<Report>>);
 
@@ -128,14 +142,9 @@ pub async fn elsewhere_redirect(state: State, host: Option<String>) -> Resp {
     if !state.config.probe {
         return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
     }
-    state.probes.push(Report {
-        app: AppId::App2.label(),
-        install: None,
-        company: None,
-        username: None,
-        launch: None,
-        findings: serde_json::json!({ "redirected_elsewhere": other }),
-    });
+    state.probes.push(Report::elsewhere(
+        serde_json::json!({ "redirected_elsewhere": other }),
+    ));
     let mut r = web::html(StatusCode::SEE_OTHER, String::new());
     if let Ok(to) = warp::http::HeaderValue::from_str(&format!("http://{other}/app2/elsewhere")) {
         r.headers_mut().insert(warp::http::header::LOCATION, to);
@@ -150,14 +159,9 @@ pub async fn elsewhere(state: State, host: Option<String>, agent: Option<String>
     if !state.config.probe {
         return web::json(StatusCode::NOT_FOUND, &serde_json::json!({}));
     }
-    state.probes.push(Report {
-        app: AppId::App2.label(),
-        install: None,
-        company: None,
-        username: None,
-        launch: None,
-        findings: serde_json::json!({ "served_elsewhere": host, "user_agent": agent }),
-    });
+    state.probes.push(Report::elsewhere(
+        serde_json::json!({ "served_elsewhere": host, "user_agent": agent }),
+    ));
     let page = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Elsewhere</title>{}</head>\
          <body><p>A page of another origin.</p></body></html>",

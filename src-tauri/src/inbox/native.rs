@@ -100,13 +100,15 @@ impl Native {
         let connected = async {
             let conn = zbus::Connection::session().await?;
             let proxy = zbus::Proxy::new(&conn, Self::SERVICE, Self::PATH, Self::SERVICE).await?;
-            let actions = proxy.receive_signal("ActionInvoked").await?;
-            let closed = proxy.receive_signal("NotificationClosed").await?;
-            Ok::<_, zbus::Error>((proxy, actions, closed))
+            // One stream for both signals, in the order the service sent them: a click is
+            // `ActionInvoked` then `NotificationClosed`, and read from two streams the second
+            // could be taken first and forget the notification before its click was seen.
+            let signals = proxy.receive_all_signals().await?;
+            Ok::<_, zbus::Error>((proxy, signals))
         };
         match connected.await {
-            Ok((proxy, actions, closed)) => {
-                tauri::async_runtime::spawn(listen(app.clone(), actions, closed));
+            Ok((proxy, signals)) => {
+                tauri::async_runtime::spawn(listen(app.clone(), signals));
                 *bus = Some(proxy.clone());
                 Some(proxy)
             }
@@ -170,18 +172,14 @@ impl Native {
     async fn close(&self, _keys: Vec<u32>) {}
 }
 
-/// Follows the service's signals for as long as the connection lasts.
+/// Follows the service's signals, in order, for as long as the connection lasts.
 #[cfg(target_os = "linux")]
-async fn listen<R: Runtime>(
-    app: AppHandle<R>,
-    mut actions: zbus::proxy::SignalStream<'static>,
-    mut closed: zbus::proxy::SignalStream<'static>,
-) {
+async fn listen<R: Runtime>(app: AppHandle<R>, mut signals: zbus::proxy::SignalStream<'static>) {
     use futures_lite::StreamExt;
-    loop {
-        tokio::select! {
-            msg = actions.next() => {
-                let Some(msg) = msg else { return };
+    while let Some(msg) = signals.next().await {
+        let header = msg.header();
+        match header.member().map(|m| m.as_str()) {
+            Some("ActionInvoked") => {
                 let Ok((key, action)) = msg.body().deserialize::<(u32, String)>() else {
                     continue;
                 };
@@ -190,12 +188,12 @@ async fn listen<R: Runtime>(
                     clicked(&app, shown).await;
                 }
             }
-            msg = closed.next() => {
-                let Some(msg) = msg else { return };
+            Some("NotificationClosed") => {
                 if let Ok((key, _reason)) = msg.body().deserialize::<(u32, u32)>() {
                     app.state::<super::Inbox>().native.shown().remove(&key);
                 }
             }
+            _ => {}
         }
     }
 }
