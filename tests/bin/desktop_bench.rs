@@ -17,10 +17,11 @@
 //!   back to one that is open (`shown_again`), and waking one that is asleep (`woken`), each
 //!   with its samples, median and largest.
 //!
-//! - `notify_ms`: from App2's backend posting a notification (`POST /app2/ping`, which posts
-//!   it to the server's API) until the dashboard's total of unread notifications shows it:
-//!   through the server, its event stream, the shell and the UI. [`NOTIFY_SAMPLES`] samples,
-//!   one at a time, with their median, p99 (nearest rank) and largest.
+//! - `notify_ms`: from posting a notification to the server's API (`POST /api/notifications`,
+//!   with a token of App2's holding `notifications`, as App2's backend would) until the
+//!   dashboard's total of unread notifications shows it: through the server, its event stream,
+//!   the shell and the UI. [`NOTIFY_SAMPLES`] samples, one at a time, with their median, p99
+//!   (nearest rank) and largest.
 //!
 //! The binaries come from `ATRIUM_TARGET_DIR` (`cargo xtask bench` points it at
 //! `target/release`). Needs an X display and tauri-driver, as the end-to-end tests do.
@@ -142,7 +143,8 @@ async fn main() -> Result<()> {
     }
     // Notifications while the dashboard is shown (no app on screen, so each one is unread).
     desktop.click("#nav-settings").await?;
-    let notify = notify_delays(&desktop, &sample_url).await?;
+    let app2 = app2_token(&server.url, &demo, &apps[1].2).await?;
+    let notify = notify_delays(&desktop, &server.url, &app2).await?;
     desktop.close().await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
@@ -251,10 +253,45 @@ fn spread(samples: &[f64]) -> Value {
 /// Notifications timed from the app's post to the dashboard.
 const NOTIFY_SAMPLES: usize = 40;
 
-/// Times [`NOTIFY_SAMPLES`] notifications, one at a time: App2's backend is asked to post one
-/// (`POST /app2/ping`), and the dashboard notes when its total of unread notifications
-/// (`#total-badge`) next changes, in Unix milliseconds from its clock, which is this machine's.
-async fn notify_delays(desktop: &Desktop, sample_url: &str) -> Result<Vec<f64>> {
+/// A token of App2's holding `notifications`, as its backend gets one: the CODE flow with
+/// PKCE at App2's redirect URI, and the exchange with App2's secret.
+async fn app2_token(server_url: &str, demo: &Value, redirect_uri: &str) -> Result<String> {
+    let browser = Atrium::new(server_url)
+        .signed_in("demo", "atrium-demo")
+        .await;
+    let pkce = atrium_tests::Pkce::new();
+    let request = atrium_tests::Authorize::code("demo-app2")
+        .redirect_uri(redirect_uri)
+        .scope("notifications")
+        .state("bench")
+        .pkce(&pkce);
+    let to = browser.authorize_and_allow(&request).await;
+    let code = atrium_tests::query_param(&to, "code").context("no code for App2")?;
+    let secret = demo["apps"]["App2"]["client_secret"]
+        .as_str()
+        .context("no secret for App2")?;
+    let res = reqwest::Client::new()
+        .post(format!("{server_url}{}", atrium_proto::paths::TOKEN))
+        .basic_auth("demo-app2", Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", pkce.verifier.as_str()),
+        ])
+        .send()
+        .await?;
+    let tokens: Value = res.json().await?;
+    Ok(tokens["access_token"]
+        .as_str()
+        .with_context(|| format!("no token for App2: {tokens}"))?
+        .to_string())
+}
+
+/// Times [`NOTIFY_SAMPLES`] notifications, one at a time: each posted to the server's API with
+/// App2's `token`, until the dashboard's total of unread notifications (`#total-badge`) next
+/// changes, which it notes in Unix milliseconds from its clock, this machine's.
+async fn notify_delays(desktop: &Desktop, server_url: &str, token: &str) -> Result<Vec<f64>> {
     const WATCH: &str = r#"
         const total = () => (document.getElementById("total-badge") || {}).textContent || "0";
         const before = total();
@@ -271,8 +308,12 @@ async fn notify_delays(desktop: &Desktop, sample_url: &str) -> Result<Vec<f64>> 
         desktop.client.execute(WATCH, vec![]).await?;
         let posted = unix_ms();
         let res = http
-            .post(format!("{sample_url}/app2/ping"))
-            .json(&json!({ "title": format!("Bench {i}"), "body": "" }))
+            .post(format!(
+                "{server_url}{}",
+                atrium_proto::paths::API_NOTIFICATIONS
+            ))
+            .bearer_auth(token)
+            .json(&json!({ "title": format!("Bench {i}") }))
             .send()
             .await?;
         if res.status() != 201 {
