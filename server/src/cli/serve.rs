@@ -61,7 +61,8 @@ pub struct ServeArgs {
     /// Failed sign-ins of one username before it must wait (1 s, doubling) [default: 5]
     #[arg(long, env = "ATRIUM_LOGIN_USER_FAILURES", value_name = "N")]
     pub login_user_failures: Option<u32>,
-    /// Failed sign-ins from one client address (IPv6: its /64) before it must wait [default: 20]
+    /// Failed sign-ins from one client address before it must wait (IPv6: its /64, and its /48
+    /// with 16 times as many) [default: 20]
     #[arg(long, env = "ATRIUM_LOGIN_IP_FAILURES", value_name = "N")]
     pub login_ip_failures: Option<u32>,
     /// Longest wait imposed after failed sign-ins, in seconds [default: 300]
