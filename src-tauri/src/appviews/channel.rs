@@ -98,7 +98,8 @@ pub fn listen(
 
 /// `script-message-with-reply-received`: takes the reply (answered later, or dropped) and
 /// stops other handlers. A message that is not a string, is longer than the bridge's largest,
-/// holds a NUL or is not UTF-8 is passed on as `None`, its text never copied out.
+/// holds a NUL or is not UTF-8 is passed on as `None`: its bytes are measured before any
+/// string of the shell's is made of them.
 unsafe extern "C" fn received<F: Fn(Option<String>, Reply)>(
     _manager: *mut wk::WebKitUserContentManager,
     value: *mut javascriptcore_rs_sys::JSCValue,
