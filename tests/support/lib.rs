@@ -13,6 +13,7 @@
 //! Binaries are taken from `$ATRIUM_TARGET_DIR` (set by `cargo xtask test`), else
 //! `target/debug`. They are built by `cargo xtask test` before the tests run.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -315,6 +316,66 @@ pub struct Desktop {
     pub client: Client,
     driver: Process,
     home: tempfile::TempDir,
+    /// The desktop's own X display (dropped after the app, which is `driver`'s).
+    display: Display,
+}
+
+/// A virtual X display for one desktop: its screenshots show its window alone, and no other
+/// test's window takes its focus. Without `Xvfb`, the display the tests run on.
+struct Display {
+    name: String,
+    _server: Option<Process>,
+}
+
+impl Display {
+    async fn start() -> Result<Display> {
+        // Xvfb picks a free display number itself and writes it out once it is ready.
+        let started = Process::spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let Ok(mut server) = started else {
+            let name = std::env::var("DISPLAY").map_err(|_| {
+                anyhow::anyhow!(
+                    "no X display: run the tests with `cargo xtask test` (it starts Xvfb)"
+                )
+            })?;
+            return Ok(Display {
+                name,
+                _server: None,
+            });
+        };
+        let stdout = server.take_stdout().context("Xvfb's output")?;
+        let number = tokio::time::timeout(
+            Duration::from_secs(20),
+            tokio::task::spawn_blocking(move || {
+                let mut line = String::new();
+                BufReader::new(stdout).read_line(&mut line).map(|_| line)
+            }),
+        )
+        .await
+        .context("Xvfb gave no display within 20 s")???;
+        let number = number.trim();
+        if number.is_empty() {
+            server.check_running()?;
+            bail!("Xvfb printed no display number");
+        }
+        Ok(Display {
+            name: format!(":{number}"),
+            _server: Some(server),
+        })
+    }
 }
 
 impl Desktop {
@@ -336,9 +397,7 @@ impl Desktop {
         env: &[(&str, String)],
         bus: Option<&str>,
     ) -> Result<Desktop> {
-        if std::env::var_os("DISPLAY").is_none() {
-            bail!("no X display: run the tests with `cargo xtask test` (it starts Xvfb)");
-        }
+        let display = Display::start().await?;
         let app = binary("atrium")?;
         let home = tempfile::tempdir()?;
         let port = free_port();
@@ -360,6 +419,7 @@ impl Desktop {
             command
                 .args(["--port", &port.to_string()])
                 .args(["--native-port", &native_port.to_string()])
+                .env("DISPLAY", &display.name)
                 .env("ATRIUM_SERVER_URL", server_url)
                 .env("XDG_DATA_HOME", home.path().join("data"))
                 .env("XDG_CONFIG_HOME", home.path().join("config"))
@@ -398,6 +458,7 @@ impl Desktop {
             client,
             driver,
             home,
+            display,
         })
     }
 
@@ -427,15 +488,15 @@ impl Desktop {
             .with_context(|| format!("no element matches {css:?} within {timeout:?}"))
     }
 
-    /// Saves a screenshot of the X display under `target/e2e-screenshots/NAME.png`, for people
-    /// to look at. WebKitWebDriver's own screenshots come out blank under Xvfb, so this uses
+    /// Saves a screenshot of the desktop's X display (its own: see [`Display`]) under
+    /// `target/e2e-screenshots/NAME.png`, for people to look at. WebKitWebDriver's own screenshots come out blank under Xvfb, so this uses
     /// ImageMagick's `import` when it is installed, and does nothing otherwise.
     pub async fn screenshot(&self, name: &str) -> Result<Option<PathBuf>> {
         let dir = workspace_root().join("target/e2e-screenshots");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
         let taken = Command::new("import")
-            .args(["-window", "root"])
+            .args(["-display", &self.display.name, "-window", "root"])
             .arg(&path)
             .stderr(Stdio::null())
             .status()
