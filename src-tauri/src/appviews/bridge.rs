@@ -101,7 +101,7 @@ impl Gate {
     }
 
     /// Whether `url` is at the app's origin.
-    pub fn at_origin(&self, url: &str) -> bool {
+    fn at_origin(&self, url: &str) -> bool {
         Url::parse(url).is_ok_and(|u| u.origin() == self.origin)
     }
 

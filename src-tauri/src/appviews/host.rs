@@ -217,7 +217,7 @@ fn create<R: Runtime>(
         .with_focused(false)
         .with_initialization_script_for_main_only(gate.script(), true)
         .with_new_window_req_handler(|to, _| {
-            outside(&to);
+            to_browser(&to);
             NewWindowResponse::Deny
         })
         .build_gtk(fixed)
@@ -342,7 +342,7 @@ fn hold_navigation(webview: &WebView, origin: Origin) {
                 Navigation::Stays => decision.use_(),
                 Navigation::ToBrowser => {
                     decision.ignore();
-                    outside(&to);
+                    to_browser(&to);
                 }
                 Navigation::Dropped => {
                     decision.ignore();
@@ -375,12 +375,7 @@ fn browser_open_allowed(now: std::time::Instant) -> bool {
 }
 
 /// Opens an http(s) link in the system browser (at most one a second); anything else is
-/// dropped.
-fn outside(to: &str) {
-    to_browser(to);
-}
-
-/// [`outside`], answering whether the link went to the browser. Main thread only.
+/// dropped. Answers whether the link went to the browser. Main thread only.
 pub fn to_browser(to: &str) -> bool {
     let Ok(url) = Url::parse(to) else {
         return false;
